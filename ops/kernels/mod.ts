@@ -1,0 +1,1034 @@
+/**
+ * Fast image kernels in WebAssembly SIMD (AssemblyScript sources in
+ * `assembly/kernels.ts`, built by `build.ts`): resize, gray, threshold, flips
+ * and a baseline JPEG encoder.
+ *
+ * All functions are synchronous. The module is instantiated once per process,
+ * at first use, from bytes embedded in `kernels_wasm.ts` (no file access, no
+ * permission, works inside `deno compile`). One instance with one growable
+ * memory serves every call: each call copies its input in once, works in
+ * place in wasm memory and copies its result out once (callers own it).
+ *
+ * @module
+ */
+import type { Image } from "../image.ts";
+import { decodeBase64 } from "./base64.ts";
+import { KERNELS_WASM_BASE64 } from "./kernels_wasm.ts";
+
+interface KernelExports {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  gray(src: number, dst: number, n: number): void;
+  threshold(src: number, dst: number, n: number, t: number): void;
+  flip(
+    src: number,
+    dst: number,
+    w: number,
+    h: number,
+    horizontal: number,
+    vertical: number,
+  ): void;
+  resizeH(
+    src: number,
+    srcW: number,
+    rows: number,
+    dst: number,
+    dstW: number,
+    bounds: number,
+    weights: number,
+    taps: number,
+  ): void;
+  resizeV(
+    src: number,
+    rowBytes: number,
+    dst: number,
+    dstH: number,
+    bounds: number,
+    weights: number,
+    taps: number,
+  ): void;
+  jpegColor(
+    rgba: number,
+    w: number,
+    h: number,
+    yp: number,
+    cbp: number,
+    crp: number,
+    pw: number,
+    ph: number,
+  ): void;
+  jpegDct(
+    yp: number,
+    cbp: number,
+    crp: number,
+    pw: number,
+    ph: number,
+    qy: number,
+    qc: number,
+    coef: number,
+  ): void;
+  jpegStats(coef: number, nMcu: number, freq: number): void;
+  jpegEntropy(coef: number, nMcu: number, huff: number, out: number): number;
+}
+
+let wasm: KernelExports | undefined;
+
+/** The instantiated kernels module (instantiated synchronously on first use). */
+function kernels(): KernelExports {
+  if (!wasm) {
+    const module = new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64));
+    wasm = new WebAssembly.Instance(module, {})
+      .exports as unknown as KernelExports;
+  }
+  return wasm;
+}
+
+const SLACK = 64;
+
+/**
+ * Bump allocator over the wasm memory for one call: every call starts again
+ * at the heap base. Allocate everything first, then call {@link Arena.ready}.
+ */
+class Arena {
+  top: number;
+  constructor(readonly k: KernelExports) {
+    this.top = (k.heapBase() + 15) & ~15;
+  }
+  alloc(bytes: number): number {
+    const p = this.top;
+    this.top = (p + bytes + SLACK + 15) & ~15;
+    return p;
+  }
+  /** Grows the memory to cover every allocation; returns a fresh byte view. */
+  ready(): Uint8Array {
+    const mem = this.k.memory;
+    const have = mem.buffer.byteLength;
+    if (this.top > have) mem.grow(Math.ceil((this.top - have) / 65536));
+    return new Uint8Array(mem.buffer);
+  }
+}
+
+function checkImage(src: Image): void {
+  const { width, height, data } = src;
+  if (
+    !Number.isInteger(width) || !Number.isInteger(height) || width < 1 ||
+    height < 1
+  ) {
+    throw new RangeError(`invalid image size ${width}x${height}`);
+  }
+  if (data.length !== width * height * 4) {
+    throw new RangeError(
+      `image data has ${data.length} bytes, expected ${width * height * 4}`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------
+// gray, threshold, flip
+// ---------------------------------------------------------------------------
+
+/**
+ * Gray image with OpenCV's fixed point luma
+ * `Y = (R*4899 + G*9617 + B*1868 + 8192) >> 14` in R, G and B; alpha kept.
+ * Returns a new image.
+ */
+export function grayRgba(src: Image): Image {
+  checkImage(src);
+  const k = kernels();
+  const a = new Arena(k);
+  const n = src.width * src.height;
+  const p = a.alloc(n * 4);
+  const mem = a.ready();
+  mem.set(src.data, p);
+  k.gray(p, p, n);
+  return {
+    width: src.width,
+    height: src.height,
+    data: mem.slice(p, p + n * 4),
+  };
+}
+
+/**
+ * Binary threshold on the luma of {@link grayRgba} (OpenCV THRESH_BINARY):
+ * R, G, B = `Y > t ? 255 : 0`; alpha kept. Returns a new image.
+ */
+export function thresholdRgba(src: Image, t: number): Image {
+  checkImage(src);
+  const k = kernels();
+  const a = new Arena(k);
+  const n = src.width * src.height;
+  const p = a.alloc(n * 4);
+  const mem = a.ready();
+  mem.set(src.data, p);
+  // Y is an integer in 0..255: Y > t  <=>  Y > floor(t); clamp keeps i32 sane
+  const ti = Math.floor(Math.max(-1, Math.min(255, t)));
+  k.threshold(p, p, n, Number.isNaN(ti) ? 255 : ti);
+  return {
+    width: src.width,
+    height: src.height,
+    data: mem.slice(p, p + n * 4),
+  };
+}
+
+/**
+ * Mirrored copy: `"h"` left-right, `"v"` upside down, `"hv"` both (a 180°
+ * rotation). Returns a new image.
+ */
+export function flipRgba(src: Image, axis: "h" | "v" | "hv"): Image {
+  checkImage(src);
+  if (axis !== "h" && axis !== "v" && axis !== "hv") {
+    throw new RangeError(`invalid flip axis ${axis}`);
+  }
+  const k = kernels();
+  const a = new Arena(k);
+  const bytes = src.width * src.height * 4;
+  const s = a.alloc(bytes);
+  const d = a.alloc(bytes);
+  const mem = a.ready();
+  mem.set(src.data, s);
+  k.flip(
+    s,
+    d,
+    src.width,
+    src.height,
+    axis === "v" ? 0 : 1,
+    axis === "h" ? 0 : 1,
+  );
+  return {
+    width: src.width,
+    height: src.height,
+    data: mem.slice(d, d + bytes),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// resize
+// ---------------------------------------------------------------------------
+
+/** Fixed point weights of one resize axis. */
+interface AxisWeights {
+  /** Taps per output sample (even, zero padded). */
+  taps: number;
+  /** First source index of each output sample. */
+  bounds: Int32Array;
+  /** `taps` 14-bit weights per output sample, each row summing to 16384. */
+  weights: Int16Array;
+}
+
+const WEIGHT_BITS = 14;
+const weightCache = new Map<number, AxisWeights>();
+
+/**
+ * Triangle-filter weights for resampling `src` samples to `dst` (Pillow's
+ * BILINEAR: support scaled by the downscale factor, pixel centres aligned,
+ * weights renormalized at the borders), cached per (src, dst).
+ */
+function axisWeights(src: number, dst: number): AxisWeights {
+  const key = src * 0x100000 + dst;
+  const hit = weightCache.get(key);
+  if (hit) return hit;
+  const scale = src / dst;
+  const fscale = Math.max(scale, 1);
+  const support = fscale;
+  const starts: number[] = [];
+  const rows: number[][] = [];
+  let maxN = 1;
+  for (let i = 0; i < dst; i++) {
+    const center = (i + 0.5) * scale;
+    let lo = Math.max(Math.trunc(center - support + 0.5), 0);
+    let hi = Math.min(Math.trunc(center + support + 0.5), src);
+    let ws: number[] = [];
+    let total = 0;
+    for (let x = lo; x < hi; x++) {
+      const w = Math.max(0, 1 - Math.abs((x - center + 0.5) / fscale));
+      ws.push(w);
+      total += w;
+    }
+    // trim zero weights at both ends
+    let a = 0, b = ws.length;
+    while (a < b && ws[a] === 0) a++;
+    while (b > a && ws[b - 1] === 0) b--;
+    if (a === b) { // cannot happen for a triangle filter, but stay safe
+      ws = [1];
+      total = 1;
+      lo = Math.min(Math.max(Math.floor(center), 0), src - 1);
+    } else {
+      ws = ws.slice(a, b);
+      lo += a;
+    }
+    hi = lo + ws.length;
+    const fixed = ws.map((w) => Math.round((w / total) * (1 << WEIGHT_BITS)));
+    let sum = 0, big = 0;
+    for (let j = 0; j < fixed.length; j++) {
+      sum += fixed[j];
+      if (fixed[j] > fixed[big]) big = j;
+    }
+    fixed[big] += (1 << WEIGHT_BITS) - sum;
+    starts.push(lo);
+    rows.push(fixed);
+    maxN = Math.max(maxN, fixed.length);
+  }
+  const taps = (maxN + 1) & ~1;
+  const bounds = new Int32Array(dst);
+  const weights = new Int16Array(dst * taps);
+  for (let i = 0; i < dst; i++) {
+    // shift the window left at the right border so reads stay in the row
+    const start = Math.max(0, Math.min(starts[i], src - taps));
+    bounds[i] = start;
+    weights.set(rows[i], i * taps + (starts[i] - start));
+  }
+  const out = { taps, bounds, weights };
+  if (weightCache.size >= 64) weightCache.clear();
+  weightCache.set(key, out);
+  return out;
+}
+
+/**
+ * Resizes to `width` x `height` with a separable triangle (bilinear) filter:
+ * antialiased when downscaling (support grows with the factor, like Pillow's
+ * BILINEAR), plain bilinear with pixel-centre alignment when upscaling (like
+ * OpenCV INTER_LINEAR). 14-bit fixed point, all four channels filtered
+ * independently. Returns a new image.
+ */
+export function resizeRgba(src: Image, width: number, height: number): Image {
+  checkImage(src);
+  if (
+    !Number.isInteger(width) || !Number.isInteger(height) || width < 1 ||
+    height < 1
+  ) {
+    throw new RangeError(`invalid target size ${width}x${height}`);
+  }
+  const sw = src.width, sh = src.height;
+  const k = kernels();
+  const doH = sw !== width, doV = sh !== height;
+  if (!doH && !doV) return { width, height, data: src.data.slice() };
+  const wx = doH ? axisWeights(sw, width) : undefined;
+  const wy = doV ? axisWeights(sh, height) : undefined;
+  // pick the cheaper order (a horizontal tap costs ~3x a vertical one per pixel)
+  let hFirst = true;
+  if (wx && wy) {
+    const costH = (rows: number) => 3 * rows * width * wx.taps;
+    const costV = (cols: number) => height * cols * wy.taps;
+    hFirst = costH(sh) + costV(width) <= costV(sw) + costH(height);
+  }
+  const a = new Arena(k);
+  // intermediate size
+  const mw = hFirst ? width : sw;
+  const mh = hFirst ? sh : height;
+  // a vertical pass may read one padding row past its source
+  const vRows = (rows: number) => Math.max(rows, wy ? wy.taps : 0);
+  const s = a.alloc(sw * 4 * (hFirst ? sh : vRows(sh)));
+  const m = doH && doV ? a.alloc(mw * 4 * (hFirst ? vRows(mh) : mh)) : 0;
+  const d = a.alloc(width * height * 4);
+  const xb = wx ? a.alloc(wx.bounds.byteLength) : 0;
+  const xw = wx ? a.alloc(wx.weights.byteLength) : 0;
+  const yb = wy ? a.alloc(wy.bounds.byteLength) : 0;
+  const yw = wy ? a.alloc(wy.weights.byteLength) : 0;
+  const mem = a.ready();
+  mem.set(src.data, s);
+  const put = (p: number, arr: Int32Array | Int16Array) =>
+    mem.set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength), p);
+  if (wx) put(xb, wx.bounds), put(xw, wx.weights);
+  if (wy) put(yb, wy.bounds), put(yw, wy.weights);
+  if (wx && wy) {
+    if (hFirst) {
+      k.resizeH(s, sw, sh, m, width, xb, xw, wx.taps);
+      k.resizeV(m, width * 4, d, height, yb, yw, wy.taps);
+    } else {
+      k.resizeV(s, sw * 4, m, height, yb, yw, wy.taps);
+      k.resizeH(m, sw, height, d, width, xb, xw, wx.taps);
+    }
+  } else if (wx) {
+    k.resizeH(s, sw, sh, d, width, xb, xw, wx.taps);
+  } else if (wy) {
+    k.resizeV(s, sw * 4, d, height, yb, yw, wy.taps);
+  }
+  return { width, height, data: mem.slice(d, d + width * height * 4) };
+}
+
+// ---------------------------------------------------------------------------
+// JPEG encoder
+// ---------------------------------------------------------------------------
+
+/** Natural (row-major) index of the k-th coefficient in zigzag order. */
+const NATURAL_ORDER = [
+  0,
+  1,
+  8,
+  16,
+  9,
+  2,
+  3,
+  10,
+  17,
+  24,
+  32,
+  25,
+  18,
+  11,
+  4,
+  5,
+  12,
+  19,
+  26,
+  33,
+  40,
+  48,
+  41,
+  34,
+  27,
+  20,
+  13,
+  6,
+  7,
+  14,
+  21,
+  28,
+  35,
+  42,
+  49,
+  56,
+  57,
+  50,
+  43,
+  36,
+  29,
+  22,
+  15,
+  23,
+  30,
+  37,
+  44,
+  51,
+  58,
+  59,
+  52,
+  45,
+  38,
+  31,
+  39,
+  46,
+  53,
+  60,
+  61,
+  54,
+  47,
+  55,
+  62,
+  63,
+];
+
+/** ITU T.81 Annex K.1 luminance quantization table, natural order. */
+const STD_LUMA_QUANT = [
+  16,
+  11,
+  10,
+  16,
+  24,
+  40,
+  51,
+  61,
+  12,
+  12,
+  14,
+  19,
+  26,
+  58,
+  60,
+  55,
+  14,
+  13,
+  16,
+  24,
+  40,
+  57,
+  69,
+  56,
+  14,
+  17,
+  22,
+  29,
+  51,
+  87,
+  80,
+  62,
+  18,
+  22,
+  37,
+  56,
+  68,
+  109,
+  103,
+  77,
+  24,
+  35,
+  55,
+  64,
+  81,
+  104,
+  113,
+  92,
+  49,
+  64,
+  78,
+  87,
+  103,
+  121,
+  120,
+  101,
+  72,
+  92,
+  95,
+  98,
+  112,
+  100,
+  103,
+  99,
+];
+
+/** ITU T.81 Annex K.1 chrominance quantization table, natural order. */
+const STD_CHROMA_QUANT = [
+  17,
+  18,
+  24,
+  47,
+  99,
+  99,
+  99,
+  99,
+  18,
+  21,
+  26,
+  66,
+  99,
+  99,
+  99,
+  99,
+  24,
+  26,
+  56,
+  99,
+  99,
+  99,
+  99,
+  99,
+  47,
+  66,
+  99,
+  99,
+  99,
+  99,
+  99,
+  99,
+  ...new Array<number>(32).fill(99),
+];
+
+/** A Huffman table as in a DHT segment: code counts per length 1..16, symbols. */
+interface HuffSpec {
+  bits: number[];
+  vals: number[];
+}
+
+const range = (a: number, b: number) =>
+  Array.from({ length: b - a }, (_, i) => a + i);
+// Annex K.3 AC tables: after an irregular head, each run r lists sizes 1..10 in order.
+const acTail = (head: number[]) => {
+  const seen = new Set(head);
+  const tail: number[] = [];
+  for (let r = 0; r < 16; r++) {
+    for (let s = 1; s <= 10; s++) {
+      if (!seen.has(r * 16 + s)) tail.push(r * 16 + s);
+    }
+  }
+  return [...head, ...tail];
+};
+
+/** ITU T.81 Annex K.3 typical Huffman tables. */
+const STD_HUFF: HuffSpec[] = [
+  {
+    bits: [0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0],
+    vals: range(0, 12),
+  },
+  {
+    bits: [0, 2, 1, 3, 3, 2, 4, 3, 5, 5, 4, 4, 0, 0, 1, 0x7d],
+    vals: acTail([
+      0x01,
+      0x02,
+      0x03,
+      0x00,
+      0x04,
+      0x11,
+      0x05,
+      0x12,
+      0x21,
+      0x31,
+      0x41,
+      0x06,
+      0x13,
+      0x51,
+      0x61,
+      0x07,
+      0x22,
+      0x71,
+      0x14,
+      0x32,
+      0x81,
+      0x91,
+      0xa1,
+      0x08,
+      0x23,
+      0x42,
+      0xb1,
+      0xc1,
+      0x15,
+      0x52,
+      0xd1,
+      0xf0,
+      0x24,
+      0x33,
+      0x62,
+      0x72,
+      0x82,
+      0x09,
+      0x0a,
+      0x16,
+      0x17,
+      0x18,
+      0x19,
+      0x1a,
+      0x25,
+      0x26,
+      0x27,
+      0x28,
+      0x29,
+      0x2a,
+      0x34,
+      0x35,
+      0x36,
+      0x37,
+      0x38,
+      0x39,
+      0x3a,
+      0x43,
+      0x44,
+      0x45,
+      0x46,
+      0x47,
+      0x48,
+      0x49,
+      0x4a,
+      0x53,
+      0x54,
+      0x55,
+      0x56,
+      0x57,
+      0x58,
+      0x59,
+      0x5a,
+      0x63,
+      0x64,
+      0x65,
+      0x66,
+      0x67,
+      0x68,
+      0x69,
+      0x6a,
+      0x73,
+      0x74,
+      0x75,
+      0x76,
+      0x77,
+      0x78,
+      0x79,
+      0x7a,
+      0x83,
+      0x84,
+      0x85,
+      0x86,
+      0x87,
+      0x88,
+      0x89,
+      0x8a,
+    ]),
+  },
+  {
+    bits: [0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0],
+    vals: range(0, 12),
+  },
+  {
+    bits: [0, 2, 1, 2, 4, 4, 3, 4, 7, 5, 4, 4, 0, 1, 2, 0x77],
+    vals: acTail([
+      0x00,
+      0x01,
+      0x02,
+      0x03,
+      0x11,
+      0x04,
+      0x05,
+      0x21,
+      0x31,
+      0x06,
+      0x12,
+      0x41,
+      0x51,
+      0x07,
+      0x61,
+      0x71,
+      0x13,
+      0x22,
+      0x32,
+      0x81,
+      0x08,
+      0x14,
+      0x42,
+      0x91,
+      0xa1,
+      0xb1,
+      0xc1,
+      0x09,
+      0x23,
+      0x33,
+      0x52,
+      0xf0,
+      0x15,
+      0x62,
+      0x72,
+      0xd1,
+      0x0a,
+      0x16,
+      0x24,
+      0x34,
+      0xe1,
+      0x25,
+      0xf1,
+      0x17,
+      0x18,
+      0x19,
+      0x1a,
+      0x26,
+      0x27,
+      0x28,
+      0x29,
+      0x2a,
+      0x35,
+      0x36,
+      0x37,
+      0x38,
+      0x39,
+      0x3a,
+      0x43,
+      0x44,
+      0x45,
+      0x46,
+      0x47,
+      0x48,
+      0x49,
+      0x4a,
+      0x53,
+      0x54,
+      0x55,
+      0x56,
+      0x57,
+      0x58,
+      0x59,
+      0x5a,
+      0x63,
+      0x64,
+      0x65,
+      0x66,
+      0x67,
+      0x68,
+      0x69,
+      0x6a,
+      0x73,
+      0x74,
+      0x75,
+      0x76,
+      0x77,
+      0x78,
+      0x79,
+      0x7a,
+      0x82,
+      0x83,
+      0x84,
+      0x85,
+      0x86,
+      0x87,
+      0x88,
+      0x89,
+      0x8a,
+      0x92,
+      0x93,
+      0x94,
+      0x95,
+      0x96,
+      0x97,
+      0x98,
+      0x99,
+      0x9a,
+      0xa2,
+      0xa3,
+      0xa4,
+      0xa5,
+      0xa6,
+      0xa7,
+      0xa8,
+      0xa9,
+      0xaa,
+      0xb2,
+      0xb3,
+      0xb4,
+      0xb5,
+      0xb6,
+      0xb7,
+      0xb8,
+      0xb9,
+      0xba,
+      0xc2,
+      0xc3,
+      0xc4,
+      0xc5,
+      0xc6,
+      0xc7,
+      0xc8,
+      0xc9,
+      0xca,
+      0xd2,
+      0xd3,
+      0xd4,
+      0xd5,
+      0xd6,
+      0xd7,
+      0xd8,
+      0xd9,
+      0xda,
+      0xe2,
+      0xe3,
+      0xe4,
+      0xe5,
+      0xe6,
+      0xe7,
+      0xe8,
+      0xe9,
+      0xea,
+      0xf2,
+      0xf3,
+      0xf4,
+      0xf5,
+      0xf6,
+      0xf7,
+      0xf8,
+      0xf9,
+      0xfa,
+    ]),
+  },
+];
+
+/** Codes of a Huffman table: 256 entries `(length << 16) | code` (0: unused). */
+function huffCodes(spec: HuffSpec): Uint32Array {
+  const out = new Uint32Array(256);
+  let code = 0, p = 0;
+  for (let len = 1; len <= 16; len++) {
+    for (let i = 0; i < spec.bits[len - 1]; i++) {
+      out[spec.vals[p++]] = (len << 16) | code++;
+    }
+    code <<= 1;
+  }
+  return out;
+}
+
+const STD_CODES = (() => {
+  const all = new Uint32Array(1024);
+  STD_HUFF.forEach((spec, i) => all.set(huffCodes(spec), i * 256));
+  return all;
+})();
+
+/**
+ * Optimal length-limited (16 bit) Huffman table for symbol frequencies, as
+ * libjpeg's `jpeg_gen_optimal_table` builds it.
+ */
+function optimalHuff(counts: Uint32Array): HuffSpec {
+  const freq = new Float64Array(257);
+  freq.set(counts);
+  freq[256] = 1; // reserved: no code of all ones
+  const codesize = new Int32Array(257);
+  const others = new Int32Array(257).fill(-1);
+  for (;;) {
+    let c1 = -1, c2 = -1, v = Infinity;
+    for (let i = 0; i <= 256; i++) {
+      if (freq[i] && freq[i] <= v) v = freq[i], c1 = i;
+    }
+    v = Infinity;
+    for (let i = 0; i <= 256; i++) {
+      if (freq[i] && freq[i] <= v && i !== c1) v = freq[i], c2 = i;
+    }
+    if (c2 < 0) break;
+    freq[c1] += freq[c2];
+    freq[c2] = 0;
+    codesize[c1]++;
+    while (others[c1] >= 0) codesize[c1 = others[c1]]++;
+    others[c1] = c2;
+    codesize[c2]++;
+    while (others[c2] >= 0) codesize[c2 = others[c2]]++;
+  }
+  const bits = new Int32Array(33);
+  for (let i = 0; i <= 256; i++) if (codesize[i]) bits[codesize[i]]++;
+  for (let i = 32; i > 16; i--) {
+    while (bits[i] > 0) {
+      let j = i - 2;
+      while (bits[j] === 0) j--;
+      bits[i] -= 2;
+      bits[i - 1]++;
+      bits[j + 1] += 2;
+      bits[j]--;
+    }
+  }
+  let i = 16;
+  while (bits[i] === 0) i--;
+  bits[i]--; // drop the reserved symbol
+  const vals: number[] = [];
+  for (let len = 1; len <= 32; len++) {
+    for (let s = 0; s < 256; s++) if (codesize[s] === len) vals.push(s);
+  }
+  return { bits: Array.from(bits.subarray(1, 17)), vals };
+}
+
+/** libjpeg `jpeg_quality_scaling` + `jpeg_add_quant_table(force_baseline)`. */
+function scaledQuant(base: number[], quality: number): number[] {
+  const q = Math.min(100, Math.max(1, Math.round(quality)));
+  const scale = q < 50 ? Math.floor(5000 / q) : 200 - q * 2;
+  return base.map((b) =>
+    Math.min(255, Math.max(1, Math.floor((b * scale + 50) / 100)))
+  );
+}
+
+const AAN_SCALE = [
+  1.0,
+  1.387039845,
+  1.306562965,
+  1.175875602,
+  1.0,
+  0.785694958,
+  0.5411961,
+  0.275899379,
+];
+
+/** Reciprocal divisors for the float AAN DCT, in the transposed layout the kernel produces. */
+function quantRecips(table: number[], acOffset: number): Float32Array {
+  const out = new Float32Array(128);
+  for (let u = 0; u < 8; u++) {
+    for (let v = 0; v < 8; v++) {
+      out[v * 8 + u] = 1 / (table[u * 8 + v] * AAN_SCALE[u] * AAN_SCALE[v] * 8);
+      out[64 + v * 8 + u] = u + v === 0 ? 0.5 : acOffset;
+    }
+  }
+  return out;
+}
+
+function jpegHeader(
+  w: number,
+  h: number,
+  qy: number[],
+  qc: number[],
+  huff: HuffSpec[],
+): Uint8Array {
+  const b: number[] = [];
+  const u16 = (v: number) => b.push(v >> 8, v & 0xff);
+  b.push(0xff, 0xd8); // SOI
+  b.push(0xff, 0xe0),
+    u16(16),
+    b.push(0x4a, 0x46, 0x49, 0x46, 0, 1, 1, 0),
+    u16(1),
+    u16(1),
+    b.push(0, 0); // JFIF
+  b.push(0xff, 0xdb), u16(2 + 2 * 65); // DQT
+  b.push(0), NATURAL_ORDER.forEach((n) => b.push(qy[n]));
+  b.push(1), NATURAL_ORDER.forEach((n) => b.push(qc[n]));
+  b.push(0xff, 0xc0), u16(17), b.push(8), u16(h), u16(w), b.push(3); // SOF0
+  b.push(1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1);
+  const ids = [0x00, 0x10, 0x01, 0x11]; // DC0, AC0, DC1, AC1
+  b.push(0xff, 0xc4), u16(2 + huff.reduce((n, t) => n + 17 + t.vals.length, 0)); // DHT
+  huff.forEach((t, i) => b.push(ids[i], ...t.bits, ...t.vals));
+  b.push(0xff, 0xda), u16(12), b.push(3, 1, 0x00, 2, 0x11, 3, 0x11, 0, 63, 0); // SOS
+  return new Uint8Array(b);
+}
+
+/** Options of {@link encodeJpegFast}. */
+export interface JpegFastOptions {
+  /**
+   * Two passes, building Huffman tables optimal for this image (like
+   * libjpeg's `optimize_coding`): ~10 % smaller files for ~10 % more time.
+   * Default true.
+   */
+  optimizeHuffman?: boolean;
+  /** Rounding offset of AC coefficients (0.5: round to nearest). */
+  acRoundOffset?: number;
+}
+
+/**
+ * Encodes a baseline JFIF JPEG: YCbCr 4:2:0 with 2x2 box-averaged chroma,
+ * float AAN forward DCT, Annex K quantization tables scaled by `quality`
+ * (1..100) exactly like libjpeg, Huffman coding with per-image optimal tables
+ * (or the Annex K ones). Alpha is ignored: flatten first.
+ */
+export function encodeJpegFast(
+  src: Image,
+  quality: number,
+  options: JpegFastOptions = {},
+): Uint8Array {
+  checkImage(src);
+  const optimize = options.optimizeHuffman ?? true;
+  const { width: w, height: h } = src;
+  if (w > 65535 || h > 65535) {
+    throw new RangeError(`JPEG size limit is 65535, got ${w}x${h}`);
+  }
+  const k = kernels();
+  const pw = (w + 15) & ~15, ph = (h + 15) & ~15;
+  const nMcu = (pw >> 4) * (ph >> 4);
+  const qy = scaledQuant(STD_LUMA_QUANT, quality);
+  const qc = scaledQuant(STD_CHROMA_QUANT, quality);
+  const a = new Arena(k);
+  const rgba = a.alloc(w * h * 4);
+  const yp = a.alloc(pw * ph);
+  const cbp = a.alloc((pw * ph) >> 2);
+  const crp = a.alloc((pw * ph) >> 2);
+  const qyp = a.alloc(512);
+  const qcp = a.alloc(512);
+  const coef = a.alloc(nMcu * 768);
+  const huffp = a.alloc(4096);
+  const freqp = a.alloc(4096);
+  // header <= 2+18+134+19+4*(17+256)+2+14; entropy data <= ~420 bytes per block
+  const outp = a.alloc(1400 + nMcu * 6 * 420);
+  const mem = a.ready();
+  mem.set(src.data, rgba);
+  const f32 = (p: number, arr: Float32Array) =>
+    mem.set(new Uint8Array(arr.buffer), p);
+  const offset = options.acRoundOffset ?? 0.5;
+  f32(qyp, quantRecips(qy, offset));
+  f32(qcp, quantRecips(qc, offset));
+  k.jpegColor(rgba, w, h, yp, cbp, crp, pw, ph);
+  k.jpegDct(yp, cbp, crp, pw, ph, qyp, qcp, coef);
+  let specs = STD_HUFF;
+  let codes = STD_CODES;
+  if (optimize) {
+    mem.fill(0, freqp, freqp + 4096);
+    k.jpegStats(coef, nMcu, freqp);
+    const freq = new Uint32Array(mem.buffer, freqp, 1024);
+    specs = [0, 1, 2, 3].map((i) =>
+      optimalHuff(freq.subarray(i * 256, i * 256 + 256))
+    );
+    codes = new Uint32Array(1024);
+    specs.forEach((spec, i) => codes.set(huffCodes(spec), i * 256));
+  }
+  mem.set(
+    new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength),
+    huffp,
+  );
+  const header = jpegHeader(w, h, qy, qc, specs);
+  mem.set(header, outp);
+  const n = k.jpegEntropy(coef, nMcu, huffp, outp + header.length);
+  let end = outp + header.length + n;
+  mem[end++] = 0xff;
+  mem[end++] = 0xd9; // EOI
+  return mem.slice(outp, end);
+}
