@@ -1,0 +1,128 @@
+/**
+ * A small PNG chunk walker: reads IHDR and checks every chunk's CRC-32 and
+ * that the stream reaches IEND, without decoding any pixels. The WASM PNG
+ * decoder we use ignores CRCs, so this is where corruption is caught.
+ *
+ * @module
+ */
+
+/** The 8-byte PNG signature. */
+export const PNG_SIGNATURE: readonly number[] = [
+  0x89,
+  0x50,
+  0x4e,
+  0x47,
+  0x0d,
+  0x0a,
+  0x1a,
+  0x0a,
+];
+
+/** What {@link readPngInfo} found. */
+export interface PngInfo {
+  /** IHDR width. */
+  width: number;
+  /** IHDR height. */
+  height: number;
+  /** IHDR bit depth: 1, 2, 4, 8 or 16. */
+  bitDepth: number;
+  /** IHDR colour type: 0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA. */
+  colorType: number;
+  /** True when the stream ends inside a chunk or before IEND. */
+  truncated: boolean;
+  /** Chunk types whose stored CRC does not match their data, in file order. */
+  badCrc: string[];
+}
+
+let crcTable: Uint32Array | null = null;
+
+function table(): Uint32Array {
+  if (crcTable) return crcTable;
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return (crcTable = t);
+}
+
+/** CRC-32 (ISO 3309, as PNG uses it) of `bytes[start, end)`. */
+export function crc32(
+  bytes: Uint8Array,
+  start = 0,
+  end = bytes.length,
+): number {
+  const t = table();
+  let c = 0xffffffff;
+  for (let i = start; i < end; i++) c = t[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** True when `bytes` starts with the PNG signature. */
+export function hasPngSignature(bytes: Uint8Array): boolean {
+  if (bytes.length < 8) return false;
+  for (let i = 0; i < 8; i++) if (bytes[i] !== PNG_SIGNATURE[i]) return false;
+  return true;
+}
+
+/**
+ * Reads IHDR only (no CRC checks, no walk). Returns null without a complete
+ * signature + IHDR.
+ */
+export function readPngHeader(
+  bytes: Uint8Array,
+): Omit<PngInfo, "truncated" | "badCrc"> | null {
+  if (!hasPngSignature(bytes) || bytes.length < 8 + 8 + 13) return null;
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (v.getUint32(8) !== 13 || typeName(bytes, 12) !== "IHDR") return null;
+  return {
+    width: v.getUint32(16),
+    height: v.getUint32(20),
+    bitDepth: bytes[24],
+    colorType: bytes[25],
+  };
+}
+
+/**
+ * Reads IHDR and walks all chunks, verifying CRCs. Returns null without a
+ * complete signature + IHDR.
+ */
+export function readPngInfo(bytes: Uint8Array): PngInfo | null {
+  const header = readPngHeader(bytes);
+  if (!header) return null;
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const badCrc: string[] = [];
+  let truncated = true;
+  let i = 8;
+  while (i + 8 <= bytes.length) {
+    const len = v.getUint32(i);
+    const type = typeName(bytes, i + 4);
+    const dataEnd = i + 8 + len;
+    if (dataEnd + 4 > bytes.length) break; // chunk cut off
+    if (crc32(bytes, i + 4, dataEnd) !== v.getUint32(dataEnd)) {
+      badCrc.push(type);
+    }
+    i = dataEnd + 4;
+    if (type === "IEND") {
+      truncated = false;
+      break;
+    }
+  }
+  return { ...header, truncated, badCrc };
+}
+
+/** True for critical chunk types (first letter upper case: IHDR, PLTE, IDAT, IEND). */
+export function isCriticalChunk(type: string): boolean {
+  const c = type.charCodeAt(0);
+  return c >= 0x41 && c <= 0x5a;
+}
+
+function typeName(bytes: Uint8Array, at: number): string {
+  return String.fromCharCode(
+    bytes[at],
+    bytes[at + 1],
+    bytes[at + 2],
+    bytes[at + 3],
+  );
+}
