@@ -1,0 +1,588 @@
+/**
+ * The codec layer: JPEG and PNG bytes to and from {@link Image}.
+ *
+ * Decoding uses the WASM builds shipped in `@jsquash/jpeg` (MozJPEG) and
+ * `@jsquash/png` (the Rust `png` crate), plus `jpeg-js` for CMYK/YCCK JPEGs
+ * that MozJPEG's decoder refuses. Around them it adds what real-world files
+ * need: format sniffing by magic bytes, a pixel-count guard read from the
+ * header before any decoding, EXIF orientation, truncation/CRC checks, and
+ * one readable {@link DecodeError} for every bad input.
+ *
+ * WASM loading: {@link initCodecs} compiles the three `.wasm` files once per
+ * process and instantiates the Emscripten / wasm-bindgen glue with them.
+ * We call the codec glue (`codec/dec/mozjpeg_dec.js`, ...) directly instead
+ * of jsquash's `decode()` wrappers because that gives synchronous calls with
+ * our own `printErr` (libjpeg's warnings are captured per call, never printed
+ * to stderr) and lets us re-instantiate the decoder after it throws.
+ *
+ * Permissions: jsquash's own default loaders `fetch()` a `file:` URL next to
+ * their glue (MozJPEG via Emscripten's `getBinaryPromise`, PNG via
+ * wasm-bindgen's `__wbg_init`). Under Deno a `file:` fetch needs
+ * `--allow-read` (for that path), not `--allow-net`. We read the same files
+ * with `Deno.readFile` on `import.meta.resolve("@jsquash/...wasm")`, which
+ * also needs only `--allow-read`; a compiled binary (`deno compile`) can
+ * instead hand {@link initCodecs} the bytes or modules it embeds.
+ *
+ * @module
+ */
+
+import { initEmscriptenModule } from "@jsquash/jpeg/utils.js";
+import mozjpegDecFactory from "@jsquash/jpeg/codec/dec/mozjpeg_dec.js";
+import mozjpegEncFactory from "@jsquash/jpeg/codec/enc/mozjpeg_enc.js";
+import { defaultOptions as mozjpegDefaultOptions } from "@jsquash/jpeg/meta.js";
+import {
+  decode as pngDecodeWasm,
+  encode as pngEncodeWasm,
+  initSync as pngInitSync,
+} from "@jsquash/png/codec/pkg/squoosh_png.js";
+import { decodeCmykJpeg } from "./cmyk.ts";
+import {
+  applyOrientation,
+  describeOrientation,
+  readExifOrientation,
+} from "./exif.ts";
+import type { Image } from "./image.ts";
+import { type JpegInfo, readJpegInfo } from "./jpeg_markers.ts";
+import {
+  hasPngSignature,
+  isCriticalChunk,
+  readPngHeader,
+  readPngInfo,
+} from "./png_chunks.ts";
+
+/** The formats this layer reads and writes. */
+export type Format = "jpeg" | "png";
+
+/**
+ * Thrown for any input that cannot be decoded. `message` is one human
+ * sentence ("not a JPEG or PNG file", "truncated or corrupt JPEG data", ...);
+ * never a stack trace worth showing a user.
+ */
+export class DecodeError extends Error {
+  /** Always "DecodeError". */
+  override name = "DecodeError";
+}
+
+/** The result of {@link decodeImage}. */
+export interface Decoded {
+  /** The decoded pixels, upright (EXIF orientation applied), RGBA. */
+  image: Image;
+  /** The format found by magic bytes (not by file name). */
+  format: Format;
+  /** What was done to the data, e.g. "CMYK JPEG converted to RGB", "EXIF orientation 6 applied". */
+  notes: string[];
+  /** Non-fatal problems, e.g. "JPEG data ends early (truncated?)". */
+  warnings: string[];
+}
+
+/** Options for {@link decodeImage}. */
+export interface DecodeOptions {
+  /** Refuse images with more pixels than this (checked from the header). Default {@link DEFAULT_MAX_PIXELS}. */
+  maxPixels?: number;
+}
+
+/** Options for {@link encodeImage}. */
+export interface EncodeOptions {
+  /** JPEG quality 1..100 (ignored for PNG). */
+  quality: number;
+}
+
+/**
+ * Default JPEG quality: 75, as Pillow, cjpeg and jsquash/MozJPEG default to
+ * (OpenCV's imwrite uses 95). MozJPEG at 75 with its default trellis and
+ * ImageMagick quant tables is visually good at much smaller sizes.
+ */
+export const DEFAULT_JPEG_QUALITY = 75;
+
+/** Default pixel limit for {@link decodeImage}: 100 megapixels (~400 MB of RGBA). */
+export const DEFAULT_MAX_PIXELS = 100_000_000;
+
+/** A `.wasm` file's bytes or an already compiled module. */
+export type WasmSource = WebAssembly.Module | BufferSource;
+
+/** Optional WASM sources for {@link initCodecs}; missing ones are read from the npm packages. */
+export interface CodecWasm {
+  /** `@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm` */
+  jpegDecoder?: WasmSource;
+  /** `@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm` */
+  jpegEncoder?: WasmSource;
+  /** `@jsquash/png/codec/pkg/squoosh_png_bg.wasm` */
+  png?: WasmSource;
+}
+
+/** The npm paths of the three WASM files, resolved through the import map. */
+export const CODEC_WASM_SPECIFIERS: Readonly<Record<keyof CodecWasm, string>> =
+  {
+    jpegDecoder: "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm",
+    jpegEncoder: "@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm",
+    png: "@jsquash/png/codec/pkg/squoosh_png_bg.wasm",
+  };
+
+// ---------------------------------------------------------------------------
+// WASM modules, initialised once per process.
+
+type MozJpegEncodeOptions = typeof mozjpegDefaultOptions;
+
+interface MozJpegDecoder {
+  decode(data: Uint8Array, preserveOrientation: boolean): ImageData | null;
+}
+
+interface MozJpegEncoder {
+  encode(
+    data: Uint8Array,
+    width: number,
+    height: number,
+    options: MozJpegEncodeOptions,
+  ): Uint8Array;
+}
+
+type EmscriptenInit<T> = (
+  factory: unknown,
+  wasmModule: WebAssembly.Module,
+  overrides: { print: (s: string) => void; printErr: (s: string) => void },
+) => Promise<T>;
+
+/** The wasm-bindgen export we need to repair the PNG module after a throw. */
+interface PngWasmExports {
+  __wbindgen_add_to_stack_pointer(delta: number): number;
+}
+
+interface Codecs {
+  pngWasm: PngWasmExports;
+  jpegDecoderModule: WebAssembly.Module;
+  jpegDecoder: MozJpegDecoder;
+  jpegEncoder: MozJpegEncoder;
+}
+
+let codecs: Codecs | null = null;
+let initPromise: Promise<void> | null = null;
+/** Set after the MozJPEG decoder threw: its instance is replaced before the next use. */
+let jpegDecoderDirty = false;
+/** Messages libjpeg printed during the current call (its stderr, captured). */
+let libjpegMessages: string[] = [];
+
+function captureMessage(s: string): void {
+  libjpegMessages.push(String(s));
+}
+
+function instantiateMozJpeg<T>(
+  factory: unknown,
+  wasmModule: WebAssembly.Module,
+): Promise<T> {
+  const init = initEmscriptenModule as unknown as EmscriptenInit<T>;
+  return init(factory, wasmModule, {
+    print: captureMessage,
+    printErr: captureMessage,
+  });
+}
+
+async function compileSource(
+  source: WasmSource | undefined,
+  specifier: string,
+): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return source;
+  if (source) return await WebAssembly.compile(source);
+  const url = new URL(import.meta.resolve(specifier));
+  const bytes = url.protocol === "file:"
+    ? await Deno.readFile(url)
+    : new Uint8Array(await (await fetch(url)).arrayBuffer());
+  return await WebAssembly.compile(bytes);
+}
+
+/**
+ * Compiles and instantiates the JPEG decoder, JPEG encoder and PNG codec
+ * WASM modules, once per process; later calls return the same promise (and
+ * ignore their `sources`). {@link decodeImage} and {@link encodeImage} call
+ * it themselves, so calling it is only needed to pay the start-up cost early
+ * or to supply the WASM yourself (e.g. from bytes embedded in a compiled
+ * binary). By default the `.wasm` files are read from the installed npm
+ * packages via `import.meta.resolve`, which needs `--allow-read` for them.
+ */
+export function initCodecs(sources: CodecWasm = {}): Promise<void> {
+  if (!initPromise) {
+    initPromise = (async () => {
+      const [decMod, encMod, pngMod] = await Promise.all([
+        compileSource(sources.jpegDecoder, CODEC_WASM_SPECIFIERS.jpegDecoder),
+        compileSource(sources.jpegEncoder, CODEC_WASM_SPECIFIERS.jpegEncoder),
+        compileSource(sources.png, CODEC_WASM_SPECIFIERS.png),
+      ]);
+      // squoosh_png builds its results with `new ImageData(...)`; Deno has
+      // the global, but keep a minimal stand-in for runtimes without it.
+      if (
+        typeof (globalThis as { ImageData?: unknown }).ImageData === "undefined"
+      ) {
+        (globalThis as Record<string, unknown>).ImageData = class {
+          constructor(
+            public data: Uint8ClampedArray,
+            public width: number,
+            public height: number,
+          ) {}
+        };
+      }
+      // Returns the existing exports when already initialised elsewhere.
+      const pngWasm = pngInitSync(pngMod) as unknown as PngWasmExports;
+      const [jpegDecoder, jpegEncoder] = await Promise.all([
+        instantiateMozJpeg<MozJpegDecoder>(mozjpegDecFactory, decMod),
+        instantiateMozJpeg<MozJpegEncoder>(mozjpegEncFactory, encMod),
+      ]);
+      codecs = { pngWasm, jpegDecoderModule: decMod, jpegDecoder, jpegEncoder };
+    })();
+    initPromise.catch(() => {
+      initPromise = null; // let a later call retry (e.g. after a permission fix)
+    });
+  }
+  return initPromise;
+}
+
+async function ready(): Promise<Codecs> {
+  await initCodecs();
+  const c = codecs!;
+  if (jpegDecoderDirty) {
+    // After an exception escapes libjpeg the instance may hold leaked heap
+    // and a half-unwound stack; a fresh instance is cheap (module compiled).
+    c.jpegDecoder = await instantiateMozJpeg<MozJpegDecoder>(
+      mozjpegDecFactory,
+      c.jpegDecoderModule,
+    );
+    jpegDecoderDirty = false;
+  }
+  return c;
+}
+
+// ---------------------------------------------------------------------------
+// Sniffing and header reading.
+
+/** Returns the format of `bytes` by magic bytes (not by extension), or null. */
+export function sniffFormat(bytes: Uint8Array): Format | null {
+  if (
+    bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 &&
+    bytes[2] === 0xff
+  ) return "jpeg";
+  if (hasPngSignature(bytes)) return "png";
+  return null;
+}
+
+/**
+ * Reads the pixel dimensions from the header only (JPEG SOFn, PNG IHDR),
+ * without decoding. Returns null for unknown formats, headers cut short, or
+ * zero sizes.
+ */
+export function readDimensions(
+  bytes: Uint8Array,
+): { width: number; height: number; format: Format } | null {
+  const format = sniffFormat(bytes);
+  let dims: { width: number; height: number } | null = null;
+  if (format === "jpeg") dims = readJpegInfo(bytes, true);
+  else if (format === "png") dims = readPngHeader(bytes);
+  if (!format || !dims || dims.width < 1 || dims.height < 1) return null;
+  return { width: dims.width, height: dims.height, format };
+}
+
+/** A guess at what a non-JPEG/PNG file is, for the error message. */
+function describeUnknown(bytes: Uint8Array): string {
+  const head = String.fromCharCode(...bytes.subarray(0, 12));
+  const kinds: [boolean, string][] = [
+    [head.startsWith("GIF8"), "GIF"],
+    [head.startsWith("RIFF") && head.slice(8, 12) === "WEBP", "WebP"],
+    [head.startsWith("BM"), "BMP"],
+    [head.startsWith("II*\0") || head.startsWith("MM\0*"), "TIFF"],
+    [head.slice(4, 8) === "ftyp", "HEIF/AVIF or video"],
+    [head.startsWith("%PDF"), "PDF"],
+  ];
+  for (const [match, kind] of kinds) {
+    if (match) return `not a JPEG or PNG file (looks like ${kind})`;
+  }
+  if (looksLikeText(bytes)) return "not a JPEG or PNG file (looks like text)";
+  return "not a JPEG or PNG file";
+}
+
+function looksLikeText(bytes: Uint8Array): boolean {
+  const n = Math.min(bytes.length, 512);
+  for (let i = 0; i < n; i++) {
+    const b = bytes[i];
+    if (b < 0x09 || (b > 0x0d && b < 0x20) || b === 0x7f) return false;
+  }
+  return n > 0;
+}
+
+function megapixels(n: number): string {
+  return String(Math.round(n / 1e5) / 10);
+}
+
+function checkPixelLimit(
+  width: number,
+  height: number,
+  maxPixels: number,
+): void {
+  const n = width * height;
+  if (n > maxPixels) {
+    throw new DecodeError(
+      `image is ${width}x${height} = ${
+        megapixels(n)
+      } megapixels, over the limit of ${
+        megapixels(maxPixels)
+      } megapixels (--max-pixels)`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Decoding.
+
+/**
+ * Decodes JPEG or PNG bytes (format sniffed by magic bytes) to upright RGBA.
+ *
+ * - JPEG: baseline, progressive, grayscale via MozJPEG; CMYK/YCCK (Adobe,
+ *   inverted) via jpeg-js; EXIF orientation 2..8 applied like OpenCV's
+ *   `imread` / Pillow's `exif_transpose`; data ending before EOI gives a
+ *   warning (or a {@link DecodeError} if nothing decodes).
+ * - PNG: any bit depth/colour type (16-bit reduced to 8 by taking the high
+ *   byte, as Pillow and OpenCV do), palette + tRNS and alpha kept in RGBA;
+ *   a CRC mismatch in a critical chunk is a {@link DecodeError}.
+ *
+ * Throws {@link DecodeError} for anything undecodable, including images over
+ * `maxPixels` (checked from the header before decoding).
+ */
+export async function decodeImage(
+  bytes: Uint8Array,
+  options: DecodeOptions = {},
+): Promise<Decoded> {
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (!(maxPixels > 0)) {
+    throw new RangeError(`maxPixels must be positive, got ${maxPixels}`);
+  }
+  if (bytes.length === 0) throw new DecodeError("empty file");
+  const format = sniffFormat(bytes);
+  if (!format) throw new DecodeError(describeUnknown(bytes));
+  const dims = readDimensions(bytes);
+  if (!dims) {
+    throw new DecodeError(
+      format === "jpeg"
+        ? "truncated or corrupt JPEG data (no valid frame header)"
+        : "truncated or corrupt PNG data (no valid IHDR header)",
+    );
+  }
+  checkPixelLimit(dims.width, dims.height, maxPixels);
+  const c = await ready();
+  return format === "jpeg"
+    ? decodeJpeg(c, bytes, maxPixels)
+    : decodePng(c, bytes);
+}
+
+/** libjpeg messages that mean "the data stopped early". */
+const TRUNCATION_MESSAGES = /premature end|empty input file/i;
+const TRUNCATED_JPEG_WARNING = "JPEG data ends early (truncated?)";
+
+function decodeJpeg(c: Codecs, bytes: Uint8Array, maxPixels: number): Decoded {
+  const info = readJpegInfo(bytes) as JpegInfo; // non-null: readDimensions passed
+  const notes: string[] = [];
+  const warnings: string[] = [];
+  if (info.precision !== 8) {
+    throw new DecodeError(
+      `${info.precision}-bit JPEG is not supported (only 8-bit samples)`,
+    );
+  }
+  let image: Image;
+  if (info.components === 4) {
+    if (info.adobeTransform === null) {
+      throw new DecodeError(
+        "4-channel JPEG without an Adobe marker is not supported (unknown CMYK convention)",
+      );
+    }
+    try {
+      image = decodeCmykJpeg(bytes, maxPixels);
+    } catch (e) {
+      throw new DecodeError(
+        `${info.hasEoi ? "corrupt" : "truncated or corrupt"} CMYK JPEG data (${
+          errorText(e)
+        })`,
+      );
+    }
+    notes.push(
+      `${info.adobeTransform === 2 ? "YCCK" : "CMYK"} JPEG converted to RGB`,
+    );
+  } else {
+    libjpegMessages = [];
+    let result: ImageData | null = null;
+    let thrown = false;
+    try {
+      result = c.jpegDecoder.decode(bytes, false);
+    } catch {
+      thrown = true; // a C++ exception object, not an Error; details are in libjpegMessages
+      jpegDecoderDirty = true;
+    }
+    const messages = libjpegMessages;
+    libjpegMessages = [];
+    if (thrown || !result) {
+      const last = messages.at(-1);
+      const truncated = !info.hasEoi ||
+        messages.some((m) => TRUNCATION_MESSAGES.test(m));
+      throw new DecodeError(
+        `${truncated ? "truncated or corrupt" : "corrupt"} JPEG data${
+          last ? ` (decoder: ${last})` : ""
+        }`,
+      );
+    }
+    const d = result.data;
+    image = {
+      width: result.width,
+      height: result.height,
+      data: new Uint8Array(d.buffer, d.byteOffset, d.byteLength),
+    };
+    for (const m of messages) {
+      warnings.push(
+        TRUNCATION_MESSAGES.test(m)
+          ? TRUNCATED_JPEG_WARNING
+          : `JPEG decoder warning: ${m}`,
+      );
+    }
+    if (info.components === 1) notes.push("grayscale JPEG expanded to RGB");
+  }
+  if (!info.hasEoi) warnings.push(TRUNCATED_JPEG_WARNING);
+  if (info.exif) {
+    const o = readExifOrientation(info.exif);
+    if (o !== null && o >= 2 && o <= 8) {
+      image = applyOrientation(image, o);
+      notes.push(`EXIF orientation ${o} applied (${describeOrientation(o)})`);
+    } else if (o !== null && o !== 1) {
+      warnings.push(`ignored invalid EXIF orientation value ${o}`);
+    }
+  }
+  return { image, format: "jpeg", notes, warnings: [...new Set(warnings)] };
+}
+
+function decodePng(c: Codecs, bytes: Uint8Array): Decoded {
+  const info = readPngInfo(bytes)!; // non-null: readDimensions passed
+  const notes: string[] = [];
+  const warnings: string[] = [];
+  const badCritical = info.badCrc.filter(isCriticalChunk);
+  if (badCritical.length > 0) {
+    throw new DecodeError(
+      `corrupt PNG data (CRC mismatch in ${badCritical[0]} chunk)`,
+    );
+  }
+  // The decoder fails on any stream cut short (even one missing only IEND),
+  // so do not feed it one: each failure leaks memory (see below).
+  if (info.truncated) throw new DecodeError("truncated PNG data");
+  for (const t of info.badCrc) {
+    warnings.push(`PNG ${t} chunk has a bad CRC (used anyway)`);
+  }
+  let result: ImageData;
+  const sp = c.pngWasm.__wbindgen_add_to_stack_pointer(0);
+  try {
+    result = pngDecodeWasm(bytes);
+  } catch (e) {
+    // A Rust `unwrap_throw` abandons its frames without restoring the
+    // wasm-bindgen shadow stack pointer (~1.4 KB per failure; after ~700
+    // failures every call hits "memory access out of bounds"): restore it.
+    // Its heap allocations (~200 KB per failure) stay leaked, as the glue is
+    // a module singleton that cannot be re-instantiated.
+    const now = c.pngWasm.__wbindgen_add_to_stack_pointer(0);
+    c.pngWasm.__wbindgen_add_to_stack_pointer(sp - now);
+    const detail = errorText(e);
+    throw new DecodeError(
+      /unwrap_throw/.test(detail)
+        ? "corrupt PNG data"
+        : `corrupt PNG data (decoder: ${detail})`,
+    );
+  }
+  if (info.bitDepth === 16) {
+    notes.push("16-bit PNG reduced to 8 bits per channel");
+  }
+  const d = result.data;
+  const image = {
+    width: result.width,
+    height: result.height,
+    data: new Uint8Array(d.buffer, d.byteOffset, d.byteLength),
+  };
+  return { image, format: "png", notes, warnings };
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return typeof e === "string" ? e : "unknown error";
+}
+
+// ---------------------------------------------------------------------------
+// Encoding.
+
+function checkImage(image: Image): void {
+  const { width, height, data } = image;
+  if (
+    !Number.isInteger(width) || !Number.isInteger(height) || width < 1 ||
+    height < 1
+  ) {
+    throw new RangeError(`invalid image size ${width}x${height}`);
+  }
+  if (!(data instanceof Uint8Array) || data.length !== width * height * 4) {
+    throw new RangeError(
+      `image data must be ${
+        width * height * 4
+      } RGBA bytes, got ${data?.length}`,
+    );
+  }
+}
+
+/**
+ * Composites RGBA over opaque white, rounding to nearest:
+ * `c' = (c * a + 255 * (255 - a)) / 255`. Returns the input data itself when
+ * every pixel is already opaque.
+ */
+export function flattenOnWhite(data: Uint8Array): Uint8Array {
+  let i = 3;
+  while (i < data.length && data[i] === 255) i += 4;
+  if (i >= data.length) return data;
+  const out = data.slice();
+  for (; i < out.length; i += 4) {
+    const a = out[i];
+    if (a === 255) continue;
+    const bg = 255 * (255 - a) + 127; // +127: round to nearest on / 255
+    out[i - 3] = ((out[i - 3] * a + bg) / 255) | 0;
+    out[i - 2] = ((out[i - 2] * a + bg) / 255) | 0;
+    out[i - 1] = ((out[i - 1] * a + bg) / 255) | 0;
+    out[i] = 255;
+  }
+  return out;
+}
+
+/**
+ * Encodes an image. JPEG: MozJPEG with jsquash's defaults (progressive,
+ * optimised Huffman, 4:2:0 chroma) at `options.quality` (integer 1..100),
+ * alpha flattened onto white first. PNG: 8-bit RGBA, alpha kept (`quality`
+ * ignored). Throws `RangeError` for an invalid image or quality.
+ */
+export async function encodeImage(
+  image: Image,
+  format: Format,
+  options: EncodeOptions,
+): Promise<Uint8Array> {
+  checkImage(image);
+  const c = await ready();
+  const { width, height } = image;
+  if (format === "jpeg") {
+    const q = options.quality;
+    if (!Number.isInteger(q) || q < 1 || q > 100) {
+      throw new RangeError(`JPEG quality must be an integer 1..100, got ${q}`);
+    }
+    const data = flattenOnWhite(image.data);
+    try {
+      return c.jpegEncoder.encode(data, width, height, {
+        ...mozjpegDefaultOptions,
+        quality: q,
+      });
+    } catch (e) {
+      throw new Error(`JPEG encoding failed (${errorText(e)})`);
+    }
+  }
+  if (format === "png") {
+    const sp = c.pngWasm.__wbindgen_add_to_stack_pointer(0);
+    try {
+      return pngEncodeWasm(image.data, width, height, 8);
+    } catch (e) {
+      const now = c.pngWasm.__wbindgen_add_to_stack_pointer(0);
+      c.pngWasm.__wbindgen_add_to_stack_pointer(sp - now);
+      throw new Error(`PNG encoding failed (${errorText(e)})`);
+    }
+  }
+  throw new RangeError(`unknown format ${format}`);
+}
