@@ -67,7 +67,9 @@ export function readJpegInfo(
     if (len < 2) break;
     const seg = i + 2; // first payload byte
     const end = i + len; // one past the segment
-    if (isSof(m)) {
+    if (isSof(m) && !info) {
+      // Only the first frame header counts; a later one is corruption that
+      // the decoder will report.
       if (end > n || len < 8) return null;
       info = {
         precision: bytes[seg],

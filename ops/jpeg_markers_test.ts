@@ -50,3 +50,22 @@ Deno.test("readJpegInfo: EOI detection through every scan of a progressive file"
   // headerOnly stops at SOF.
   assert.equal(readJpegInfo(full, true)?.hasEoi, false);
 });
+
+Deno.test("readJpegInfo: a second, broken frame header does not hide the first", () => {
+  const full = fixture("quad_baseline.jpg");
+  // Find the end of SOF0 and insert a 4-byte SOF1 segment with length 2.
+  let i = 2;
+  while (full[i + 1] !== 0xc0) i += 2 + ((full[i + 2] << 8) | full[i + 3]);
+  const sofEnd = i + 2 + ((full[i + 2] << 8) | full[i + 3]);
+  const bytes = new Uint8Array(full.length + 4);
+  bytes.set(full.subarray(0, sofEnd));
+  bytes.set([0xff, 0xc1, 0x00, 0x02], sofEnd);
+  bytes.set(full.subarray(sofEnd), sofEnd + 4);
+  const info = readJpegInfo(bytes);
+  assert.deepEqual([info?.width, info?.height, info?.sofMarker], [
+    64,
+    48,
+    0xc0,
+  ]);
+  assert.deepEqual(readJpegInfo(bytes, true)?.sofMarker, 0xc0);
+});
