@@ -364,9 +364,18 @@ export async function decodeImage(
   }
   checkPixelLimit(dims.width, dims.height, maxPixels);
   const c = await ready();
-  return format === "jpeg"
-    ? decodeJpeg(c, bytes, maxPixels)
-    : decodePng(c, bytes);
+  try {
+    return format === "jpeg"
+      ? decodeJpeg(c, bytes, maxPixels)
+      : decodePng(c, bytes);
+  } catch (e) {
+    if (e instanceof DecodeError) throw e;
+    // Safety net: bad input must never surface as a TypeError/RangeError.
+    throw new DecodeError(
+      `corrupt ${format === "jpeg" ? "JPEG" : "PNG"} data (${errorText(e)})`,
+      { cause: e },
+    );
+  }
 }
 
 /** libjpeg messages that mean "the data stopped early". */

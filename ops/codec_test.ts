@@ -683,3 +683,27 @@ Deno.test("corrupt PNG data with valid CRCs: DecodeError, and the decoder keeps 
   const d = await decodeImage(fixture("quad.png"));
   assertEquals(samples(d.image), EXPECTED["quad.png"].samples);
 });
+
+Deno.test("random byte mutations of every fixture: only results or DecodeErrors", async () => {
+  const names = Object.keys(EXPECTED);
+  let seed = 12345; // deterministic LCG
+  const rnd = () =>
+    (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  for (let i = 0; i < 1500; i++) {
+    const b = fixture(names[i % names.length]);
+    const k = 1 + Math.floor(rnd() * 6);
+    for (let j = 0; j < k; j++) {
+      b[2 + Math.floor(rnd() * (b.length - 2))] = Math.floor(rnd() * 256);
+    }
+    try {
+      const d = await decodeImage(b);
+      assertEquals(d.image.data.length, d.image.width * d.image.height * 4);
+    } catch (e) {
+      assertInstanceOf(
+        e,
+        DecodeError,
+        `mutation ${i} of ${names[i % names.length]}`,
+      );
+    }
+  }
+});
