@@ -36,19 +36,10 @@ import {
   initSync as pngInitSync,
 } from "@jsquash/png/codec/pkg/squoosh_png.js";
 import { decodeCmykJpeg } from "./cmyk.ts";
-import {
-  applyOrientation,
-  describeOrientation,
-  readExifOrientation,
-} from "./exif.ts";
+import { applyOrientation, describeOrientation, readExifOrientation } from "./exif.ts";
 import type { Image } from "./image.ts";
 import { type JpegInfo, readJpegInfo } from "./jpeg_markers.ts";
-import {
-  hasPngSignature,
-  isCriticalChunk,
-  readPngHeader,
-  readPngInfo,
-} from "./png_chunks.ts";
+import { hasPngSignature, isCriticalChunk, readPngHeader, readPngInfo } from "./png_chunks.ts";
 
 /** The formats this layer reads and writes. */
 export type Format = "jpeg" | "png";
@@ -111,12 +102,11 @@ export interface CodecWasm {
 }
 
 /** The npm paths of the three WASM files, resolved through the import map. */
-export const CODEC_WASM_SPECIFIERS: Readonly<Record<keyof CodecWasm, string>> =
-  {
-    jpegDecoder: "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm",
-    jpegEncoder: "@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm",
-    png: "@jsquash/png/codec/pkg/squoosh_png_bg.wasm",
-  };
+export const CODEC_WASM_SPECIFIERS: Readonly<Record<keyof CodecWasm, string>> = {
+  jpegDecoder: "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm",
+  jpegEncoder: "@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm",
+  png: "@jsquash/png/codec/pkg/squoosh_png_bg.wasm",
+};
 
 // ---------------------------------------------------------------------------
 // WASM modules, initialised once per process.
@@ -317,9 +307,7 @@ function checkPixelLimit(
   const n = width * height;
   if (n > maxPixels) {
     throw new DecodeError(
-      `image is ${width}x${height} = ${
-        megapixels(n)
-      } megapixels, over the limit of ${
+      `image is ${width}x${height} = ${megapixels(n)} megapixels, over the limit of ${
         megapixels(maxPixels)
       } megapixels (--max-pixels)`,
     );
@@ -365,9 +353,7 @@ export async function decodeImage(
   checkPixelLimit(dims.width, dims.height, maxPixels);
   const c = await ready();
   try {
-    return format === "jpeg"
-      ? decodeJpeg(c, bytes, maxPixels)
-      : decodePng(c, bytes);
+    return format === "jpeg" ? decodeJpeg(c, bytes, maxPixels) : decodePng(c, bytes);
   } catch (e) {
     if (e instanceof DecodeError) throw e;
     // Safety net: bad input must never surface as a TypeError/RangeError.
@@ -402,9 +388,7 @@ function decodeJpeg(c: Codecs, bytes: Uint8Array, maxPixels: number): Decoded {
       image = decodeCmykJpeg(bytes, maxPixels);
     } catch (e) {
       throw new DecodeError(
-        `${info.hasEoi ? "corrupt" : "truncated or corrupt"} CMYK JPEG data (${
-          errorText(e)
-        })`,
+        `${info.hasEoi ? "corrupt" : "truncated or corrupt"} CMYK JPEG data (${errorText(e)})`,
       );
     }
     notes.push(
@@ -440,9 +424,7 @@ function decodeJpeg(c: Codecs, bytes: Uint8Array, maxPixels: number): Decoded {
     };
     for (const m of messages) {
       warnings.push(
-        TRUNCATION_MESSAGES.test(m)
-          ? TRUNCATED_JPEG_WARNING
-          : `JPEG decoder warning: ${m}`,
+        TRUNCATION_MESSAGES.test(m) ? TRUNCATED_JPEG_WARNING : `JPEG decoder warning: ${m}`,
       );
     }
     if (info.components === 1) notes.push("grayscale JPEG expanded to RGB");
@@ -490,9 +472,7 @@ function decodePng(c: Codecs, bytes: Uint8Array): Decoded {
     c.pngWasm.__wbindgen_add_to_stack_pointer(sp - now);
     const detail = errorText(e);
     throw new DecodeError(
-      /unwrap_throw/.test(detail)
-        ? "corrupt PNG data"
-        : `corrupt PNG data (decoder: ${detail})`,
+      /unwrap_throw/.test(detail) ? "corrupt PNG data" : `corrupt PNG data (decoder: ${detail})`,
     );
   }
   if (info.bitDepth === 16) {
@@ -525,9 +505,7 @@ function checkImage(image: Image): void {
   }
   if (!(data instanceof Uint8Array) || data.length !== width * height * 4) {
     throw new RangeError(
-      `image data must be ${
-        width * height * 4
-      } RGBA bytes, got ${data?.length}`,
+      `image data must be ${width * height * 4} RGBA bytes, got ${data?.length}`,
     );
   }
 }

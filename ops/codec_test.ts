@@ -127,8 +127,7 @@ async function assertDecodeError(
 async function captureConsole(fn: () => Promise<void>): Promise<unknown[][]> {
   const got: unknown[][] = [];
   const saved = { error: console.error, warn: console.warn, log: console.log };
-  console.error = console.warn = console.log = (...args: unknown[]) =>
-    void got.push(args);
+  console.error = console.warn = console.log = (...args: unknown[]) => void got.push(args);
   try {
     await fn();
   } finally {
@@ -601,8 +600,7 @@ Deno.test("encodeImage rejects bad images and qualities", async () => {
     RangeError,
   );
   await assertRejects(
-    () =>
-      encodeImage({ ...img, data: new Uint8Array(15) }, "png", { quality: 75 }),
+    () => encodeImage({ ...img, data: new Uint8Array(15) }, "png", { quality: 75 }),
     RangeError,
   );
   await assertRejects(
@@ -636,12 +634,9 @@ Deno.test("initCodecs accepts WASM bytes we load ourselves (as deno compile woul
   const fresh: typeof import("./codec.ts") = await import(
     new URL("./codec.ts?fresh", import.meta.url).href
   );
-  const read = (spec: string) =>
-    Deno.readFileSync(new URL(import.meta.resolve(spec)));
+  const read = (spec: string) => Deno.readFileSync(new URL(import.meta.resolve(spec)));
   // Bad bytes reject, and a later call can still succeed.
-  await assertRejects(() =>
-    fresh.initCodecs({ jpegDecoder: new Uint8Array([0, 97, 115, 109]) })
-  );
+  await assertRejects(() => fresh.initCodecs({ jpegDecoder: new Uint8Array([0, 97, 115, 109]) }));
   await fresh.initCodecs({
     jpegDecoder: await WebAssembly.compile(
       read(fresh.CODEC_WASM_SPECIFIERS.jpegDecoder),
@@ -687,8 +682,7 @@ Deno.test("corrupt PNG data with valid CRCs: DecodeError, and the decoder keeps 
 Deno.test("random byte mutations of every fixture: only results or DecodeErrors", async () => {
   const names = Object.keys(EXPECTED);
   let seed = 12345; // deterministic LCG
-  const rnd = () =>
-    (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   for (let i = 0; i < 1500; i++) {
     const b = fixture(names[i % names.length]);
     const k = 1 + Math.floor(rnd() * 6);

@@ -71,9 +71,7 @@ export function applyOrientation(image: Image, orientation: number): Image {
   const dh = swap ? w : h;
   const out = new Uint8Array(w * h * 4);
   // Move whole pixels as 32-bit words (byte order does not matter for a copy).
-  const srcBytes = image.data.byteOffset % 4 === 0
-    ? image.data
-    : image.data.slice();
+  const srcBytes = image.data.byteOffset % 4 === 0 ? image.data : image.data.slice();
   const src = new Uint32Array(srcBytes.buffer, srcBytes.byteOffset, w * h);
   const dst = new Uint32Array(out.buffer);
   // For each destination pixel (dx, dy) the source is (sx, sy) =

@@ -1,10 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  crc32,
-  hasPngSignature,
-  readPngHeader,
-  readPngInfo,
-} from "./png_chunks.ts";
+import { crc32, hasPngSignature, readPngHeader, readPngInfo } from "./png_chunks.ts";
 
 const fixture = (name: string) =>
   Deno.readFileSync(new URL(`../tests/fixtures/${name}`, import.meta.url));

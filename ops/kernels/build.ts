@@ -123,9 +123,7 @@ if (import.meta.main) {
   if (check) {
     if (stale.length) {
       console.error(
-        `stale build output (run deno run -A ops/kernels/build.ts): ${
-          stale.join(", ")
-        }`,
+        `stale build output (run deno run -A ops/kernels/build.ts): ${stale.join(", ")}`,
       );
       Deno.exit(1);
     }

@@ -55,9 +55,7 @@ Deno.test("jpeg: decodes with @jsquash/jpeg, like jpeg-js does", async () => {
       // (tiny random-coloured images are dominated by chroma upsampling)
       assert(
         p > Math.min(30, pm - 4),
-        `${w}x${h}: decoders disagree, PSNR ${p.toFixed(2)} (mozjpeg file: ${
-          pm.toFixed(2)
-        })`,
+        `${w}x${h}: decoders disagree, PSNR ${p.toFixed(2)} (mozjpeg file: ${pm.toFixed(2)})`,
       );
     }
   }
@@ -83,9 +81,7 @@ Deno.test("jpeg: within 1 dB PSNR and 25 % size of mozjpeg at the same quality",
       const ratio = ours.length / theirs.length;
       const row = `${src.width}x${src.height} q${q}: ${ours.length} B ${
         po.toFixed(2)
-      } dB vs mozjpeg ${theirs.length} B ${pt.toFixed(2)} dB (size x${
-        ratio.toFixed(3)
-      })`;
+      } dB vs mozjpeg ${theirs.length} B ${pt.toFixed(2)} dB (size x${ratio.toFixed(3)})`;
       rows.push(row);
       assert(po >= pt - 1, row);
       assert(ratio <= 1.25, row);
@@ -102,9 +98,9 @@ Deno.test("jpeg: standard Huffman tables are Annex K (as jpeg-js's encoder has t
   );
   const src = await Deno.readTextFile(new URL(url));
   const get = (name: string): number[] =>
-    src.split(`var ${name} = [`)[1].split("]")[0].split(",").map((t) =>
-      parseInt(t.trim())
-    ).filter((n) => !Number.isNaN(n));
+    src.split(`var ${name} = [`)[1].split("]")[0].split(",").map((t) => parseInt(t.trim())).filter((
+      n,
+    ) => !Number.isNaN(n));
   const expected: number[] = [];
   for (
     const [id, t] of [[0x00, "dc_luminance"], [0x10, "ac_luminance"], [

@@ -6,12 +6,7 @@ import jpeg from "jpeg-js";
 import { assert, assertEquals } from "./test_assert.ts";
 import type { Image } from "../image.ts";
 import { encodeJpegFast } from "./mod.ts";
-import {
-  noiseImage,
-  photoLikeImage,
-  psnrRgb,
-  smoothImage,
-} from "./test_util.ts";
+import { noiseImage, photoLikeImage, psnrRgb, smoothImage } from "./test_util.ts";
 
 function decodeJpegJs(bytes: Uint8Array): Image {
   const d = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
@@ -119,9 +114,7 @@ const K2 = [
 
 function libjpegTable(base: number[], quality: number): number[] {
   const scale = quality < 50 ? Math.trunc(5000 / quality) : 200 - 2 * quality;
-  return base.map((b) =>
-    Math.min(255, Math.max(1, Math.trunc((b * scale + 50) / 100)))
-  );
+  return base.map((b) => Math.min(255, Math.max(1, Math.trunc((b * scale + 50) / 100))));
 }
 
 Deno.test("jpeg: JFIF structure, SOF0 4:2:0, quantization tables as libjpeg scales them", () => {

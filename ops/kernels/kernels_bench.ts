@@ -3,13 +3,7 @@
 // (--allow-read only for the @jsquash comparisons, which load their wasm).
 import encodeMozjpeg from "@jsquash/jpeg/encode.js";
 import resizeJsquash from "@jsquash/resize";
-import {
-  encodeJpegFast,
-  flipRgba,
-  grayRgba,
-  resizeRgba,
-  thresholdRgba,
-} from "./mod.ts";
+import { encodeJpegFast, flipRgba, grayRgba, resizeRgba, thresholdRgba } from "./mod.ts";
 import { photoLikeImage } from "./test_util.ts";
 
 const src = photoLikeImage(500, 375);

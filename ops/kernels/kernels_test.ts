@@ -3,12 +3,7 @@
 import { assert, assertEquals } from "./test_assert.ts";
 import type { Image } from "../image.ts";
 import { flipRgba, grayRgba, resizeRgba, thresholdRgba } from "./mod.ts";
-import {
-  noiseImage,
-  photoLikeImage,
-  psnrRgba,
-  smoothImage,
-} from "./test_util.ts";
+import { noiseImage, photoLikeImage, psnrRgba, smoothImage } from "./test_util.ts";
 
 const img = (width: number, height: number, px: number[]): Image => ({
   width,
@@ -94,9 +89,7 @@ Deno.test("threshold: Y > t, boundary and alpha", () => {
     const src = noiseImage(w, h, t + 1000);
     const out = thresholdRgba(src, t).data;
     for (let i = 0; i < w * h * 4; i += 4) {
-      const v = refLuma(src.data[i], src.data[i + 1], src.data[i + 2]) > t
-        ? 255
-        : 0;
+      const v = refLuma(src.data[i], src.data[i + 1], src.data[i + 2]) > t ? 255 : 0;
       assertEquals([out[i], out[i + 1], out[i + 2], out[i + 3]], [
         v,
         v,
@@ -173,9 +166,7 @@ function refResize(src: Image, width: number, height: number): Uint8Array {
     for (let x = 0; x < width; x++) {
       for (let c = 0; c < 4; c++) {
         let s = 0;
-        wx[x].w.forEach((w, k) =>
-          s += w * src.data[(y * src.width + wx[x].start + k) * 4 + c]
-        );
+        wx[x].w.forEach((w, k) => s += w * src.data[(y * src.width + wx[x].start + k) * 4 + c]);
         tmp[(y * width + x) * 4 + c] = s;
       }
     }
@@ -185,9 +176,7 @@ function refResize(src: Image, width: number, height: number): Uint8Array {
     for (let x = 0; x < width; x++) {
       for (let c = 0; c < 4; c++) {
         let s = 0;
-        wy[y].w.forEach((w, k) =>
-          s += w * tmp[((wy[y].start + k) * width + x) * 4 + c]
-        );
+        wy[y].w.forEach((w, k) => s += w * tmp[((wy[y].start + k) * width + x) * 4 + c]);
         out[(y * width + x) * 4 + c] = Math.max(
           0,
           Math.min(255, Math.round(s)),

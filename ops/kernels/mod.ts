@@ -379,8 +379,7 @@ interface HuffSpec {
   vals: number[];
 }
 
-const range = (a: number, b: number) =>
-  Array.from({ length: b - a }, (_, i) => a + i);
+const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
 // Annex K.3 AC tables: after an irregular head, each run r lists sizes 1..10 in order.
 const acTail = (head: number[]) => {
   const seen = new Set(head);
@@ -508,9 +507,7 @@ function scaledQuant(base: number[], quality: number): number[] {
   }
   const q = Math.min(100, Math.max(1, Math.round(quality)));
   const scale = q < 50 ? Math.floor(5000 / q) : 200 - q * 2;
-  return base.map((b) =>
-    Math.min(255, Math.max(1, Math.floor((b * scale + 50) / 100)))
-  );
+  return base.map((b) => Math.min(255, Math.max(1, Math.floor((b * scale + 50) / 100))));
 }
 
 const AAN_SCALE = [
@@ -622,8 +619,7 @@ export function encodeJpegFast(
   const outp = a.alloc(1400 + nMcu * 6 * 420);
   const mem = a.ready();
   mem.set(src.data, rgba);
-  const f32 = (p: number, arr: Float32Array) =>
-    mem.set(new Uint8Array(arr.buffer), p);
+  const f32 = (p: number, arr: Float32Array) => mem.set(new Uint8Array(arr.buffer), p);
   const offset = options.acRoundOffset ?? DEFAULT_AC_ROUND_OFFSET;
   f32(qyp, quantRecips(qy, offset));
   f32(qcp, quantRecips(qc, offset));
@@ -635,9 +631,7 @@ export function encodeJpegFast(
     mem.fill(0, freqp, freqp + 4096);
     k.jpegStats(coef, nMcu, freqp);
     const freq = new Uint32Array(mem.buffer, freqp, 1024);
-    specs = [0, 1, 2, 3].map((i) =>
-      optimalHuff(freq.subarray(i * 256, i * 256 + 256))
-    );
+    specs = [0, 1, 2, 3].map((i) => optimalHuff(freq.subarray(i * 256, i * 256 + 256)));
     codes = new Uint32Array(1024);
     specs.forEach((spec, i) => codes.set(huffCodes(spec), i * 256));
   }
