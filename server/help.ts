@@ -1,0 +1,139 @@
+/**
+ * `--help` texts for every subcommand.
+ *
+ * @module
+ */
+
+const JOB_FLAGS = `Input and output:
+  -i, --input DIR          folder of images to process (alias --path2initial_images)
+  -o, --output DIR         where outputs go, created if missing (alias --path2resized_images)
+      --pattern GLOB       which files to take (alias --image_extension; "jpg" means "*.jpg");
+                           default: every .jpg, .jpeg and .png file, any letter case
+  -r, --recursive          walk sub-folders and mirror them under --output
+      --skip-existing      skip images whose output already exists (resume a run)
+
+Pipeline (applied in the order given):
+      --op STEP            repeatable; STEP is one of
+                             resize=WxH[:fit]  fit: fill (exact size, default), contain (pad),
+                                               cover (crop), inside (keep aspect, fit within)
+                             to_gray | gray     luma (BT.601, as OpenCV)
+                             threshold=T        luma > T → white, else black (T in 0..255)
+                             flip=h|v|hv        mirror left-right, upside down, or both
+      --size W H           a first resize=WxH step (also --size WxH)
+                           with neither --size nor --op: resize=512x512 (the old tool's job)
+      --format FMT         same (each input's format, default), jpeg or png
+      --quality Q          JPEG quality 1..100 (default 75)
+      --encoder ENC        fast (built-in WASM SIMD baseline encoder, default) or mozjpeg
+                           (smaller files, about 10x slower)
+      --max-pixels N       refuse images above N pixels before decoding (default 100000000)
+
+Reporting:
+      --report FILE        write a report: FILE.json (data) or FILE.html (page); repeatable
+  -q, --quiet              no progress output (the closing line is still printed)
+  -v, --verbose            a line per image
+      --log-format FMT     text (default) or json (one JSON object per line on stderr)
+  -h, --help               this help`;
+
+const PARALLEL_FLAGS = `Workers:
+  -w, --workers N          local worker processes (alias --nb_workers; default: CPU cores)
+      --task-timeout S     seconds one image may take before its worker is replaced (default 60)
+      --max-attempts N     attempts per image when workers crash or hang (default 3)
+      --max-tasks-per-worker N
+                           recycle each worker after N images (default 0: never)`;
+
+const EXIT_CODES = `Exit codes: 0 every image done; 1 some images failed (the others are done);
+2 usage error (nothing written); 3 the run could not go on; 130/143 interrupted.`;
+
+/** Help texts by subcommand. */
+export const HELP: Record<string, string> = {
+  main: `zpix — process folders of images in parallel (ZeroMQ workers, WebAssembly kernels)
+
+Usage:
+  zpix sequential --input DIR --output DIR [options]   one process
+  zpix parallel   --input DIR --output DIR [options]   local worker processes
+  zpix serve      --bind tcp://HOST:PORT --input DIR --output DIR [options]
+                                                       also accept workers from other machines
+  zpix worker     --connect tcp://HOST:PORT            a worker for a serve'd run
+  zpix demo                                            a run over generated sample images
+
+Run "zpix COMMAND --help" for each command's options.
+
+Examples:
+  zpix parallel --input photos --output small --size 512 512
+  zpix sequential -i photos -o bw --op resize=256x256:cover --op gray --op threshold=128
+  zpix parallel -i photos -o out --op flip=h --format png --report run.html
+
+${EXIT_CODES}`,
+  sequential: `zpix sequential (alias sequential-processing) — process every image in this process
+
+Usage: zpix sequential --input DIR --output DIR [options]
+
+${JOB_FLAGS}
+
+Examples:
+  zpix sequential --input photos --output resized --size 512 512
+  zpix sequential --path2initial_images photos --path2resized_images out --image_extension jpg
+  zpix sequential -i photos -o thumbs --op resize=200x200:cover --quality 85 --report run.json
+
+${EXIT_CODES}`,
+  parallel: `zpix parallel (alias parallel-processing) — process images with local worker processes
+
+A ZeroMQ ROUTER hands one image at a time to each worker; a worker asks for
+the next when it answers, so faster workers get more. Workers run sandboxed:
+read access to --input, write access to --output, nothing else.
+
+Usage: zpix parallel --input DIR --output DIR [--workers N] [options]
+
+${PARALLEL_FLAGS}
+
+${JOB_FLAGS}
+
+Examples:
+  zpix parallel --input photos --output resized --size 512 512 --workers 4
+  zpix parallel-processing --path2initial_images photos --path2resized_images out --nb_workers 8
+  zpix parallel -i photos -o out --op resize=1024x1024:inside --format png --report run.html
+
+${EXIT_CODES}`,
+  serve: `zpix serve — a parallel run that also accepts workers from other machines
+
+Remote workers receive image bytes and send back encoded bytes; the server
+reads and writes every file. It binds 127.0.0.1 unless told otherwise.
+
+Usage: zpix serve --bind tcp://HOST:PORT --input DIR --output DIR [--workers N] [--token SECRET]
+
+      --bind ENDPOINT      task endpoint (default tcp://127.0.0.1:5555); broadcasts use PORT+1
+      --token SECRET       workers must present this secret (or set ZPIX_TOKEN)
+
+${PARALLEL_FLAGS}
+                           --workers 0 starts no local worker
+
+${JOB_FLAGS}
+
+Example:
+  zpix serve --bind tcp://0.0.0.0:5555 --token s3cret -i photos -o out --workers 2
+  (then on other machines: zpix worker --connect tcp://SERVER:5555 --token s3cret)
+
+${EXIT_CODES}`,
+  worker: `zpix worker — a worker that connects to a zpix server
+
+Usage: zpix worker --connect tcp://HOST:PORT [--token SECRET] [--processes K] [--persist]
+
+      --connect ENDPOINT   the server's task endpoint (broadcasts: PORT+1)
+      --token SECRET       the server's secret (or set ZPIX_TOKEN)
+      --processes K        run K worker processes on this machine (default 1)
+      --persist            after a run ends, wait for the next server instead of exiting
+      --server-timeout S   exit when the server is silent this long (default 5)
+  -h, --help               this help
+
+Example:
+  zpix worker --connect tcp://192.0.2.10:5555 --token s3cret --processes 4
+
+Exit codes: 0 the run ended; 2 refused by the server (wrong token, other version);
+4 the server fell silent.`,
+  demo: `zpix demo — generate sample images and run the main job on them
+
+Usage: zpix demo [--output DIR]
+
+Writes sample images to DIR/input (default .zpix-demo), resizes them to 512x512
+with parallel workers into DIR/output and writes DIR/report.html and DIR/report.json.`,
+};

@@ -1,0 +1,69 @@
+/**
+ * The validated, serialisable description of one run. The CLI
+ * (`server/cli.ts`) is the only producer; the runners only read it.
+ *
+ * @module
+ */
+
+import type { Step } from "../ops/pipeline.ts";
+
+/** Output format: `same` keeps each input's format. */
+export type OutputFormat = "same" | "jpeg" | "png";
+
+/** Which JPEG encoder writes JPEG outputs. */
+export type Encoder = "fast" | "mozjpeg";
+
+/** What a worker needs to turn one input into one output; sent once per worker. */
+export interface Pipeline {
+  /** Operations, applied in order. */
+  steps: Step[];
+  /** Output format. */
+  format: OutputFormat;
+  /** JPEG quality, 1..100. */
+  quality: number;
+  /** JPEG encoder. */
+  encoder: Encoder;
+  /** Images with more pixels than this are refused before decoding. */
+  maxPixels: number;
+}
+
+/** How the run reports on itself. */
+export type LogFormat = "text" | "json";
+
+/** A whole run, as parsed from the command line. */
+export interface Job {
+  /** `sequential` runs in-process; `parallel` and `serve` use ZeroMQ workers. */
+  mode: "sequential" | "parallel" | "serve";
+  /** Absolute input folder. */
+  input: string;
+  /** Absolute output folder (created if missing). */
+  output: string;
+  /** Glob matched against paths relative to `input`; null means every .jpg/.jpeg/.png, any case. */
+  pattern: string | null;
+  /** Whether sub-folders are walked (and mirrored in the output). */
+  recursive: boolean;
+  /** What each worker does to each image. */
+  pipeline: Pipeline;
+  /** Local worker processes (parallel/serve). */
+  workers: number;
+  /** Task endpoint to bind (serve), or null for a private ipc:// folder. */
+  bind: string | null;
+  /** Shared secret remote workers must present (serve), or null. */
+  token: string | null;
+  /** Report files to write (`.json` or `.html`). */
+  reports: string[];
+  /** No progress output. */
+  quiet: boolean;
+  /** More detail on stderr. */
+  verbose: boolean;
+  /** Text for people or one JSON object per line for scripts. */
+  logFormat: LogFormat;
+  /** Skip inputs whose output already exists. */
+  skipExisting: boolean;
+  /** Seconds one task may take before its worker is replaced. */
+  taskTimeout: number;
+  /** Recycle a worker after this many tasks (0: never). */
+  maxTasksPerWorker: number;
+  /** Attempts per image before it is failed (worker crashes, timeouts). */
+  maxAttempts: number;
+}
