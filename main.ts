@@ -1,0 +1,186 @@
+/**
+ * zpix — the command-line entry point. Picks the subcommand, turns errors
+ * into one clear line and an exit code, and wires Ctrl-C / SIGTERM to a
+ * clean stop.
+ *
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import { COMMANDS, EXIT, parseJob, parseWorker, UsageError } from "./server/cli.ts";
+import { HELP } from "./server/help.ts";
+import { RunError, runJob } from "./server/run.ts";
+import { Log } from "./server/progress.ts";
+import type { Job } from "./server/job.ts";
+
+/** Turns a missing Deno permission into advice that names the flag. */
+export function permissionAdvice(error: Error): string {
+  const match = /Requires (\w+) access(?: to "?([^",]+)"?)?/.exec(
+    error.message,
+  );
+  const kind = match?.[1] ?? "some";
+  const flag = {
+    read: "--allow-read",
+    write: "--allow-write",
+    ffi: "--allow-ffi",
+    run: "--allow-run",
+    env: "--allow-env",
+    net: "--allow-net",
+    sys: "--allow-sys",
+  }[kind] ??
+    `--allow-${kind}`;
+  const target = match?.[2] ? ` to ${match[2]}` : "";
+  return `missing permission: zpix needs ${kind} access${target}; run it with ${flag}${
+    match?.[2] ? `=${match[2]}` : ""
+  } (see "Permissions" in the README)`;
+}
+
+function printError(message: string, helpFor?: string): void {
+  console.error(`zpix: error: ${message}`);
+  if (helpFor) console.error(`Run "zpix ${helpFor} --help" for usage.`);
+}
+
+async function runJobCommand(
+  mode: Job["mode"],
+  args: string[],
+): Promise<number> {
+  const parsed = parseJob(mode, args);
+  if (parsed.kind === "help") {
+    console.log(HELP[mode]);
+    return EXIT.ok;
+  }
+  const { job } = parsed;
+  const controller = new AbortController();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  const handlers = signals.map((sig) => {
+    const handler = () => {
+      if (controller.signal.aborted) {
+        Deno.exit(sig === "SIGINT" ? EXIT.sigint : EXIT.sigterm);
+      }
+      log.warn(
+        `${sig}: stopping; finished images are kept, nothing partial is left`,
+      );
+      controller.abort(sig);
+    };
+    Deno.addSignalListener(sig, handler);
+    return [sig, handler] as const;
+  });
+  const log = new Log(job);
+  try {
+    const { exitCode } = await runJob(job, { signal: controller.signal, log });
+    return exitCode;
+  } finally {
+    for (const [sig, handler] of handlers) {
+      Deno.removeSignalListener(sig, handler);
+    }
+  }
+}
+
+async function runWorkerCommand(args: string[]): Promise<number> {
+  const options = parseWorker(args);
+  if (options === "help") {
+    console.log(HELP.worker);
+    return EXIT.ok;
+  }
+  // Ctrl-C reaches the whole process group: a local worker leaves stopping to its server.
+  if (options.local) Deno.addSignalListener("SIGINT", () => {});
+  const { runWorker } = await import("./worker/worker.ts");
+  if (options.processes === 1) {
+    let code = await runWorker(options);
+    while (options.persist && code !== 2) code = await runWorker(options);
+    return code;
+  }
+  const { runWorkerProcesses } = await import("./worker/processes.ts");
+  return await runWorkerProcesses(options);
+}
+
+async function runDemo(args: string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(HELP.demo);
+    return EXIT.ok;
+  }
+  const at = args.indexOf("--output");
+  const root = resolve(at >= 0 && args[at + 1] ? args[at + 1] : ".zpix-demo");
+  const { writeSamples } = await import("./server/demo.ts");
+  const input = join(root, "input");
+  const count = await writeSamples(input, 24);
+  console.error(`zpix: demo: wrote ${count} sample images to ${input}`);
+  const code = await runJobCommand("parallel", [
+    "--input",
+    input,
+    "--output",
+    join(root, "output"),
+    "--size",
+    "512",
+    "512",
+    "--report",
+    join(root, "report.html"),
+    "--report",
+    join(root, "report.json"),
+    ...args.filter((_, i) => i !== at && i !== at + 1),
+  ]);
+  console.log(
+    `outputs: ${join(root, "output")}\nreport:  ${join(root, "report.html")} (and report.json)`,
+  );
+  return code;
+}
+
+/** Runs zpix with the given arguments; resolves to the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const [first, ...rest] = args;
+  if (first === undefined) {
+    console.error(HELP.main);
+    return EXIT.usage;
+  }
+  if (first === "--help" || first === "-h" || first === "help") {
+    const topic = COMMANDS[rest[0] ?? ""];
+    console.log(HELP[topic && topic !== "help" ? topic : "main"]);
+    return EXIT.ok;
+  }
+  if (first === "--version") {
+    console.log("zpix 0.1.0");
+    return EXIT.ok;
+  }
+  const command = COMMANDS[first];
+  try {
+    if (!command) {
+      throw new UsageError(
+        `unknown command "${first}": use sequential, parallel, serve, worker or demo`,
+      );
+    }
+    switch (command) {
+      case "worker":
+        return await runWorkerCommand(rest);
+      case "demo":
+        return await runDemo(rest);
+      default:
+        return await runJobCommand(command as Job["mode"], rest);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      printError(error.message, command);
+      return EXIT.usage;
+    }
+    if (error instanceof RunError) {
+      printError(error.message);
+      return EXIT.runFailed;
+    }
+    if (
+      error instanceof Deno.errors.NotCapable ||
+      error instanceof Deno.errors.PermissionDenied
+    ) {
+      printError(
+        error instanceof Deno.errors.NotCapable
+          ? permissionAdvice(error)
+          : (error as Error).message,
+      );
+      return EXIT.runFailed;
+    }
+    printError(error instanceof Error ? error.message : String(error));
+    return EXIT.runFailed;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

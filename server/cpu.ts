@@ -1,0 +1,77 @@
+/**
+ * CPU use per core, sampled from `/proc/stat` during a run (Linux). On
+ * systems without it, or without read access, sampling quietly records
+ * nothing.
+ *
+ * @module
+ */
+
+/** Busy fraction (0..1) of each core over one sampling interval. */
+export interface CpuSample {
+  /** Seconds since the run started, at the end of the interval. */
+  t: number;
+  /** Busy fraction per core. */
+  cores: number[];
+}
+
+/** Parses `/proc/stat`'s per-core lines into [busy, total] jiffies. */
+export function parseProcStat(text: string): [number, number][] {
+  const cores: [number, number][] = [];
+  for (const line of text.split("\n")) {
+    const match = /^cpu\d+\s+(.*)$/.exec(line);
+    if (!match) continue;
+    const fields = match[1].trim().split(/\s+/).map(Number);
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+    const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+    cores.push([total - idle, total]);
+  }
+  return cores;
+}
+
+/** Samples CPU use at a fixed interval until stopped. */
+export class CpuSampler {
+  readonly samples: CpuSample[] = [];
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #last: [number, number][] | null = null;
+  #start = 0;
+
+  #read(): [number, number][] | null {
+    try {
+      return parseProcStat(Deno.readTextFileSync("/proc/stat"));
+    } catch {
+      return null;
+    }
+  }
+
+  /** Starts sampling every `intervalMs`. */
+  start(intervalMs = 250): void {
+    this.#start = performance.now();
+    this.#last = this.#read();
+    if (!this.#last) return;
+    this.#timer = setInterval(() => this.#sample(), intervalMs);
+  }
+
+  #sample(): void {
+    const now = this.#read();
+    if (!now || !this.#last) return;
+    const cores = now.map(([busy, total], i) => {
+      const [busy0, total0] = this.#last![i] ?? [busy, total];
+      return total > total0 ? Math.round(((busy - busy0) / (total - total0)) * 1000) / 1000 : 0;
+    });
+    this.#last = now;
+    this.samples.push({
+      t: Math.round(performance.now() - this.#start) / 1000,
+      cores,
+    });
+  }
+
+  /** Stops sampling, taking a last sample. */
+  stop(): CpuSample[] {
+    if (this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+      this.#sample();
+    }
+    return this.samples;
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * The run report: what `--report FILE.json` writes and what the HTML page
+ * (`server/report_html.ts`) renders, plus the closing line in the old
+ * tool's words.
+ *
+ * @module
+ */
+
+import type { Job } from "./job.ts";
+import type { Span } from "./scheduler.ts";
+import type { Timings } from "../worker/task.ts";
+import { formatStep } from "../ops/pipeline.ts";
+import type { CpuSample } from "./cpu.ts";
+
+/** One worker's line in the report. */
+export interface WorkerReport {
+  /** Worker id. */
+  id: string;
+  /** Process id, on its host. */
+  pid: number | null;
+  /** Host name. */
+  host: string | null;
+  /** Images it processed. */
+  processed: number;
+  /** Images it failed. */
+  failed: number;
+  /** Seconds holding a task. */
+  busySeconds: number;
+  /** Seconds present but without a task. */
+  idleSeconds: number;
+  /** Every task it held, ms from the run's start. */
+  spans: Span[];
+}
+
+/** Mean milliseconds per image of each stage, over successful images. */
+export interface StageReport {
+  /** Reading input files. */
+  read: number;
+  /** Decoding. */
+  decode: number;
+  /** All ops. */
+  ops: number;
+  /** Each op. */
+  steps: Record<string, number>;
+  /** Encoding. */
+  encode: number;
+  /** Writing outputs. */
+  write: number;
+  /** Server-side time per image not spent in the stages above (messaging, scheduling). */
+  overhead: number;
+}
+
+/** The report file's content. */
+export interface Report {
+  /** Run mode. */
+  mode: Job["mode"];
+  /** Images found. */
+  total: number;
+  /** Images written. */
+  processed: number;
+  /** Images skipped (`--skip-existing`). */
+  skipped: number;
+  /** Images that failed, with a message each. */
+  failed: { path: string; error: string }[];
+  /** Images written with a warning. */
+  warnings: { path: string; warning: string }[];
+  /** Wall-clock seconds, from the first task to the last result. */
+  seconds: number;
+  /** processed / seconds. */
+  imagesPerSecond: number;
+  /** Per worker (empty in sequential mode: the server is its only worker). */
+  workers: WorkerReport[];
+  /** Mean per-stage times. */
+  stages: StageReport;
+  /** The pipeline, in `--op` syntax. */
+  pipeline: string[];
+  /** The job as run. */
+  job: Job;
+  /** When the run started (ISO 8601). */
+  startedAt: string;
+  /** Whether the run was interrupted (SIGINT/SIGTERM). */
+  interrupted: boolean;
+  /** Completed images over time: [seconds since start, count]. */
+  progress: [number, number][];
+  /** CPU use per core sampled during the run. */
+  cpu: CpuSample[];
+}
+
+/** Accumulates stage timings of successful images. */
+export class StageTotals {
+  #count = 0;
+  #sum: Omit<StageReport, "steps" | "overhead"> = {
+    read: 0,
+    decode: 0,
+    ops: 0,
+    encode: 0,
+    write: 0,
+  };
+  #steps: Record<string, number> = {};
+
+  /** Adds one image's timings. */
+  add(timings: Timings): void {
+    this.#count++;
+    for (const key of ["read", "decode", "ops", "encode", "write"] as const) {
+      this.#sum[key] += timings[key];
+    }
+    for (const [step, ms] of Object.entries(timings.steps)) {
+      this.#steps[step] = (this.#steps[step] ?? 0) + ms;
+    }
+  }
+
+  /** Mean ms per image; `overhead` from the run's total worker time. */
+  report(workerMs: number): StageReport {
+    const n = Math.max(1, this.#count);
+    const mean = (ms: number) => Math.round((ms / n) * 100) / 100;
+    const steps = Object.fromEntries(
+      Object.entries(this.#steps).map(([k, v]) => [k, mean(v)]),
+    );
+    const stages = {
+      read: mean(this.#sum.read),
+      decode: mean(this.#sum.decode),
+      ops: mean(this.#sum.ops),
+    };
+    const rest = {
+      encode: mean(this.#sum.encode),
+      write: mean(this.#sum.write),
+    };
+    const inside = this.#sum.read + this.#sum.decode + this.#sum.ops +
+      this.#sum.encode + this.#sum.write;
+    return {
+      ...stages,
+      steps,
+      ...rest,
+      overhead: this.#count ? mean(Math.max(0, workerMs - inside)) : 0,
+    };
+  }
+}
+
+/** The pipeline of a job as `--op` strings. */
+export function pipelineStrings(job: Job): string[] {
+  return job.pipeline.steps.map(formatStep);
+}
+
+/** The closing line, in the old tool's words. */
+export function closingLine(
+  report: Pick<Report, "processed" | "total" | "seconds">,
+): string {
+  return `server has processed ${report.processed}/${report.total} images in ${
+    report.seconds.toFixed(2)
+  }s`;
+}
+
+/** Writes the report to every `--report` file (JSON, or the HTML page). */
+export async function writeReports(
+  report: Report,
+  paths: readonly string[],
+): Promise<void> {
+  for (const path of paths) {
+    if (/\.html?$/i.test(path)) {
+      const { renderReportHtml } = await import("./report_html.ts");
+      await Deno.writeTextFile(path, renderReportHtml(report));
+    } else {
+      await Deno.writeTextFile(path, JSON.stringify(report, null, 2) + "\n");
+    }
+  }
+}

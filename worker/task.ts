@@ -1,0 +1,195 @@
+/**
+ * Doing one task: read, decode, apply the pipeline, encode, write. Shared by
+ * sequential mode (in the server's process) and by worker processes, so
+ * both produce the same bytes.
+ *
+ * @module
+ */
+
+import { basename, dirname, join } from "node:path";
+import { decodeImage, encodeImage, flattenOnWhite, type Format } from "../ops/codec.ts";
+import { applyPipeline, formatStep } from "../ops/pipeline.ts";
+import { encodeJpegFast } from "../ops/kernels/mod.ts";
+import type { Image } from "../ops/image.ts";
+import type { Pipeline } from "../server/job.ts";
+
+/** Milliseconds spent in each stage of one task. */
+export interface Timings {
+  /** Reading the input file (0 when bytes came over the wire). */
+  read: number;
+  /** Decoding. */
+  decode: number;
+  /** All pipeline steps together. */
+  ops: number;
+  /** Each step, keyed by its `--op` text. */
+  steps: Record<string, number>;
+  /** Encoding. */
+  encode: number;
+  /** Writing the output (0 when bytes go back over the wire). */
+  write: number;
+}
+
+/** The encoded result of one image. */
+export interface Encoded {
+  /** Output file bytes. */
+  bytes: Uint8Array;
+  /** Format written. */
+  format: Format;
+  /** Output size in pixels. */
+  width: number;
+  /** Output size in pixels. */
+  height: number;
+  /** Non-fatal notes (e.g. a truncated JPEG that decoded partially). */
+  warnings: string[];
+  /** Stage timings in ms. */
+  timings: Timings;
+}
+
+/** Encodes an image in the pipeline's format, with its chosen JPEG encoder. */
+export async function encodeWith(
+  image: Image,
+  format: Format,
+  pipeline: Pipeline,
+): Promise<Uint8Array> {
+  if (format === "jpeg" && pipeline.encoder === "fast") {
+    return encodeJpegFast(
+      { ...image, data: flattenOnWhite(image.data) },
+      pipeline.quality,
+    );
+  }
+  return await encodeImage(image, format, { quality: pipeline.quality });
+}
+
+/** Decodes, transforms and encodes one image held in memory. Throws on bad input. */
+export async function processBytes(
+  input: Uint8Array,
+  pipeline: Pipeline,
+): Promise<Encoded> {
+  const timings: Timings = {
+    read: 0,
+    decode: 0,
+    ops: 0,
+    steps: {},
+    encode: 0,
+    write: 0,
+  };
+  let started = performance.now();
+  const decoded = await decodeImage(input, { maxPixels: pipeline.maxPixels });
+  timings.decode = performance.now() - started;
+  started = performance.now();
+  const image = applyPipeline(decoded.image, pipeline.steps, (step, ms) => {
+    const key = formatStep(step);
+    timings.steps[key] = (timings.steps[key] ?? 0) + ms;
+  });
+  timings.ops = performance.now() - started;
+  const format = pipeline.format === "same" ? decoded.format : pipeline.format;
+  started = performance.now();
+  const bytes = await encodeWith(image, format, pipeline);
+  timings.encode = performance.now() - started;
+  return {
+    bytes,
+    format,
+    width: image.width,
+    height: image.height,
+    warnings: decoded.warnings,
+    timings,
+  };
+}
+
+/** Marker in the names of files being written; never left behind. */
+export const TEMP_MARKER = ".zpix-tmp-";
+
+/**
+ * Writes `bytes` to `path` atomically: to a temporary name in the same
+ * folder, then renamed. Creates missing parent folders.
+ */
+export async function writeAtomic(
+  path: string,
+  bytes: Uint8Array,
+): Promise<void> {
+  const dir = dirname(path);
+  await Deno.mkdir(dir, { recursive: true });
+  const temp = join(
+    dir,
+    `.${basename(path)}${TEMP_MARKER}${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`,
+  );
+  try {
+    await Deno.writeFile(temp, bytes);
+    await Deno.rename(temp, path);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
+}
+
+/** What became of one task. */
+export type Outcome =
+  | {
+    ok: true;
+    width: number;
+    height: number;
+    bytes: number;
+    warnings: string[];
+    timings: Timings;
+  }
+  | { ok: false; error: string };
+
+/** Turns any thrown value into one line a person understands. */
+export function describeError(
+  error: unknown,
+  inputPath: string,
+  outputPath: string,
+): string {
+  if (error instanceof Deno.errors.NotFound) {
+    return `input file not found (was it moved or deleted?)`;
+  }
+  if (error instanceof Deno.errors.NotCapable) {
+    // The sandbox refused: say which access, so the missing flag is obvious.
+    const match = /Requires (\w+) access to "?([^",]+)"?/.exec(error.message);
+    return match
+      ? `not allowed to ${match[1]} ${match[2]} (outside the worker's sandbox)`
+      : error.message;
+  }
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return error.message.includes(dirname(outputPath))
+      ? `cannot write ${outputPath}: permission denied`
+      : `cannot read ${inputPath}: permission denied`;
+  }
+  if (error instanceof Error) {
+    const message = error.message.replace(/\s+/g, " ").trim();
+    if (/No space left|ENOSPC|os error 28/i.test(message)) {
+      return `cannot write ${outputPath}: disk full`;
+    }
+    if (error.name === "DecodeError") return message;
+    return message || error.name;
+  }
+  return String(error);
+}
+
+/** Reads `inputPath`, processes it, writes `outputPath` atomically. Never throws. */
+export async function processFile(
+  inputPath: string,
+  outputPath: string,
+  pipeline: Pipeline,
+): Promise<Outcome> {
+  try {
+    let started = performance.now();
+    const input = await Deno.readFile(inputPath);
+    const read = performance.now() - started;
+    const encoded = await processBytes(input, pipeline);
+    started = performance.now();
+    await writeAtomic(outputPath, encoded.bytes);
+    encoded.timings.read = read;
+    encoded.timings.write = performance.now() - started;
+    return {
+      ok: true,
+      width: encoded.width,
+      height: encoded.height,
+      bytes: encoded.bytes.length,
+      warnings: encoded.warnings,
+      timings: encoded.timings,
+    };
+  } catch (error) {
+    return { ok: false, error: describeError(error, inputPath, outputPath) };
+  }
+}
