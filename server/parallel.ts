@@ -1,0 +1,413 @@
+/**
+ * The ZeroMQ broker: binds a ROUTER (tasks) and a PUB (broadcasts), starts
+ * local workers (and, in `serve` mode, accepts remote ones), feeds the
+ * {@link Scheduler} with what the sockets and processes say, and tears
+ * everything down when every result is in.
+ *
+ * @module
+ */
+
+import * as zmq from "zeromq";
+import { join } from "node:path";
+import { HEARTBEAT_MS } from "./protocol.ts";
+import {
+  broadcastEndpoint,
+  decodeWorkerMessage,
+  encodeBroadcast,
+  encodeMessage,
+  Outbox,
+  PUB_OPTIONS,
+  receiveAll,
+  type ServerMessage,
+  SOCKET_OPTIONS,
+} from "./protocol.ts";
+import { Scheduler } from "./scheduler.ts";
+import { describeExit, type LocalWorker, spawnWorker } from "./pool.ts";
+import type { Mode, ModeResult } from "./run.ts";
+import { RunError } from "./run.ts";
+import type { Task } from "./plan.ts";
+import { writeAtomic } from "../worker/task.ts";
+
+/** A worker silent this long (no message, no heartbeat) is taken as lost. */
+export const SILENCE_MS = 2500;
+
+/** How long workers have to join before the run gives up on them. */
+export const START_TIMEOUT_MS = 20_000;
+
+/** How long workers have to exit after `quit` before they are killed. */
+export const EXIT_GRACE_MS = 5000;
+
+/** Most image payloads (for remote workers) in flight at once. */
+export const PAYLOAD_WINDOW = 16;
+
+interface Peer {
+  id: string;
+  local: boolean;
+  pid: number | null;
+  host: string | null;
+  lastSeen: number;
+  /** Tasks done, for --max-tasks-per-worker. */
+  count: number;
+}
+
+/** Runs the tasks on ZeroMQ workers (the `parallel` and `serve` modes). */
+export const runParallel: Mode = async (job, tasks, recorder, signal) => {
+  const log = recorder.log;
+  const privateDir = job.bind ? null : await Deno.makeTempDir({ prefix: "zpix-" });
+  const endpoint = job.bind ?? `ipc://${privateDir}/tasks`;
+  const router = new zmq.Router({
+    ...SOCKET_OPTIONS,
+    receiveHighWaterMark: 1000,
+  });
+  const publisher = new zmq.Publisher(PUB_OPTIONS);
+  try {
+    await router.bind(endpoint);
+    await publisher.bind(broadcastEndpoint(endpoint));
+  } catch (error) {
+    router.close();
+    publisher.close();
+    if (privateDir) {
+      await Deno.remove(privateDir, { recursive: true }).catch(() => {});
+    }
+    throw new RunError(`cannot bind ${endpoint}: ${(error as Error).message}`);
+  }
+  if (job.bind) {
+    log.info(
+      `listening for workers on ${endpoint} (broadcasts on ${broadcastEndpoint(endpoint)})`,
+    );
+  }
+
+  const t0 = performance.now();
+  const now = () => performance.now() - t0;
+  const byIndex = new Map<number, Task>(
+    tasks.map((task) => [task.index, task]),
+  );
+  let payloadsInFlight = 0;
+  const peers = new Map<string, Peer>();
+  const seen = new Map<string, { pid: number; host: string }>();
+  const scheduler = new Scheduler(
+    tasks.map((task) => task.index),
+    job.maxAttempts,
+    (id) => peers.get(id)?.local !== false || payloadsInFlight < PAYLOAD_WINDOW,
+  );
+  const outbox = new Outbox(
+    router,
+    (error) => log.debug(`send failed: ${(error as Error).message}`),
+  );
+  const pubOutbox = new Outbox(publisher);
+  const locals = new Map<string, LocalWorker>();
+  let nextLocal = 1;
+  let finished = false;
+  let fatal: RunError | null = null;
+  let joinedOnce = false;
+
+  const sendTo = (id: string, message: ServerMessage, payload?: Uint8Array) =>
+    outbox.send([
+      new TextEncoder().encode(id),
+      ...encodeMessage(message, payload),
+    ]);
+
+  const startLocal = () => {
+    const id = `w${nextLocal++}`;
+    const worker = spawnWorker(
+      job,
+      endpoint,
+      id,
+      (line) => log.warn(`${id}: ${line}`),
+      job.maxTasksPerWorker,
+    );
+    locals.set(id, worker);
+    worker.status.then((status) => {
+      locals.delete(id);
+      if (finished) return;
+      lose(id, describeExit(status));
+      if (!peers.has(id) && !joinedOnce && status.code !== 0) {
+        fatal ??= new RunError(
+          `worker ${id} exited before joining (${describeExit(status)})${
+            worker.stderr.length ? ": " + worker.stderr.at(-1) : ""
+          }`,
+        );
+      }
+      if (!scheduler.done && !signal.aborted && !fatal) startLocal();
+    });
+  };
+
+  const lose = (id: string, reason: string) => {
+    const task = scheduler.worker(id)?.task ?? null;
+    if (task !== null && peers.get(id)?.local === false) payloadsInFlight--;
+    const failed = scheduler.lost(id, now(), reason);
+    if (task !== null) {
+      log.warn(`${id} lost (${reason}) while on ${byIndex.get(task)!.input}`);
+    }
+    if (failed !== null) {
+      const end = scheduler.ended.get(failed)!;
+      recorder.record(
+        byIndex.get(failed)!,
+        end.ok ? { ok: false, error: "?" } : { ok: false, error: end.error },
+      );
+    }
+    peers.delete(id);
+    void dispatch();
+  };
+
+  const sendTask = async (id: string, taskIndex: number, attempt: number) => {
+    const task = byIndex.get(taskIndex)!;
+    const peer = peers.get(id)!;
+    if (peer.local) {
+      await sendTo(id, {
+        type: "task",
+        task: taskIndex,
+        attempt,
+        name: task.input,
+        input: join(job.input, task.input),
+        output: join(job.output, task.output),
+      });
+      return;
+    }
+    payloadsInFlight++;
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(join(job.input, task.input));
+    } catch (error) {
+      // Reading is the server's part of a remote task: its failure is this image's failure.
+      payloadsInFlight--;
+      if (
+        scheduler.result(id, taskIndex, {
+          ok: false,
+          error: (error as Error).message,
+        }, now())
+      ) {
+        recorder.record(task, {
+          ok: false,
+          error: `cannot read ${task.input}: ${(error as Error).message}`,
+        });
+      }
+      const next = scheduler.ready(id, now());
+      if (next) await sendTask(id, next.task, next.attempt);
+      return;
+    }
+    await sendTo(id, {
+      type: "task",
+      task: taskIndex,
+      attempt,
+      name: task.input,
+      input: null,
+      output: null,
+    }, bytes);
+  };
+
+  const dispatch = async () => {
+    for (const assignment of scheduler.dispatch(now())) {
+      await sendTask(assignment.worker, assignment.task, assignment.attempt);
+    }
+  };
+
+  for (let i = 0; i < job.workers; i++) startLocal();
+
+  // Heartbeats, silence, timeouts, start-up deadline.
+  const ticker = setInterval(() => {
+    void pubOutbox.send(encodeBroadcast({ type: "heartbeat" }));
+    const t = now();
+    for (const peer of [...peers.values()]) {
+      const busy = scheduler.worker(peer.id)?.task !== null;
+      if (
+        t - peer.lastSeen > SILENCE_MS &&
+        !(busy && peer.local && locals.has(peer.id))
+      ) {
+        lose(peer.id, `worker silent for ${(SILENCE_MS / 1000).toFixed(1)}s`);
+      }
+    }
+    for (const state of scheduler.overdue(t, job.taskTimeout * 1000)) {
+      const local = locals.get(state.id);
+      const reason = `task took longer than --task-timeout ${job.taskTimeout}s`;
+      lose(state.id, reason);
+      local?.process.kill("SIGKILL");
+    }
+    if (!joinedOnce && job.workers > 0 && t > START_TIMEOUT_MS) {
+      fatal ??= new RunError(
+        `no worker joined within ${START_TIMEOUT_MS / 1000}s` +
+          ([...locals.values()].flatMap((w) => w.stderr).at(-1)
+            ? `: ${[...locals.values()].flatMap((w) => w.stderr).at(-1)}`
+            : ""),
+      );
+    }
+    if (fatal || signal.aborted) router.close();
+  }, HEARTBEAT_MS / 2);
+
+  const onAbort = () => router.close();
+  signal.addEventListener("abort", onAbort);
+
+  try {
+    for await (const [identity, ...frames] of receiveAll(router)) {
+      const id = new TextDecoder().decode(identity);
+      let decoded;
+      try {
+        decoded = decodeWorkerMessage(frames as Uint8Array[]);
+      } catch (error) {
+        log.warn(
+          `ignoring a bad message from ${id}: ${(error as Error).message}`,
+        );
+        if (/protocol version/.test((error as Error).message)) {
+          await sendTo(id, {
+            type: "refused",
+            reason: (error as Error).message,
+          });
+        }
+        continue;
+      }
+      const { message, payload } = decoded;
+      const peer = peers.get(id);
+      if (peer) peer.lastSeen = now();
+      switch (message.type) {
+        case "join": {
+          if (job.token !== null && message.token !== job.token) {
+            log.warn(
+              `refused worker ${id} from ${message.host}: wrong or missing token`,
+            );
+            await sendTo(id, {
+              type: "refused",
+              reason: "wrong or missing token (--token / ZPIX_TOKEN)",
+            });
+            break;
+          }
+          // Only workers this server started may read and write its folders directly.
+          const local = message.local && locals.has(id);
+          peers.set(id, {
+            id,
+            local,
+            pid: message.pid,
+            host: message.host,
+            lastSeen: now(),
+            count: 0,
+          });
+          seen.set(id, { pid: message.pid, host: message.host });
+          scheduler.join(id, now());
+          joinedOnce = true;
+          log.debug(
+            `worker ${id} joined (pid ${message.pid} on ${message.host}${local ? "" : ", remote"})`,
+          );
+          await sendTo(id, {
+            type: "hello",
+            worker: id,
+            pipeline: job.pipeline,
+          });
+          break;
+        }
+        case "ready": {
+          if (!peer) break;
+          const assignment = scheduler.ready(id, now());
+          if (assignment) {
+            await sendTask(id, assignment.task, assignment.attempt);
+          }
+          break;
+        }
+        case "result": {
+          if (!peer) break;
+          const task = byIndex.get(message.task);
+          if (!task) break;
+          if (!peer.local && scheduler.worker(id)?.task === message.task) {
+            payloadsInFlight--;
+          }
+          let end: { ok: true } | { ok: false; error: string } = message.ok
+            ? { ok: true }
+            : { ok: false, error: message.error };
+          if (message.ok && !peer.local) {
+            // Remote result: the server writes the file.
+            try {
+              if (!payload) throw new Error("result carried no image bytes");
+              await writeAtomic(join(job.output, task.output), payload);
+            } catch (error) {
+              end = {
+                ok: false,
+                error: `cannot write ${task.output}: ${(error as Error).message}`,
+              };
+            }
+          }
+          if (scheduler.result(id, message.task, end, now())) {
+            peer.count++;
+            recorder.record(
+              task,
+              message.ok && end.ok ? message : { ok: false, error: end.ok ? "" : end.error },
+            );
+          }
+          if (scheduler.done) break;
+          if (message.more) {
+            const assignment = scheduler.ready(id, now());
+            if (assignment) {
+              await sendTask(id, assignment.task, assignment.attempt);
+            }
+          }
+          await dispatch();
+          break;
+        }
+        case "leave":
+          if (peer) lose(id, "worker left");
+          break;
+        case "heartbeat":
+          break;
+      }
+      if (scheduler.done) break;
+    }
+  } catch (error) {
+    if (!fatal && !signal.aborted) throw error;
+  } finally {
+    finished = true;
+    clearInterval(ticker);
+    signal.removeEventListener("abort", onAbort);
+    await shutdown(locals, pubOutbox);
+    router.close();
+    publisher.close();
+    if (privateDir) {
+      await Deno.remove(privateDir, { recursive: true }).catch(() => {});
+    }
+  }
+  if (fatal) throw fatal;
+
+  const end = now();
+  const workers: ModeResult["workers"] = scheduler.workers.map((w) => {
+    const present = (w.left ?? end) - w.joined;
+    return {
+      id: w.id,
+      pid: seen.get(w.id)?.pid ?? null,
+      host: seen.get(w.id)?.host ?? null,
+      processed: w.processed,
+      failed: w.failed,
+      busySeconds: Math.round(w.busyMs) / 1000,
+      idleSeconds: Math.round(Math.max(0, present - w.busyMs)) / 1000,
+      spans: w.spans.map((s) => ({
+        ...s,
+        start: Math.round(s.start),
+        end: Math.round(s.end),
+      })),
+    };
+  });
+  return {
+    workers,
+    workerMs: scheduler.workers.reduce((sum, w) => sum + w.busyMs, 0),
+  };
+};
+
+/** Broadcasts quit until every local worker has exited; kills those still there after the grace period. */
+async function shutdown(
+  locals: Map<string, LocalWorker>,
+  pub: Outbox,
+): Promise<void> {
+  const deadline = performance.now() + EXIT_GRACE_MS;
+  while (locals.size > 0 && performance.now() < deadline) {
+    await pub.send(encodeBroadcast({ type: "quit" }));
+    await Promise.race([
+      Promise.all([...locals.values()].map((w) => w.status)),
+      new Promise((resolve) => setTimeout(resolve, 100)),
+    ]);
+  }
+  for (const worker of locals.values()) {
+    try {
+      worker.process.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  await Promise.all([...locals.values()].map((w) => w.status));
+  // Remote workers hear the quit too.
+  await pub.send(encodeBroadcast({ type: "quit" }));
+}

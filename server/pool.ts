@@ -1,0 +1,123 @@
+/**
+ * Local worker processes: how they are started (least privilege), watched
+ * and stopped. Workers are this same program's `worker` subcommand, run by
+ * `Deno.execPath()`, so a compiled `zpix` binary spawns itself.
+ *
+ * @module
+ */
+
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Job } from "./job.ts";
+
+/** The repository root (where main.ts and node_modules live) when run from source. */
+export const SOURCE_ROOT: string = dirname(
+  dirname(fileURLToPath(import.meta.url)),
+);
+
+/** Whether this process is a `deno compile`d binary. */
+export function isCompiled(): boolean {
+  return Boolean((Deno.build as { standalone?: boolean }).standalone);
+}
+
+/**
+ * The Deno permission flags a local worker runs with: read the input folder
+ * (and, from source, the modules and ZeroMQ's addon), write the output
+ * folder only, FFI for the ZeroMQ addon only, read `/etc/alpine-release`
+ * (ZeroMQ's loader checks it to pick musl or glibc builds). Nothing else.
+ */
+export function workerPermissions(
+  job: Pick<Job, "input" | "output">,
+  root = SOURCE_ROOT,
+): string[] {
+  const modules = join(root, "node_modules");
+  return [
+    `--allow-read=${job.input},${job.output},${modules},/etc/alpine-release`,
+    `--allow-write=${job.output}`,
+    `--allow-ffi=${modules}`,
+  ];
+}
+
+/** The command line that starts one local worker. */
+export function workerCommandLine(
+  job: Pick<Job, "input" | "output">,
+  endpoint: string,
+  id: string,
+  maxTasks = 0,
+): { command: string; args: string[] } {
+  const workerArgs = ["worker", "--connect", endpoint, "--id", id, "--local"];
+  if (maxTasks > 0) workerArgs.push("--max-tasks", String(maxTasks));
+  if (isCompiled()) return { command: Deno.execPath(), args: workerArgs };
+  return {
+    command: Deno.execPath(),
+    args: [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      "--cached-only",
+      `--config=${join(SOURCE_ROOT, "deno.json")}`,
+      ...workerPermissions(job),
+      join(SOURCE_ROOT, "main.ts"),
+      ...workerArgs,
+    ],
+  };
+}
+
+/** One local worker process. */
+export interface LocalWorker {
+  /** Worker id (its DEALER routing id). */
+  id: string;
+  /** The OS process. */
+  process: Deno.ChildProcess;
+  /** Resolves when it exits. */
+  status: Promise<Deno.CommandStatus>;
+  /** Its last stderr lines, for error messages. */
+  stderr: string[];
+}
+
+/** Starts a local worker; its stderr lines go to `onLine`. */
+export function spawnWorker(
+  job: Pick<Job, "input" | "output">,
+  endpoint: string,
+  id: string,
+  onLine: (line: string) => void,
+  maxTasks = 0,
+): LocalWorker {
+  const { command, args } = workerCommandLine(job, endpoint, id, maxTasks);
+  const process = new Deno.Command(command, {
+    args,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const stderr: string[] = [];
+  const pump = (async () => {
+    const lines = process.stderr.pipeThrough(new TextDecoderStream());
+    let rest = "";
+    for await (const chunk of lines) {
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop() ?? "";
+      for (const line of parts) {
+        if (!line.trim()) continue;
+        stderr.push(line);
+        if (stderr.length > 20) stderr.shift();
+        onLine(line);
+      }
+    }
+    if (rest.trim()) {
+      stderr.push(rest);
+      onLine(rest);
+    }
+  })().catch(() => {});
+  const status = process.status.then(async (status) => {
+    await pump;
+    return status;
+  });
+  return { id, process, status, stderr };
+}
+
+/** Describes how a worker process ended, for the report. */
+export function describeExit(status: Deno.CommandStatus): string {
+  if (status.signal) return `worker process killed by ${status.signal}`;
+  return `worker process exited with code ${status.code}`;
+}

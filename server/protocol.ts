@@ -1,0 +1,352 @@
+/**
+ * The zpix wire protocol, defined once for the server and the workers.
+ *
+ * Sockets (the load-balancing broker of the ZeroMQ guide, chapter 3):
+ * - the server binds a ROUTER (tasks) and a PUB (broadcasts);
+ * - each worker connects a DEALER (its routing id is its worker id) and a
+ *   SUB subscribed to every topic.
+ *
+ * A message is one JSON header frame, optionally followed by one binary
+ * payload frame (image bytes for remote workers). Every header carries the
+ * protocol version `v`; a peer with another version is refused.
+ *
+ * Exchange: worker → `join`; server → `hello` (the pipeline, once per
+ * worker) or `refused`; worker → `ready`; server → `task`; worker →
+ * `result` (which also asks for the next task unless `more` is false);
+ * both sides send `heartbeat`s; server broadcasts `quit` when the run is
+ * over.
+ *
+ * @module
+ */
+
+import type { Pipeline } from "./job.ts";
+import type { Timings } from "../worker/task.ts";
+
+/** Version of this protocol; bumped on any incompatible change. */
+export const PROTOCOL_VERSION = 1;
+
+/** How often both sides send heartbeats, in ms. */
+export const HEARTBEAT_MS = 500;
+
+/** Broadcast topics on the PUB socket. */
+export type Topic = "quit" | "heartbeat";
+
+/** A worker introduces itself. */
+export interface JoinMessage {
+  type: "join";
+  /** Process id on its host. */
+  pid: number;
+  /** Host name, for reports. */
+  host: string;
+  /** True when the worker shares the server's file system (gets paths, not bytes). */
+  local: boolean;
+  /** Shared secret, if the worker was given one. */
+  token: string | null;
+}
+
+/** The server accepts a worker and tells it what to do with every task. */
+export interface HelloMessage {
+  type: "hello";
+  /** The id the server knows this worker by. */
+  worker: string;
+  /** The operations and output settings. */
+  pipeline: Pipeline;
+}
+
+/** The server refuses a worker (bad token, other protocol version). */
+export interface RefusedMessage {
+  type: "refused";
+  /** One line for the worker's user. */
+  reason: string;
+}
+
+/** A worker asks for a task. */
+export interface ReadyMessage {
+  type: "ready";
+}
+
+/** One image to process. Local workers get paths; remote ones get the bytes as payload. */
+export interface TaskMessage {
+  type: "task";
+  /** Task index in the run. */
+  task: number;
+  /** Attempt number, from 1. */
+  attempt: number;
+  /** Input path relative to the input folder, for messages. */
+  name: string;
+  /** Absolute input path (local workers), or null (bytes in the payload). */
+  input: string | null;
+  /** Absolute output path (local workers), or null (bytes go back in the result). */
+  output: string | null;
+}
+
+/** The outcome of a task. Remote successes carry the encoded bytes as payload. */
+export type ResultMessage =
+  & {
+    type: "result";
+    /** Task index. */
+    task: number;
+    /** Attempt number it answers. */
+    attempt: number;
+    /** Whether the worker wants another task. */
+    more: boolean;
+  }
+  & (
+    | {
+      ok: true;
+      width: number;
+      height: number;
+      bytes: number;
+      warnings: string[];
+      timings: Timings;
+      /** Output format, so the server can name remote outputs. */
+      format: "jpeg" | "png";
+    }
+    | { ok: false; error: string }
+  );
+
+/** I am alive. */
+export interface HeartbeatMessage {
+  type: "heartbeat";
+}
+
+/** A worker leaves gracefully (after its current task). */
+export interface LeaveMessage {
+  type: "leave";
+}
+
+/** The run is over: workers exit (or, with --persist, wait for the next server). */
+export interface QuitMessage {
+  type: "quit";
+}
+
+/** Messages a worker sends on its DEALER. */
+export type WorkerMessage =
+  | JoinMessage
+  | ReadyMessage
+  | ResultMessage
+  | HeartbeatMessage
+  | LeaveMessage;
+
+/** Messages the server sends on its ROUTER. */
+export type ServerMessage = HelloMessage | RefusedMessage | TaskMessage;
+
+/** Messages the server publishes on its PUB. */
+export type Broadcast = QuitMessage | HeartbeatMessage;
+
+/** Any protocol message. */
+export type Message = WorkerMessage | ServerMessage | Broadcast;
+
+const WORKER_TYPES = new Set(["join", "ready", "result", "heartbeat", "leave"]);
+const SERVER_TYPES = new Set(["hello", "refused", "task"]);
+const BROADCAST_TYPES = new Set(["quit", "heartbeat"]);
+
+/** A frame that is not a valid message of this protocol version. */
+export class ProtocolError extends Error {
+  override name = "ProtocolError";
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Encodes a message (and an optional payload) into frames. */
+export function encodeMessage(
+  message: Message,
+  payload?: Uint8Array,
+): Uint8Array[] {
+  const header = encoder.encode(
+    JSON.stringify({ v: PROTOCOL_VERSION, ...message }),
+  );
+  return payload ? [header, payload] : [header];
+}
+
+/** A decoded message with its payload, if any. */
+export interface Decoded<M extends Message> {
+  /** The message header. */
+  message: M;
+  /** The binary frame after the header, if any. */
+  payload: Uint8Array | null;
+}
+
+function decodeFrames<M extends Message>(
+  frames: Uint8Array[],
+  types: Set<string>,
+): Decoded<M> {
+  if (frames.length < 1 || frames.length > 2) {
+    throw new ProtocolError(`expected 1 or 2 frames, got ${frames.length}`);
+  }
+  let header: { v?: unknown; type?: unknown };
+  try {
+    header = JSON.parse(decoder.decode(frames[0]));
+  } catch {
+    throw new ProtocolError("header frame is not JSON");
+  }
+  if (typeof header !== "object" || header === null) {
+    throw new ProtocolError("header is not an object");
+  }
+  if (header.v !== PROTOCOL_VERSION) {
+    throw new ProtocolError(
+      `protocol version ${String(header.v)}, expected ${PROTOCOL_VERSION}`,
+    );
+  }
+  if (typeof header.type !== "string" || !types.has(header.type)) {
+    throw new ProtocolError(
+      `unexpected message type ${JSON.stringify(header.type)}`,
+    );
+  }
+  const { v: _v, ...message } = header;
+  return {
+    message: message as M,
+    payload: frames[1] ? new Uint8Array(frames[1]) : null,
+  };
+}
+
+/** Decodes frames a worker sent (as the ROUTER sees them, without the identity). */
+export function decodeWorkerMessage(
+  frames: Uint8Array[],
+): Decoded<WorkerMessage> {
+  return decodeFrames(frames, WORKER_TYPES);
+}
+
+/** Decodes frames the server sent to a worker. */
+export function decodeServerMessage(
+  frames: Uint8Array[],
+): Decoded<ServerMessage> {
+  return decodeFrames(frames, SERVER_TYPES);
+}
+
+/** Encodes a broadcast as `[topic, header]`. */
+export function encodeBroadcast(message: Broadcast): Uint8Array[] {
+  return [encoder.encode(message.type), ...encodeMessage(message)];
+}
+
+/** Decodes `[topic, header]` from the SUB socket. */
+export function decodeBroadcast(frames: Uint8Array[]): Broadcast {
+  return decodeFrames<Broadcast>(frames.slice(1), BROADCAST_TYPES).message;
+}
+
+/**
+ * The broadcast (PUB) endpoint that goes with a task endpoint: the next TCP
+ * port, or the ipc path with `.pub` appended. Workers need only one address.
+ */
+export function broadcastEndpoint(taskEndpoint: string): string {
+  const tcp = /^(tcp:\/\/.+):(\d+)$/.exec(taskEndpoint);
+  if (tcp) return `${tcp[1]}:${Number(tcp[2]) + 1}`;
+  if (taskEndpoint.startsWith("ipc://")) return `${taskEndpoint}.pub`;
+  throw new ProtocolError(
+    `unsupported endpoint ${taskEndpoint}: use tcp://HOST:PORT or ipc://PATH`,
+  );
+}
+
+/*
+ * Socket I/O without zeromq.js's poller. Deno's libuv shim for N-API addons
+ * stops a `uv_poll` handle after its first callback (denoland/deno#36317,
+ * open in Deno 2.9), so a plain `await socket.receive()` can wait forever
+ * with a message sitting in the socket, and a `receiveTimeout` crashes the
+ * process (its timer shim). With `receiveTimeout: 0` and `sendTimeout: 0`,
+ * zeromq.js takes its synchronous fast path (`zmq_msg_recv`/`zmq_msg_send`
+ * with ZMQ_DONTWAIT) and never touches the poller; we wait with JS timers
+ * instead, backing off from 0 to {@link MAX_POLL_MS} while a socket is quiet.
+ * Sockets are created with {@link SOCKET_OPTIONS}, {@link SUB_OPTIONS}
+ * or {@link PUB_OPTIONS}.
+ */
+
+/** Longest pause between two looks at a quiet socket, in ms. */
+export const MAX_POLL_MS = 4;
+
+/** Options of ROUTER and DEALER sockets (see above). */
+export const SOCKET_OPTIONS = {
+  linger: 0,
+  receiveTimeout: 0,
+  sendTimeout: 0,
+} as const;
+
+/** Options of SUB sockets, which only receive. */
+export const SUB_OPTIONS = { linger: 0, receiveTimeout: 0 } as const;
+
+/** Options of PUB sockets, which only send. */
+export const PUB_OPTIONS = { linger: 0, sendTimeout: 0 } as const;
+
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function isAgain(error: unknown): boolean {
+  return (error as { code?: string }).code === "EAGAIN";
+}
+
+/** Anything frames can be sent on (a zeromq.js socket). */
+export interface FrameSink {
+  /** Sends one multipart message. */
+  send(frames: Uint8Array[]): Promise<void>;
+  /** True once closed. */
+  readonly closed: boolean;
+}
+
+/**
+ * Serialises sends on one socket (zeromq.js allows a single send in flight)
+ * and retries while the socket is at its high-water mark. A failed send is
+ * reported to `onError`, not thrown.
+ */
+export class Outbox {
+  #chain: Promise<void> = Promise.resolve();
+  /** @param socket where frames go; @param onError told of failed sends */
+  constructor(
+    readonly socket: FrameSink,
+    readonly onError: (error: unknown) => void = () => {},
+  ) {}
+
+  async #sendNow(frames: Uint8Array[]): Promise<void> {
+    for (
+      let wait = 0;
+      !this.socket.closed;
+      wait = Math.min(MAX_POLL_MS, wait + 1)
+    ) {
+      try {
+        return await this.socket.send(frames);
+      } catch (error) {
+        if (!isAgain(error)) throw error;
+        await pause(wait);
+      }
+    }
+  }
+
+  /** Queues frames; resolves once they are handed to ZeroMQ (or failed). */
+  send(frames: Uint8Array[]): Promise<void> {
+    this.#chain = this.#chain.then(() => this.#sendNow(frames)).catch(
+      this.onError,
+    );
+    return this.#chain;
+  }
+}
+
+/** A socket frames can be received from (a zeromq.js socket). */
+export interface FrameSource {
+  /** Receives one multipart message. */
+  receive(): Promise<Uint8Array[]>;
+  /** Whether a message is waiting. */
+  readonly readable: boolean;
+  /** True once closed. */
+  readonly closed: boolean;
+}
+
+/** Receives messages until the socket closes (see the note on socket I/O above). */
+export async function* receiveAll(
+  socket: FrameSource,
+): AsyncGenerator<Uint8Array[]> {
+  let wait = 0;
+  while (!socket.closed) {
+    let frames: Uint8Array[] | null = null;
+    try {
+      if (socket.readable) frames = await socket.receive();
+    } catch (error) {
+      if (socket.closed) return;
+      if (!isAgain(error)) throw error;
+    }
+    if (frames) {
+      wait = 0;
+      yield frames;
+    } else {
+      await pause(wait);
+      wait = Math.min(MAX_POLL_MS, wait + 1);
+    }
+  }
+}
