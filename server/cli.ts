@@ -48,6 +48,16 @@ export const COMMANDS: Record<string, string> = {
   help: "help",
 };
 
+/**
+ * The folder relative paths are taken from: where the user typed the
+ * command. `deno task` runs in the project folder and records the user's
+ * folder in INIT_CWD (read only when --allow-env grants it).
+ */
+export function userCwd(): string {
+  const granted = Deno.permissions.querySync({ name: "env", variable: "INIT_CWD" }).state === "granted";
+  return (granted ? Deno.env.get("INIT_CWD") : undefined) ?? Deno.cwd();
+}
+
 /** Default number of local workers: one per CPU core. */
 export function defaultWorkers(): number {
   return Math.max(1, navigator.hardwareConcurrency || 1);
@@ -187,7 +197,7 @@ export type ParsedJob = { kind: "job"; job: Job } | { kind: "help" };
 export function parseJob(
   mode: Job["mode"],
   args: readonly string[],
-  cwd = Deno.cwd(),
+  cwd = userCwd(),
 ): ParsedJob {
   let values: Partial<Record<JobOption, string | string[] | boolean>>;
   let positionals: string[];
