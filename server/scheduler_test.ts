@@ -1,0 +1,161 @@
+/**
+ * Unit tests of the pure scheduler: one task per worker, FIFO order,
+ * completion counted on results only, stale results, requeue of a lost
+ * worker's task, giving up after maxAttempts, timeouts and the send gate.
+ */
+
+import assert from "node:assert/strict";
+import { Scheduler } from "./scheduler.ts";
+
+const ok = { ok: true } as const;
+
+Deno.test("a worker holds one task at a time, handed out in FIFO order", () => {
+  const s = new Scheduler([0, 1, 2, 3]);
+  s.join("a", 0);
+  s.join("b", 0);
+  assert.deepEqual(s.ready("a", 1), { worker: "a", task: 0, attempt: 1 });
+  // Asking again while holding a task gives nothing.
+  assert.equal(s.ready("a", 2), null);
+  assert.deepEqual(s.ready("b", 2), { worker: "b", task: 1, attempt: 1 });
+  assert.equal(s.queued, 2);
+  assert.equal(s.worker("a")!.task, 0);
+  assert.ok(s.result("a", 0, ok, 5));
+  assert.deepEqual(s.ready("a", 5), { worker: "a", task: 2, attempt: 1 });
+  assert.ok(s.result("b", 1, ok, 6));
+  assert.deepEqual(s.ready("b", 6), { worker: "b", task: 3, attempt: 1 });
+  assert.equal(s.ready("a", 7), null, "nothing left to hand out");
+});
+
+Deno.test("completion is counted on results, never on dispatch", () => {
+  const s = new Scheduler([0, 1]);
+  s.join("a", 0);
+  s.join("b", 0);
+  s.ready("a", 0);
+  s.ready("b", 0);
+  assert.equal(s.queued, 0);
+  assert.equal(s.finished, 0);
+  assert.equal(s.done, false);
+  s.result("a", 0, ok, 10);
+  assert.equal(s.finished, 1);
+  assert.equal(s.done, false);
+  s.result("b", 1, { ok: false, error: "bad" }, 20);
+  assert.equal(s.done, true);
+  assert.deepEqual(s.ended.get(1), { ok: false, error: "bad" });
+  const a = s.worker("a")!;
+  assert.equal(a.processed, 1);
+  assert.equal(a.failed, 0);
+  assert.equal(a.busyMs, 10);
+  assert.deepEqual(a.spans, [{ task: 0, start: 0, end: 10, ok: true }]);
+  assert.equal(s.worker("b")!.failed, 1);
+});
+
+Deno.test("stale results (a task the worker no longer holds) change nothing", () => {
+  const s = new Scheduler([0, 1], 3);
+  s.join("a", 0);
+  s.join("b", 0);
+  s.ready("a", 0);
+  assert.equal(s.result("a", 1, ok, 1), false, "a result for a task never given");
+  assert.equal(s.result("nobody", 0, ok, 1), false, "a result from an unknown worker");
+  // a is lost; its task 0 goes to b, then a's late result arrives.
+  s.lost("a", 2, "worker silent");
+  assert.deepEqual(s.ready("b", 3), { worker: "b", task: 0, attempt: 2 });
+  assert.equal(s.result("a", 0, ok, 4), false);
+  assert.equal(s.finished, 0);
+  assert.ok(s.result("b", 0, ok, 5));
+  assert.equal(s.result("b", 0, ok, 6), false, "a duplicate result");
+  assert.equal(s.finished, 1);
+});
+
+Deno.test("a lost worker's task is requeued at the front", () => {
+  const s = new Scheduler([0, 1, 2, 3]);
+  s.join("a", 0);
+  s.join("b", 0);
+  s.ready("a", 0); // 0
+  s.ready("b", 0); // 1
+  assert.equal(s.lost("a", 5, "worker process exited with code 1"), null);
+  assert.equal(s.worker("a"), undefined, "gone workers are not present");
+  assert.equal(s.workers.find((w) => w.id === "a")!.left, 5);
+  assert.deepEqual(s.workers.find((w) => w.id === "a")!.spans, [
+    { task: 0, start: 0, end: 5, ok: null },
+  ]);
+  s.result("b", 1, ok, 6);
+  assert.deepEqual(s.ready("b", 6), { worker: "b", task: 0, attempt: 2 });
+  assert.equal(s.attempts(0), 2);
+  // A worker coming back under the same id starts afresh, keeping its spans.
+  s.join("a", 7);
+  assert.deepEqual(s.ready("a", 7), { worker: "a", task: 2, attempt: 1 });
+  assert.equal(s.workers.find((w) => w.id === "a")!.spans.length, 1);
+  assert.equal(s.lost("a", 8, "x"), null);
+  assert.equal(s.lost("a", 9, "x"), null, "losing a gone worker is harmless");
+});
+
+Deno.test("a task is failed after maxAttempts lost workers", () => {
+  const s = new Scheduler([7], 2);
+  s.join("a", 0);
+  s.ready("a", 0);
+  assert.equal(s.lost("a", 1, "worker crashed"), null);
+  s.join("b", 1);
+  assert.deepEqual(s.ready("b", 1), { worker: "b", task: 7, attempt: 2 });
+  assert.equal(s.lost("b", 2, "worker crashed"), 7);
+  assert.equal(s.done, true);
+  const end = s.ended.get(7)!;
+  assert.equal(end.ok, false);
+  assert.match(!end.ok ? end.error : "", /worker crashed on each of 2 attempts/);
+  assert.equal(s.queued, 0);
+});
+
+Deno.test("overdue() lists present workers whose task ran past the timeout", () => {
+  const s = new Scheduler([0, 1, 2]);
+  s.join("a", 0);
+  s.join("b", 0);
+  s.join("c", 0);
+  s.ready("a", 0);
+  s.ready("b", 50);
+  assert.deepEqual(s.overdue(100, 100), []);
+  assert.deepEqual(s.overdue(101, 100).map((w) => w.id), ["a"]);
+  assert.deepEqual(s.overdue(151, 100).map((w) => w.id), ["a", "b"]);
+  s.lost("a", 160, "timeout");
+  assert.deepEqual(s.overdue(1000, 100).map((w) => w.id), ["b"], "c holds no task; a is gone");
+});
+
+Deno.test("dispatch() hands requeued tasks to workers that are waiting", () => {
+  const s = new Scheduler([0, 1]);
+  s.join("a", 0);
+  s.join("b", 0);
+  s.join("c", 0);
+  s.ready("a", 0);
+  s.ready("b", 0);
+  assert.equal(s.ready("c", 0), null, "c waits: queue empty");
+  assert.deepEqual(s.dispatch(1), [], "nothing queued yet");
+  s.lost("a", 2, "silent");
+  assert.deepEqual(s.dispatch(3), [{ worker: "c", task: 0, attempt: 2 }]);
+  assert.deepEqual(s.dispatch(4), [], "c is no longer waiting");
+  // b never asked again: it does not get work from dispatch.
+  s.result("b", 1, ok, 5);
+  assert.equal(s.worker("b")!.waiting, false);
+});
+
+Deno.test("canAssign gates assignment until dispatch() is called again", () => {
+  let open = false;
+  const s = new Scheduler([0, 1], 3, (id) => id === "local" || open);
+  s.join("remote", 0);
+  s.join("local", 0);
+  assert.equal(s.ready("remote", 0), null);
+  assert.equal(s.worker("remote")!.waiting, true);
+  assert.deepEqual(s.ready("local", 0), { worker: "local", task: 0, attempt: 1 });
+  assert.deepEqual(s.dispatch(1), []);
+  open = true;
+  assert.deepEqual(s.dispatch(2), [{ worker: "remote", task: 1, attempt: 1 }]);
+});
+
+Deno.test("joining twice is harmless and an empty run is done at once", () => {
+  const s = new Scheduler([0]);
+  s.join("a", 0);
+  s.ready("a", 1);
+  s.join("a", 2);
+  assert.equal(s.worker("a")!.task, 0);
+  assert.equal(s.workers.length, 1);
+  const empty = new Scheduler([]);
+  assert.equal(empty.done, true);
+  assert.equal(empty.total, 0);
+});
