@@ -204,11 +204,11 @@ export function place(
   top: number,
 ): Image {
   const out = createImage(width, height);
-  if (left > 0 || top > 0 || src.width < width || src.height < height) {
-    for (let i = 3; i < out.data.length; i += 4) out.data[i] = 255;
-  }
   const x0 = Math.max(0, left), x1 = Math.min(width, left + src.width);
   const y0 = Math.max(0, top), y1 = Math.min(height, top + src.height);
+  if (x0 > 0 || y0 > 0 || x1 < width || y1 < height) {
+    for (let i = 3; i < out.data.length; i += 4) out.data[i] = 255;
+  }
   if (x1 <= x0) return out;
   for (let y = y0; y < y1; y++) {
     const from = ((y - top) * src.width + (x0 - left)) * 4;
