@@ -26,7 +26,7 @@ export async function writeSamples(
     const bytes = await encodeImage(image, png ? "png" : "jpeg", {
       quality: 90,
     });
-    await writeAtomic(
+    writeAtomic(
       join(
         dir,
         `sample${String(i + 1).padStart(3, "0")}.${png ? "png" : "jpg"}`,

@@ -315,7 +315,7 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
             // Remote result: the server writes the file.
             try {
               if (!payload) throw new Error("result carried no image bytes");
-              await writeAtomic(join(job.output, task.output), payload);
+              writeAtomic(join(job.output, task.output), payload);
             } catch (error) {
               end = {
                 ok: false,
