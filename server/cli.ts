@@ -54,7 +54,8 @@ export const COMMANDS: Record<string, string> = {
  * folder in INIT_CWD (read only when --allow-env grants it).
  */
 export function userCwd(): string {
-  const granted = Deno.permissions.querySync({ name: "env", variable: "INIT_CWD" }).state === "granted";
+  const granted =
+    Deno.permissions.querySync({ name: "env", variable: "INIT_CWD" }).state === "granted";
   return (granted ? Deno.env.get("INIT_CWD") : undefined) ?? Deno.cwd();
 }
 
@@ -239,6 +240,14 @@ export function parseJob(
   if (input === output) {
     throw new UsageError(
       "--output must differ from --input: zpix never overwrites its inputs",
+    );
+  }
+  // Workers get `--allow-read=IN,OUT,...`: Deno splits that list on commas and cannot escape one.
+  const comma = mode === "sequential" ? undefined : [input, output].find((p) => p.includes(","));
+  if (comma) {
+    throw new UsageError(
+      `${comma} contains a comma, which Deno's sandbox flags for workers cannot express; ` +
+        "rename the folder or use sequential",
     );
   }
 
