@@ -443,11 +443,23 @@ export function parseWorker(args: readonly string[]): WorkerOptions | "help" {
 
 function cleanParseError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
+  // node:util names flags as "-w, --workers <value>"; keep the long name.
+  const flag = (spec: string) => spec.replace(/ <value>$/, "").split(", ").pop();
+  const missing = /^Option '([^']+)' argument missing/.exec(message);
+  if (missing) return `${flag(missing[1])} needs a value`;
+  const ambiguous = /^Option '([^']+)' argument is ambiguous.*?use '(--[\w-]+)=/s.exec(message);
+  if (ambiguous) {
+    return `${flag(ambiguous[1])} needs a value (for one starting with "-", write ${
+      ambiguous[2]
+    }=VALUE)`;
+  }
+  const noValue = /^Option '([^']+)' does not take an argument/.exec(message);
+  if (noValue) return `${flag(noValue[1])} takes no value`;
   // node:util's messages end with advice about "--" that does not apply here.
   return message.replace(/\. To specify a positional argument.*$/s, "").replace(
     /^Unknown option/,
     "unknown option",
-  );
+  ).split("\n")[0];
 }
 
 /** One-line summary of a job's pipeline, for logs and reports. */
