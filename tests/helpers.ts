@@ -1,0 +1,223 @@
+/**
+ * Shared helpers of the integration tests: temporary folders, running zpix
+ * as a real subprocess, looking at its child processes in /proc, and a
+ * bare ROUTER + PUB "server" for talking to real workers.
+ *
+ * @module
+ */
+
+import * as zmq from "zeromq";
+import { join } from "node:path";
+import {
+  type Broadcast,
+  broadcastEndpoint,
+  decodeWorkerMessage,
+  encodeBroadcast,
+  encodeMessage,
+  Outbox,
+  PUB_OPTIONS,
+  receiveAll,
+  type ServerMessage,
+  SOCKET_OPTIONS,
+  type WorkerMessage,
+} from "../server/protocol.ts";
+import { SOURCE_ROOT } from "../server/pool.ts";
+
+/** Runs `fn` with a fresh temporary folder, removed afterwards. */
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "zpix-test-" });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** The permission flags of `deno task parallel` (deno.json), with absolute paths. */
+export const ZPIX_FLAGS: readonly string[] = [
+  "--allow-read",
+  "--allow-write",
+  `--allow-ffi=${join(SOURCE_ROOT, "node_modules")}`,
+  `--allow-run=${Deno.execPath()}`,
+  "--allow-env=ZPIX_TOKEN,INIT_CWD",
+];
+
+/** What a finished zpix process said. */
+export interface ZpixOutput {
+  /** Exit code. */
+  code: number;
+  /** Everything on stdout. */
+  stdout: string;
+  /** Everything on stderr. */
+  stderr: string;
+}
+
+/** A running zpix process. */
+export interface ZpixProcess {
+  /** Its process id. */
+  pid: number;
+  /** The process. */
+  child: Deno.ChildProcess;
+  /** Resolves when it exits, with its output. */
+  output: Promise<ZpixOutput>;
+}
+
+/** Starts `deno run main.ts ARGS` with the flags of `deno task parallel`. */
+export function spawnZpix(
+  args: string[],
+  options: { env?: Record<string, string> } = {},
+): ZpixProcess {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...ZPIX_FLAGS, join(SOURCE_ROOT, "main.ts"), ...args],
+    env: options.env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const output = child.output().then((out) => ({
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  }));
+  return { pid: child.pid, child, output };
+}
+
+/** Runs zpix to the end. */
+export function zpix(
+  args: string[],
+  options: { env?: Record<string, string> } = {},
+): Promise<ZpixOutput> {
+  return spawnZpix(args, options).output;
+}
+
+/** Direct children of a process (Linux /proc); empty once it is gone. */
+export function childPids(pid: number): number[] {
+  try {
+    const out: number[] = [];
+    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+      const text = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`);
+      out.push(...text.trim().split(/\s+/).filter(Boolean).map(Number));
+    }
+    return out;
+  } catch {
+    return [];
+  }
+}
+
+/** A process's command line as arguments, or null when it is gone. */
+export function commandLine(pid: number): string[] | null {
+  try {
+    const text = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
+    return text ? text.split("\0").filter(Boolean) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Pids of every process whose command line contains `text`. */
+export function processesWith(text: string): number[] {
+  const out: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name) || Number(entry.name) === Deno.pid) continue;
+    if (commandLine(Number(entry.name))?.some((arg) => arg.includes(text))) {
+      out.push(Number(entry.name));
+    }
+  }
+  return out;
+}
+
+/** Resolves after `ms`. */
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The next value of `iterator`, or an error after `ms`. */
+export async function nextWithin<T>(
+  iterator: AsyncIterator<T>,
+  ms: number,
+  what = "a message",
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const next = await Promise.race([
+      iterator.next(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
+      }),
+    ]);
+    if (next.done) throw new Error(`the socket closed while waiting for ${what}`);
+    return next.value;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A message a {@link TestServer} received. */
+export interface Received {
+  /** The sender's routing id. */
+  id: string;
+  /** The decoded message. */
+  message: WorkerMessage;
+  /** Its payload frame, if any. */
+  payload: Uint8Array | null;
+}
+
+/**
+ * A bare server for protocol-level tests: a ROUTER and a PUB bound on
+ * ipc:// in `dir`, and nothing else (no scheduling, no heartbeats unless
+ * sent by the test).
+ */
+export class TestServer {
+  readonly router = new zmq.Router(SOCKET_OPTIONS);
+  readonly publisher = new zmq.Publisher(PUB_OPTIONS);
+  readonly #outbox = new Outbox(this.router);
+  readonly #pubOutbox = new Outbox(this.publisher);
+  readonly #incoming = receiveAll(this.router);
+
+  private constructor(readonly endpoint: string) {}
+
+  /** Binds a server on `ipc://DIR/tasks` (and its `.pub` broadcast endpoint). */
+  static async open(dir: string): Promise<TestServer> {
+    const server = new TestServer(`ipc://${dir}/tasks`);
+    await server.router.bind(server.endpoint);
+    await server.publisher.bind(broadcastEndpoint(server.endpoint));
+    return server;
+  }
+
+  /** The next message from any worker, within `ms`. */
+  async next(ms = 15_000): Promise<Received> {
+    const [identity, ...frames] = await nextWithin(this.#incoming, ms);
+    const { message, payload } = decodeWorkerMessage(frames as Uint8Array[]);
+    return { id: new TextDecoder().decode(identity), message, payload };
+  }
+
+  /** The next message of type `type`, skipping heartbeats. */
+  async expect<T extends WorkerMessage["type"]>(
+    type: T,
+    ms = 15_000,
+  ): Promise<Received & { message: Extract<WorkerMessage, { type: T }> }> {
+    for (;;) {
+      const received = await this.next(ms);
+      if (received.message.type === "heartbeat" && type !== "heartbeat") continue;
+      if (received.message.type !== type) {
+        throw new Error(`expected ${type}, got ${JSON.stringify(received.message)}`);
+      }
+      return received as Received & { message: Extract<WorkerMessage, { type: T }> };
+    }
+  }
+
+  /** Sends a message to one worker. */
+  send(id: string, message: ServerMessage, payload?: Uint8Array): Promise<void> {
+    return this.#outbox.send([new TextEncoder().encode(id), ...encodeMessage(message, payload)]);
+  }
+
+  /** Publishes a broadcast. */
+  broadcast(message: Broadcast): Promise<void> {
+    return this.#pubOutbox.send(encodeBroadcast(message));
+  }
+
+  /** Closes both sockets. */
+  close(): void {
+    this.router.close();
+    this.publisher.close();
+  }
+}
