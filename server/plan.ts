@@ -5,7 +5,7 @@
  * @module
  */
 
-import { extname, join, relative } from "node:path";
+import { extname, isAbsolute, join, relative } from "node:path";
 import picomatch from "picomatch";
 import type { Job, OutputFormat } from "./job.ts";
 import { UsageError } from "./cli.ts";
@@ -85,9 +85,14 @@ export async function planTasks(job: Job): Promise<Task[]> {
     nocase: job.pattern === null,
     basename: !pattern.includes("/"),
   });
+  // An output folder inside the input folder must not be read back as input.
+  const outputRoot = relative(job.input, job.output);
+  const outputInside = outputRoot !== ".." && !outputRoot.startsWith("../") &&
+    !isAbsolute(outputRoot);
   const inputs: string[] = [];
   try {
     for await (const rel of walk(job.input, "", job.recursive)) {
+      if (outputInside && rel.startsWith(outputRoot + "/")) continue;
       if (matches(rel)) inputs.push(rel);
     }
   } catch (error) {
@@ -105,7 +110,6 @@ export async function planTasks(job: Job): Promise<Task[]> {
   }
   inputs.sort();
   const outputs = new Map<string, string>();
-  const outputRoot = relative(job.input, job.output);
   const tasks: Task[] = [];
   for (const input of inputs) {
     const output = outputName(input, job.pipeline.format);
@@ -116,11 +120,6 @@ export async function planTasks(job: Job): Promise<Task[]> {
       );
     }
     outputs.set(output, input);
-    // An output folder inside the input folder must not be read back as input.
-    if (
-      outputRoot && !outputRoot.startsWith("..") &&
-      (input + "/").startsWith(outputRoot + "/")
-    ) continue;
     tasks.push({ index: tasks.length, input, output });
   }
   return tasks;
