@@ -84,10 +84,28 @@ async function runWorkerCommand(args: string[]): Promise<number> {
   }
   // Ctrl-C reaches the whole process group: a local worker leaves stopping to its server.
   if (options.local) Deno.addSignalListener("SIGINT", () => {});
-  const { runWorker } = await import("./worker/worker.ts");
+  const { runWorker, WORKER_EXIT } = await import("./worker/worker.ts");
   if (options.processes === 1) {
-    let code = await runWorker(options);
-    while (options.persist && code !== 2) code = await runWorker(options);
+    // A remote worker stops gracefully on SIGINT/SIGTERM (finishes its task, leaves); twice: now.
+    // (A signal within a second of the first is its echo: Ctrl-C reaches a --processes parent too.)
+    const stop = new AbortController();
+    let stoppedAt = 0;
+    if (!options.local) {
+      for (const sig of ["SIGINT", "SIGTERM"] as const) {
+        Deno.addSignalListener(sig, () => {
+          if (stop.signal.aborted && performance.now() - stoppedAt < 1000) return;
+          if (stop.signal.aborted) Deno.exit(sig === "SIGINT" ? EXIT.sigint : EXIT.sigterm);
+          stoppedAt = performance.now();
+          console.error(`zpix: worker: ${sig}: finishing the current image, then leaving`);
+          stop.abort(sig);
+        });
+      }
+    }
+    let code = await runWorker(options, console.error, stop.signal);
+    while (options.persist && code !== WORKER_EXIT.refused && !stop.signal.aborted) {
+      console.error(`zpix: worker: run over; waiting for the next server at ${options.connect}`);
+      code = await runWorker(options, console.error, stop.signal);
+    }
     return code;
   }
   const { runWorkerProcesses } = await import("./worker/processes.ts");

@@ -1,7 +1,7 @@
 /**
  * `zpix worker --processes K`: K worker processes of this same program on
  * one machine, each connecting to the server on its own. The parent only
- * waits for them (and passes Ctrl-C on as a graceful stop).
+ * waits for them (and passes SIGINT/SIGTERM on: each child then leaves gracefully).
  *
  * @module
  */
@@ -70,9 +70,14 @@ export async function runWorkerProcesses(
       }
     }
   };
-  const onTerm = forward("SIGTERM");
-  Deno.addSignalListener("SIGTERM", onTerm);
+  // Each child leaves gracefully on either signal (and ignores the echo of Ctrl-C,
+  // which reaches the whole process group).
+  const handlers = (["SIGINT", "SIGTERM"] as const).map((sig) => {
+    const handler = forward(sig);
+    Deno.addSignalListener(sig, handler);
+    return [sig, handler] as const;
+  });
   const statuses = await Promise.all(children.map((child) => child.status));
-  Deno.removeSignalListener("SIGTERM", onTerm);
+  for (const [sig, handler] of handlers) Deno.removeSignalListener(sig, handler);
   return Math.max(...statuses.map((status) => status.code));
 }

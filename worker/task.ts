@@ -60,10 +60,15 @@ export async function encodeWith(
   return await encodeImage(image, format, { quality: pipeline.quality });
 }
 
-/** Decodes, transforms and encodes one image held in memory. Throws on bad input. */
+/**
+ * Decodes, transforms and encodes one image held in memory. Throws on bad
+ * input. `between`, if given, is awaited between stages (a remote worker
+ * lets its heartbeat timer run there).
+ */
 export async function processBytes(
   input: Uint8Array,
   pipeline: Pipeline,
+  between: () => Promise<void> = () => Promise.resolve(),
 ): Promise<Encoded> {
   const timings: Timings = {
     read: 0,
@@ -76,6 +81,7 @@ export async function processBytes(
   let started = performance.now();
   const decoded = await decodeImage(input, { maxPixels: pipeline.maxPixels });
   timings.decode = performance.now() - started;
+  await between();
   started = performance.now();
   const image = applyPipeline(decoded.image, pipeline.steps, (step, ms) => {
     const key = formatStep(step);
@@ -83,6 +89,7 @@ export async function processBytes(
   });
   timings.ops = performance.now() - started;
   const format = pipeline.format === "same" ? decoded.format : pipeline.format;
+  await between();
   started = performance.now();
   const bytes = await encodeWith(image, format, pipeline);
   timings.encode = performance.now() - started;

@@ -25,6 +25,7 @@ import {
 } from "../server/protocol.ts";
 import type { Pipeline } from "../server/job.ts";
 import { describeError, processBytes, processFile } from "./task.ts";
+import { injectFault, readFaults } from "./fault.ts";
 import type { WorkerOptions } from "../server/cli.ts";
 
 /** Exit codes of a worker process. */
@@ -63,7 +64,7 @@ async function doTask(
   }
   try {
     await breathe();
-    const encoded = await processBytes(payload, pipeline);
+    const encoded = await processBytes(payload, pipeline, breathe);
     return {
       message: {
         ...base,
@@ -92,13 +93,30 @@ function formatOf(path: string): "jpeg" | "png" {
   return /\.png$/i.test(path) ? "png" : "jpeg";
 }
 
+/** How long a leaving worker's last messages may take to go out, in ms. */
+const LEAVE_LINGER_MS = 1000;
+
+/** How often a worker that has not been welcomed yet repeats its `join`, in ms. */
+export const JOIN_RETRY_MS = 1000;
+
 /**
  * Runs one worker until the run ends. Resolves to its exit code:
- * 0 after `quit`, 2 when refused, 4 when the server fell silent.
+ * 0 after `quit` (or a graceful leave), 2 when refused, 4 when the server
+ * fell silent.
+ *
+ * A remote worker waits for its server as long as it takes, repeating its
+ * `join` (the server may start later, or a persisting worker's join may
+ * have reached the previous server as it closed). Once welcomed, it exits
+ * when the server is silent for `--server-timeout`.
+ *
+ * When `stop` aborts (SIGINT/SIGTERM), the worker leaves gracefully: it
+ * finishes the task in hand, sends its result with `more: false`, sends
+ * `leave` and resolves to 0.
  */
 export async function runWorker(
   options: WorkerOptions,
   log: (line: string) => void = console.error,
+  stop: AbortSignal = new AbortController().signal,
 ): Promise<number> {
   // Local workers share the server's host (and need no --allow-sys for its name).
   const host = options.local ? "local" : hostname();
@@ -108,6 +126,8 @@ export async function runWorker(
     routingId: id,
     sendHighWaterMark: 4,
     receiveHighWaterMark: 4,
+    // Queue nothing while no server is there: a repeated join goes out once, not in a burst.
+    immediate: true,
   });
   const sub = new zmq.Subscriber(SUB_OPTIONS);
   dealer.connect(options.connect);
@@ -116,35 +136,82 @@ export async function runWorker(
   const outbox = new Outbox(dealer);
   const send = (message: WorkerMessage, payload?: Uint8Array) =>
     outbox.send(encodeMessage(message, payload));
+  const started = Date.now();
   let lastHeard = Date.now();
   let exitCode: number | null = null;
   let pipeline: Pipeline | null = null;
+  let busy = false;
   let done = 0;
+  const faults = readFaults();
+  let joining: Promise<void> | null = null;
+  let lastJoin = 0;
+  let toldWaiting = false;
 
-  const stop = (code: number) => {
+  const finish = (code: number) => {
     if (exitCode !== null) return;
     exitCode = code;
     dealer.close();
     sub.close();
   };
 
+  const join = () => {
+    lastJoin = Date.now();
+    joining = send({
+      type: "join",
+      pid: Deno.pid,
+      host,
+      local: options.local,
+      token: options.token,
+    }).finally(() => joining = null);
+  };
+
+  const leave = async () => {
+    if (exitCode !== null) return;
+    if (pipeline) {
+      await send({ type: "leave" });
+      // Give ZeroMQ's I/O thread time to put the last result and `leave` on the wire.
+      dealer.linger = LEAVE_LINGER_MS;
+      finish(WORKER_EXIT.ok);
+      await new Promise((resolve) => setTimeout(resolve, LEAVE_LINGER_MS / 5));
+    }
+    finish(WORKER_EXIT.ok);
+  };
+  const onStop = () => {
+    if (!busy) void leave();
+  };
+  stop.addEventListener("abort", onStop);
+
   const heartbeat = setInterval(() => {
+    const welcomed = pipeline !== null;
+    if (!welcomed && !options.local) {
+      // Waiting for a server: no deadline, but say so, and knock again.
+      if (!toldWaiting && Date.now() - started > 2 * JOIN_RETRY_MS) {
+        toldWaiting = true;
+        log(`worker ${id}: waiting for a server at ${options.connect}`);
+      }
+      if (!joining && Date.now() - lastJoin >= JOIN_RETRY_MS) join();
+      return;
+    }
     if (Date.now() - lastHeard > options.serverTimeout * 1000) {
       log(
         `worker ${id}: no word from the server at ${options.connect} for ${options.serverTimeout}s; exiting`,
       );
-      stop(WORKER_EXIT.serverGone);
+      finish(WORKER_EXIT.serverGone);
       return;
     }
-    if (pipeline) send({ type: "heartbeat" });
+    if (welcomed) send({ type: "heartbeat" });
   }, HEARTBEAT_MS);
 
   const broadcasts = (async () => {
     try {
       for await (const frames of receiveAll(sub)) {
         lastHeard = Date.now();
-        if (decodeBroadcast(frames as Uint8Array[]).type === "quit") {
-          stop(WORKER_EXIT.ok);
+        // A persisting worker not yet welcomed may hear the previous server's last quit.
+        if (
+          decodeBroadcast(frames as Uint8Array[]).type === "quit" &&
+          (pipeline !== null || !options.persist)
+        ) {
+          finish(WORKER_EXIT.ok);
         }
       }
     } catch {
@@ -152,37 +219,39 @@ export async function runWorker(
     }
   })();
 
-  await send({
-    type: "join",
-    pid: Deno.pid,
-    host,
-    local: options.local,
-    token: options.token,
-  });
+  join();
   try {
     for await (const frames of receiveAll(dealer)) {
       lastHeard = Date.now();
       const { message, payload } = decodeServerMessage(frames as Uint8Array[]);
       if (message.type === "refused") {
         log(`worker ${id}: the server refused this worker: ${message.reason}`);
-        stop(WORKER_EXIT.refused);
+        finish(WORKER_EXIT.refused);
         break;
       }
       if (message.type === "hello") {
+        if (pipeline) continue; // a repeated join's answer
         pipeline = message.pipeline;
+        if (stop.aborted) {
+          await leave();
+          break;
+        }
         await send({ type: "ready" });
         continue;
       }
       if (!pipeline) continue;
+      busy = true;
+      await injectFault(faults, message.name, message.attempt);
       const result = await doTask(message, payload, pipeline);
+      busy = false;
       if (exitCode !== null) break;
       done++;
-      const more = options.maxTasks === 0 || done < options.maxTasks;
+      const more = !stop.aborted &&
+        (options.maxTasks === 0 || done < options.maxTasks);
       await send({ ...result.message, more }, result.payload);
       if (!more) {
-        // Recycled: leave gracefully; a local server starts a fresh worker.
-        await send({ type: "leave" });
-        stop(WORKER_EXIT.ok);
+        // Recycled or asked to stop: leave gracefully (a local server starts a fresh worker).
+        await leave();
         break;
       }
     }
@@ -191,11 +260,12 @@ export async function runWorker(
       log(
         `worker ${id}: ${error instanceof Error ? error.message : String(error)}`,
       );
-      stop(WORKER_EXIT.serverGone);
+      finish(WORKER_EXIT.serverGone);
     }
   } finally {
     clearInterval(heartbeat);
-    stop(exitCode ?? WORKER_EXIT.ok);
+    stop.removeEventListener("abort", onStop);
+    finish(exitCode ?? WORKER_EXIT.ok);
     await broadcasts;
   }
   return exitCode ?? WORKER_EXIT.ok;
