@@ -21,6 +21,7 @@
 
 import type { Pipeline } from "./job.ts";
 import type { Timings } from "../worker/task.ts";
+import { waitReadable } from "./zmq_wait.ts";
 
 /** Version of this protocol; bumped on any incompatible change. */
 export const PROTOCOL_VERSION = 1;
@@ -245,10 +246,12 @@ export function broadcastEndpoint(taskEndpoint: string): string {
  * with a message sitting in the socket, and a `receiveTimeout` crashes the
  * process (its timer shim). With `receiveTimeout: 0` and `sendTimeout: 0`,
  * zeromq.js takes its synchronous fast path (`zmq_msg_recv`/`zmq_msg_send`
- * with ZMQ_DONTWAIT) and never touches the poller; we wait with JS timers
- * instead, backing off from 0 to {@link MAX_POLL_MS} while a socket is quiet.
- * Sockets are created with {@link SOCKET_OPTIONS}, {@link SUB_OPTIONS}
- * or {@link PUB_OPTIONS}.
+ * with ZMQ_DONTWAIT) and never touches the poller. To wait for a quiet
+ * socket, `receiveAll` blocks on the socket's own descriptor through
+ * libzmq's `zmq_poll` on a helper thread (`server/zmq_wait.ts`); where FFI
+ * cannot reach it, it falls back to JS timers (Deno's timers fire ~2 ms
+ * late at best, which costs a few ms a message). Sockets are created with
+ * {@link SOCKET_OPTIONS}, {@link SUB_OPTIONS} or {@link PUB_OPTIONS}.
  */
 
 /** Longest pause between two looks at a quiet socket, in ms. */
@@ -328,11 +331,15 @@ export interface FrameSource {
   readonly closed: boolean;
 }
 
+/**
+ * Longest a wait for a quiet socket blocks before looking again, in ms: it
+ * bounds how late a close is noticed, and the rare wake-up lost when a send
+ * on the same socket consumes the descriptor's signal.
+ */
+export const WAIT_SLICE_MS = 10;
+
 /** Receives messages until the socket closes (see the note on socket I/O above). */
-export async function* receiveAll(
-  socket: FrameSource,
-): AsyncGenerator<Uint8Array[]> {
-  let wait = 0;
+export async function* receiveAll(socket: FrameSource): AsyncGenerator<Uint8Array[]> {
   while (!socket.closed) {
     let frames: Uint8Array[] | null = null;
     try {
@@ -341,12 +348,7 @@ export async function* receiveAll(
       if (socket.closed) return;
       if (!isAgain(error)) throw error;
     }
-    if (frames) {
-      wait = 0;
-      yield frames;
-    } else {
-      await pause(wait);
-      wait = Math.min(MAX_POLL_MS, wait + 1);
-    }
+    if (frames) yield frames;
+    else if (!socket.closed) await waitReadable(socket, WAIT_SLICE_MS);
   }
 }
