@@ -150,7 +150,12 @@ export function closingLine(
   }s`;
 }
 
-/** Writes the report to every `--report` file (JSON, or the HTML page). */
+/** The report with secrets removed (the `--token`), as report files show it. */
+export function redactReport(report: Report): Report {
+  return report.job.token ? { ...report, job: { ...report.job, token: "(hidden)" } } : report;
+}
+
+/** Writes the report to every `--report` file (JSON, or the HTML page); never the token. */
 export async function writeReports(
   report: Report,
   paths: readonly string[],
@@ -160,7 +165,7 @@ export async function writeReports(
       const { renderReportHtml } = await import("./report_html.ts");
       await Deno.writeTextFile(path, renderReportHtml(report));
     } else {
-      await Deno.writeTextFile(path, JSON.stringify(report, null, 2) + "\n");
+      await Deno.writeTextFile(path, JSON.stringify(redactReport(report), null, 2) + "\n");
     }
   }
 }

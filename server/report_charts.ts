@@ -1,0 +1,287 @@
+/**
+ * The run report page's charts, as inline SVG strings: images per second,
+ * one timeline row per worker, CPU use per core. All three share one time
+ * axis (same width, same left label column), so an idle gap in a worker's
+ * row lines up with the dip it causes in throughput and CPU use.
+ *
+ * Pure functions of the {@link Report}; no DOM, no I/O.
+ *
+ * @module
+ */
+
+import type { Report, WorkerReport } from "./report.ts";
+import type { Span } from "./scheduler.ts";
+
+/** Escapes text for HTML element content and double-quoted attributes. */
+export function escapeHtml(text: unknown): string {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Chart geometry, in SVG user units (CSS pixels at 100 %). */
+export const CHART = {
+  /** Whole SVG width. */
+  width: 1060,
+  /** Left column for row labels. */
+  label: 210,
+  /** Right padding. */
+  right: 14,
+} as const;
+
+const PLOT = CHART.width - CHART.label - CHART.right;
+
+/** Seconds formatted for an axis or a label: `850ms`, `4.2s`, `1m05s`. */
+export function formatSeconds(seconds: number): string {
+  if (!Number.isFinite(seconds)) return "?";
+  if (seconds < 1 && seconds !== 0) return `${Math.round(seconds * 1000)}ms`;
+  if (seconds < 60) return `${Number(seconds.toFixed(seconds < 10 ? 2 : 1))}s`;
+  const s = Math.round(seconds);
+  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+}
+
+/** The run's time span in seconds: the longest of wall time, spans, samples and progress. */
+export function runDuration(report: Report): number {
+  let end = report.seconds;
+  for (const w of report.workers) {
+    for (const s of w.spans) end = Math.max(end, s.end / 1000);
+  }
+  for (const c of report.cpu) end = Math.max(end, c.t);
+  for (const [t] of report.progress) end = Math.max(end, t);
+  return end > 0 ? end : 1;
+}
+
+/**
+ * Evenly spaced "nice" tick values from 0 up to `max` (about `target` of
+ * them); with `cover`, one more so that the last tick is at least `max`.
+ */
+export function niceTicks(max: number, target = 8, cover = false): number[] {
+  const raw = max / target;
+  const power = 10 ** Math.floor(Math.log10(raw || 1));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? power * 10;
+  const ticks: number[] = [];
+  for (let i = 0; i * step <= max + step * 1e-9; i++) {
+    ticks.push(Number((i * step).toPrecision(12)));
+  }
+  if (cover && ticks[ticks.length - 1] < max) {
+    ticks.push(Number((ticks.length * step).toPrecision(12)));
+  }
+  return ticks;
+}
+
+/** One point of the throughput chart: images completed per second in a time bucket. */
+export interface RatePoint {
+  /** Bucket middle, seconds since start. */
+  t: number;
+  /** Images completed per second in the bucket. */
+  rate: number;
+}
+
+/**
+ * Images per second over time, from the report's cumulative progress
+ * points: buckets of max(0.25 s, duration / 120), the count at each edge
+ * interpolated linearly between recorded points.
+ */
+export function throughputSeries(report: Report): RatePoint[] {
+  const points: [number, number][] = [[0, 0], ...report.progress];
+  if (report.progress.length === 0) return [];
+  const end = Math.max(report.seconds, points[points.length - 1][0]);
+  if (end <= 0) return [];
+  const width = Math.max(0.25, end / 120);
+  const at = (t: number): number => {
+    for (let i = 1; i < points.length; i++) {
+      const [t1, n1] = points[i];
+      if (t <= t1) {
+        const [t0, n0] = points[i - 1];
+        return t1 > t0 ? n0 + ((n1 - n0) * (t - t0)) / (t1 - t0) : n1;
+      }
+    }
+    return points[points.length - 1][1];
+  };
+  const series: RatePoint[] = [];
+  for (let start = 0; start < end - 1e-9; start += width) {
+    const stop = Math.min(end, start + width);
+    const rate = (at(stop) - at(start)) / (stop - start);
+    series.push({ t: (start + stop) / 2, rate: Math.round(rate * 100) / 100 });
+  }
+  return series;
+}
+
+/** Spans longer than this many times the median successful span are marked slow. */
+export const SLOW_FACTOR = 3;
+
+/** What a span's bar means (its CSS class and legend entry). */
+export function spanKind(span: Span, slowMs: number): "ok" | "slow" | "failed" | "lost" {
+  if (span.ok === null) return "lost";
+  if (!span.ok) return "failed";
+  return span.end - span.start > slowMs ? "slow" : "ok";
+}
+
+/** The duration above which a successful span counts as a straggler. */
+export function slowThreshold(workers: readonly WorkerReport[]): number {
+  const durations = workers.flatMap((w) => w.spans.filter((s) => s.ok).map((s) => s.end - s.start))
+    .sort((a, b) => a - b);
+  if (durations.length < 4) return Infinity;
+  const median = durations[Math.floor(durations.length / 2)];
+  return Math.max(median * SLOW_FACTOR, median + 20);
+}
+
+const x = (t: number, duration: number) => CHART.label + (t / duration) * PLOT;
+const r1 = (v: number) => Math.round(v * 10) / 10;
+
+/** The grid and tick labels of the shared time axis, for a plot `top`..`bottom`. */
+function timeGrid(duration: number, top: number, bottom: number, labels: boolean): string {
+  return niceTicks(duration).map((t) => {
+    const px = r1(x(t, duration));
+    const line = `<line class="grid" x1="${px}" x2="${px}" y1="${top}" y2="${bottom}"/>`;
+    return labels
+      ? `${line}<text class="tick" x="${px}" y="${bottom + 14}" text-anchor="middle">${
+        formatSeconds(t)
+      }</text>`
+      : line;
+  }).join("");
+}
+
+function svg(kind: string, height: number, body: string, label: string, duration: number): string {
+  return `<svg class="chart time-chart" data-chart="${kind}" data-duration="${duration}" role="img" aria-label="${
+    escapeHtml(label)
+  }" viewBox="0 0 ${CHART.width} ${height}" width="${CHART.width}" height="${height}" data-plot-left="${CHART.label}" data-plot-width="${PLOT}">${body}<line class="cursor" x1="-10" x2="-10" y1="0" y2="${height}"/></svg>`;
+}
+
+/** The images-per-second chart: an area with one vertex per bucket, and the run's mean. */
+export function throughputChart(report: Report, duration = runDuration(report)): string {
+  const series = throughputSeries(report);
+  const top = 10, plotH = 120, bottom = top + plotH;
+  const max = Math.max(1, ...series.map((p) => p.rate), report.imagesPerSecond);
+  const yTicks = niceTicks(max, 4, true);
+  const yMax = yTicks[yTicks.length - 1] || 1;
+  const y = (v: number) => r1(bottom - (v / yMax) * plotH);
+  let body = timeGrid(duration, top, bottom, true);
+  body += yTicks.map((v) =>
+    `<line class="grid" x1="${CHART.label}" x2="${CHART.label + PLOT}" y1="${y(v)}" y2="${
+      y(v)
+    }"/><text class="tick" x="${CHART.label - 6}" y="${y(v) + 4}" text-anchor="end">${v}</text>`
+  ).join("");
+  body += `<text class="row-label" x="4" y="${top + 14}">images / second</text>`;
+  if (series.length) {
+    const pts = series.map((p) => `${r1(x(p.t, duration))},${y(p.rate)}`).join(" ");
+    const first = r1(x(series[0].t, duration));
+    const last = r1(x(series[series.length - 1].t, duration));
+    body += `<polygon class="rate-area" points="${first},${bottom} ${pts} ${last},${bottom}"/>`;
+    body += `<polyline class="rate-line" data-points="${series.length}" points="${pts}"/>`;
+    const mean = y(report.imagesPerSecond);
+    body += `<line class="mean" x1="${CHART.label}" x2="${
+      CHART.label + PLOT
+    }" y1="${mean}" y2="${mean}"/><text class="tick mean-label" x="${CHART.label + PLOT - 4}" y="${
+      mean - 4
+    }" text-anchor="end">mean ${report.imagesPerSecond} img/s</text>`;
+  } else {
+    body += `<text class="empty" x="${CHART.label + 8}" y="${top + 60}">no images completed</text>`;
+  }
+  return svg("throughput", bottom + 20, body, "images per second over time", duration);
+}
+
+/** One timeline row per worker, one bar per task it held. */
+export function workerTimeline(report: Report, duration = runDuration(report)): string {
+  const rowH = 22, top = 4;
+  const slowMs = slowThreshold(report.workers);
+  const rows = report.workers.map((w, i) => {
+    const y = top + i * rowH;
+    const busy = w.busySeconds + w.idleSeconds > 0
+      ? Math.round((100 * w.busySeconds) / (w.busySeconds + w.idleSeconds))
+      : 0;
+    const where = [w.host && w.host !== "local" ? w.host : "", w.pid ? `pid ${w.pid}` : ""]
+      .filter(Boolean).join(" ");
+    const bars = w.spans.map((s) => {
+      const kind = spanKind(s, slowMs);
+      const x0 = x(s.start / 1000, duration), x1 = x(s.end / 1000, duration);
+      const width = Math.max(1, x1 - x0 - (x1 - x0 > 3 ? 1 : 0));
+      return `<rect class="bar ${kind}" x="${r1(x0)}" y="${y + 3}" width="${r1(width)}" height="${
+        rowH - 6
+      }"><title>${escapeHtml(w.id)} · task ${s.task} · ${s.end - s.start} ms · ${
+        kind === "lost" ? "worker lost" : kind
+      }</title></rect>`;
+    }).join("");
+    return `<g class="worker-row" data-worker="${
+      escapeHtml(w.id)
+    }" data-bars="${w.spans.length}">` +
+      `<rect class="track" x="${CHART.label}" y="${y + 2}" width="${PLOT}" height="${rowH - 4}"/>` +
+      `<text class="row-label" x="4" y="${y + 15}"><tspan class="worker-id">${
+        escapeHtml(w.id)
+      }</tspan><tspan class="muted" dx="6">${w.processed} ok${
+        w.failed ? ` · ${w.failed} failed` : ""
+      } · ${busy}% busy</tspan><title>${escapeHtml(where)}</title></text>${bars}</g>`;
+  }).join("");
+  const bottom = top + report.workers.length * rowH;
+  const body = timeGrid(duration, top, bottom, true) + rows;
+  return svg("workers", bottom + 20, body, "tasks per worker over time", duration);
+}
+
+/** Averages consecutive samples so that at most `max` columns remain. */
+function downsample(report: Report, max: number): Report["cpu"] {
+  const cpu = report.cpu;
+  if (cpu.length <= max) return cpu;
+  const group = Math.ceil(cpu.length / max);
+  const out: Report["cpu"] = [];
+  for (let i = 0; i < cpu.length; i += group) {
+    const chunk = cpu.slice(i, i + group);
+    const cores = chunk[0].cores.map((_, c) =>
+      chunk.reduce((sum, s) => sum + (s.cores[c] ?? 0), 0) / chunk.length
+    );
+    out.push({ t: chunk[chunk.length - 1].t, cores });
+  }
+  return out;
+}
+
+/** The most CPU samples drawn as separate points; longer runs are averaged down to this. */
+export const MAX_CPU_POINTS = 600;
+
+/**
+ * CPU use per core over the run: one small step chart per core (0-100 %),
+ * one step per sample (the busy fraction over the interval it closes),
+ * under an "all cores" mean row.
+ */
+export function cpuChart(report: Report, duration = runDuration(report)): string {
+  const samples = downsample(report, MAX_CPU_POINTS);
+  const cores = Math.max(0, ...samples.map((s) => s.cores.length));
+  const rowH = 30, top = 4;
+  const rows: { label: string; values: number[] }[] = [];
+  if (cores > 0) {
+    rows.push({
+      label: "all cores",
+      values: samples.map((s) => s.cores.reduce((a, b) => a + b, 0) / Math.max(1, s.cores.length)),
+    });
+    for (let c = 0; c < cores; c++) {
+      rows.push({ label: `cpu${c}`, values: samples.map((s) => s.cores[c] ?? 0) });
+    }
+  }
+  const body = rows.map((row, i) => {
+    const y0 = top + i * rowH, base = y0 + rowH - 3, h = rowH - 6;
+    const mean = row.values.length
+      ? Math.round((100 * row.values.reduce((a, b) => a + b, 0)) / row.values.length)
+      : 0;
+    // A sample is the mean over the interval since the previous one: draw it as a step.
+    const pts = samples.map((s, k) => {
+      const y = r1(base - Math.min(1, row.values[k]) * h);
+      return `${r1(x(k ? samples[k - 1].t : 0, duration))},${y} ${r1(x(s.t, duration))},${y}`;
+    }).join(" ");
+    const x0 = CHART.label;
+    const x1 = samples.length ? r1(x(samples[samples.length - 1].t, duration)) : CHART.label;
+    return `<g class="cpu-row${i === 0 ? " all" : ""}" data-core="${escapeHtml(row.label)}">` +
+      `<rect class="track" x="${CHART.label}" y="${y0 + 3}" width="${PLOT}" height="${h}"/>` +
+      `<polygon class="cpu-area" points="${x0},${base} ${pts} ${x1},${base}"/>` +
+      `<polyline class="cpu-line" data-points="${samples.length}" points="${pts}"/>` +
+      `<text class="row-label" x="4" y="${y0 + 19}"><tspan class="worker-id">${
+        escapeHtml(row.label)
+      }</tspan><tspan class="muted" dx="6">mean ${mean}%</tspan></text></g>`;
+  }).join("");
+  const bottom = top + rows.length * rowH;
+  const empty = rows.length
+    ? ""
+    : `<text class="empty" x="${CHART.label + 8}" y="30">no CPU samples (needs /proc/stat)</text>`;
+  return svg(
+    "cpu",
+    Math.max(bottom, 40) + 20,
+    timeGrid(duration, top, Math.max(bottom, 40), true) + body + empty,
+    "CPU use per core over time",
+    duration,
+  );
+}

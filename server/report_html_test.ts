@@ -1,0 +1,231 @@
+/**
+ * Pure rendering checks of the run report page: escaping, no external
+ * resources, one timeline row per worker with one bar per task, one chart
+ * vertex per sample, secrets kept out, throughput maths.
+ */
+
+import assert from "node:assert/strict";
+import { parseJob } from "./cli.ts";
+import type { Report } from "./report.ts";
+import { jobCommandLine, MAX_TABLE_ROWS, renderReportHtml, shellQuote } from "./report_html.ts";
+import {
+  escapeHtml,
+  formatSeconds,
+  MAX_CPU_POINTS,
+  niceTicks,
+  slowThreshold,
+  throughputSeries,
+} from "./report_charts.ts";
+
+const EVIL = `<img src=x onerror="alert(1)">&'`;
+
+/** A report as a parallel run over `n` images with two workers would write it. */
+function sampleReport(overrides: Partial<Report> = {}, args: string[] = []): Report {
+  const parsed = parseJob("parallel", ["-i", "/in", "-o", "/out", "--workers", "2", ...args], "/");
+  if (parsed.kind !== "job") throw new Error("expected a job");
+  const spans = (offset: number, n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      task: 2 * i + offset,
+      start: 100 + i * 120,
+      end: 100 + i * 120 + (i === n - 1 ? 700 : 100),
+      ok: i === 1 && offset === 1 ? false : true,
+    }));
+  return {
+    mode: "parallel",
+    total: 10,
+    processed: 9,
+    skipped: 0,
+    failed: [{ path: `dir/${EVIL}.jpg`, error: `bad data ${EVIL}` }],
+    warnings: [{ path: "w.jpg", warning: "EXIF orientation 6 applied" }],
+    seconds: 1.5,
+    imagesPerSecond: 6,
+    workers: [
+      {
+        id: "w1",
+        pid: 10,
+        host: "local",
+        processed: 5,
+        failed: 0,
+        busySeconds: 1.1,
+        idleSeconds: 0.2,
+        spans: spans(0, 5),
+      },
+      {
+        id: `w${EVIL}`,
+        pid: 11,
+        host: "local",
+        processed: 4,
+        failed: 1,
+        busySeconds: 1,
+        idleSeconds: 0.3,
+        spans: spans(1, 5),
+      },
+    ],
+    stages: {
+      read: 1,
+      decode: 10,
+      ops: 5,
+      steps: { "resize=512x512": 5 },
+      encode: 4,
+      write: 1,
+      overhead: 2,
+    },
+    pipeline: ["resize=512x512"],
+    job: parsed.job,
+    startedAt: "2026-01-01T00:00:00.000Z",
+    interrupted: false,
+    progress: [[0.25, 2], [0.5, 4], [1, 7], [1.5, 10]],
+    cpu: Array.from({ length: 6 }, (_, i) => ({ t: (i + 1) * 0.25, cores: [0.5, i / 5] })),
+    ...overrides,
+  };
+}
+
+function assertIncludes(text: string, part: string): void {
+  assert.ok(text.includes(part), `expected the page to contain ${JSON.stringify(part)}`);
+}
+
+function count(text: string, pattern: RegExp): number {
+  return [...text.matchAll(pattern)].length;
+}
+
+Deno.test("escapeHtml escapes every character that could open markup or end an attribute", () => {
+  assert.deepEqual(escapeHtml(`<a href="x">'&`), "&#60;a href=&#34;x&#34;&#62;&#39;&#38;");
+});
+
+Deno.test("user strings are escaped everywhere: file names, messages, worker ids, paths", () => {
+  const report = sampleReport({}, ["--pattern", "*<b>.jpg"]);
+  const html = renderReportHtml(report);
+  assert.ok(!html.includes("<img"), "a file name became markup");
+  assert.ok(!html.includes("<b>"), "the pattern became markup");
+  assertIncludes(html, `dir/${escapeHtml(EVIL)}.jpg`);
+  assertIncludes(html, `bad data ${escapeHtml(EVIL)}`);
+  // The embedded JSON cannot close its script element.
+  const json = html.split('<script type="application/json" id="zpix-report">')[1].split(
+    "</script>",
+  )[0];
+  assert.ok(!json.includes("<"));
+  assert.deepEqual(JSON.parse(json), JSON.parse(JSON.stringify(report)));
+});
+
+Deno.test("the page loads nothing: no URLs, no src/href attributes, a CSP forbidding fetches", () => {
+  const report = sampleReport({ failed: [{ path: "a.jpg", error: "not a JPEG or PNG file" }] });
+  report.workers[1].id = "w2";
+  const html = renderReportHtml(report);
+  assert.ok(!/https?:\/\//.test(html), "an absolute URL is in the page");
+  assert.ok(!/\s(src|href)=/.test(html), "a src/href attribute");
+  assert.ok(!/<link|@import|url\(/.test(html));
+  assertIncludes(html, "default-src 'none'");
+});
+
+Deno.test("one timeline row per worker, with one bar per task and its kind", () => {
+  const report = sampleReport();
+  const html = renderReportHtml(report);
+  const rows = html.split('<g class="worker-row"').slice(1);
+  assert.deepEqual(rows.length, report.workers.length);
+  rows.forEach((row, i) => {
+    const body = row.split("</g>")[0];
+    assert.deepEqual(count(body, /<rect class="bar /g), report.workers[i].spans.length);
+  });
+  assert.deepEqual(count(html, /class="bar failed"/g), 1);
+  // Each worker's last task took 7x the others: stragglers.
+  assert.deepEqual(count(html, /class="bar slow"/g), 2);
+  assertIncludes(html, "4 ok · 1 failed · 77% busy");
+});
+
+Deno.test("CPU chart: a row per core plus the mean, one step per sample", () => {
+  const report = sampleReport();
+  const html = renderReportHtml(report);
+  assert.deepEqual(count(html, /<g class="cpu-row/g), 3);
+  for (
+    const match of html.matchAll(/<polyline class="cpu-line" data-points="(\d+)" points="([^"]*)"/g)
+  ) {
+    assert.deepEqual(Number(match[1]), report.cpu.length);
+    assert.deepEqual(match[2].split(" ").length, 2 * report.cpu.length);
+  }
+  // cpu1 runs 0, 20, ... 100 %; its mean is 50 %.
+  assertIncludes(html, "mean 50%");
+});
+
+Deno.test("CPU chart: long runs are averaged down to MAX_CPU_POINTS columns", () => {
+  const cpu = Array.from({ length: 3 * MAX_CPU_POINTS }, (_, i) => ({ t: i / 4, cores: [1] }));
+  const html = renderReportHtml(sampleReport({ cpu, seconds: cpu.length / 4 }));
+  assertIncludes(html, `data-points="${MAX_CPU_POINTS}"`);
+});
+
+Deno.test("throughputSeries: a steady rate reads as that rate in every bucket", () => {
+  const progress: [number, number][] = Array.from(
+    { length: 40 },
+    (_, i) => [(i + 1) / 4, 5 * (i + 1)],
+  );
+  const series = throughputSeries(sampleReport({ progress, seconds: 10 }));
+  assert.deepEqual(series.length, 40);
+  for (const point of series) assert.deepEqual(point.rate, 20);
+  const html = renderReportHtml(sampleReport({ progress, seconds: 10 }));
+  const line = /<polyline class="rate-line" data-points="(\d+)" points="([^"]*)"/.exec(html)!;
+  assert.deepEqual(Number(line[1]), 40);
+  assert.deepEqual(line[2].split(" ").length, 40);
+});
+
+Deno.test("throughputSeries: no progress, no points; the count is conserved", () => {
+  assert.deepEqual(throughputSeries(sampleReport({ progress: [] })), []);
+  const series = throughputSeries(sampleReport());
+  const width = 0.25;
+  const total = series.reduce((sum, p) => sum + p.rate * width, 0);
+  assert.deepEqual(Math.round(total), 10);
+});
+
+Deno.test("sequential runs say why there is no worker timeline; empty runs render", () => {
+  const html = renderReportHtml(
+    sampleReport({ mode: "sequential", workers: [], cpu: [], progress: [], total: 0 }),
+  );
+  assertIncludes(html, "A sequential run");
+  assertIncludes(html, "no CPU samples");
+  assertIncludes(html, "no images completed");
+});
+
+Deno.test("the token never reaches the page", () => {
+  const parsed = parseJob(
+    "serve",
+    ["-i", "/in", "-o", "/out", "--token", "s3cret-token"],
+    "/",
+  );
+  if (parsed.kind !== "job") throw new Error("expected a job");
+  const html = renderReportHtml(sampleReport({ mode: "serve", job: parsed.job }));
+  assert.ok(!html.includes("s3cret-token"));
+  assertIncludes(html, "set (hidden)");
+});
+
+Deno.test("long failure lists are cut at MAX_TABLE_ROWS rows, with a count of the rest", () => {
+  const failed = Array.from({ length: MAX_TABLE_ROWS + 7 }, (_, i) => ({
+    path: `f${i}.jpg`,
+    error: "not a JPEG or PNG file",
+  }));
+  const html = renderReportHtml(sampleReport({ failed }));
+  assert.deepEqual(count(html, /<td class="path">/g), MAX_TABLE_ROWS + 1); // + the warning row
+  assertIncludes(html, "… and 7 more");
+});
+
+Deno.test("the command line repeats the job, quoting what a shell would split", () => {
+  const report = sampleReport({}, [
+    "--size",
+    "512",
+    "512",
+    "--op",
+    "gray",
+    "--pattern",
+    "my photos/*.jpg",
+  ]);
+  const line = jobCommandLine(report.job);
+  assertIncludes(line, "zpix parallel --input /in --output /out");
+  assertIncludes(line, "--op resize=512x512 --op to_gray");
+  assertIncludes(line, "--pattern 'my photos/*.jpg'");
+  assert.deepEqual(shellQuote("it's"), `'it'\\''s'`);
+});
+
+Deno.test("helpers: ticks, durations, straggler threshold", () => {
+  assert.deepEqual(niceTicks(1.43), [0, 0.2, 0.4, 0.6, 0.8, 1, 1.2, 1.4]);
+  assert.deepEqual(niceTicks(13.6, 4, true), [0, 5, 10, 15]);
+  assert.deepEqual(formatSeconds(0.85), "850ms");
+  assert.deepEqual(formatSeconds(65), "1m05s");
+  assert.deepEqual(slowThreshold([]), Infinity);
+});
