@@ -67,6 +67,12 @@ export function defaultWorkers(): number {
 /** Default seconds a task may run before its worker is replaced. */
 export const DEFAULT_TASK_TIMEOUT = 60;
 
+/**
+ * Default for `serve --payload-window`: most image payloads (remote tasks
+ * read, sent and not yet answered) the server holds in memory at once.
+ */
+export const PAYLOAD_WINDOW = 16;
+
 /** Default attempts per image. */
 export const DEFAULT_MAX_ATTEMPTS = 3;
 
@@ -92,6 +98,9 @@ const JOB_OPTIONS = {
   "max-attempts": { type: "string" },
   bind: { type: "string" },
   token: { type: "string" },
+  "payload-window": { type: "string" },
+  "curve-secret": { type: "string" },
+  "curve-clients": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -104,7 +113,13 @@ const PARALLEL_ONLY: JobOption[] = [
   "max-tasks-per-worker",
   "max-attempts",
 ];
-const SERVE_ONLY: JobOption[] = ["bind", "token"];
+const SERVE_ONLY: JobOption[] = [
+  "bind",
+  "token",
+  "payload-window",
+  "curve-secret",
+  "curve-clients",
+];
 
 /**
  * Rewrites the old tool's spellings: aliases, and `--size W H` (two values)
@@ -323,6 +338,9 @@ export function parseJob(
     ),
     bind: mode === "serve" ? bind ?? "tcp://127.0.0.1:5555" : null,
     token,
+    payloadWindow: integer("payload-window", str("payload-window"), 1, 100_000, PAYLOAD_WINDOW),
+    curveSecret: str("curve-secret") === undefined ? null : resolve(cwd, str("curve-secret")!),
+    curveClients: str("curve-clients") === undefined ? null : resolve(cwd, str("curve-clients")!),
     reports,
     quiet: Boolean(values.quiet),
     verbose: Boolean(values.verbose),
@@ -351,6 +369,9 @@ export function parseJob(
       DEFAULT_MAX_ATTEMPTS,
     ),
   };
+  if (job.curveClients !== null && job.curveSecret === null) {
+    throw new UsageError("--curve-clients needs --curve-secret (the server's key pair)");
+  }
   if (job.quiet && job.verbose) {
     throw new UsageError("--quiet and --verbose cannot be used together");
   }

@@ -37,9 +37,6 @@ export const START_TIMEOUT_MS = 20_000;
 /** How long workers have to exit after `quit` before they are killed. */
 export const EXIT_GRACE_MS = 5000;
 
-/** Most image payloads (for remote workers) in flight at once. */
-export const PAYLOAD_WINDOW = 16;
-
 interface Peer {
   id: string;
   local: boolean;
@@ -82,13 +79,18 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
   const byIndex = new Map<number, Task>(
     tasks.map((task) => [task.index, task]),
   );
-  let payloadsInFlight = 0;
   const peers = new Map<string, Peer>();
+  // Remote tasks handed out and not answered: each holds an image payload (the send window).
+  const payloadsInFlight = (): number =>
+    [...peers.values()].filter((p) => !p.local && scheduler.worker(p.id)?.task != null).length;
+  // At most this many payloads (read, sent, not answered), whatever the number of workers.
+  const payloadWindow = job.payloadWindow;
+  let payloadsPeak = 0;
   const seen = new Map<string, { pid: number; host: string }>();
   const scheduler = new Scheduler(
     tasks.map((task) => task.index),
     job.maxAttempts,
-    (id) => peers.get(id)?.local !== false || payloadsInFlight < PAYLOAD_WINDOW,
+    (id) => peers.get(id)?.local !== false || payloadsInFlight() < payloadWindow,
   );
   const outbox = new Outbox(
     router,
@@ -134,7 +136,6 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
 
   const lose = (id: string, reason: string) => {
     const task = scheduler.worker(id)?.task ?? null;
-    if (task !== null && peers.get(id)?.local === false) payloadsInFlight--;
     const failed = scheduler.lost(id, now(), reason);
     if (task !== null) {
       log.warn(`${id} lost (${reason}) while on ${byIndex.get(task)!.input}`);
@@ -164,13 +165,12 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
       });
       return;
     }
-    payloadsInFlight++;
+    payloadsPeak = Math.max(payloadsPeak, payloadsInFlight());
     let bytes: Uint8Array;
     try {
       bytes = await Deno.readFile(join(job.input, task.input));
     } catch (error) {
       // Reading is the server's part of a remote task: its failure is this image's failure.
-      payloadsInFlight--;
       if (
         scheduler.result(id, taskIndex, {
           ok: false,
@@ -203,6 +203,9 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
   };
 
   for (let i = 0; i < job.workers; i++) startLocal();
+  if (job.workers === 0) {
+    log.info(`no local worker: waiting for workers to connect (Ctrl-C to stop)`);
+  }
 
   // Heartbeats, silence, timeouts, start-up deadline.
   const ticker = setInterval(() => {
@@ -270,6 +273,11 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
             });
             break;
           }
+          if (peer) {
+            // A join repeated while the first was on its way: answer it again, change nothing.
+            await sendTo(id, { type: "hello", worker: id, pipeline: job.pipeline });
+            break;
+          }
           // Only workers this server started may read and write its folders directly.
           const local = message.local && locals.has(id);
           peers.set(id, {
@@ -305,9 +313,6 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
           if (!peer) break;
           const task = byIndex.get(message.task);
           if (!task) break;
-          if (!peer.local && scheduler.worker(id)?.task === message.task) {
-            payloadsInFlight--;
-          }
           let end: { ok: true } | { ok: false; error: string } = message.ok
             ? { ok: true }
             : { ok: false, error: message.error };
@@ -362,6 +367,12 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
     }
   }
   if (fatal) throw fatal;
+  if (job.bind) {
+    log.debug(
+      `payload window: at most ${payloadsPeak} image payload(s) in memory at once (limit ${payloadWindow})`,
+      { payloadsPeak, payloadWindow },
+    );
+  }
 
   const end = now();
   const workers: ModeResult["workers"] = scheduler.workers.map((w) => {
