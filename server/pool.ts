@@ -9,6 +9,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Job } from "./job.ts";
+import { faultPermissions } from "../worker/fault.ts";
 
 /** The repository root (where main.ts and node_modules live) when run from source. */
 export const SOURCE_ROOT: string = dirname(
@@ -57,6 +58,8 @@ export function workerCommandLine(
       "--cached-only",
       `--config=${join(SOURCE_ROOT, "deno.json")}`,
       ...workerPermissions(job),
+      // Test-only: empty unless ZPIX_FAULT is set (see worker/fault.ts).
+      ...faultPermissions(),
       join(SOURCE_ROOT, "main.ts"),
       ...workerArgs,
     ],
