@@ -55,9 +55,10 @@ export function sampleImage(
       }
       if (y > height * 0.8 && Math.floor(x / stripe) % 2 === 0) r = g = b = 250;
       const noise = (rand() - 0.5) * 12;
-      d[i] = r + noise;
-      d[i + 1] = g + noise;
-      d[i + 2] = b + noise;
+      // clamp: a Uint8Array wraps 256 to 0, which turned the mild noise into salt and pepper
+      d[i] = Math.min(255, Math.max(0, r + noise));
+      d[i + 1] = Math.min(255, Math.max(0, g + noise));
+      d[i + 2] = Math.min(255, Math.max(0, b + noise));
       d[i + 3] = alpha ? Math.max(0, 255 - 255 * Math.hypot(u - 0.5, v - 0.5) * 1.6) : 255;
     }
   }
