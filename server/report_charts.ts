@@ -183,7 +183,10 @@ export function throughputChart(report: Report, duration = runDuration(report)):
 export function workerTimeline(report: Report, duration = runDuration(report)): string {
   const rowH = 22, top = 4;
   const slowMs = slowThreshold(report.workers);
-  const rows = report.workers.map((w, i) => {
+  const workers = [...report.workers].sort((a, b) =>
+    a.id.localeCompare(b.id, "en", { numeric: true })
+  );
+  const rows = workers.map((w, i) => {
     const y = top + i * rowH;
     const busy = w.busySeconds + w.idleSeconds > 0
       ? Math.round((100 * w.busySeconds) / (w.busySeconds + w.idleSeconds))

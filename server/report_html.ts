@@ -84,7 +84,7 @@ function totals(report: Report): string {
       card(
         "images / second",
         String(report.imagesPerSecond),
-        report.processed ? `${perImage.toFixed(1)} ms/image (wall clock)` : "",
+        report.processed ? `${perImage.toFixed(0)} ms per image` : "",
       ),
       card(
         report.mode === "sequential" ? "process" : "workers",
