@@ -62,13 +62,14 @@ export interface ZpixProcess {
   output: Promise<ZpixOutput>;
 }
 
-/** Starts `deno run main.ts ARGS` with the flags of `deno task parallel`. */
+/** Starts `deno run main.ts ARGS` with the flags of `deno task parallel` (or `options.flags`). */
 export function spawnZpix(
   args: string[],
-  options: { env?: Record<string, string> } = {},
+  options: { env?: Record<string, string>; flags?: readonly string[] } = {},
 ): ZpixProcess {
+  const flags = options.flags ?? ZPIX_FLAGS;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...ZPIX_FLAGS, join(SOURCE_ROOT, "main.ts"), ...args],
+    args: ["run", "--quiet", ...flags, join(SOURCE_ROOT, "main.ts"), ...args],
     env: options.env,
     stdin: "null",
     stdout: "piped",
@@ -90,37 +91,48 @@ export function zpix(
   return spawnZpix(args, options).output;
 }
 
-/** Direct children of a process (Linux /proc); empty once it is gone. */
-export function childPids(pid: number): number[] {
-  try {
-    const out: number[] = [];
-    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
-      const text = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`);
-      out.push(...text.trim().split(/\s+/).filter(Boolean).map(Number));
-    }
-    return out;
-  } catch {
-    return [];
-  }
+/** One running process. */
+export interface ProcessInfo {
+  /** Process id. */
+  pid: number;
+  /** Parent's process id. */
+  ppid: number;
+  /** Its command line. */
+  args: string[];
 }
 
-/** A process's command line as arguments, or null when it is gone. */
-export function commandLine(pid: number): string[] | null {
+// Deno lets only --allow-all read /proc, which tests do not get: a short-lived helper may.
+const PS_SCRIPT = `
+const out = [];
+for (const entry of Deno.readDirSync("/proc")) {
+  if (!/^[0-9]+$/.test(entry.name) || Number(entry.name) === Deno.pid) continue;
   try {
-    const text = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
-    return text ? text.split("\0").filter(Boolean) : null;
-  } catch {
-    return null;
-  }
+    const stat = Deno.readTextFileSync("/proc/" + entry.name + "/stat");
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    const args = Deno.readTextFileSync("/proc/" + entry.name + "/cmdline").split("\\0");
+    out.push({ pid: Number(entry.name), ppid, args: args.filter(Boolean) });
+  } catch { /* gone */ }
+}
+console.log(JSON.stringify(out));
+`;
+
+/** Every process on this (Linux) machine, read from /proc by a helper process. */
+export async function processTable(): Promise<ProcessInfo[]> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", "--no-config", "-A", PS_SCRIPT],
+    stdin: "null",
+    stderr: "inherit",
+  }).output();
+  return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
-/** Pids of every process whose command line contains `text`. */
-export function processesWith(text: string): number[] {
-  const out: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name) || Number(entry.name) === Deno.pid) continue;
-    if (commandLine(Number(entry.name))?.some((arg) => arg.includes(text))) {
-      out.push(Number(entry.name));
+/** Live children of `pid` that run `main.ts worker`, by worker id (`--id`). */
+export async function workerChildren(pid: number): Promise<Map<string, ProcessInfo>> {
+  const out = new Map<string, ProcessInfo>();
+  for (const proc of await processTable()) {
+    const at = proc.args.indexOf("--id");
+    if (proc.ppid === pid && proc.args.includes("worker") && at >= 0) {
+      out.set(proc.args[at + 1], proc);
     }
   }
   return out;
