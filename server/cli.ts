@@ -341,7 +341,8 @@ export function parseJob(
     payloadWindow: integer("payload-window", str("payload-window"), 1, 100_000, PAYLOAD_WINDOW),
     curveSecret: str("curve-secret") === undefined ? null : resolve(cwd, str("curve-secret")!),
     curveClients: str("curve-clients") === undefined ? null : resolve(cwd, str("curve-clients")!),
-    reports,
+    // relative to the user's folder, like --input and --output (deno task runs elsewhere)
+    reports: reports.map((report) => resolve(cwd, report)),
     quiet: Boolean(values.quiet),
     verbose: Boolean(values.verbose),
     logFormat: oneOf<LogFormat>("log-format", str("log-format"), [
