@@ -171,7 +171,8 @@ Deno.test("cli: --format, --quality, --encoder, --max-pixels, --report", () => {
   assert.equal(p("--encoder", "fast").encoder, "fast");
   assert.equal(p("--max-pixels", "1000").maxPixels, 1000);
   const reports = job("sequential", [...IO, "--report", "r.json", "--report", "run.HTML"]).reports;
-  assert.deepEqual(reports, ["r.json", "run.HTML"]);
+  assert.deepEqual(reports, ["/home/user/work/r.json", "/home/user/work/run.HTML"]);
+  assert.deepEqual(job("sequential", [...IO, "--report", "/tmp/a.json"]).reports, ["/tmp/a.json"]);
 });
 
 Deno.test("cli: parallel's worker flags and the old --nb_workers", () => {

@@ -29,9 +29,15 @@ interface Run {
 
 /** Runs `deno run <flags of deno task sequential> main.ts ARGS` from the repository root. */
 async function zpix(...args: string[]): Promise<Run> {
+  return await zpixFrom(undefined, ...args);
+}
+
+/** {@link zpix} as `deno task` runs it when typed in `userDir`: INIT_CWD names that folder. */
+async function zpixFrom(userDir: string | undefined, ...args: string[]): Promise<Run> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", ...SEQUENTIAL_FLAGS, "main.ts", ...args],
     cwd: ROOT,
+    env: userDir ? { INIT_CWD: userDir } : {},
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -434,5 +440,17 @@ Deno.test("sequential: no temporary file is left, a second run overwrites cleanl
     assert.deepEqual(files, Object.keys(good).sort());
     assert.ok(files.every((name) => !name.includes(".zpix-tmp-")));
     assert.equal(dirname(files[0]), ".");
+  });
+});
+
+Deno.test("sequential: relative --input, --output and --report are taken from the user's folder", async () => {
+  await inTempDir(async (dir) => {
+    await Deno.mkdir(join(dir, "in"));
+    await Deno.copyFile(join(FIXTURES, "quad.png"), join(dir, "in", "quad.png"));
+    const run = await zpixFrom(dir, "sequential", "-i", "in", "-o", "out", "--report", "r.json");
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(await listFiles(join(dir, "out")), ["quad.png"]);
+    assert.equal(JSON.parse(await Deno.readTextFile(join(dir, "r.json"))).processed, 1);
+    assert.equal(await Deno.stat(join(ROOT, "r.json")).catch(() => null), null);
   });
 });
