@@ -7,10 +7,12 @@
  */
 
 import { join, resolve } from "node:path";
-import { COMMANDS, EXIT, parseJob, parseWorker, UsageError } from "./server/cli.ts";
+import { COMMANDS, EXIT, parseJob, parseWorker, UsageError, userCwd } from "./server/cli.ts";
 import { HELP } from "./server/help.ts";
 import { RunError, runJob } from "./server/run.ts";
 import { Log } from "./server/progress.ts";
+import { killLocalWorkers } from "./server/pool.ts";
+import { narrowWorkerPermissions, requireZeroMqFfi } from "./server/permissions.ts";
 import type { Job } from "./server/job.ts";
 
 /** Turns a missing Deno permission into advice that names the flag. */
@@ -55,6 +57,7 @@ async function runJobCommand(
   const handlers = signals.map((sig) => {
     const handler = () => {
       if (controller.signal.aborted) {
+        killLocalWorkers(); // they may be stuck in a task, deaf to quit
         Deno.exit(sig === "SIGINT" ? EXIT.sigint : EXIT.sigterm);
       }
       log.warn(
@@ -84,6 +87,8 @@ async function runWorkerCommand(args: string[]): Promise<number> {
   }
   // Ctrl-C reaches the whole process group: a local worker leaves stopping to its server.
   if (options.local) Deno.addSignalListener("SIGINT", () => {});
+  requireZeroMqFfi();
+  await narrowWorkerPermissions(options);
   const { runWorker, WORKER_EXIT } = await import("./worker/worker.ts");
   if (options.processes === 1) {
     // A remote worker stops gracefully on SIGINT/SIGTERM (finishes its task, leaves); twice: now.
@@ -118,7 +123,7 @@ async function runDemo(args: string[]): Promise<number> {
     return EXIT.ok;
   }
   const at = args.indexOf("--output");
-  const root = resolve(at >= 0 && args[at + 1] ? args[at + 1] : ".zpix-demo");
+  const root = resolve(userCwd(), at >= 0 && args[at + 1] ? args[at + 1] : ".zpix-demo");
   const { writeSamples } = await import("./server/demo.ts");
   const input = join(root, "input");
   const count = await writeSamples(input, 24);

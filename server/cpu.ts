@@ -1,10 +1,13 @@
 /**
- * CPU use per core, sampled from `/proc/stat` during a run (Linux). On
- * systems without it, or without read access, sampling quietly records
- * nothing.
+ * CPU use per core, sampled during a run from `node:os` `cpus()` (needs
+ * `--allow-sys=cpus`; Deno 2.9 reads `/proc/stat` for it), else from
+ * `/proc/stat` directly (which Deno only allows under `--allow-all`). Without
+ * either, sampling quietly records nothing.
  *
  * @module
  */
+
+import { cpus } from "node:os";
 
 /** Busy fraction (0..1) of each core over one sampling interval. */
 export interface CpuSample {
@@ -28,6 +31,29 @@ export function parseProcStat(text: string): [number, number][] {
   return cores;
 }
 
+/**
+ * Per-core [busy, total] CPU times now, or null when this process may not
+ * read them (no `--allow-sys=cpus`, no `/proc/stat`).
+ */
+export function readCpuTimes(): [number, number][] | null {
+  const sys = Deno.permissions.querySync({ name: "sys", kind: "cpus" }).state;
+  if (sys === "granted") {
+    try {
+      return cpus().map(({ times }) => {
+        const busy = times.user + times.nice + times.sys + times.irq;
+        return [busy, busy + times.idle];
+      });
+    } catch {
+      // fall through to /proc/stat
+    }
+  }
+  try {
+    return parseProcStat(Deno.readTextFileSync("/proc/stat"));
+  } catch {
+    return null;
+  }
+}
+
 /** Samples CPU use at a fixed interval until stopped. */
 export class CpuSampler {
   readonly samples: CpuSample[] = [];
@@ -36,11 +62,7 @@ export class CpuSampler {
   #start = 0;
 
   #read(): [number, number][] | null {
-    try {
-      return parseProcStat(Deno.readTextFileSync("/proc/stat"));
-    } catch {
-      return null;
-    }
+    return readCpuTimes();
   }
 
   /** Starts sampling every `intervalMs`. */

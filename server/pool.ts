@@ -39,16 +39,23 @@ export function workerPermissions(
   ];
 }
 
-/** The command line that starts one local worker. */
+/**
+ * The command line that starts one local worker: from source, `deno run`
+ * with {@link workerPermissions}; compiled, the binary itself (`zpix worker
+ * ...`).
+ */
 export function workerCommandLine(
   job: Pick<Job, "input" | "output">,
   endpoint: string,
   id: string,
   maxTasks = 0,
+  compiled = isCompiled(),
 ): { command: string; args: string[] } {
   const workerArgs = ["worker", "--connect", endpoint, "--id", id, "--local"];
   if (maxTasks > 0) workerArgs.push("--max-tasks", String(maxTasks));
-  if (isCompiled()) return { command: Deno.execPath(), args: workerArgs };
+  // A compiled binary's permissions are fixed when it is built: the worker narrows itself
+  // at start-up instead (narrowWorkerPermissions in server/permissions.ts).
+  if (compiled) return { command: Deno.execPath(), args: workerArgs };
   return {
     command: Deno.execPath(),
     args: [
@@ -112,11 +119,26 @@ export function spawnWorker(
       onLine(rest);
     }
   })().catch(() => {});
+  running.add(process);
   const status = process.status.then(async (status) => {
+    running.delete(process);
     await pump;
     return status;
   });
   return { id, process, status, stderr };
+}
+
+const running = new Set<Deno.ChildProcess>();
+
+/** SIGKILLs every local worker still running: for an exit that cannot wait (a second Ctrl-C). */
+export function killLocalWorkers(): void {
+  for (const process of running) {
+    try {
+      process.kill("SIGKILL");
+    } catch {
+      // already exited
+    }
+  }
 }
 
 /** Describes how a worker process ended, for the report. */

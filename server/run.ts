@@ -20,6 +20,7 @@ import {
 } from "./report.ts";
 import { Log } from "./progress.ts";
 import { CpuSampler } from "./cpu.ts";
+import { requireZeroMqFfi } from "./permissions.ts";
 import { processFile, TEMP_MARKER, type Timings } from "../worker/task.ts";
 
 /** A run-stopping problem that is not a usage error (exit code 3): one clear line. */
@@ -129,7 +130,7 @@ async function prepareOutput(job: Job): Promise<void> {
   } catch (error) {
     const why = error instanceof Deno.errors.PermissionDenied ||
         error instanceof Deno.errors.NotCapable
-      ? "permission denied"
+      ? "permission denied (zpix needs --allow-write for it)"
       : (error as Error).message;
     throw new RunError(`cannot write to --output ${job.output}: ${why}`);
   }
@@ -176,6 +177,12 @@ export const runSequential: Mode = async (job, tasks, recorder, signal) => {
   }
   return { workers: [], workerMs };
 };
+
+/** The ZeroMQ broker, loaded once FFI (ZeroMQ's native addon) is known to be granted. */
+async function loadParallel(): Promise<Mode> {
+  requireZeroMqFfi();
+  return (await import("./parallel.ts")).runParallel;
+}
 
 /** The outcome of a whole run. */
 export interface RunOutcome {
@@ -229,7 +236,7 @@ export async function runJob(
   const cpu = new CpuSampler();
   cpu.start();
   const mode = options.mode ??
-    (job.mode === "sequential" ? runSequential : (await import("./parallel.ts")).runParallel);
+    (job.mode === "sequential" ? runSequential : await loadParallel());
   let result: ModeResult;
   try {
     log.info(

@@ -1,0 +1,64 @@
+/**
+ * Permission checks made before a permission is first used, where Deno's own
+ * failure would be unclear: zeromq.js tries several native addon builds and
+ * prints a stack per failed attempt when FFI is not granted. The errors
+ * thrown here use Deno's wording ("Requires ffi access to ..."), so
+ * `permissionAdvice` in main.ts names the flag.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { isCompiled, SOURCE_ROOT } from "./pool.ts";
+
+/** Grants `descriptor`, asking on a terminal when Deno may prompt; true when granted. */
+function granted(descriptor: Deno.PermissionDescriptor): boolean {
+  let state = Deno.permissions.querySync(descriptor).state;
+  if (state === "prompt") state = Deno.permissions.requestSync(descriptor).state;
+  return state === "granted";
+}
+
+/**
+ * Throws `Deno.errors.NotCapable` unless this process may load ZeroMQ's
+ * native addon (`--allow-ffi`; from source, `--allow-ffi=<repo>/node_modules`
+ * suffices; a compiled binary has its addon in a temporary folder, so needs
+ * `--allow-ffi`).
+ */
+export function requireZeroMqFfi(compiled = isCompiled()): void {
+  const path = join(SOURCE_ROOT, "node_modules");
+  if (granted(compiled ? { name: "ffi" } : { name: "ffi", path })) return;
+  throw new Deno.errors.NotCapable(
+    compiled ? `Requires ffi access` : `Requires ffi access to "${path}"`,
+  );
+}
+
+/** What a worker process may give up once started. */
+export interface WorkerNeeds {
+  /** A local worker (spawned by its server, which owns the token and the host name). */
+  local: boolean;
+  /** Worker processes it starts itself (`--processes K`): above 1 it needs `--allow-run`. */
+  processes: number;
+}
+
+/**
+ * A compiled `zpix` binary carries the permissions it was built with, and a
+ * worker is the same binary: at start-up it revokes what it does not need
+ * (spawning processes unless `--processes` > 1; environment, system
+ * information and network for a local worker). Deno cannot narrow a global
+ * read/write/ffi grant to a path by revoking, so those stay as compiled.
+ * From source, the worker was already started with narrow flags: nothing
+ * to do. Returns the permissions revoked.
+ */
+export async function narrowWorkerPermissions(
+  needs: WorkerNeeds,
+  compiled = isCompiled(),
+): Promise<Deno.PermissionName[]> {
+  if (!compiled) return [];
+  const drop: Deno.PermissionName[] = ["net"];
+  if (needs.processes <= 1) drop.push("run");
+  if (needs.local) drop.push("env", "sys");
+  for (const name of drop) {
+    await Deno.permissions.revoke({ name } as Deno.PermissionDescriptor);
+  }
+  return drop;
+}
