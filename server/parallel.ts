@@ -31,6 +31,9 @@ import { writeAtomic } from "../worker/task.ts";
 /** A worker silent this long (no message, no heartbeat) is taken as lost. */
 export const SILENCE_MS = 2500;
 
+/** Why a worker that said `leave` is gone (not a fault: not warned about). */
+const LEFT = "worker left";
+
 /** How long workers have to join before the run gives up on them. */
 export const START_TIMEOUT_MS = 20_000;
 
@@ -134,11 +137,22 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
     });
   };
 
+  const killLocal = (id: string) => {
+    try {
+      locals.get(id)?.process.kill("SIGKILL");
+    } catch {
+      // already exited
+    }
+  };
+
   const lose = (id: string, reason: string) => {
+    const present = scheduler.worker(id) !== undefined;
     const task = scheduler.worker(id)?.task ?? null;
     const failed = scheduler.lost(id, now(), reason);
     if (task !== null) {
       log.warn(`${id} lost (${reason}) while on ${byIndex.get(task)!.input}`);
+    } else if (present && reason !== LEFT) {
+      log.warn(`${id} lost (${reason})`);
     }
     if (failed !== null) {
       const end = scheduler.ended.get(failed)!;
@@ -218,13 +232,13 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
         !(busy && peer.local && locals.has(peer.id))
       ) {
         lose(peer.id, `worker silent for ${(SILENCE_MS / 1000).toFixed(1)}s`);
+        // A local worker given up on is killed, so that it is replaced.
+        killLocal(peer.id);
       }
     }
     for (const state of scheduler.overdue(t, job.taskTimeout * 1000)) {
-      const local = locals.get(state.id);
-      const reason = `task took longer than --task-timeout ${job.taskTimeout}s`;
-      lose(state.id, reason);
-      local?.process.kill("SIGKILL");
+      lose(state.id, `task took longer than --task-timeout ${job.taskTimeout}s`);
+      killLocal(state.id);
     }
     if (!joinedOnce && job.workers > 0 && t > START_TIMEOUT_MS) {
       fatal ??= new RunError(
@@ -346,7 +360,7 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
           break;
         }
         case "leave":
-          if (peer) lose(id, "worker left");
+          if (peer) lose(id, LEFT);
           break;
         case "heartbeat":
           break;
