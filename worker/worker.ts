@@ -147,11 +147,16 @@ export async function runWorker(
   let lastJoin = 0;
   let toldWaiting = false;
 
+  // Settles when the worker is done for (quit, server gone): a task in hand is
+  // not waited for, since nobody is left to take its result.
+  let ended = () => {};
+  const finished = new Promise<null>((resolve) => ended = () => resolve(null));
   const finish = (code: number) => {
     if (exitCode !== null) return;
     exitCode = code;
     dealer.close();
     sub.close();
+    ended();
   };
 
   const join = () => {
@@ -241,10 +246,14 @@ export async function runWorker(
       }
       if (!pipeline) continue;
       busy = true;
-      await injectFault(faults, message.name, message.attempt);
-      const result = await doTask(message, payload, pipeline);
+      const result = await Promise.race([
+        injectFault(faults, message.name, message.attempt).then(() =>
+          doTask(message, payload, pipeline!)
+        ),
+        finished,
+      ]);
       busy = false;
-      if (exitCode !== null) break;
+      if (exitCode !== null || result === null) break;
       done++;
       const more = !stop.aborted &&
         (options.maxTasks === 0 || done < options.maxTasks);
