@@ -176,7 +176,16 @@ export function describeError(
   return String(error);
 }
 
-/** Reads `inputPath`, processes it, writes `outputPath` atomically. Never throws. */
+/** The format a file name asks for (`.jpg`/`.jpeg`/`.png`, any case), or null. */
+export function formatForName(path: string): Format | null {
+  return /\.jpe?g$/i.test(path) ? "jpeg" : /\.png$/i.test(path) ? "png" : null;
+}
+
+/**
+ * Reads `inputPath`, processes it, writes `outputPath` atomically. Never throws.
+ * With format `same`, the output's extension decides (a PNG named `.jpg` is
+ * written as a JPEG, as OpenCV's imwrite would), so names never lie.
+ */
 export async function processFile(
   inputPath: string,
   outputPath: string,
@@ -186,7 +195,8 @@ export async function processFile(
     let started = performance.now();
     const input = Deno.readFileSync(inputPath);
     const read = performance.now() - started;
-    const encoded = await processBytes(input, pipeline);
+    const named = pipeline.format === "same" ? formatForName(outputPath) : null;
+    const encoded = await processBytes(input, named ? { ...pipeline, format: named } : pipeline);
     started = performance.now();
     writeAtomic(outputPath, encoded.bytes);
     encoded.timings.read = read;
