@@ -454,3 +454,19 @@ Deno.test("sequential: relative --input, --output and --report are taken from th
     assert.equal(await Deno.stat(join(ROOT, "r.json")).catch(() => null), null);
   });
 });
+
+Deno.test("sequential: a file's extension, not its content, decides the output format", async () => {
+  await inTempDir(async (dir) => {
+    const input = join(dir, "in"), output = join(dir, "out");
+    await Deno.mkdir(input);
+    await Deno.copyFile(join(FIXTURES, "quad.png"), join(input, "png_inside.jpg"));
+    await Deno.copyFile(join(FIXTURES, "quad_baseline.jpg"), join(input, "jpeg_inside.PNG"));
+    const run = await zpix("sequential", "-i", input, "-o", output, "--size", "8x6", "-q");
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(await listFiles(output), ["jpeg_inside.PNG", "png_inside.jpg"]);
+    for (const name of ["jpeg_inside.PNG", "png_inside.jpg"]) {
+      const image = await decodeOutput(join(output, name));
+      assert.deepEqual([image.width, image.height], [8, 6]);
+    }
+  });
+});
