@@ -1,0 +1,264 @@
+/**
+ * Reliability under real faults: worker processes killed, crashing or
+ * hanging on an image, Ctrl-C and SIGTERM, the server killed, worker
+ * recycling. Every test runs zpix as a real process with real workers,
+ * real signals and real files; crashes and hangs on a chosen image come
+ * from the test-only hook in worker/fault.ts (`ZPIX_FAULT`).
+ *
+ * Bad input (corrupt files, FIFOs, full disks...) is in bad_input_test.ts.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { decodeImage } from "../ops/codec.ts";
+import { sleep, withTempDir } from "./helpers.ts";
+import {
+  allExist,
+  noProcessesLeft,
+  processesWith,
+  readReport,
+  startRun,
+  temporaries,
+  waitUntil,
+  workerPids,
+  writeImages,
+} from "./reliability_helpers.ts";
+
+const NAMES = ["a.jpg", "b.jpg", "c.jpg", "d.png", "e.jpg", "f.jpg"];
+
+/** Arguments of a small run over `dir/in` into `dir/out` with a JSON report. */
+function runArgs(dir: string, ...extra: string[]): string[] {
+  return [
+    "parallel",
+    "--input",
+    join(dir, "in"),
+    "--output",
+    join(dir, "out"),
+    "--size",
+    "32",
+    "32",
+    "--report",
+    join(dir, "report.json"),
+    ...extra,
+  ];
+}
+
+/** Every output decodes completely: no partial file. */
+async function assertComplete(out: string, names: string[]): Promise<void> {
+  for (const name of names) {
+    const decoded = await decodeImage(await Deno.readFile(join(out, name)));
+    assert.deepEqual(decoded.warnings, [], `${name} is not complete`);
+    assert.deepEqual([decoded.image.width, decoded.image.height], [32, 32]);
+  }
+}
+
+Deno.test("a worker killed with SIGKILL mid-task: noticed at once, task retried, worker replaced", async () => {
+  await withTempDir(async (dir) => {
+    const input = join(dir, "in");
+    await writeImages(input, NAMES);
+    // One worker; it stalls on c.jpg's first attempt, so the kill lands mid-task.
+    const run = startRun(runArgs(dir, "-w", "1", "--verbose"), { faults: "stall@1:c.jpg" });
+    await waitUntil(() => allExist(join(dir, "out"), ["a.jpg", "b.jpg"]), 60_000, "a, b done");
+    await sleep(1000); // c.jpg is handed out as b's result arrives
+    const [worker] = workerPids(input);
+    assert.ok(worker, "no worker process found");
+    const killed = performance.now();
+    Deno.kill(worker, "SIGKILL");
+    const lost = await run.waitFor(/w1 lost \(worker process killed by SIGKILL\) while on c\.jpg/);
+    const latency = lost.t - killed;
+    console.log(`detection latency of a SIGKILLed worker: ${latency.toFixed(0)} ms`);
+    assert.ok(latency < 2000, `${latency} ms`);
+    const { code } = await run.done;
+    assert.deepEqual(code, 0);
+    const report = await readReport(join(dir, "report.json"));
+    assert.deepEqual(report.processed, NAMES.length);
+    assert.deepEqual(report.failed, []);
+    assert.deepEqual(report.workers.map((w) => w.id), ["w1", "w2"]);
+    assert.deepEqual(report.workers[1].processed, 4); // c (attempt 2), d, e, f on the replacement
+    await assertComplete(join(dir, "out"), NAMES);
+    assert.deepEqual(await temporaries(join(dir, "out")), []);
+    await noProcessesLeft(input);
+  });
+});
+
+Deno.test("an image that kills its worker each time is failed after 3 attempts; the run goes on", async () => {
+  await withTempDir(async (dir) => {
+    const input = join(dir, "in");
+    await writeImages(input, NAMES);
+    const run = startRun(runArgs(dir, "-w", "2"), { faults: "crash:c.jpg" });
+    const { code, stdout } = await run.done;
+    assert.deepEqual(code, 1);
+    assert.match(stdout, /processed 5\/6/);
+    const report = await readReport(join(dir, "report.json"));
+    assert.deepEqual(report.processed, 5);
+    assert.deepEqual(report.failed.length, 1);
+    assert.deepEqual(report.failed[0].path, "c.jpg");
+    assert.deepEqual(
+      report.failed[0].error,
+      "worker process exited with code 70 on each of 3 attempts; giving up on this image",
+    );
+    // Three workers died on c.jpg; each was replaced.
+    assert.ok(report.workers.length >= 4, `workers: ${report.workers.map((w) => w.id)}`);
+    await assertComplete(join(dir, "out"), NAMES.filter((n) => n !== "c.jpg"));
+    assert.deepEqual(await temporaries(join(dir, "out")), []);
+    await noProcessesLeft(input);
+  });
+});
+
+Deno.test("a hanging task: --task-timeout replaces the worker, retries, fails it after --max-attempts", async () => {
+  await withTempDir(async (dir) => {
+    const input = join(dir, "in");
+    await writeImages(input, NAMES);
+    // c.jpg spins forever (no heartbeats, like a runaway WASM loop); e.jpg only on attempt 1.
+    const run = startRun(
+      runArgs(dir, "-w", "2", "--task-timeout", "3", "--max-attempts", "2"),
+      { faults: "hang:c.jpg|hang@1:e.jpg" },
+    );
+    const { code } = await run.done;
+    assert.deepEqual(code, 1);
+    const report = await readReport(join(dir, "report.json"));
+    assert.deepEqual(report.failed, [{
+      path: "c.jpg",
+      error:
+        "task took longer than --task-timeout 3s on each of 2 attempts; giving up on this image",
+    }]);
+    assert.deepEqual(report.processed, 5);
+    await assertComplete(join(dir, "out"), NAMES.filter((n) => n !== "c.jpg"));
+    await noProcessesLeft(input);
+  });
+});
+
+Deno.test("a worker that stops answering (SIGSTOP) is lost by heartbeat silence, killed and replaced", async () => {
+  await withTempDir(async (dir) => {
+    const input = join(dir, "in");
+    await writeImages(input, NAMES);
+    // a.jpg stalls one worker (its heartbeats go on) until --task-timeout; the
+    // other does the rest and idles. Both are frozen: the busy one is left to
+    // the task timeout, the idle one can only be found out by its silence.
+    const run = startRun(runArgs(dir, "-w", "2", "--task-timeout", "10", "--verbose"), {
+      faults: "stall@1:a.jpg",
+    });
+    const rest = NAMES.filter((n) => n !== "a.jpg");
+    await waitUntil(() => allExist(join(dir, "out"), rest), 60_000, "b..f done");
+    const pids = workerPids(input);
+    assert.deepEqual(pids.length, 2);
+    for (const pid of pids) Deno.kill(pid, "SIGSTOP");
+    const frozen = performance.now();
+    const lost = await run.waitFor(/w\d lost \(worker silent for/, 15_000);
+    console.log(`silence noticed ${(lost.t - frozen).toFixed(0)} ms after SIGSTOP`);
+    assert.ok(lost.t - frozen < 6000, `${lost.t - frozen} ms`);
+    // The silent worker is killed (so it is replaced and cannot come back).
+    await waitUntil(
+      () => workerPids(input).filter((p) => pids.includes(p)).length === 1,
+      5000,
+      "silent worker killed",
+    );
+    await run.waitFor(/worker w3 joined/);
+    for (const pid of workerPids(input)) Deno.kill(pid, "SIGCONT");
+    const { code } = await run.done;
+    assert.deepEqual(code, 0);
+    const report = await readReport(join(dir, "report.json"));
+    assert.deepEqual([report.processed, report.failed], [NAMES.length, []]);
+    await noProcessesLeft(input);
+  });
+});
+
+for (const [signal, code, group] of [["SIGINT", 130, true], ["SIGTERM", 143, false]] as const) {
+  Deno.test(`${signal}${group ? " to the process group (Ctrl-C)" : ""}: exit ${code}, finished files kept, nothing partial, no process left; --skip-existing resumes`, async () => {
+    await withTempDir(async (dir) => {
+      const input = join(dir, "in");
+      const out = join(dir, "out");
+      await writeImages(input, NAMES);
+      // f.jpg stalls for good: the run is surely mid-way when the signal comes.
+      const run = startRun(runArgs(dir, "-w", "2"), { faults: "stall:f.jpg", setsid: group });
+      const done = NAMES.slice(0, 5);
+      await waitUntil(() => allExist(out, done), 60_000, "a..e done");
+      assert.deepEqual(workerPids(input).length, 2);
+      Deno.kill(group ? -run.pid : run.pid, signal);
+      const result = await run.done;
+      assert.deepEqual(result.code, code, result.stderr);
+      assert.match(result.stderr, new RegExp(`${signal}: stopping`));
+      assert.deepEqual(await temporaries(out), []);
+      await assertComplete(out, done);
+      const report = await readReport(join(dir, "report.json"));
+      assert.deepEqual(report.interrupted, true);
+      assert.deepEqual(report.processed, 5);
+      await noProcessesLeft(input);
+
+      // A stale temporary from a crashed run is swept; existing outputs are skipped.
+      await Deno.writeFile(join(out, ".f.jpg.zpix-tmp-1-deadbeef"), new Uint8Array(10));
+      const again = startRun(runArgs(dir, "-w", "1", "--skip-existing"));
+      assert.deepEqual((await again.done).code, 0);
+      const resumed = await readReport(join(dir, "report.json"));
+      assert.deepEqual([resumed.skipped, resumed.processed, resumed.failed], [5, 1, []]);
+      assert.deepEqual(await temporaries(out), []);
+      await assertComplete(out, NAMES);
+    });
+  });
+}
+
+Deno.test("a second Ctrl-C exits at once", async () => {
+  await withTempDir(async (dir) => {
+    const input = join(dir, "in");
+    await writeImages(input, NAMES);
+    // Every image hangs (no heartbeats): a polite stop would wait for the exit grace period.
+    const run = startRun(runArgs(dir, "-w", "1"), {
+      faults: NAMES.map((n) => `hang:${n}`).join("|"),
+      setsid: true,
+    });
+    await run.waitFor(/parallel: 6 image/);
+    await waitUntil(() => workerPids(input).length === 1, 30_000, "worker started");
+    await sleep(1500);
+    Deno.kill(-run.pid, "SIGINT");
+    await run.waitFor(/SIGINT: stopping/);
+    Deno.kill(-run.pid, "SIGINT");
+    const { code } = await run.done;
+    assert.deepEqual(code, 130);
+    // The spinning worker is deaf to quit and ignores SIGINT: the server kills it on its way out.
+    await noProcessesLeft(input, 3000);
+  });
+});
+
+Deno.test("the server killed with SIGKILL: its workers notice the silence and exit by themselves", async () => {
+  await withTempDir(async (dir) => {
+    const input = join(dir, "in");
+    await writeImages(input, NAMES);
+    // f.jpg stalls one worker mid-task (it keeps listening); the other idles.
+    const run = startRun(runArgs(dir, "-w", "2"), { faults: "stall:f.jpg" });
+    await waitUntil(() => allExist(join(dir, "out"), NAMES.slice(0, 5)), 60_000, "a..e done");
+    const pids = workerPids(input);
+    assert.deepEqual(pids.length, 2);
+    const killed = performance.now();
+    Deno.kill(run.pid, "SIGKILL");
+    await run.done;
+    // Workers wait --server-timeout (5 s by default) of silence.
+    await waitUntil(
+      () => pids.every((pid) => !processesWith(input).includes(pid)),
+      15_000,
+      "workers exited",
+    );
+    console.log(
+      `workers exited ${
+        ((performance.now() - killed) / 1000).toFixed(1)
+      } s after the server was killed`,
+    );
+  });
+});
+
+Deno.test("--max-tasks-per-worker recycles workers; every image is still done once", async () => {
+  await withTempDir(async (dir) => {
+    const input = join(dir, "in");
+    await writeImages(input, NAMES);
+    const run = startRun(runArgs(dir, "-w", "1", "--max-tasks-per-worker", "2"));
+    const { code } = await run.done;
+    assert.deepEqual(code, 0);
+    const report = await readReport(join(dir, "report.json"));
+    assert.deepEqual(report.processed, 6);
+    assert.deepEqual(report.workers.map((w) => [w.id, w.processed]), [["w1", 2], ["w2", 2], [
+      "w3",
+      2,
+    ]]);
+    assert.deepEqual(new Set(report.workers.map((w) => w.pid)).size, 3);
+    await noProcessesLeft(input);
+  });
+});
