@@ -39,7 +39,8 @@ export const ZPIX_FLAGS: readonly string[] = [
   "--allow-write",
   `--allow-ffi=${join(SOURCE_ROOT, "node_modules")}`,
   `--allow-run=${Deno.execPath()}`,
-  "--allow-env=ZPIX_TOKEN,INIT_CWD",
+  "--allow-env=INIT_CWD",
+  "--allow-sys=cpus",
 ];
 
 /** What a finished zpix process said. */

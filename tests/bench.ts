@@ -1,0 +1,189 @@
+/**
+ * `deno task bench`: sequential vs parallel zpix on one folder, each run as
+ * its own `deno run main.ts` process and timed from outside (start-up
+ * included), and, where `../shared/bench/reference.py` and Debian's
+ * python3-zmq, -pil and -opencv are there, the old Python program on the
+ * same folder in the same run.
+ *
+ *   deno task bench [--input DIR] [--workers N] [--count N] [--repeat R] [-- zpix flags]
+ *
+ * Without --input it writes `--count` (120) synthetic JPEGs of photo sizes
+ * (~500x375) to a temporary folder. The pipeline is `--size 512 512`, as the
+ * reference's, unless zpix flags follow `--`.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { join, resolve } from "node:path";
+import { encodeImage } from "../ops/codec.ts";
+import { SAMPLE_SIZES, sampleImage } from "../ops/samples.ts";
+import { SOURCE_ROOT } from "../server/pool.ts";
+import { ZPIX_FLAGS } from "./helpers.ts";
+
+const PYTHON = "/usr/bin/python3";
+const REFERENCE = resolve(SOURCE_ROOT, "..", "shared", "bench", "reference.py");
+
+/** One timed run. */
+interface Timing {
+  label: string;
+  seconds: number;
+  images: number;
+}
+
+async function writeJpegs(dir: string, count: number): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  for (let i = 0; i < count; i++) {
+    const [width, height] = SAMPLE_SIZES[i % SAMPLE_SIZES.length];
+    const bytes = await encodeImage(sampleImage(width, height, i + 1), "jpeg", { quality: 90 });
+    await Deno.writeFile(join(dir, `bench${String(i).padStart(4, "0")}.jpg`), bytes);
+  }
+}
+
+async function countFiles(dir: string): Promise<number> {
+  let n = 0;
+  for await (const entry of Deno.readDir(dir)) if (entry.isFile) n++;
+  return n;
+}
+
+/** Runs a command to the end, timed from outside; throws with its stderr if it fails. */
+async function timed(label: string, command: string, args: string[], output: string) {
+  await Deno.remove(output, { recursive: true }).catch(() => {});
+  await Deno.mkdir(output, { recursive: true });
+  const started = performance.now();
+  const result = await new Deno.Command(command, {
+    args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  const seconds = (performance.now() - started) / 1000;
+  if (!result.success) {
+    throw new Error(
+      `${label} failed (exit ${result.code}): ${new TextDecoder().decode(result.stderr)}`,
+    );
+  }
+  return { label, seconds, images: await countFiles(output) };
+}
+
+async function referenceAvailable(): Promise<string | null> {
+  try {
+    await Deno.stat(REFERENCE);
+  } catch {
+    return `no ${REFERENCE}`;
+  }
+  try {
+    const probe = await new Deno.Command(PYTHON, {
+      args: ["-c", "import zmq, PIL, cv2"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return probe.success
+      ? null
+      : `${PYTHON} cannot import zmq, PIL and cv2 (run ../shared/bench/setup.sh)`;
+  } catch (error) {
+    return `cannot run ${PYTHON}: ${(error as Error).message}`;
+  }
+}
+
+const rate = (t: Timing) => t.images / t.seconds;
+
+/** Runs the benchmark; prints a table. */
+export async function bench(args: string[]): Promise<void> {
+  const split = args.indexOf("--");
+  const { values } = parseArgs({
+    args: split >= 0 ? args.slice(0, split) : args,
+    options: {
+      input: { type: "string" },
+      workers: { type: "string", default: "2" },
+      count: { type: "string", default: "120" },
+      repeat: { type: "string", default: "1" },
+    },
+  });
+  const flags = split >= 0 ? args.slice(split + 1) : ["--size", "512", "512"];
+  const workers = Number(values.workers);
+  const tmp = await Deno.makeTempDir({ prefix: "zpix-bench-" });
+  try {
+    let input = values.input ? resolve(values.input) : join(tmp, "input");
+    if (!values.input) await writeJpegs(input, Number(values.count));
+    input = resolve(input);
+    const images = [...Deno.readDirSync(input)].filter((e) => /\.jpe?g$/i.test(e.name)).length;
+    const missing = await referenceAvailable();
+    console.log(
+      `zpix bench: ${images} JPEG(s) in ${input}, ${workers} worker(s), ${navigator.hardwareConcurrency} CPU(s), ` +
+        `zpix flags: ${flags.join(" ")}${missing ? `\nreference skipped: ${missing}` : ""}`,
+    );
+    const zpixRun = (mode: string, extra: string[] = []) =>
+      timed(`zpix ${mode}${extra.length ? ` ${extra.join(" ")}` : ""}`, Deno.execPath(), [
+        "run",
+        "--quiet",
+        ...ZPIX_FLAGS,
+        join(SOURCE_ROOT, "main.ts"),
+        mode,
+        "--input",
+        input,
+        "--output",
+        join(tmp, mode),
+        "--quiet",
+        ...flags,
+        ...extra,
+      ], join(tmp, mode));
+    for (let round = 1; round <= Number(values.repeat); round++) {
+      const rows: Timing[] = [];
+      rows.push(await zpixRun("sequential"));
+      rows.push(await zpixRun("parallel", ["--workers", String(workers)]));
+      if (!missing) {
+        rows.push(
+          await timed("reference sequential (OpenCV)", PYTHON, [
+            REFERENCE,
+            "sequential",
+            input,
+            join(tmp, "ref-seq"),
+          ], join(tmp, "ref-seq")),
+        );
+        rows.push(
+          await timed(`reference parallel ${workers} (Pillow)`, PYTHON, [
+            REFERENCE,
+            "parallel",
+            input,
+            join(tmp, "ref-par"),
+            String(workers),
+          ], join(tmp, "ref-par")),
+        );
+      }
+      printTable(round, rows);
+    }
+  } finally {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+}
+
+function printTable(round: number, rows: Timing[]): void {
+  console.log(`\nround ${round}`);
+  console.log(
+    `${"run".padEnd(32)} ${"images".padStart(6)} ${"seconds".padStart(8)} ${"img/s".padStart(8)}`,
+  );
+  for (const row of rows) {
+    console.log(
+      `${row.label.padEnd(32)} ${String(row.images).padStart(6)} ${
+        row.seconds.toFixed(2).padStart(8)
+      } ${rate(row).toFixed(1).padStart(8)}`,
+    );
+  }
+  const [seq, par, refSeq, refPar] = rows;
+  console.log(`speedup zpix parallel / zpix sequential: ${(rate(par) / rate(seq)).toFixed(2)}x`);
+  if (refSeq && refPar) {
+    console.log(
+      `speedup reference parallel / reference sequential: ${
+        (rate(refPar) / rate(refSeq)).toFixed(2)
+      }x`,
+    );
+    console.log(`zpix parallel / reference parallel: ${(rate(par) / rate(refPar)).toFixed(2)}x`);
+    console.log(
+      `zpix sequential / reference sequential: ${(rate(seq) / rate(refSeq)).toFixed(2)}x`,
+    );
+  }
+}
+
+if (import.meta.main) await bench(Deno.args);
