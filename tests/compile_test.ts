@@ -1,0 +1,158 @@
+/**
+ * The single `zpix` binary (`deno task compile`).
+ *
+ * Building it needs Deno's base runtime binary (`denort`), downloaded from
+ * dl.deno.land on first use (or given as DENORT_BIN). Where that is
+ * reachable, the test builds the binary and runs a parallel job with it:
+ * embedded WASM (kernels as base64 TS, jsquash's .wasm from the embedded
+ * npm packages), workers spawned as the binary itself. Where it is not (as
+ * on our machines), it checks that `deno compile`, with the task's exact
+ * flags, type-checks and bundles everything and fails only at that
+ * download. The self-spawn command line and the compiled worker's
+ * self-narrowing are checked either way, with `isCompiled` injected.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { SOURCE_ROOT, workerCommandLine, workerPermissions } from "../server/pool.ts";
+import { taskFlags, taskWords } from "./tasks.ts";
+
+const decoder = new TextDecoder();
+
+Deno.test({
+  name: "deno task compile: builds zpix, or fails only at downloading the base binary",
+  sanitizeResources: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "zpix-compile-" });
+    try {
+      const words = taskWords("compile");
+      assert.deepEqual(words.slice(0, 2), ["deno", "compile"]);
+      const output = words.indexOf("--output");
+      assert.ok(output > 0, "the compile task names its --output");
+      const args = words.slice(1);
+      args[output] = join(dir, "zpix");
+      const build = await new Deno.Command(Deno.execPath(), {
+        args,
+        cwd: SOURCE_ROOT,
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(240_000),
+      }).output();
+      const stderr = decoder.decode(build.stderr);
+      if (!build.success) {
+        // Everything before the download worked: no type, module or npm resolution error.
+        assert.match(stderr, /Setting up base binary/, stderr);
+        assert.match(stderr, /denort-[\w-]+\.zip/, stderr);
+        assert.match(stderr, /dl\.deno\.land|DENORT_BIN/, stderr);
+        assert.doesNotMatch(stderr, /TS\d{4}|Module not found|not a dependency|Relative import/);
+        return;
+      }
+      // The binary: a real parallel job, two worker processes spawned as `zpix worker`.
+      const input = join(dir, "in");
+      await Deno.mkdir(input);
+      const fixtures = join(SOURCE_ROOT, "tests", "fixtures");
+      await Deno.copyFile(join(fixtures, "quad_baseline.jpg"), join(input, "a.jpg"));
+      await Deno.copyFile(join(fixtures, "quad.png"), join(input, "b.png"));
+      const run = await new Deno.Command(join(dir, "zpix"), {
+        args: [
+          "parallel",
+          "-i",
+          input,
+          "-o",
+          join(dir, "out"),
+          "-w",
+          "2",
+          "--report",
+          join(dir, "r.json"),
+        ],
+        cwd: dir, // not the repository: nothing may be read from its layout
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(120_000),
+      }).output();
+      assert.equal(run.code, 0, decoder.decode(run.stderr));
+      assert.deepEqual([...Deno.readDirSync(join(dir, "out"))].map((e) => e.name).sort(), [
+        "a.jpg",
+        "b.png",
+      ]);
+      const report = JSON.parse(await Deno.readTextFile(join(dir, "r.json")));
+      assert.ok(report.workers.length >= 1);
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test("compiled: a worker is the binary itself, `zpix worker ...`, no deno run flags", () => {
+  const job = { input: "/data/in", output: "/data/out" };
+  const compiled = workerCommandLine(job, "ipc:///tmp/x", "w3", 5, true);
+  assert.equal(compiled.command, Deno.execPath());
+  assert.deepEqual(compiled.args, [
+    "worker",
+    "--connect",
+    "ipc:///tmp/x",
+    "--id",
+    "w3",
+    "--local",
+    "--max-tasks",
+    "5",
+  ]);
+  const source = workerCommandLine(job, "ipc:///tmp/x", "w3", 0, false);
+  assert.equal(source.args[0], "run");
+  for (const flag of workerPermissions(job)) assert.ok(source.args.includes(flag), flag);
+  assert.ok(source.args.includes(join(SOURCE_ROOT, "main.ts")));
+});
+
+/** Runs a snippet under the compile task's flags (what the binary is granted). */
+async function underCompiledFlags(code: string): Promise<Record<string, unknown>> {
+  const dir = await Deno.makeTempDir({ prefix: "zpix-narrow-" });
+  try {
+    const script = join(dir, "probe.ts");
+    await Deno.writeTextFile(script, code);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--no-prompt",
+        `--config=${join(SOURCE_ROOT, "deno.json")}`,
+        ...taskFlags("compile"),
+        script,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    assert.equal(out.code, 0, decoder.decode(out.stderr));
+    return JSON.parse(decoder.decode(out.stdout));
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+const PROBE = (needs: string) => `
+import { narrowWorkerPermissions, requireZeroMqFfi } from "${new URL(
+  "../server/permissions.ts",
+  import.meta.url,
+)}";
+const revoked = await narrowWorkerPermissions(${needs}, true);
+const state = (d) => Deno.permissions.querySync(d).state;
+requireZeroMqFfi(true);
+console.log(JSON.stringify({
+  revoked,
+  run: state({ name: "run" }), env: state({ name: "env", variable: "ZPIX_TOKEN" }),
+  sys: state({ name: "sys", kind: "hostname" }), net: state({ name: "net" }),
+  read: state({ name: "read" }), write: state({ name: "write" }), ffi: state({ name: "ffi" }),
+}));
+`;
+
+Deno.test("compiled: a local worker gives up run, env, sys and net at start-up", async () => {
+  const states = await underCompiledFlags(PROBE("{ local: true, processes: 1 }"));
+  for (const name of ["run", "env", "sys", "net"]) assert.notEqual(states[name], "granted", name);
+  // Deno cannot narrow a global grant to a path: these stay as compiled (see docs/permissions.md).
+  for (const name of ["read", "write", "ffi"]) assert.equal(states[name], "granted", name);
+});
+
+Deno.test("compiled: a remote worker with --processes 4 keeps run, env and sys", async () => {
+  const states = await underCompiledFlags(PROBE("{ local: false, processes: 4 }"));
+  assert.deepEqual(states.revoked, ["net"]);
+  for (const name of ["run", "env", "sys"]) assert.equal(states[name], "granted", name);
+});
