@@ -135,5 +135,13 @@ Exit codes: 0 the run ended; 2 refused by the server (wrong token, other version
 Usage: zpix demo [--output DIR]
 
 Writes sample images to DIR/input (default .zpix-demo), resizes them to 512x512
-with parallel workers into DIR/output and writes DIR/report.html and DIR/report.json.`,
+with parallel workers into DIR/output and writes DIR/report.html and DIR/report.json.
+Other options are passed to the run (see "zpix parallel --help").
+
+      --output DIR         where the samples, outputs and reports go (default .zpix-demo)
+  -h, --help               this help
+
+Examples:
+  zpix demo
+  zpix demo --output /tmp/zpix-demo --workers 2 --op gray`,
 };
