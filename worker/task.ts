@@ -191,13 +191,19 @@ export async function processFile(
   outputPath: string,
   pipeline: Pipeline,
 ): Promise<Outcome> {
+  let writing = false;
   try {
     let started = performance.now();
+    // A FIFO (or device) would block the read for good: refuse anything but a file.
+    if (!Deno.statSync(inputPath).isFile) {
+      return { ok: false, error: "not a regular file (a FIFO, socket or device): not read" };
+    }
     const input = Deno.readFileSync(inputPath);
     const read = performance.now() - started;
     const named = pipeline.format === "same" ? formatForName(outputPath) : null;
     const encoded = await processBytes(input, named ? { ...pipeline, format: named } : pipeline);
     started = performance.now();
+    writing = true;
     writeAtomic(outputPath, encoded.bytes);
     encoded.timings.read = read;
     encoded.timings.write = performance.now() - started;
@@ -210,6 +216,28 @@ export async function processFile(
       timings: encoded.timings,
     };
   } catch (error) {
-    return { ok: false, error: describeError(error, inputPath, outputPath) };
+    return {
+      ok: false,
+      error: writing
+        ? describeWriteError(error, outputPath)
+        : describeError(error, inputPath, outputPath),
+    };
   }
+}
+
+/** Says why an output could not be written, in one line without temporary names. */
+export function describeWriteError(error: unknown, outputPath: string): string {
+  const message = error instanceof Error
+    ? error.message.replace(/\s+/g, " ").trim()
+    : String(error);
+  const why = /No space left|ENOSPC|os error 28/i.test(message)
+    ? "disk full"
+    : error instanceof Deno.errors.IsADirectory
+    ? "a folder of that name is in the way"
+    : error instanceof Deno.errors.PermissionDenied
+    ? "permission denied"
+    : /Read-only file system|os error 30/i.test(message)
+    ? "read-only file system"
+    : message.replace(/ \(os error \d+\)/, "").replace(/: (rename|open|mkdir|write) '.*$/, "");
+  return `cannot write ${outputPath}: ${why}`;
 }
