@@ -77,6 +77,9 @@ export async function planTasks(job: Job): Promise<Task[]> {
       throw new UsageError(`--output ${job.output} exists and is not a folder`);
     }
   } catch (error) {
+    if (error instanceof Deno.errors.NotADirectory) {
+      throw new UsageError(`--output ${job.output}: part of that path is a file, not a folder`);
+    }
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
 
