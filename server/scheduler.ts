@@ -216,7 +216,9 @@ export class Scheduler {
     if ((this.#attempts.get(task) ?? 0) >= this.#maxAttempts) {
       this.#ended.set(task, {
         ok: false,
-        error: `${reason} on each of ${this.#maxAttempts} attempts; giving up on this image`,
+        error: `${reason}${
+          this.#maxAttempts > 1 ? ` on each of ${this.#maxAttempts} attempts` : ""
+        }; giving up on this image`,
       });
       return task;
     }
