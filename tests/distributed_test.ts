@@ -1,0 +1,491 @@
+/**
+ * `zpix serve` with workers that connect over TCP (127.0.0.1 only, on a
+ * free port chosen per test): real server and worker processes, real
+ * files. Where a test needs a worker to misbehave at an exact moment, the
+ * test itself plays that worker over a real DEALER socket.
+ *
+ * @module
+ */
+
+import * as zmq from "zeromq";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  decodeServerMessage,
+  encodeMessage,
+  Outbox,
+  receiveAll,
+  type ServerMessage,
+  SOCKET_OPTIONS,
+  type TaskMessage,
+  type WorkerMessage,
+} from "../server/protocol.ts";
+import { SOURCE_ROOT } from "../server/pool.ts";
+import { writeSamples } from "../server/demo.ts";
+import type { Report } from "../server/report.ts";
+import {
+  nextWithin,
+  sleep,
+  spawnZpix,
+  TestServer,
+  withTempDir,
+  ZPIX_FLAGS,
+  type ZpixOutput,
+  type ZpixProcess,
+} from "./helpers.ts";
+
+const MODULES = join(SOURCE_ROOT, "node_modules");
+
+/** The permission flags of `deno task worker` (deno.json): no access to any image folder. */
+const WORKER_FLAGS = [
+  `--allow-read=${MODULES},/etc/alpine-release`,
+  `--allow-ffi=${MODULES}`,
+  "--allow-env=ZPIX_TOKEN",
+  "--allow-sys=hostname",
+  `--allow-run=${Deno.execPath()}`,
+];
+
+/** The permission flags of `deno task serve` (deno.json). */
+const SERVE_FLAGS = [
+  ...ZPIX_FLAGS.filter((flag) => !flag.startsWith("--allow-env")),
+  "--allow-env=ZPIX_TOKEN,INIT_CWD",
+];
+
+/** TCP ports something listens on (IPv4 and IPv6), from /proc/net. */
+function listeningPorts(): Set<number> {
+  const ports = new Set<number>();
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = Deno.readTextFileSync(file);
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (state === "0A" && local) ports.add(parseInt(local.split(":").at(-1)!, 16));
+    }
+  }
+  return ports;
+}
+
+/** A free pair of ports (tasks, broadcasts) on 127.0.0.1, picked at random. */
+function freeEndpoint(): string {
+  const busy = listeningPorts();
+  for (;;) {
+    const port = 20_000 + 2 * Math.floor(Math.random() * 20_000);
+    if (!busy.has(port) && !busy.has(port + 1)) return `tcp://127.0.0.1:${port}`;
+  }
+}
+
+/** `zpix serve` on `endpoint` with no local worker, a JSON report and verbose JSON logs. */
+function serve(endpoint: string, dir: string, extra: string[] = []): ZpixProcess {
+  return spawnZpix([
+    "serve",
+    "--bind",
+    endpoint,
+    "--workers",
+    "0",
+    "-i",
+    join(dir, "in"),
+    "-o",
+    join(dir, "out"),
+    "--report",
+    join(dir, "report.json"),
+    "--verbose",
+    "--log-format",
+    "json",
+    ...extra,
+  ], { flags: SERVE_FLAGS });
+}
+
+/** `zpix worker --connect endpoint` with the sandbox of `deno task worker`. */
+function worker(
+  endpoint: string,
+  extra: string[] = [],
+  env?: Record<string, string>,
+): ZpixProcess {
+  return spawnZpix(["worker", "--connect", endpoint, ...extra], { flags: WORKER_FLAGS, env });
+}
+
+/** Waits for a process, killing it if it runs past `ms`. */
+async function finished(process: ZpixProcess, ms = 60_000): Promise<ZpixOutput> {
+  const timer = setTimeout(() => {
+    try {
+      process.child.kill("SIGKILL");
+    } catch {
+      // gone
+    }
+  }, ms);
+  try {
+    return await process.output;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Kills processes still running (test clean-up). */
+async function killAll(processes: ZpixProcess[]): Promise<void> {
+  for (const process of processes) {
+    try {
+      process.child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  await Promise.all(processes.map((p) => p.output.catch(() => {})));
+}
+
+/** A serve run under test: its folder, inputs, endpoint and server process. */
+interface Bench {
+  dir: string;
+  names: string[];
+  endpoint: string;
+  server: ZpixProcess;
+  /** Starts a worker for this server; it is killed (if still running) at the end. */
+  worker(extra?: string[], env?: Record<string, string>): ZpixProcess;
+}
+
+/**
+ * Runs `fn` with `count` sample inputs in a temporary folder and `zpix serve`
+ * on a free port; kills every process still running at the end.
+ */
+async function withServe(
+  count: number,
+  serveArgs: string[],
+  fn: (bench: Bench) => Promise<void>,
+): Promise<void> {
+  await withTempDir(async (dir) => {
+    const names = await inputs(dir, count);
+    const endpoint = freeEndpoint();
+    const server = serve(endpoint, dir, serveArgs);
+    const processes = [server];
+    const start = (extra: string[] = [], env?: Record<string, string>) => {
+      const process = worker(endpoint, extra, env);
+      processes.push(process);
+      return process;
+    };
+    try {
+      await fn({ dir, names, endpoint, server, worker: start });
+    } finally {
+      await killAll(processes);
+    }
+  });
+}
+
+async function readReport(dir: string): Promise<Report> {
+  return JSON.parse(await Deno.readTextFile(join(dir, "report.json")));
+}
+
+/** Names in a folder, sorted ([] while it does not exist). */
+async function files(dir: string): Promise<string[]> {
+  try {
+    return (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+}
+
+/** Writes `count` sample images to DIR/in. */
+async function inputs(dir: string, count: number): Promise<string[]> {
+  await writeSamples(join(dir, "in"), count);
+  return await files(join(dir, "in"));
+}
+
+/** Asserts DIR/out holds exactly the bytes `zpix sequential` writes for DIR/in. */
+async function assertSameAsSequential(dir: string): Promise<void> {
+  const reference = join(dir, "sequential");
+  const run = await spawnZpix(["sequential", "-i", join(dir, "in"), "-o", reference, "-q"]).output;
+  assert.equal(run.code, 0, run.stderr);
+  const names = await files(reference);
+  assert.deepEqual(await files(join(dir, "out")), names);
+  for (const name of names) {
+    const expected = await Deno.readFile(join(reference, name));
+    const actual = await Deno.readFile(join(dir, "out", name));
+    assert.ok(expected.length > 0);
+    assert.deepEqual(actual, expected, `${name} differs from sequential mode's`);
+  }
+}
+
+/** Polls until `check` holds, or fails after `ms`. */
+async function until(check: () => boolean | Promise<boolean>, ms: number, what: string) {
+  const deadline = performance.now() + ms;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`${what} not within ${ms} ms`);
+    await sleep(25);
+  }
+}
+
+/** JSON log lines of a zpix process's stderr. */
+function logLines(stderr: string): Record<string, unknown>[] {
+  return stderr.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+}
+
+/** The test playing a remote worker over a real DEALER: it does only what it is told. */
+class FakeWorker {
+  readonly dealer: zmq.Dealer;
+  readonly #outbox: Outbox;
+  readonly #incoming: AsyncGenerator<Uint8Array[]>;
+  #beat: ReturnType<typeof setInterval> | undefined;
+
+  constructor(endpoint: string, readonly id: string) {
+    this.dealer = new zmq.Dealer({ ...SOCKET_OPTIONS, routingId: id });
+    this.dealer.connect(endpoint);
+    this.#outbox = new Outbox(this.dealer);
+    this.#incoming = receiveAll(this.dealer);
+  }
+
+  send(message: WorkerMessage, payload?: Uint8Array): Promise<void> {
+    return this.#outbox.send(encodeMessage(message, payload));
+  }
+
+  async next(ms = 15_000): Promise<{ message: ServerMessage; payload: Uint8Array | null }> {
+    return decodeServerMessage(await nextWithin(this.#incoming, ms) as Uint8Array[]);
+  }
+
+  /** Joins, takes the hello, asks for work, and keeps sending heartbeats. */
+  async join(): Promise<void> {
+    await this.send({ type: "join", pid: 1, host: "fake", local: false, token: null });
+    assert.equal((await this.next()).message.type, "hello");
+    await this.send({ type: "ready" });
+    this.#beat = setInterval(() => this.send({ type: "heartbeat" }), 250);
+  }
+
+  /** Dies: no more heartbeats, no answer, socket gone. */
+  close(): void {
+    clearInterval(this.#beat);
+    this.dealer.close();
+  }
+}
+
+Deno.test("serve + two remote workers over 127.0.0.1: outputs byte-identical to sequential mode", async () => {
+  await withServe(8, [], async ({ dir, names, server, worker }) => {
+    const workers = [worker(), worker()];
+    const result = await finished(server);
+    assert.equal(result.code, 0, result.stderr);
+    for (const w of workers) {
+      const out = await finished(w, 15_000);
+      assert.equal(out.code, 0, `a worker exits 0 when the run ends: ${out.stderr}`);
+    }
+    const report = await readReport(dir);
+    assert.equal(report.processed, names.length);
+    assert.equal(report.workers.length, 2);
+    // Remote workers: they hold no permission on either folder, so they can only have
+    // worked from the bytes the server sent, and the server wrote every file.
+    assert.ok(report.workers.every((w) => w.host !== "local"));
+    assert.equal(report.workers.reduce((sum, w) => sum + w.processed, 0), names.length);
+    await assertSameAsSequential(dir);
+  });
+});
+
+Deno.test("a worker that leaves after its tasks, then a late-joining worker, finish the run", async () => {
+  await withServe(6, [], async ({ dir, names, server, worker }) => {
+    const first = worker(["--max-tasks", "2"]);
+    const out = await finished(first, 30_000);
+    assert.equal(out.code, 0, out.stderr);
+    // The run is not over: the server still waits for workers.
+    await sleep(300);
+    assert.equal((await files(join(dir, "out"))).length, 2);
+    const late = worker(["--processes", "2"]);
+    const result = await finished(server);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal((await finished(late, 15_000)).code, 0);
+    const report = await readReport(dir);
+    assert.equal(report.processed, names.length);
+    const early = report.workers.find((w) => w.pid === first.pid)!;
+    assert.equal(early.processed, 2);
+    const lateOnes = report.workers.filter((w) => w.pid !== first.pid);
+    assert.equal(lateOnes.reduce((sum, w) => sum + w.processed, 0), names.length - 2);
+    assert.deepEqual(await files(join(dir, "out")), names);
+  });
+});
+
+Deno.test("a remote worker that dies holding a task loses nothing; the loss is seen in seconds", async () => {
+  await withServe(4, [], async ({ dir, names, endpoint, server, worker }) => {
+    const fake = new FakeWorker(endpoint, "doomed");
+    try {
+      await fake.join();
+      const { message, payload } = await fake.next();
+      assert.equal(message.type, "task");
+      assert.equal((message as TaskMessage).input, null, "a remote worker is given no path");
+      assert.ok(payload && payload.length > 0, "the task carries the image bytes");
+    } finally {
+      fake.close();
+    }
+    await sleep(500);
+    worker();
+    const result = await finished(server);
+    assert.equal(result.code, 0, result.stderr);
+    const report = await readReport(dir);
+    assert.equal(report.processed, names.length);
+    assert.deepEqual(report.failed, []);
+    const doomed = report.workers.find((w) => w.id === "doomed")!;
+    assert.equal(doomed.processed, 0);
+    const [span] = doomed.spans;
+    assert.equal(span.ok, null, "its task was taken back");
+    const silence = span.end - span.start;
+    assert.ok(silence >= 2000 && silence < 6000, `lost after ${silence} ms of silence`);
+    assert.match(result.stderr, /doomed lost \(worker silent/);
+    await assertSameAsSequential(dir);
+  });
+});
+
+Deno.test("a remote worker process killed mid-run loses nothing", async () => {
+  await withServe(10, [], async ({ dir, names, server, worker }) => {
+    const victim = worker();
+    await until(async () => (await files(join(dir, "out"))).length > 0, 30_000, "a first output");
+    victim.child.kill("SIGKILL");
+    worker();
+    const result = await finished(server);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal((await readReport(dir)).processed, names.length);
+    assert.deepEqual(await files(join(dir, "out")), names);
+  });
+});
+
+Deno.test("a worker with a wrong or missing token is refused, says why, exits 2, gets no task", async () => {
+  await withServe(3, ["--token", "right-token"], async ({ dir, names, server, worker }) => {
+    for (const args of [["--token", "wrong-token"], []]) {
+      const out = await finished(worker(args), 30_000);
+      assert.equal(out.code, 2, out.stderr);
+      assert.match(out.stderr, /refused this worker: wrong or missing token/);
+    }
+    assert.deepEqual(await files(join(dir, "out")), []);
+    // The token may come from the environment.
+    const good = worker([], { ZPIX_TOKEN: "right-token" });
+    const result = await finished(server);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /refused worker .* wrong or missing token/);
+    const report = await readReport(dir);
+    assert.equal(report.processed, names.length);
+    assert.equal(report.workers.length, 1, "refused workers never joined");
+    assert.equal(report.workers[0].pid, good.pid);
+    assert.ok(!JSON.stringify(report).includes("right-token"), "the report hides the token");
+  });
+});
+
+Deno.test("payload window: more remote workers than the window never hold more payloads than it", async () => {
+  await withServe(8, ["--payload-window", "2"], async ({ dir, names, endpoint, server }) => {
+    const fakes = ["a", "b", "c", "d"].map((id) => new FakeWorker(endpoint, id));
+    let holding = 0;
+    let peak = 0;
+    let answered = 0;
+    try {
+      await Promise.all(fakes.map((f) => f.join()));
+      // Each fake worker answers its task 100 ms later with some bytes (the server writes them).
+      await Promise.all(fakes.map(async (fake) => {
+        while (answered < names.length) {
+          let next;
+          try {
+            next = await fake.next(1000);
+          } catch {
+            continue; // nothing for this worker yet: the window is full
+          }
+          if (next.message.type !== "task") continue;
+          holding++;
+          peak = Math.max(peak, holding);
+          await sleep(100);
+          holding--;
+          answered++;
+          const bytes = next.payload!;
+          await fake.send({
+            type: "result",
+            task: next.message.task,
+            attempt: next.message.attempt,
+            more: true,
+            ok: true,
+            width: 1,
+            height: 1,
+            bytes: bytes.length,
+            warnings: [],
+            timings: { read: 0, decode: 0, ops: 0, steps: {}, encode: 0, write: 0 },
+            format: "jpeg",
+          }, bytes);
+        }
+      }));
+    } finally {
+      for (const fake of fakes) fake.close();
+    }
+    const result = await finished(server);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(peak, 2, "the window is used, and never exceeded");
+    const counter = logLines(result.stderr).find((l) => "payloadsPeak" in l);
+    assert.ok(counter, "the verbose log reports the payload peak");
+    assert.equal(counter.payloadsPeak, 2);
+    assert.equal(counter.payloadWindow, 2);
+    assert.equal((await readReport(dir)).processed, names.length);
+  });
+});
+
+Deno.test("a --persist worker serves two runs in a row, then leaves on SIGTERM with exit 0", async () => {
+  await withTempDir(async (dir) => {
+    await inputs(dir, 2);
+    const endpoint = freeEndpoint();
+    const persistent = worker(endpoint, ["--persist"]);
+    const processes = [persistent];
+    try {
+      for (const run of [1, 2]) {
+        await Deno.remove(join(dir, "out"), { recursive: true }).catch(() => {});
+        const server = serve(endpoint, dir);
+        processes.push(server);
+        const result = await finished(server);
+        assert.equal(result.code, 0, `run ${run}: ${result.stderr}`);
+        const report = await readReport(dir);
+        assert.equal(report.processed, 2);
+        assert.equal(report.workers[0].pid, persistent.pid, `run ${run} used the same worker`);
+      }
+      await sleep(200);
+      persistent.child.kill("SIGTERM");
+      const out = await finished(persistent, 15_000);
+      assert.equal(out.code, 0, out.stderr);
+      assert.match(out.stderr, /waiting for the next server/);
+    } finally {
+      await killAll(processes);
+    }
+  });
+});
+
+Deno.test("SIGTERM on a busy remote worker: it finishes the image, answers with more:false, leaves, exits 0", async () => {
+  await withTempDir(async (dir) => {
+    const server = await TestServer.open(dir);
+    const process = worker(server.endpoint);
+    try {
+      const { id } = await server.expect("join");
+      // A slow task: a small image made large and encoded with MozJPEG.
+      await server.send(id, {
+        type: "hello",
+        worker: id,
+        pipeline: {
+          steps: [{ op: "resize", width: 2500, height: 2500, fit: "fill" }],
+          format: "jpeg",
+          quality: 90,
+          encoder: "mozjpeg",
+          maxPixels: 100_000_000,
+        },
+      });
+      await server.expect("ready");
+      const image = await Deno.readFile(join(SOURCE_ROOT, "tests/fixtures/quad_baseline.jpg"));
+      await server.send(id, {
+        type: "task",
+        task: 0,
+        attempt: 1,
+        name: "quad_baseline.jpg",
+        input: null,
+        output: null,
+      }, image);
+      await sleep(100);
+      process.child.kill("SIGTERM");
+      const { message, payload } = await server.expect("result", 60_000);
+      assert.ok(message.ok, JSON.stringify(message));
+      assert.equal(message.more, false, "the result says no more tasks");
+      assert.equal(payload![0], 0xff, "the encoded JPEG comes back");
+      await server.expect("leave");
+      const out = await finished(process, 15_000);
+      assert.equal(out.code, 0, out.stderr);
+    } finally {
+      server.close();
+      await killAll([process]);
+    }
+  });
+});
