@@ -26,7 +26,7 @@ import { describeExit, type LocalWorker, spawnWorker } from "./pool.ts";
 import type { Mode, ModeResult } from "./run.ts";
 import { RunError } from "./run.ts";
 import type { Task } from "./plan.ts";
-import { writeAtomic } from "../worker/task.ts";
+import { describeWriteError, writeAtomic } from "../worker/task.ts";
 
 /** A worker silent this long (no message, no heartbeat) is taken as lost. */
 export const SILENCE_MS = 2500;
@@ -338,7 +338,7 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
             } catch (error) {
               end = {
                 ok: false,
-                error: `cannot write ${task.output}: ${(error as Error).message}`,
+                error: describeWriteError(error, task.output),
               };
             }
           }
