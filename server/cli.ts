@@ -399,6 +399,10 @@ export interface WorkerOptions {
   maxTasks: number;
 }
 
+function canReadToken(): boolean {
+  return Deno.permissions.querySync({ name: "env", variable: "ZPIX_TOKEN" }).state === "granted";
+}
+
 /** Parses the `worker` subcommand's arguments. Throws {@link UsageError}. */
 export function parseWorker(args: readonly string[]): WorkerOptions | "help" {
   let values: Record<string, string | boolean | undefined>;
@@ -435,9 +439,9 @@ export function parseWorker(args: readonly string[]): WorkerOptions | "help" {
   }
   return {
     connect,
-    // Local workers (started by their server) need no token, nor env access.
+    // Local workers get env access (to ZPIX_TOKEN) only when their server has a token.
     token: (values.token as string | undefined) ??
-      (values.local ? null : Deno.env.get("ZPIX_TOKEN") ?? null),
+      (values.local && !canReadToken() ? null : Deno.env.get("ZPIX_TOKEN") ?? null),
     processes: integer(
       "processes",
       values.processes as string | undefined,

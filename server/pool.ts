@@ -25,10 +25,11 @@ export function isCompiled(): boolean {
  * The Deno permission flags a local worker runs with: read the input folder
  * (and, from source, the modules and ZeroMQ's addon), write the output
  * folder only, FFI for the ZeroMQ addon only, read `/etc/alpine-release`
- * (ZeroMQ's loader checks it to pick musl or glibc builds). Nothing else.
+ * (ZeroMQ's loader checks it to pick musl or glibc builds), and, when the
+ * server has a `--token`, the ZPIX_TOKEN variable it is handed in. Nothing else.
  */
 export function workerPermissions(
-  job: Pick<Job, "input" | "output">,
+  job: Pick<Job, "input" | "output"> & { token?: string | null },
   root = SOURCE_ROOT,
 ): string[] {
   const modules = join(root, "node_modules");
@@ -36,6 +37,7 @@ export function workerPermissions(
     `--allow-read=${job.input},${job.output},${modules},/etc/alpine-release`,
     `--allow-write=${job.output}`,
     `--allow-ffi=${modules}`,
+    ...(job.token ? ["--allow-env=ZPIX_TOKEN"] : []),
   ];
 }
 
@@ -45,7 +47,7 @@ export function workerPermissions(
  * ...`).
  */
 export function workerCommandLine(
-  job: Pick<Job, "input" | "output">,
+  job: Pick<Job, "input" | "output"> & { token?: string | null },
   endpoint: string,
   id: string,
   maxTasks = 0,
@@ -87,7 +89,7 @@ export interface LocalWorker {
 
 /** Starts a local worker; its stderr lines go to `onLine`. */
 export function spawnWorker(
-  job: Pick<Job, "input" | "output">,
+  job: Pick<Job, "input" | "output"> & { token?: string | null },
   endpoint: string,
   id: string,
   onLine: (line: string) => void,
@@ -96,6 +98,8 @@ export function spawnWorker(
   const { command, args } = workerCommandLine(job, endpoint, id, maxTasks);
   const process = new Deno.Command(command, {
     args,
+    // A serve run's own workers present its token like any other (in the environment, not argv).
+    env: job.token ? { ZPIX_TOKEN: job.token } : undefined,
     stdin: "null",
     stdout: "null",
     stderr: "piped",

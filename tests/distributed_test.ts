@@ -489,3 +489,17 @@ Deno.test("SIGTERM on a busy remote worker: it finishes the image, answers with 
     }
   });
 });
+
+Deno.test("serve --token lets in its own local workers (the token reaches them in the environment)", async () => {
+  await withServe(
+    3,
+    ["--token", "local-token", "--workers", "1"],
+    async ({ dir, names, server }) => {
+      const result = await finished(server);
+      assert.equal(result.code, 0, result.stderr);
+      const report = await readReport(dir);
+      assert.equal(report.processed, names.length);
+      assert.ok(report.workers.every((w) => w.host === "local"));
+    },
+  );
+});
