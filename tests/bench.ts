@@ -20,6 +20,9 @@ import { encodeImage } from "../ops/codec.ts";
 import { SAMPLE_SIZES, sampleImage } from "../ops/samples.ts";
 import { SOURCE_ROOT } from "../server/pool.ts";
 import { ZPIX_FLAGS } from "./helpers.ts";
+import { parseJob } from "../server/cli.ts";
+import type { Job } from "../server/job.ts";
+import { processFile } from "../worker/task.ts";
 
 const PYTHON = "/usr/bin/python3";
 const REFERENCE = resolve(SOURCE_ROOT, "..", "shared", "bench", "reference.py");
@@ -46,25 +49,45 @@ async function countFiles(dir: string): Promise<number> {
   return n;
 }
 
-/** Runs a command to the end, timed from outside; throws with its stderr if it fails. */
-async function timed(label: string, command: string, args: string[], output: string) {
+/** Runs commands side by side to the end, timed from outside; throws with stderr if one fails. */
+async function timed(label: string, commands: [string, string[]][], output: string) {
   await Deno.remove(output, { recursive: true }).catch(() => {});
   await Deno.mkdir(output, { recursive: true });
   const started = performance.now();
-  const result = await new Deno.Command(command, {
-    args,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
+  const results = await Promise.all(
+    commands.map(([command, args]) =>
+      new Deno.Command(command, { args, stdin: "null", stdout: "piped", stderr: "piped" }).output()
+    ),
+  );
   const seconds = (performance.now() - started) / 1000;
-  if (!result.success) {
-    throw new Error(
-      `${label} failed (exit ${result.code}): ${new TextDecoder().decode(result.stderr)}`,
-    );
+  for (const result of results) {
+    if (!result.success) {
+      throw new Error(
+        `${label} failed (exit ${result.code}): ${new TextDecoder().decode(result.stderr)}`,
+      );
+    }
   }
   return { label, seconds, images: await countFiles(output) };
+}
+
+/**
+ * `bench.ts --share IN OUT K N FLAGS...`: processes every Nth JPEG of IN
+ * from the Kth, in this process, with zpix's own task code: the control
+ * run (N plain processes, no ZeroMQ, no scheduling) that shows how much
+ * parallelism the machine gives at that moment.
+ */
+async function share(args: string[]): Promise<void> {
+  const [input, output, k, n, ...flags] = args;
+  const { job } = parseJob("sequential", ["--input", input, "--output", output, ...flags]) as {
+    job: Job;
+  };
+  const files = [...Deno.readDirSync(input)].map((e) => e.name).filter((name) =>
+    /\.jpe?g$/i.test(name)
+  ).sort();
+  for (let i = Number(k); i < files.length; i += Number(n)) {
+    const outcome = await processFile(join(input, files[i]), join(output, files[i]), job.pipeline);
+    if (!outcome.ok) throw new Error(`${files[i]}: ${outcome.error}`);
+  }
 }
 
 async function referenceAvailable(): Promise<string | null> {
@@ -115,7 +138,7 @@ export async function bench(args: string[]): Promise<void> {
         `zpix flags: ${flags.join(" ")}${missing ? `\nreference skipped: ${missing}` : ""}`,
     );
     const zpixRun = (mode: string, extra: string[] = []) =>
-      timed(`zpix ${mode}${extra.length ? ` ${extra.join(" ")}` : ""}`, Deno.execPath(), [
+      timed(`zpix ${mode}${extra.length ? ` ${extra.join(" ")}` : ""}`, [[Deno.execPath(), [
         "run",
         "--quiet",
         ...ZPIX_FLAGS,
@@ -128,29 +151,40 @@ export async function bench(args: string[]): Promise<void> {
         "--quiet",
         ...flags,
         ...extra,
-      ], join(tmp, mode));
+      ]]], join(tmp, mode));
+    const control = () =>
+      timed(
+        `control: ${workers} plain processes`,
+        Array.from({ length: workers }, (_, k) => [Deno.execPath(), [
+          "run",
+          "--quiet",
+          "--allow-read",
+          "--allow-write",
+          `--allow-ffi=${join(SOURCE_ROOT, "node_modules")}`,
+          join(SOURCE_ROOT, "tests", "bench.ts"),
+          "--share",
+          input,
+          join(tmp, "control"),
+          String(k),
+          String(workers),
+          ...flags,
+        ]]),
+        join(tmp, "control"),
+      );
     for (let round = 1; round <= Number(values.repeat); round++) {
-      const rows: Timing[] = [];
-      rows.push(await zpixRun("sequential"));
-      rows.push(await zpixRun("parallel", ["--workers", String(workers)]));
+      const rows: Record<string, Timing> = {};
+      rows.sequential = await zpixRun("sequential");
+      rows.parallel = await zpixRun("parallel", ["--workers", String(workers)]);
+      rows.control = await control();
       if (!missing) {
-        rows.push(
-          await timed("reference sequential (OpenCV)", PYTHON, [
-            REFERENCE,
-            "sequential",
-            input,
-            join(tmp, "ref-seq"),
-          ], join(tmp, "ref-seq")),
-        );
-        rows.push(
-          await timed(`reference parallel ${workers} (Pillow)`, PYTHON, [
-            REFERENCE,
-            "parallel",
-            input,
-            join(tmp, "ref-par"),
-            String(workers),
-          ], join(tmp, "ref-par")),
-        );
+        const reference = (mode: string, extra: string[]) =>
+          timed(
+            `reference ${mode}`,
+            [[PYTHON, [REFERENCE, mode, input, join(tmp, `ref-${mode}`), ...extra]]],
+            join(tmp, `ref-${mode}`),
+          );
+        rows.refSequential = await reference("sequential", []);
+        rows.refParallel = await reference("parallel", [String(workers)]);
       }
       printTable(round, rows);
     }
@@ -159,31 +193,30 @@ export async function bench(args: string[]): Promise<void> {
   }
 }
 
-function printTable(round: number, rows: Timing[]): void {
+function printTable(round: number, rows: Record<string, Timing>): void {
   console.log(`\nround ${round}`);
   console.log(
     `${"run".padEnd(32)} ${"images".padStart(6)} ${"seconds".padStart(8)} ${"img/s".padStart(8)}`,
   );
-  for (const row of rows) {
+  for (const row of Object.values(rows)) {
     console.log(
       `${row.label.padEnd(32)} ${String(row.images).padStart(6)} ${
         row.seconds.toFixed(2).padStart(8)
       } ${rate(row).toFixed(1).padStart(8)}`,
     );
   }
-  const [seq, par, refSeq, refPar] = rows;
-  console.log(`speedup zpix parallel / zpix sequential: ${(rate(par) / rate(seq)).toFixed(2)}x`);
-  if (refSeq && refPar) {
-    console.log(
-      `speedup reference parallel / reference sequential: ${
-        (rate(refPar) / rate(refSeq)).toFixed(2)
-      }x`,
-    );
-    console.log(`zpix parallel / reference parallel: ${(rate(par) / rate(refPar)).toFixed(2)}x`);
-    console.log(
-      `zpix sequential / reference sequential: ${(rate(seq) / rate(refSeq)).toFixed(2)}x`,
-    );
-  }
+  const ratio = (label: string, a?: Timing, b?: Timing) => {
+    if (a && b) console.log(`${label}: ${(rate(a) / rate(b)).toFixed(2)}x`);
+  };
+  const { sequential, parallel, control, refSequential, refParallel } = rows;
+  ratio("speedup zpix parallel / zpix sequential", parallel, sequential);
+  ratio("speedup control / zpix sequential (what the machine allows)", control, sequential);
+  ratio("speedup reference parallel / reference sequential", refParallel, refSequential);
+  ratio("zpix parallel / reference parallel", parallel, refParallel);
+  ratio("zpix sequential / reference sequential", sequential, refSequential);
 }
 
-if (import.meta.main) await bench(Deno.args);
+if (import.meta.main) {
+  if (Deno.args[0] === "--share") await share(Deno.args.slice(1));
+  else await bench(Deno.args);
+}
