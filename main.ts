@@ -88,6 +88,10 @@ async function runWorkerCommand(args: string[]): Promise<number> {
   // Ctrl-C reaches the whole process group: a local worker leaves stopping to its server.
   if (options.local) Deno.addSignalListener("SIGINT", () => {});
   requireZeroMqFfi();
+  if (options.curveServerKey) {
+    const { loadServerKey } = await import("./server/security.ts");
+    options.curveServerKey = await loadServerKey(options.curveServerKey);
+  }
   await narrowWorkerPermissions(options);
   const { runWorker, WORKER_EXIT } = await import("./worker/worker.ts");
   if (options.processes === 1) {
@@ -115,6 +119,20 @@ async function runWorkerCommand(args: string[]): Promise<number> {
   }
   const { runWorkerProcesses } = await import("./worker/processes.ts");
   return await runWorkerProcesses(options);
+}
+
+async function runKeygen(args: string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(HELP.keygen);
+    return EXIT.ok;
+  }
+  if (args.length !== 1 || args[0].startsWith("-")) {
+    throw new UsageError("keygen takes one argument: the folder to write the keys to");
+  }
+  const { keygen } = await import("./server/security.ts");
+  const written = await keygen(resolve(userCwd(), args[0]));
+  console.log(`secret (server only): ${written.secret}\npublic (for workers): ${written.public}`);
+  return EXIT.ok;
 }
 
 async function runDemo(args: string[]): Promise<number> {
@@ -168,7 +186,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     if (!command) {
       throw new UsageError(
-        `unknown command "${first}": use sequential, parallel, serve, worker or demo`,
+        `unknown command "${first}": use sequential, parallel, serve, worker, keygen or demo`,
       );
     }
     switch (command) {
@@ -176,6 +194,8 @@ export async function main(args: string[]): Promise<number> {
         return await runWorkerCommand(rest);
       case "demo":
         return await runDemo(rest);
+      case "keygen":
+        return await runKeygen(rest);
       default:
         return await runJobCommand(command as Job["mode"], rest);
     }

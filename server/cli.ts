@@ -44,6 +44,7 @@ export const COMMANDS: Record<string, string> = {
   "parallel-processing": "parallel",
   serve: "serve",
   worker: "worker",
+  keygen: "keygen",
   demo: "demo",
   help: "help",
 };
@@ -100,7 +101,6 @@ const JOB_OPTIONS = {
   token: { type: "string" },
   "payload-window": { type: "string" },
   "curve-secret": { type: "string" },
-  "curve-clients": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -118,7 +118,6 @@ const SERVE_ONLY: JobOption[] = [
   "token",
   "payload-window",
   "curve-secret",
-  "curve-clients",
 ];
 
 /**
@@ -340,7 +339,6 @@ export function parseJob(
     token,
     payloadWindow: integer("payload-window", str("payload-window"), 1, 100_000, PAYLOAD_WINDOW),
     curveSecret: str("curve-secret") === undefined ? null : resolve(cwd, str("curve-secret")!),
-    curveClients: str("curve-clients") === undefined ? null : resolve(cwd, str("curve-clients")!),
     // relative to the user's folder, like --input and --output (deno task runs elsewhere)
     reports: reports.map((report) => resolve(cwd, report)),
     quiet: Boolean(values.quiet),
@@ -370,9 +368,6 @@ export function parseJob(
       DEFAULT_MAX_ATTEMPTS,
     ),
   };
-  if (job.curveClients !== null && job.curveSecret === null) {
-    throw new UsageError("--curve-clients needs --curve-secret (the server's key pair)");
-  }
   if (job.quiet && job.verbose) {
     throw new UsageError("--quiet and --verbose cannot be used together");
   }
@@ -397,6 +392,8 @@ export interface WorkerOptions {
   serverTimeout: number;
   /** Exit after this many tasks (0: never); the server starts a fresh one. */
   maxTasks: number;
+  /** The server's CURVE public key, or a file holding it (main.ts resolves it), or null. */
+  curveServerKey: string | null;
 }
 
 function canReadToken(): boolean {
@@ -418,6 +415,7 @@ export function parseWorker(args: readonly string[]): WorkerOptions | "help" {
         local: { type: "boolean" },
         "server-timeout": { type: "string" },
         "max-tasks": { type: "string" },
+        "curve-server-key": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -464,6 +462,7 @@ export function parseWorker(args: readonly string[]): WorkerOptions | "help" {
       Number.MAX_SAFE_INTEGER,
       0,
     ),
+    curveServerKey: (values["curve-server-key"] as string | undefined) ?? null,
   };
 }
 

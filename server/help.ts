@@ -54,6 +54,7 @@ Usage:
   zpix serve      --bind tcp://HOST:PORT --input DIR --output DIR [options]
                                                        also accept workers from other machines
   zpix worker     --connect tcp://HOST:PORT            a worker for a serve'd run
+  zpix keygen     DIR                                  CURVE keys for encrypted serve runs
   zpix demo                                            a run over generated sample images
 
 Run "zpix COMMAND --help" for each command's options.
@@ -103,24 +104,38 @@ Usage: zpix serve --bind tcp://HOST:PORT --input DIR --output DIR [--workers N] 
 
       --bind ENDPOINT      task endpoint (default tcp://127.0.0.1:5555); broadcasts use PORT+1
       --token SECRET       workers must present this secret (or set ZPIX_TOKEN)
+      --curve-secret FILE  encrypt all traffic with CURVE, using the server.key of "zpix keygen";
+                           workers then need --curve-server-key (use it with --token on any
+                           network you do not trust)
+      --payload-window N   most images held in memory for remote workers at once (default 16)
 
 ${PARALLEL_FLAGS}
-                           --workers 0 starts no local worker
+                           --workers 0 starts no local worker; the run waits for remote ones
 
 ${JOB_FLAGS}
 
-Example:
+Examples:
   zpix serve --bind tcp://0.0.0.0:5555 --token s3cret -i photos -o out --workers 2
   (then on other machines: zpix worker --connect tcp://SERVER:5555 --token s3cret)
+  zpix keygen keys && zpix serve --bind tcp://0.0.0.0:5555 --curve-secret keys/server.key \\
+    --token s3cret -i photos -o out
+  (then: zpix worker --connect tcp://SERVER:5555 --curve-server-key keys/server.pub --token s3cret)
 
 ${EXIT_CODES}`,
   worker: `zpix worker — a worker that connects to a zpix server
 
-Usage: zpix worker --connect tcp://HOST:PORT [--token SECRET] [--processes K] [--persist]
+Usage: zpix worker --connect tcp://HOST:PORT [--token SECRET] [--curve-server-key KEY|FILE]
+                   [--processes K] [--persist]
+
+A worker waits for its server as long as it takes. SIGINT/SIGTERM: it finishes
+the image in hand, sends it back, leaves and exits 0 (a second signal: at once).
 
       --connect ENDPOINT   the server's task endpoint (broadcasts: PORT+1)
       --token SECRET       the server's secret (or set ZPIX_TOKEN)
       --processes K        run K worker processes on this machine (default 1)
+      --curve-server-key KEY|FILE
+                           the server's CURVE public key (server.pub of "zpix keygen", or the
+                           40-character key itself): required when the server uses --curve-secret
       --persist            after a run ends, wait for the next server instead of exiting
       --server-timeout S   exit when the server is silent this long (default 5)
   -h, --help               this help
@@ -130,6 +145,17 @@ Example:
 
 Exit codes: 0 the run ended; 2 refused by the server (wrong token, other version);
 4 the server fell silent.`,
+  keygen: `zpix keygen — make a CURVE key pair for "zpix serve --curve-secret"
+
+Usage: zpix keygen DIR
+
+Writes DIR/server.key (the key pair: secret, mode 0600, stays on the server) and
+DIR/server.pub (the public key: copy it to the workers). Never overwrites a key.
+
+Example:
+  zpix keygen keys
+  zpix serve --bind tcp://0.0.0.0:5555 --curve-secret keys/server.key --token s3cret -i in -o out
+  zpix worker --connect tcp://SERVER:5555 --curve-server-key keys/server.pub --token s3cret`,
   demo: `zpix demo — generate sample images and run the main job on them
 
 Usage: zpix demo [--output DIR]

@@ -52,10 +52,8 @@ export interface Job {
   token: string | null;
   /** Most image payloads held for remote workers at once (serve). */
   payloadWindow: number;
-  /** CURVE key-pair file of the server (serve), or null: no encryption. */
+  /** CURVE key-pair file of the server (serve, `zpix keygen`), or null: no encryption. */
   curveSecret: string | null;
-  /** File or folder of the public keys of allowed workers (serve, with curveSecret), or null: any. */
-  curveClients: string | null;
   /** Report files to write (`.json` or `.html`). */
   reports: string[];
   /** No progress output. */

@@ -22,6 +22,7 @@ import {
   SOCKET_OPTIONS,
 } from "./protocol.ts";
 import { Scheduler } from "./scheduler.ts";
+import { serverCurve } from "./security.ts";
 import { describeExit, type LocalWorker, spawnWorker } from "./pool.ts";
 import type { Mode, ModeResult } from "./run.ts";
 import { RunError } from "./run.ts";
@@ -55,11 +56,15 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
   const log = recorder.log;
   const privateDir = job.bind ? null : await Deno.makeTempDir({ prefix: "zpix-" });
   const endpoint = job.bind ?? `ipc://${privateDir}/tasks`;
+  const curve = await serverCurve(job.curveSecret).catch((error) => {
+    throw new RunError((error as Error).message);
+  });
   const router = new zmq.Router({
     ...SOCKET_OPTIONS,
     receiveHighWaterMark: 1000,
+    ...curve.options,
   });
-  const publisher = new zmq.Publisher(PUB_OPTIONS);
+  const publisher = new zmq.Publisher({ ...PUB_OPTIONS, ...curve.options });
   try {
     await router.bind(endpoint);
     await publisher.bind(broadcastEndpoint(endpoint));
@@ -73,7 +78,9 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
   }
   if (job.bind) {
     log.info(
-      `listening for workers on ${endpoint} (broadcasts on ${broadcastEndpoint(endpoint)})`,
+      `listening for workers on ${endpoint} (broadcasts on ${broadcastEndpoint(endpoint)}${
+        curve.publicKey ? "; CURVE-encrypted" : ""
+      })`,
     );
   }
 
@@ -115,7 +122,7 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
   const startLocal = () => {
     const id = `w${nextLocal++}`;
     const worker = spawnWorker(
-      job,
+      { ...job, curveServerKey: curve.publicKey },
       endpoint,
       id,
       (line) => log.warn(`${id}: ${line}`),

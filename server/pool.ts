@@ -47,7 +47,7 @@ export function workerPermissions(
  * ...`).
  */
 export function workerCommandLine(
-  job: Pick<Job, "input" | "output"> & { token?: string | null },
+  job: Pick<Job, "input" | "output"> & { token?: string | null; curveServerKey?: string | null },
   endpoint: string,
   id: string,
   maxTasks = 0,
@@ -55,6 +55,7 @@ export function workerCommandLine(
 ): { command: string; args: string[] } {
   const workerArgs = ["worker", "--connect", endpoint, "--id", id, "--local"];
   if (maxTasks > 0) workerArgs.push("--max-tasks", String(maxTasks));
+  if (job.curveServerKey) workerArgs.push("--curve-server-key", job.curveServerKey);
   // A compiled binary's permissions are fixed when it is built: the worker narrows itself
   // at start-up instead (narrowWorkerPermissions in server/permissions.ts).
   if (compiled) return { command: Deno.execPath(), args: workerArgs };
@@ -89,7 +90,7 @@ export interface LocalWorker {
 
 /** Starts a local worker; its stderr lines go to `onLine`. */
 export function spawnWorker(
-  job: Pick<Job, "input" | "output"> & { token?: string | null },
+  job: Pick<Job, "input" | "output"> & { token?: string | null; curveServerKey?: string | null },
   endpoint: string,
   id: string,
   onLine: (line: string) => void,

@@ -503,3 +503,32 @@ Deno.test("serve --token lets in its own local workers (the token reaches them i
     },
   );
 });
+
+Deno.test("CURVE: keygen keys; a worker without the server's key gets nothing, one with it does the run", async () => {
+  await withTempDir(async (keys) => {
+    const made = await spawnZpix(["keygen", keys]).output;
+    assert.equal(made.code, 0, made.stderr);
+    assert.equal((await Deno.stat(join(keys, "server.key"))).mode! & 0o777, 0o600);
+    const again = await spawnZpix(["keygen", keys]).output;
+    assert.equal(again.code, 3, "keygen never overwrites a key");
+    const publicKey = /public-key = "(.{40})"/.exec(
+      await Deno.readTextFile(join(keys, "server.pub")),
+    )![1];
+    await withServe(
+      3,
+      ["--curve-secret", join(keys, "server.key"), "--token", "t"],
+      async ({ dir, names, server, worker }) => {
+        const plain = worker(["--token", "t"]);
+        await sleep(2500);
+        assert.deepEqual(await files(join(dir, "out")), [], "no handshake, no task");
+        plain.child.kill("SIGKILL");
+        // Under `deno task worker`'s sandbox the key is passed itself, not as a file.
+        worker(["--token", "t", "--curve-server-key", publicKey]);
+        const result = await finished(server);
+        assert.equal(result.code, 0, result.stderr);
+        assert.match(result.stderr, /CURVE-encrypted/);
+        assert.equal((await readReport(dir)).processed, names.length);
+      },
+    );
+  });
+});

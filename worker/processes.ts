@@ -23,6 +23,8 @@ export function childCommandLine(
   ];
   if (options.persist) args.push("--persist");
   if (options.maxTasks) args.push("--max-tasks", String(options.maxTasks));
+  // Already resolved to the key itself (main.ts): the children read no key file.
+  if (options.curveServerKey) args.push("--curve-server-key", options.curveServerKey);
   if (isCompiled()) return { command: Deno.execPath(), args };
   // A remote worker reads and writes no file: it needs the ZeroMQ addon and nothing else.
   const modules = join(SOURCE_ROOT, "node_modules");

@@ -27,6 +27,7 @@ import type { Pipeline } from "../server/job.ts";
 import { describeError, processBytes, processFile } from "./task.ts";
 import { injectFault, readFaults } from "./fault.ts";
 import type { WorkerOptions } from "../server/cli.ts";
+import { workerCurveOptions } from "../server/security.ts";
 
 /** Exit codes of a worker process. */
 export const WORKER_EXIT = { ok: 0, refused: 2, serverGone: 4 } as const;
@@ -121,6 +122,7 @@ export async function runWorker(
   // Local workers share the server's host (and need no --allow-sys for its name).
   const host = options.local ? "local" : hostname();
   const id = options.id ?? `${host}-${Deno.pid}`;
+  const curve = workerCurveOptions(options.curveServerKey);
   const dealer = new zmq.Dealer({
     ...SOCKET_OPTIONS,
     routingId: id,
@@ -128,8 +130,9 @@ export async function runWorker(
     receiveHighWaterMark: 4,
     // Queue nothing while no server is there: a repeated join goes out once, not in a burst.
     immediate: true,
+    ...curve,
   });
-  const sub = new zmq.Subscriber(SUB_OPTIONS);
+  const sub = new zmq.Subscriber({ ...SUB_OPTIONS, ...curve });
   dealer.connect(options.connect);
   sub.connect(broadcastEndpoint(options.connect));
   sub.subscribe();
