@@ -32,6 +32,15 @@ interface Timing {
   label: string;
   seconds: number;
   images: number;
+  /** Images/s between 10% and 90% done, from the run's report (start-up and tail left out). */
+  steady?: number;
+}
+
+/** Images/s between the progress points at 10% and 90% of `total`. */
+export function steadyRate(progress: [number, number][], total: number): number | undefined {
+  const a = progress.find(([, done]) => done >= total * 0.1);
+  const b = progress.findLast(([, done]) => done <= total * 0.9);
+  return a && b && b[0] > a[0] ? (b[1] - a[1]) / (b[0] - a[0]) : undefined;
 }
 
 async function writeJpegs(dir: string, count: number): Promise<void> {
@@ -137,21 +146,31 @@ export async function bench(args: string[]): Promise<void> {
       `zpix bench: ${images} JPEG(s) in ${input}, ${workers} worker(s), ${navigator.hardwareConcurrency} CPU(s), ` +
         `zpix flags: ${flags.join(" ")}${missing ? `\nreference skipped: ${missing}` : ""}`,
     );
-    const zpixRun = (mode: string, extra: string[] = []) =>
-      timed(`zpix ${mode}${extra.length ? ` ${extra.join(" ")}` : ""}`, [[Deno.execPath(), [
-        "run",
-        "--quiet",
-        ...ZPIX_FLAGS,
-        join(SOURCE_ROOT, "main.ts"),
-        mode,
-        "--input",
-        input,
-        "--output",
+    const zpixRun = async (mode: string, extra: string[] = []) => {
+      const report = join(tmp, `${mode}.json`);
+      const timing: Timing = await timed(
+        `zpix ${mode}${extra.length ? ` ${extra.join(" ")}` : ""}`,
+        [[Deno.execPath(), [
+          "run",
+          "--quiet",
+          ...ZPIX_FLAGS,
+          join(SOURCE_ROOT, "main.ts"),
+          mode,
+          "--input",
+          input,
+          "--output",
+          join(tmp, mode),
+          "--quiet",
+          "--report",
+          report,
+          ...flags,
+          ...extra,
+        ]]],
         join(tmp, mode),
-        "--quiet",
-        ...flags,
-        ...extra,
-      ]]], join(tmp, mode));
+      );
+      const { progress, total } = JSON.parse(await Deno.readTextFile(report));
+      return { ...timing, steady: steadyRate(progress, total) };
+    };
     const control = () =>
       timed(
         `control: ${workers} plain processes`,
@@ -196,13 +215,15 @@ export async function bench(args: string[]): Promise<void> {
 function printTable(round: number, rows: Record<string, Timing>): void {
   console.log(`\nround ${round}`);
   console.log(
-    `${"run".padEnd(32)} ${"images".padStart(6)} ${"seconds".padStart(8)} ${"img/s".padStart(8)}`,
+    `${"run".padEnd(32)} ${"images".padStart(6)} ${"seconds".padStart(8)} ${
+      "img/s".padStart(8)
+    }  img/s 10-90%`,
   );
   for (const row of Object.values(rows)) {
     console.log(
       `${row.label.padEnd(32)} ${String(row.images).padStart(6)} ${
         row.seconds.toFixed(2).padStart(8)
-      } ${rate(row).toFixed(1).padStart(8)}`,
+      } ${rate(row).toFixed(1).padStart(8)}  ${row.steady?.toFixed(1) ?? ""}`,
     );
   }
   const ratio = (label: string, a?: Timing, b?: Timing) => {
@@ -210,6 +231,13 @@ function printTable(round: number, rows: Record<string, Timing>): void {
   };
   const { sequential, parallel, control, refSequential, refParallel } = rows;
   ratio("speedup zpix parallel / zpix sequential", parallel, sequential);
+  if (parallel.steady && sequential.steady) {
+    console.log(
+      `steady-state speedup (10-90% done, start-up left out): ${
+        (parallel.steady / sequential.steady).toFixed(2)
+      }x`,
+    );
+  }
   ratio("speedup control / zpix sequential (what the machine allows)", control, sequential);
   ratio("speedup reference parallel / reference sequential", refParallel, refSequential);
   ratio("zpix parallel / reference parallel", parallel, refParallel);
