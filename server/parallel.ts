@@ -112,6 +112,7 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
   let finished = false;
   let fatal: RunError | null = null;
   let joinedOnce = false;
+  let earlyExits = 0;
 
   const sendTo = (id: string, message: ServerMessage, payload?: Uint8Array) =>
     outbox.send([
@@ -133,7 +134,9 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
       locals.delete(id);
       if (finished) return;
       lose(id, describeExit(status));
-      if (!peers.has(id) && !joinedOnce && status.code !== 0) {
+      // Workers that die before joining, at the start or (replacements) over and over: give up.
+      earlyExits = seen.has(id) ? 0 : earlyExits + 1;
+      if (!seen.has(id) && (!joinedOnce ? status.code !== 0 : earlyExits > job.workers + 3)) {
         fatal ??= new RunError(
           `worker ${id} exited before joining (${describeExit(status)})${
             worker.stderr.length ? ": " + worker.stderr.at(-1) : ""
