@@ -66,6 +66,8 @@ async function doTask(
   try {
     await breathe();
     const encoded = await processBytes(payload, pipeline, breathe);
+    // Let a SIGINT/SIGTERM that came during the last stage be seen before the answer says `more`.
+    await breathe();
     return {
       message: {
         ...base,
