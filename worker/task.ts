@@ -236,6 +236,8 @@ export function describeWriteError(error: unknown, outputPath: string): string {
     ? "a folder of that name is in the way"
     : error instanceof Deno.errors.PermissionDenied
     ? "permission denied"
+    : error instanceof Deno.errors.NotCapable
+    ? describeError(error, outputPath, outputPath)
     : /Read-only file system|os error 30/i.test(message)
     ? "read-only file system"
     : message.replace(/ \(os error \d+\)/, "").replace(/: (rename|open|mkdir|write) '.*$/, "");
