@@ -35,6 +35,12 @@ export const SILENCE_MS = 2500;
 /** Why a worker that said `leave` is gone (not a fault: not warned about). */
 const LEFT = "worker left";
 
+/**
+ * How long a remote worker holding a task may be silent: one synchronous WASM
+ * stage of a huge image (seconds) blocks its heartbeats.
+ */
+export const BUSY_SILENCE_MS = 20_000;
+
 /** How long workers have to join before the run gives up on them. */
 export const START_TIMEOUT_MS = 20_000;
 
@@ -237,11 +243,11 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
     const t = now();
     for (const peer of [...peers.values()]) {
       const busy = scheduler.worker(peer.id)?.task !== null;
-      if (
-        t - peer.lastSeen > SILENCE_MS &&
-        !(busy && peer.local && locals.has(peer.id))
-      ) {
-        lose(peer.id, `worker silent for ${(SILENCE_MS / 1000).toFixed(1)}s`);
+      // A busy local worker is left to --task-timeout; a busy remote one gets longer.
+      if (busy && peer.local && locals.has(peer.id)) continue;
+      const limit = busy ? BUSY_SILENCE_MS : SILENCE_MS;
+      if (t - peer.lastSeen > limit) {
+        lose(peer.id, `worker silent for ${(limit / 1000).toFixed(1)}s`);
         // A local worker given up on is killed, so that it is replaced.
         killLocal(peer.id);
       }
@@ -283,7 +289,16 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
         continue;
       }
       const { message, payload } = decoded;
-      const peer = peers.get(id);
+      let peer = peers.get(id);
+      const back = !peer && message.type !== "join" && seen.has(id) && !locals.has(id);
+      if (back) {
+        // A remote worker taken for lost (silent through a long stage) speaks again: take it
+        // back. Its late result is stale; the task it may still hold was requeued.
+        log.warn(`${id} is back after being taken for lost`);
+        peer = { id, local: false, ...seen.get(id)!, lastSeen: now(), count: 0 };
+        peers.set(id, peer);
+        scheduler.join(id, now());
+      }
       if (peer) peer.lastSeen = now();
       switch (message.type) {
         case "join": {
@@ -373,6 +388,11 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
           if (peer) lose(id, LEFT);
           break;
         case "heartbeat":
+          if (back) {
+            // Idle or not, it takes a task (a busy DEALER queues it behind the current one).
+            const assignment = scheduler.ready(id, now());
+            if (assignment) await sendTask(id, assignment.task, assignment.attempt);
+          }
           break;
       }
       if (scheduler.done) break;
