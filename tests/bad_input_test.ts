@@ -16,12 +16,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { decodeImage } from "../ops/codec.ts";
-import { withTempDir } from "./helpers.ts";
 import {
   noProcessesLeft,
   readReport,
   startRun,
   temporaries,
+  withRunDir,
   writeImages,
 } from "./reliability_helpers.ts";
 
@@ -67,7 +67,7 @@ async function writeBadInputs(dir: string): Promise<void> {
 
 for (const mode of ["sequential", "parallel"] as const) {
   Deno.test(`${mode}: bad inputs are failed (or warned) one by one in the report; the good ones are done`, async () => {
-    await withTempDir(async (dir) => {
+    await withRunDir(async (dir) => {
       await writeBadInputs(dir);
       const run = startRun([
         mode,
@@ -99,7 +99,7 @@ for (const mode of ["sequential", "parallel"] as const) {
 }
 
 Deno.test("a file deleted after planning fails alone", async () => {
-  await withTempDir(async (dir) => {
+  await withRunDir(async (dir) => {
     const input = join(dir, "in");
     await writeImages(input, ["aa.jpg", "bb.jpg", "zz.jpg"]);
     // The only worker stalls on aa.jpg until --task-timeout, so zz.jpg is surely not read
@@ -123,7 +123,7 @@ Deno.test("a file deleted after planning fails alone", async () => {
 });
 
 Deno.test("images over --max-pixels are refused before decoding, with the numbers", async () => {
-  await withTempDir(async (dir) => {
+  await withRunDir(async (dir) => {
     const input = join(dir, "in");
     await writeImages(input, ["big.jpg"], 640, 480);
     await writeImages(input, ["small.png"], 320, 240);
@@ -164,7 +164,7 @@ async function unmount(dir: string): Promise<void> {
 }
 
 Deno.test("an output folder that cannot be written stops the run: one clear line, exit 2 or 3", async () => {
-  await withTempDir(async (dir) => {
+  await withRunDir(async (dir) => {
     const input = join(dir, "in");
     await writeImages(input, ["a.jpg"]);
     const args = (output: string) => [
@@ -194,7 +194,7 @@ Deno.test("an output folder that cannot be written stops the run: one clear line
 });
 
 Deno.test("a full disk fails the images that do not fit, leaves no temporary file, and the run ends", async () => {
-  await withTempDir(async (dir) => {
+  await withRunDir(async (dir) => {
     const input = join(dir, "in");
     const names = ["a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg", "f.jpg"];
     await writeImages(input, names);

@@ -13,7 +13,7 @@ import { SOURCE_ROOT } from "../server/pool.ts";
 import { TEMP_MARKER } from "../worker/task.ts";
 import { FAULT_ENV } from "../worker/fault.ts";
 import type { Report } from "../server/report.ts";
-import { sleep, ZPIX_FLAGS } from "./helpers.ts";
+import { sleep, withTempDir, ZPIX_FLAGS } from "./helpers.ts";
 
 /** One stderr line and when it arrived (performance.now()). */
 export interface Line {
@@ -39,14 +39,20 @@ export interface LiveRun {
  * Starts `main.ts ARGS` with the flags of `deno task parallel`, plus read
  * access to `ZPIX_FAULT` so `faults` (see worker/fault.ts) reach the
  * workers. With `setsid`, zpix leads its own process group (like a shell
- * job), so a signal to `-pid` is what Ctrl-C sends.
+ * job), so a signal to `-pid` is what Ctrl-C sends. `env` and `sys` add
+ * to those permissions (e.g. `ZPIX_TOKEN` and `hostname` for serve and
+ * remote workers).
  */
 export function startRun(
   args: string[],
-  options: { faults?: string; setsid?: boolean } = {},
+  options: { faults?: string; setsid?: boolean; env?: string[]; sys?: string[] } = {},
 ): LiveRun {
   const flags = ZPIX_FLAGS.map((flag) =>
-    flag.startsWith("--allow-env=") ? `${flag},${FAULT_ENV}` : flag
+    flag.startsWith("--allow-env=")
+      ? [flag, FAULT_ENV, ...options.env ?? []].join(",")
+      : flag.startsWith("--allow-sys=")
+      ? [flag, ...options.sys ?? []].join(",")
+      : flag
   );
   const deno = ["run", "--quiet", ...flags, join(SOURCE_ROOT, "main.ts"), ...args];
   const env: Record<string, string> = options.faults ? { [FAULT_ENV]: options.faults } : {};
@@ -202,4 +208,25 @@ export async function noProcessesLeft(text: string, ms = 10_000): Promise<void> 
     ms,
     `processes left: ${processesWith(text).join(", ")}`,
   );
+}
+
+/**
+ * Runs `fn` with a fresh temporary folder; afterwards, even when `fn` failed,
+ * SIGKILLs every process still mentioning that folder (a zpix server or its
+ * workers a failed assertion left behind), then removes the folder.
+ */
+export function withRunDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  return withTempDir(async (dir) => {
+    try {
+      return await fn(dir);
+    } finally {
+      for (const pid of processesWith(dir)) {
+        try {
+          Deno.kill(pid, "SIGKILL");
+        } catch {
+          // gone already
+        }
+      }
+    }
+  });
 }

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { decodeImage } from "../ops/codec.ts";
-import { sleep, withTempDir } from "./helpers.ts";
+import { sleep } from "./helpers.ts";
 import {
   allExist,
   noProcessesLeft,
@@ -20,6 +20,7 @@ import {
   startRun,
   temporaries,
   waitUntil,
+  withRunDir,
   workerPids,
   writeImages,
 } from "./reliability_helpers.ts";
@@ -53,7 +54,7 @@ async function assertComplete(out: string, names: string[]): Promise<void> {
 }
 
 Deno.test("a worker killed with SIGKILL mid-task: noticed at once, task retried, worker replaced", async () => {
-  await withTempDir(async (dir) => {
+  await withRunDir(async (dir) => {
     const input = join(dir, "in");
     await writeImages(input, NAMES);
     // One worker; it stalls on c.jpg's first attempt, so the kill lands mid-task.
@@ -82,7 +83,7 @@ Deno.test("a worker killed with SIGKILL mid-task: noticed at once, task retried,
 });
 
 Deno.test("an image that kills its worker each time is failed after 3 attempts; the run goes on", async () => {
-  await withTempDir(async (dir) => {
+  await withRunDir(async (dir) => {
     const input = join(dir, "in");
     await writeImages(input, NAMES);
     const run = startRun(runArgs(dir, "-w", "2"), { faults: "crash:c.jpg" });
@@ -106,7 +107,7 @@ Deno.test("an image that kills its worker each time is failed after 3 attempts; 
 });
 
 Deno.test("a hanging task: --task-timeout replaces the worker, retries, fails it after --max-attempts", async () => {
-  await withTempDir(async (dir) => {
+  await withRunDir(async (dir) => {
     const input = join(dir, "in");
     await writeImages(input, NAMES);
     // c.jpg spins forever (no heartbeats, like a runaway WASM loop); e.jpg only on attempt 1.
@@ -129,7 +130,7 @@ Deno.test("a hanging task: --task-timeout replaces the worker, retries, fails it
 });
 
 Deno.test("a worker that stops answering (SIGSTOP) is lost by heartbeat silence, killed and replaced", async () => {
-  await withTempDir(async (dir) => {
+  await withRunDir(async (dir) => {
     const input = join(dir, "in");
     await writeImages(input, NAMES);
     // a.jpg stalls one worker (its heartbeats go on) until --task-timeout; the
@@ -163,9 +164,50 @@ Deno.test("a worker that stops answering (SIGSTOP) is lost by heartbeat silence,
   });
 });
 
+Deno.test("a remote worker taken for lost comes back and is used again; a hung remote task is requeued", async () => {
+  await withRunDir(async (dir) => {
+    const input = join(dir, "in");
+    const names = ["a.jpg", "b.jpg", "c.jpg"];
+    await writeImages(input, names);
+    const endpoint = `ipc://${dir}/tasks`;
+    const server = startRun([
+      "serve",
+      ...["--bind", endpoint, "--workers", "0", "--input", input, "--output", join(dir, "out")],
+      ...["--size", "32", "32", "--task-timeout", "6", "--verbose"],
+      ...["--report", join(dir, "report.json")],
+    ], { env: ["ZPIX_TOKEN"] });
+    await server.waitFor(/listening for workers/);
+    const worker = (faults?: string) =>
+      startRun(["worker", "--connect", endpoint], {
+        faults,
+        env: ["ZPIX_TOKEN"],
+        sys: ["hostname"],
+      });
+    // The first worker to join takes a.jpg and stalls on it for good (its heartbeats go on).
+    const stalled = worker("stall:a.jpg");
+    await server.waitFor(new RegExp(`worker \\S+-${stalled.pid} joined`));
+    const other = worker();
+    await waitUntil(() => allExist(join(dir, "out"), ["b.jpg", "c.jpg"]), 60_000, "b, c done");
+    // Frozen while idle: lost to silence; thawed: taken back, and it does a.jpg when
+    // --task-timeout takes it from the stalled worker.
+    Deno.kill(other.pid, "SIGSTOP");
+    await server.waitFor(new RegExp(`-${other.pid} lost \\(worker silent for 2.5s\\)`), 15_000);
+    Deno.kill(other.pid, "SIGCONT");
+    await server.waitFor(new RegExp(`-${other.pid} is back`), 15_000);
+    const { code } = await server.done;
+    assert.equal(code, 0);
+    const report = await readReport(join(dir, "report.json"));
+    assert.deepEqual([report.processed, report.failed], [3, []]);
+    // Both workers hear the quit (the stalled one too) and exit.
+    assert.equal((await other.done).code, 0);
+    assert.equal((await stalled.done).code, 0);
+    await assertComplete(join(dir, "out"), names);
+  });
+});
+
 for (const [signal, code, group] of [["SIGINT", 130, true], ["SIGTERM", 143, false]] as const) {
   Deno.test(`${signal}${group ? " to the process group (Ctrl-C)" : ""}: exit ${code}, finished files kept, nothing partial, no process left; --skip-existing resumes`, async () => {
-    await withTempDir(async (dir) => {
+    await withRunDir(async (dir) => {
       const input = join(dir, "in");
       const out = join(dir, "out");
       await writeImages(input, NAMES);
@@ -198,7 +240,7 @@ for (const [signal, code, group] of [["SIGINT", 130, true], ["SIGTERM", 143, fal
 }
 
 Deno.test("a second Ctrl-C exits at once", async () => {
-  await withTempDir(async (dir) => {
+  await withRunDir(async (dir) => {
     const input = join(dir, "in");
     await writeImages(input, NAMES);
     // Every image hangs (no heartbeats): a polite stop would wait for the exit grace period.
@@ -220,7 +262,7 @@ Deno.test("a second Ctrl-C exits at once", async () => {
 });
 
 Deno.test("the server killed with SIGKILL: its workers notice the silence and exit by themselves", async () => {
-  await withTempDir(async (dir) => {
+  await withRunDir(async (dir) => {
     const input = join(dir, "in");
     await writeImages(input, NAMES);
     // f.jpg stalls one worker mid-task (it keeps listening); the other idles.
@@ -246,7 +288,7 @@ Deno.test("the server killed with SIGKILL: its workers notice the silence and ex
 });
 
 Deno.test("--max-tasks-per-worker recycles workers; every image is still done once", async () => {
-  await withTempDir(async (dir) => {
+  await withRunDir(async (dir) => {
     const input = join(dir, "in");
     await writeImages(input, NAMES);
     const run = startRun(runArgs(dir, "-w", "1", "--max-tasks-per-worker", "2"));
