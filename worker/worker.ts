@@ -8,7 +8,6 @@
  */
 
 import * as zmq from "zeromq";
-import { setImmediate } from "node:timers";
 import { hostname } from "node:os";
 import {
   broadcastEndpoint,
@@ -33,12 +32,8 @@ import { workerCurveOptions } from "../server/security.ts";
 /** Exit codes of a worker process. */
 export const WORKER_EXIT = { ok: 0, refused: 2, serverGone: 4 } as const;
 
-/**
- * Lets due timers (heartbeats) and signals run between the synchronous
- * stages of a task. `setImmediate`, not `setTimeout(0)`: Deno's timers fire
- * ~2 ms late, which cost a remote task ~8 ms.
- */
-const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Lets timers (heartbeats) run between the synchronous stages of a task. */
+const breathe = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 async function doTask(
   task: TaskMessage,
