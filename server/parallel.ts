@@ -28,6 +28,7 @@ import type { Mode, ModeResult } from "./run.ts";
 import { RunError } from "./run.ts";
 import type { Task } from "./plan.ts";
 import { describeWriteError, writeAtomic } from "../worker/task.ts";
+import { readDimensions } from "../ops/codec.ts";
 
 /** A worker silent this long (no message, no heartbeat) is taken as lost. */
 export const SILENCE_MS = 2500;
@@ -36,10 +37,18 @@ export const SILENCE_MS = 2500;
 const LEFT = "worker left";
 
 /**
- * How long a remote worker holding a task may be silent: one synchronous WASM
- * stage of a huge image (seconds) blocks its heartbeats.
+ * Extra silence allowed to a remote worker holding a task, per pixel of its
+ * image: a worker sends heartbeats only between the synchronous WASM stages,
+ * and decoding a 24-megapixel JPEG blocks for ~3 s on a loaded core. At
+ * 250 ns a pixel, a usual photo (0.2 MP) adds 0.05 s to {@link SILENCE_MS}
+ * (a dead worker is still seen in ~2.5 s) and 24 MP adds 6 s.
  */
-export const BUSY_SILENCE_MS = 20_000;
+export const BUSY_SILENCE_MS_PER_PIXEL = 250e-6;
+
+/** Silence allowed to a remote worker holding an image of `pixels` pixels. */
+export function busySilenceMs(pixels: number): number {
+  return SILENCE_MS + pixels * BUSY_SILENCE_MS_PER_PIXEL;
+}
 
 /** How long workers have to join before the run gives up on them. */
 export const START_TIMEOUT_MS = 20_000;
@@ -181,6 +190,9 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
     void dispatch();
   };
 
+  /** Pixels of the image each remote worker holds (its silence allowance). */
+  const taskPixels = new Map<string, number>();
+
   const sendTask = async (id: string, taskIndex: number, attempt: number) => {
     const task = byIndex.get(taskIndex)!;
     const peer = peers.get(id)!;
@@ -216,6 +228,8 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
       if (next) await sendTask(id, next.task, next.attempt);
       return;
     }
+    const size = readDimensions(bytes);
+    taskPixels.set(id, size ? size.width * size.height : 0);
     await sendTo(id, {
       type: "task",
       task: taskIndex,
@@ -245,7 +259,7 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
       const busy = scheduler.worker(peer.id)?.task !== null;
       // A busy local worker is left to --task-timeout; a busy remote one gets longer.
       if (busy && peer.local && locals.has(peer.id)) continue;
-      const limit = busy ? BUSY_SILENCE_MS : SILENCE_MS;
+      const limit = busy ? busySilenceMs(taskPixels.get(peer.id) ?? 0) : SILENCE_MS;
       if (t - peer.lastSeen > limit) {
         lose(peer.id, `worker silent for ${(limit / 1000).toFixed(1)}s`);
         // A local worker given up on is killed, so that it is replaced.
