@@ -7,16 +7,8 @@
 import type { Image } from "../image.ts";
 
 /** A small deterministic PRNG (mulberry32) returning floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { random as rng } from "../samples.ts";
+import { random as rng } from "../samples.ts";
 
 /** Uniform random RGBA bytes (alpha random too). */
 export function noiseImage(width: number, height: number, seed = 1): Image {
