@@ -59,6 +59,18 @@ export function workerCommandLine(
   // A compiled binary's permissions are fixed when it is built: the worker narrows itself
   // at start-up instead (narrowWorkerPermissions in server/permissions.ts).
   if (compiled) return { command: Deno.execPath(), args: workerArgs };
+  // Test-only: faultPermissions() is empty unless ZPIX_FAULT is set (see worker/fault.ts).
+  return selfCommandLine([...workerPermissions(job), ...faultPermissions()], workerArgs);
+}
+
+/**
+ * The command line that runs this program again from source with the given
+ * permission flags and zpix arguments (`deno run … main.ts ARGS`).
+ */
+export function selfCommandLine(
+  permissions: string[],
+  args: string[],
+): { command: string; args: string[] } {
   return {
     command: Deno.execPath(),
     args: [
@@ -67,11 +79,9 @@ export function workerCommandLine(
       "--no-prompt",
       "--cached-only",
       `--config=${join(SOURCE_ROOT, "deno.json")}`,
-      ...workerPermissions(job),
-      // Test-only: empty unless ZPIX_FAULT is set (see worker/fault.ts).
-      ...faultPermissions(),
+      ...permissions,
       join(SOURCE_ROOT, "main.ts"),
-      ...workerArgs,
+      ...args,
     ],
   };
 }

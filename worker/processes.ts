@@ -7,7 +7,7 @@
  */
 
 import type { WorkerOptions } from "../server/cli.ts";
-import { isCompiled, SOURCE_ROOT } from "../server/pool.ts";
+import { isCompiled, selfCommandLine, SOURCE_ROOT } from "../server/pool.ts";
 import { join } from "node:path";
 
 /** The command line of one child worker process. */
@@ -28,22 +28,12 @@ export function childCommandLine(
   if (isCompiled()) return { command: Deno.execPath(), args };
   // A remote worker reads and writes no file: it needs the ZeroMQ addon and nothing else.
   const modules = join(SOURCE_ROOT, "node_modules");
-  return {
-    command: Deno.execPath(),
-    args: [
-      "run",
-      "--quiet",
-      "--no-prompt",
-      "--cached-only",
-      `--config=${join(SOURCE_ROOT, "deno.json")}`,
-      `--allow-read=${modules},/etc/alpine-release`,
-      `--allow-ffi=${modules}`,
-      "--allow-env=ZPIX_TOKEN",
-      "--allow-sys=hostname",
-      join(SOURCE_ROOT, "main.ts"),
-      ...args,
-    ],
-  };
+  return selfCommandLine([
+    `--allow-read=${modules},/etc/alpine-release`,
+    `--allow-ffi=${modules}`,
+    "--allow-env=ZPIX_TOKEN",
+    "--allow-sys=hostname",
+  ], args);
 }
 
 /** Runs K worker processes and resolves to the worst exit code among them. */
