@@ -103,6 +103,18 @@ export async function processBytes(
   };
 }
 
+/** What a result reports of an encoded image (everything but its bytes). */
+export function summarise(encoded: Encoded): {
+  width: number;
+  height: number;
+  bytes: number;
+  warnings: string[];
+  timings: Timings;
+} {
+  const { width, height, warnings, timings } = encoded;
+  return { width, height, bytes: encoded.bytes.length, warnings, timings };
+}
+
 /** Marker in the names of files being written; never left behind. */
 export const TEMP_MARKER = ".zpix-tmp-";
 
@@ -207,14 +219,7 @@ export async function processFile(
     writeAtomic(outputPath, encoded.bytes);
     encoded.timings.read = read;
     encoded.timings.write = performance.now() - started;
-    return {
-      ok: true,
-      width: encoded.width,
-      height: encoded.height,
-      bytes: encoded.bytes.length,
-      warnings: encoded.warnings,
-      timings: encoded.timings,
-    };
+    return { ok: true, ...summarise(encoded) };
   } catch (error) {
     return {
       ok: false,

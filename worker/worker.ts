@@ -24,7 +24,7 @@ import {
   type WorkerMessage,
 } from "../server/protocol.ts";
 import type { Pipeline } from "../server/job.ts";
-import { describeError, processBytes, processFile } from "./task.ts";
+import { describeError, processBytes, processFile, summarise } from "./task.ts";
 import { injectFault, readFaults } from "./fault.ts";
 import type { WorkerOptions } from "../server/cli.ts";
 import { workerCurveOptions } from "../server/security.ts";
@@ -72,11 +72,7 @@ async function doTask(
       message: {
         ...base,
         ok: true,
-        width: encoded.width,
-        height: encoded.height,
-        bytes: encoded.bytes.length,
-        warnings: encoded.warnings,
-        timings: encoded.timings,
+        ...summarise(encoded),
         format: encoded.format,
       },
       payload: encoded.bytes,
