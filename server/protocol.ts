@@ -21,7 +21,7 @@
 
 import type { Pipeline } from "./job.ts";
 import type { Timings } from "../worker/task.ts";
-import { waitReadable } from "./zmq_wait.ts";
+import { pollReadable, waitReadable } from "./zmq_wait.ts";
 
 /** Version of this protocol; bumped on any incompatible change. */
 export const PROTOCOL_VERSION = 1;
@@ -338,8 +338,18 @@ export interface FrameSource {
  */
 export const WAIT_SLICE_MS = 10;
 
-/** Receives messages until the socket closes (see the note on socket I/O above). */
-export async function* receiveAll(socket: FrameSource): AsyncGenerator<Uint8Array[]> {
+/**
+ * Receives messages until the socket closes (see the note on socket I/O
+ * above). With `linger` (ms), a quiet socket is first waited on blocking
+ * this thread that long (`pollReadable`), then on a helper thread: for a
+ * worker, whose next task is usually a fraction of a millisecond behind
+ * its answer and which has nothing else to do meanwhile.
+ */
+export async function* receiveAll(
+  socket: FrameSource,
+  linger = 0,
+): AsyncGenerator<Uint8Array[]> {
+  let lingered = false;
   while (!socket.closed) {
     let frames: Uint8Array[] | null = null;
     try {
@@ -348,7 +358,14 @@ export async function* receiveAll(socket: FrameSource): AsyncGenerator<Uint8Arra
       if (socket.closed) return;
       if (!isAgain(error)) throw error;
     }
-    if (frames) yield frames;
-    else if (!socket.closed) await waitReadable(socket, WAIT_SLICE_MS);
+    if (frames) {
+      lingered = false;
+      yield frames;
+    } else if (!socket.closed) {
+      if (linger > 0 && !lingered) {
+        lingered = true;
+        pollReadable(socket, linger);
+      } else await waitReadable(socket, WAIT_SLICE_MS);
+    }
   }
 }

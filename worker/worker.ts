@@ -29,6 +29,13 @@ import { injectFault, readFaults } from "./fault.ts";
 import type { WorkerOptions } from "../server/cli.ts";
 import { workerCurveOptions } from "../server/security.ts";
 
+/**
+ * How long a worker that has just answered blocks waiting for its next task
+ * before waiting asynchronously (see `receiveAll`); heartbeats and signals
+ * are delayed by at most this much.
+ */
+export const TASK_LINGER_MS = 5;
+
 /** Exit codes of a worker process. */
 export const WORKER_EXIT = { ok: 0, refused: 2, serverGone: 4 } as const;
 
@@ -227,7 +234,7 @@ export async function runWorker(
 
   join();
   try {
-    for await (const frames of receiveAll(dealer)) {
+    for await (const frames of receiveAll(dealer, TASK_LINGER_MS)) {
       lastHeard = Date.now();
       const { message, payload } = decodeServerMessage(frames as Uint8Array[]);
       if (message.type === "refused") {
