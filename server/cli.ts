@@ -97,6 +97,7 @@ const JOB_OPTIONS = {
   "task-timeout": { type: "string" },
   "max-tasks-per-worker": { type: "string" },
   "max-attempts": { type: "string" },
+  prefetch: { type: "string" },
   bind: { type: "string" },
   token: { type: "string" },
   "payload-window": { type: "string" },
@@ -112,6 +113,7 @@ const PARALLEL_ONLY: JobOption[] = [
   "task-timeout",
   "max-tasks-per-worker",
   "max-attempts",
+  "prefetch",
 ];
 const SERVE_ONLY: JobOption[] = [
   "bind",
@@ -367,6 +369,7 @@ export function parseJob(
       100,
       DEFAULT_MAX_ATTEMPTS,
     ),
+    prefetch: integer("prefetch", str("prefetch"), 0, 3, 0),
   };
   if (job.quiet && job.verbose) {
     throw new UsageError("--quiet and --verbose cannot be used together");

@@ -68,6 +68,8 @@ export interface Job {
   taskTimeout: number;
   /** Recycle a worker after this many tasks (0: never). */
   maxTasksPerWorker: number;
+  /** Tasks a worker may hold beyond the one it works on (0: one at a time). */
+  prefetch: number;
   /** Attempts per image before it is failed (worker crashes, timeouts). */
   maxAttempts: number;
 }

@@ -107,7 +107,10 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
   const peers = new Map<string, Peer>();
   // Remote tasks handed out and not answered: each holds an image payload (the send window).
   const payloadsInFlight = (): number =>
-    [...peers.values()].filter((p) => !p.local && scheduler.worker(p.id)?.task != null).length;
+    [...peers.values()].reduce(
+      (sum, p) => sum + (p.local ? 0 : scheduler.worker(p.id)?.held.length ?? 0),
+      0,
+    );
   // At most this many payloads (read, sent, not answered), whatever the number of workers.
   const payloadWindow = job.payloadWindow;
   let payloadsPeak = 0;
@@ -116,6 +119,7 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
     tasks.map((task) => task.index),
     job.maxAttempts,
     (id) => peers.get(id)?.local !== false || payloadsInFlight() < payloadWindow,
+    job.prefetch,
   );
   const outbox = new Outbox(
     router,
@@ -179,10 +183,10 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
     } else if (present && reason !== LEFT) {
       log.warn(`${id} lost (${reason})`);
     }
-    if (failed !== null) {
-      const end = scheduler.ended.get(failed)!;
+    for (const index of failed) {
+      const end = scheduler.ended.get(index)!;
       recorder.record(
-        byIndex.get(failed)!,
+        byIndex.get(index)!,
         end.ok ? { ok: false, error: "?" } : { ok: false, error: end.error },
       );
     }
@@ -360,6 +364,7 @@ export const runParallel: Mode = async (job, tasks, recorder, signal) => {
           if (assignment) {
             await sendTask(id, assignment.task, assignment.attempt);
           }
+          if (job.prefetch) await dispatch();
           break;
         }
         case "result": {

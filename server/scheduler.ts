@@ -28,10 +28,12 @@ export interface Span {
 export interface WorkerState {
   /** Worker id. */
   id: string;
-  /** Task in hand, if any. */
+  /** The task it works on (the first it holds), if any. */
   task: number | null;
-  /** When the current task was handed out. */
+  /** When it started on `task`: when handed out, or when the one before it ended. */
   taskSince: number;
+  /** Every task it holds, in the order handed out (`task` first, then prefetched ones). */
+  held: number[];
   /** Whether the worker asked for work and got none yet. */
   waiting: boolean;
   /** When the worker joined. */
@@ -71,21 +73,26 @@ export class Scheduler {
   readonly #total: number;
   readonly #maxAttempts: number;
   readonly #canAssign: (worker: string) => boolean;
+  readonly #capacity: number;
 
   /**
    * @param tasks task indices, in dispatch order
    * @param maxAttempts attempts per task before it is failed
    * @param canAssign extra gate (e.g. a send window for remote payloads)
+   * @param prefetch tasks a worker may hold beyond the one it works on
+   *   (0, the guide's rule: one task at a time)
    */
   constructor(
     tasks: readonly number[],
     maxAttempts = 3,
     canAssign: (worker: string) => boolean = () => true,
+    prefetch = 0,
   ) {
     this.#queue = [...tasks];
     this.#total = tasks.length;
     this.#maxAttempts = maxAttempts;
     this.#canAssign = canAssign;
+    this.#capacity = 1 + prefetch;
   }
 
   /** Number of tasks in the run. */
@@ -132,6 +139,7 @@ export class Scheduler {
       id,
       task: null,
       taskSince: 0,
+      held: [],
       waiting: false,
       joined: now,
       left: null,
@@ -142,10 +150,13 @@ export class Scheduler {
     });
   }
 
-  /** A worker asks for work. Returns its assignment, or null if it must wait. */
+  /**
+   * A worker asks for work. Returns one assignment, or null if it must wait;
+   * with prefetch, {@link dispatch} fills the rest of its capacity.
+   */
   ready(id: string, now: number): Assignment | null {
     const state = this.worker(id);
-    if (!state || state.task !== null) return null;
+    if (!state || state.held.length >= this.#capacity) return null;
     state.waiting = true;
     return this.#assign(state, now);
   }
@@ -155,19 +166,23 @@ export class Scheduler {
     const task = this.#queue.shift()!;
     const attempt = (this.#attempts.get(task) ?? 0) + 1;
     this.#attempts.set(task, attempt);
-    state.task = task;
-    state.taskSince = now;
-    state.waiting = false;
+    state.held.push(task);
+    if (state.task === null) {
+      state.task = task;
+      state.taskSince = now;
+    }
+    state.waiting = state.held.length < this.#capacity;
     return { worker: state.id, task, attempt };
   }
 
-  /** Hands queued tasks to waiting workers (after a requeue or a window opening). */
+  /** Hands queued tasks to workers with room for them (after a requeue, a window opening, a result). */
   dispatch(now: number): Assignment[] {
     const out: Assignment[] = [];
     for (const state of this.#workers.values()) {
-      if (state.left === null && state.waiting && state.task === null) {
+      while (state.left === null && state.waiting && state.held.length < this.#capacity) {
         const assignment = this.#assign(state, now);
-        if (assignment) out.push(assignment);
+        if (!assignment) break;
+        out.push(assignment);
       }
     }
     return out;
@@ -179,39 +194,47 @@ export class Scheduler {
    */
   result(id: string, task: number, end: TaskEnd, now: number): boolean {
     const state = this.worker(id);
-    if (!state || state.task !== task || this.#ended.has(task)) return false;
-    this.#release(state, now, end.ok);
+    if (!state || !state.held.includes(task) || this.#ended.has(task)) return false;
+    this.#release(state, task, now, end.ok);
     this.#ended.set(task, end);
     if (end.ok) state.processed++;
     else state.failed++;
     return true;
   }
 
-  #release(state: WorkerState, now: number, ok: boolean | null): void {
-    if (state.task === null) return;
+  /** Ends the span of a held task; the next held task (if any) starts now. */
+  #release(state: WorkerState, task: number, now: number, ok: boolean | null): void {
+    const at = state.held.indexOf(task);
+    if (at < 0) return;
+    state.held.splice(at, 1);
+    if (state.task !== task) return; // a prefetched task answered out of order: no span
     state.busyMs += now - state.taskSince;
-    state.spans.push({
-      task: state.task,
-      start: state.taskSince,
-      end: now,
-      ok,
-    });
-    state.task = null;
+    state.spans.push({ task, start: state.taskSince, end: now, ok });
+    state.task = state.held[0] ?? null;
+    state.taskSince = now;
   }
 
   /**
-   * A worker is gone (exit, silence, timeout, graceful leave). Its task, if
-   * any, is requeued at the front, or failed with `reason` once it has used
-   * every attempt. Returns the failed task index, if one was failed.
+   * A worker is gone (exit, silence, timeout, graceful leave). The task it
+   * worked on is requeued at the front, or failed with `reason` once it has
+   * used every attempt; prefetched tasks it had not started go back to the
+   * front without using an attempt. Returns the failed task indices.
    */
-  lost(id: string, now: number, reason: string): number | null {
+  lost(id: string, now: number, reason: string): number[] {
     const state = this.worker(id);
-    if (!state) return null;
-    const task = state.task;
-    this.#release(state, now, null);
+    if (!state) return [];
+    const [task, ...prefetched] = state.held;
+    if (task !== undefined) this.#release(state, task, now, null);
+    state.held = [];
+    state.task = null;
     state.left = now;
     state.waiting = false;
-    if (task === null || this.#ended.has(task)) return null;
+    for (const unstarted of prefetched.reverse()) {
+      if (this.#ended.has(unstarted)) continue;
+      this.#attempts.set(unstarted, (this.#attempts.get(unstarted) ?? 1) - 1);
+      this.#queue.unshift(unstarted);
+    }
+    if (task === undefined || this.#ended.has(task)) return [];
     this.#lostErrors.set(task, reason);
     if ((this.#attempts.get(task) ?? 0) >= this.#maxAttempts) {
       this.#ended.set(task, {
@@ -220,10 +243,10 @@ export class Scheduler {
           this.#maxAttempts > 1 ? ` on each of ${this.#maxAttempts} attempts` : ""
         }; giving up on this image`,
       });
-      return task;
+      return [task];
     }
     this.#queue.unshift(task);
-    return null;
+    return [];
   }
 
   /** Workers whose current task has run longer than `timeoutMs`. */

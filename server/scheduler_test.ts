@@ -72,7 +72,7 @@ Deno.test("a lost worker's task is requeued at the front", () => {
   s.join("b", 0);
   s.ready("a", 0); // 0
   s.ready("b", 0); // 1
-  assert.equal(s.lost("a", 5, "worker process exited with code 1"), null);
+  assert.deepEqual(s.lost("a", 5, "worker process exited with code 1"), []);
   assert.equal(s.worker("a"), undefined, "gone workers are not present");
   assert.equal(s.workers.find((w) => w.id === "a")!.left, 5);
   assert.deepEqual(s.workers.find((w) => w.id === "a")!.spans, [
@@ -85,18 +85,18 @@ Deno.test("a lost worker's task is requeued at the front", () => {
   s.join("a", 7);
   assert.deepEqual(s.ready("a", 7), { worker: "a", task: 2, attempt: 1 });
   assert.equal(s.workers.find((w) => w.id === "a")!.spans.length, 1);
-  assert.equal(s.lost("a", 8, "x"), null);
-  assert.equal(s.lost("a", 9, "x"), null, "losing a gone worker is harmless");
+  assert.deepEqual(s.lost("a", 8, "x"), []);
+  assert.deepEqual(s.lost("a", 9, "x"), [], "losing a gone worker is harmless");
 });
 
 Deno.test("a task is failed after maxAttempts lost workers", () => {
   const s = new Scheduler([7], 2);
   s.join("a", 0);
   s.ready("a", 0);
-  assert.equal(s.lost("a", 1, "worker crashed"), null);
+  assert.deepEqual(s.lost("a", 1, "worker crashed"), []);
   s.join("b", 1);
   assert.deepEqual(s.ready("b", 1), { worker: "b", task: 7, attempt: 2 });
-  assert.equal(s.lost("b", 2, "worker crashed"), 7);
+  assert.deepEqual(s.lost("b", 2, "worker crashed"), [7]);
   assert.equal(s.done, true);
   const end = s.ended.get(7)!;
   assert.equal(end.ok, false);
@@ -158,4 +158,27 @@ Deno.test("joining twice is harmless and an empty run is done at once", () => {
   const empty = new Scheduler([]);
   assert.equal(empty.done, true);
   assert.equal(empty.total, 0);
+});
+
+Deno.test("prefetch: a worker holds its task plus N more; results free room in order; a lost worker's unstarted tasks keep their attempts", () => {
+  const s = new Scheduler([1, 2, 3, 4, 5], 3, () => true, 1);
+  s.join("a", 0);
+  assert.deepEqual(s.ready("a", 0), { worker: "a", task: 1, attempt: 1 });
+  assert.deepEqual(s.dispatch(0), [{ worker: "a", task: 2, attempt: 1 }]);
+  assert.deepEqual(s.dispatch(0), [], "capacity is 1 + prefetch");
+  assert.equal(s.worker("a")!.task, 1);
+  assert.deepEqual(s.worker("a")!.held, [1, 2]);
+  assert.ok(s.result("a", 1, { ok: true }, 10));
+  // The prefetched task starts when the one before it ends.
+  assert.equal(s.worker("a")!.task, 2);
+  assert.equal(s.worker("a")!.taskSince, 10);
+  assert.deepEqual(s.ready("a", 10), { worker: "a", task: 3, attempt: 1 });
+  assert.deepEqual(s.worker("a")!.spans, [{ task: 1, start: 0, end: 10, ok: true }]);
+  // Lost while on 2 with 3 prefetched: 2 used an attempt, 3 did not.
+  assert.deepEqual(s.lost("a", 15, "worker crashed"), []);
+  assert.equal(s.attempts(2), 1);
+  assert.equal(s.attempts(3), 0);
+  s.join("b", 20);
+  assert.deepEqual(s.ready("b", 20), { worker: "b", task: 2, attempt: 2 });
+  assert.deepEqual(s.dispatch(20), [{ worker: "b", task: 3, attempt: 1 }]);
 });
