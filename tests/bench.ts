@@ -194,6 +194,7 @@ export async function bench(args: string[]): Promise<void> {
       const rows: Record<string, Timing> = {};
       rows.sequential = await zpixRun("sequential");
       rows.parallel = await zpixRun("parallel", ["--workers", String(workers)]);
+      rows.prefetch = await zpixRun("parallel", ["--workers", String(workers), "--prefetch", "1"]);
       rows.control = await control();
       if (!missing) {
         const reference = (mode: string, extra: string[]) =>
@@ -229,8 +230,9 @@ function printTable(round: number, rows: Record<string, Timing>): void {
   const ratio = (label: string, a?: Timing, b?: Timing) => {
     if (a && b) console.log(`${label}: ${(rate(a) / rate(b)).toFixed(2)}x`);
   };
-  const { sequential, parallel, control, refSequential, refParallel } = rows;
+  const { sequential, parallel, prefetch, control, refSequential, refParallel } = rows;
   ratio("speedup zpix parallel / zpix sequential", parallel, sequential);
+  ratio("speedup zpix parallel --prefetch 1 / zpix sequential", prefetch, sequential);
   if (parallel.steady && sequential.steady) {
     console.log(
       `steady-state speedup (10-90% done, start-up left out): ${
@@ -241,6 +243,7 @@ function printTable(round: number, rows: Record<string, Timing>): void {
   ratio("speedup control / zpix sequential (what the machine allows)", control, sequential);
   ratio("speedup reference parallel / reference sequential", refParallel, refSequential);
   ratio("zpix parallel / reference parallel", parallel, refParallel);
+  ratio("zpix parallel --prefetch 1 / reference parallel", prefetch, refParallel);
   ratio("zpix sequential / reference sequential", sequential, refSequential);
 }
 
