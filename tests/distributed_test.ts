@@ -190,6 +190,10 @@ async function files(dir: string): Promise<string[]> {
 /** Writes `count` sample images to DIR/in. */
 async function inputs(dir: string, count: number): Promise<string[]> {
   await writeSamples(join(dir, "in"), count);
+  // A PNG named .jpg: with format `same` its output must be a JPEG, as in sequential mode.
+  if (count >= 4) {
+    await Deno.rename(join(dir, "in", "sample004.png"), join(dir, "in", "sample004-png.jpg"));
+  }
   return await files(join(dir, "in"));
 }
 

@@ -194,9 +194,18 @@ export function formatForName(path: string): Format | null {
 }
 
 /**
+ * The pipeline for one output file: with format `same`, the output's
+ * extension decides (a PNG named `.jpg` is written as a JPEG, as OpenCV's
+ * imwrite would), so names never lie; other extensions keep the content's.
+ */
+export function pipelineFor(pipeline: Pipeline, outputName: string): Pipeline {
+  const named = pipeline.format === "same" ? formatForName(outputName) : null;
+  return named ? { ...pipeline, format: named } : pipeline;
+}
+
+/**
  * Reads `inputPath`, processes it, writes `outputPath` atomically. Never throws.
- * With format `same`, the output's extension decides (a PNG named `.jpg` is
- * written as a JPEG, as OpenCV's imwrite would), so names never lie.
+ * The output's format follows {@link pipelineFor}.
  */
 export async function processFile(
   inputPath: string,
@@ -212,8 +221,7 @@ export async function processFile(
     }
     const input = Deno.readFileSync(inputPath);
     const read = performance.now() - started;
-    const named = pipeline.format === "same" ? formatForName(outputPath) : null;
-    const encoded = await processBytes(input, named ? { ...pipeline, format: named } : pipeline);
+    const encoded = await processBytes(input, pipelineFor(pipeline, outputPath));
     started = performance.now();
     writing = true;
     writeAtomic(outputPath, encoded.bytes);

@@ -24,7 +24,7 @@ import {
   type WorkerMessage,
 } from "../server/protocol.ts";
 import type { Pipeline } from "../server/job.ts";
-import { describeError, processBytes, processFile, summarise } from "./task.ts";
+import { describeError, pipelineFor, processBytes, processFile, summarise } from "./task.ts";
 import { injectFault, readFaults } from "./fault.ts";
 import type { WorkerOptions } from "../server/cli.ts";
 import { workerCurveOptions } from "../server/security.ts";
@@ -72,7 +72,8 @@ async function doTask(
   }
   try {
     await breathe();
-    const encoded = await processBytes(payload, pipeline, breathe);
+    // The server names the output after the input (`name`) with format `same`.
+    const encoded = await processBytes(payload, pipelineFor(pipeline, task.name), breathe);
     // Let a SIGINT/SIGTERM that came during the last stage be seen before the answer says `more`.
     await breathe();
     return {
