@@ -1,9 +1,11 @@
 // Microbenchmarks at the pipeline's typical size: a 500x375 image resized to
 // 512x512 and encoded. Run: deno bench --allow-read ops/kernels/kernels_bench.ts
 // (--allow-read only for the @jsquash comparisons, which load their wasm).
+import decodeMozjpeg from "@jsquash/jpeg/decode.js";
 import encodeMozjpeg from "@jsquash/jpeg/encode.js";
 import resizeJsquash from "@jsquash/resize";
 import { encodeJpegFast, flipRgba, grayRgba, resizeRgba, thresholdRgba } from "./mod.ts";
+import { decodeJpegFast } from "./jpeg_decode.ts";
 import { photoLikeImage } from "./test_util.ts";
 
 const src = photoLikeImage(500, 375);
@@ -74,4 +76,18 @@ Deno.bench("jpeg encode 512x512 q75: mozjpeg (@jsquash/jpeg defaults)", {
   group: "encode",
 }, async () => {
   await encodeMozjpeg(asImageData(big), { quality: 75 });
+});
+
+// a baseline 4:2:0 file like the photos the pipeline reads
+const srcJpeg = encodeJpegFast(src, 85);
+Deno.bench("jpeg decode 500x375 baseline 4:2:0: zpix (decodeJpegFast)", {
+  group: "decode",
+  baseline: true,
+}, () => {
+  decodeJpegFast(srcJpeg);
+});
+Deno.bench("jpeg decode 500x375 baseline 4:2:0: mozjpeg (@jsquash/jpeg)", {
+  group: "decode",
+}, async () => {
+  await decodeMozjpeg(srcJpeg.slice().buffer);
 });

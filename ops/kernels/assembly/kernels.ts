@@ -324,6 +324,20 @@ function transpose4(a: usize, b: usize): void {
   v128.store(b, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 96);
 }
 
+// Transposes the 8x8 block of 32-bit lanes at p (row stride 32 bytes) in
+// place: swaps the off-diagonal 4x4 blocks while transposing them.
+function transpose8(p: usize): void {
+  transpose4(p, p);
+  transpose4(p + 144, p + 144);
+  const tr0 = v128.load(p + 16), tr1 = v128.load(p + 48), tr2 = v128.load(p + 80), tr3 = v128.load(p + 112);
+  transpose4(p + 128, p + 16);
+  v128.store(p + 128, tr0);
+  v128.store(p + 160, tr1);
+  v128.store(p + 192, tr2);
+  v128.store(p + 224, tr3);
+  transpose4(p + 128, p + 128);
+}
+
 // sign(x) * floor(|x| * recip + offset)
 function quantize(x: v128, recip: v128, offset: v128): v128 {
   const y = f32x4.mul(x, recip);
@@ -343,16 +357,7 @@ function fdctQuant(src: usize, stride: usize, q: usize, out: usize): void {
   }
   aan8(BLOCK);
   aan8(BLOCK + 16);
-  // transpose 8x8: swap the off-diagonal 4x4 blocks while transposing them
-  transpose4(BLOCK, BLOCK);
-  transpose4(BLOCK + 144, BLOCK + 144);
-  const tr0 = v128.load(BLOCK + 16), tr1 = v128.load(BLOCK + 48), tr2 = v128.load(BLOCK + 80), tr3 = v128.load(BLOCK + 112);
-  transpose4(BLOCK + 128, BLOCK + 16);
-  v128.store(BLOCK + 128, tr0);
-  v128.store(BLOCK + 160, tr1);
-  v128.store(BLOCK + 192, tr2);
-  v128.store(BLOCK + 224, tr3);
-  transpose4(BLOCK + 128, BLOCK + 128);
+  transpose8(BLOCK);
   aan8(BLOCK);
   aan8(BLOCK + 16);
   // quantize: BLOCK now holds coefficient (u, v) at v * 8 + u
@@ -530,4 +535,431 @@ export function jpegEntropy(coef: usize, nMcu: i32, huff: usize, out: usize): i3
     if (byte == 0xff) store<u8>(outPos++, 0);
   }
   return <i32>(outPos - out);
+}
+
+// ---------------------------------------------------------------------------
+// Baseline JPEG decoder: Huffman decoding, libjpeg's integer "islow" IDCT,
+// fancy (triangle) chroma upsampling and YCbCr -> RGB exactly like libjpeg
+// ---------------------------------------------------------------------------
+
+// Natural (row-major) index of the k-th coefficient in zigzag order.
+const ZIGZAG = memory.data<u8>([
+  0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5,
+  12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
+  35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
+  58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+]);
+
+// One block of 64 i16 coefficients (natural order) and the IDCT workspace (64 i32).
+const DBLOCK = memory.data(128, 16);
+const DWS = memory.data(256, 16);
+
+// Bit reader: bits are consumed from the top of dBuf; dCnt bits are valid, of
+// which the last dPad are zeros fed after a marker or the end of the data.
+let dPos: usize = 0;
+let dEnd: usize = 0;
+let dLimit: usize = 0;
+let dBuf: u64 = 0;
+let dCnt: i32 = 0;
+let dPad: i32 = 0;
+let dErr: i32 = 0;
+
+function dFill(): void {
+  // fast path: 4 bytes without 0xFF (no stuffing, no marker)
+  if (dCnt <= 32 && dPos + 4 <= dEnd) {
+    const w = load<u32>(dPos);
+    const inv = ~w;
+    if (((inv - 0x01010101) & ~inv & 0x80808080) == 0) {
+      dBuf |= <u64>bswap<u32>(w) << <u64>(32 - dCnt);
+      dCnt += 32;
+      dPos += 4;
+      return;
+    }
+  }
+  while (dCnt <= 56) {
+    let b: u32 = 0;
+    if (dPos < dEnd) {
+      b = load<u8>(dPos);
+      if (b == 0xff) {
+        if (dPos + 1 < dEnd && load<u8>(dPos + 1) == 0) {
+          dPos += 2;
+        } else {
+          // a marker: stop here (dPos stays on it), feed zeros from now on
+          b = 0;
+          dEnd = dPos;
+          dPad += 8;
+        }
+      } else {
+        dPos++;
+      }
+    } else {
+      dPad += 8;
+    }
+    dBuf |= <u64>b << <u64>(56 - dCnt);
+    dCnt += 8;
+  }
+}
+
+// Huffman table layout (built by the wrapper, 1536 bytes): u16[512] lookup of
+// the next 9 bits ((length << 8) | symbol, 0 for longer codes), i32[17]
+// maxcode per length at 1024, i32[17] value offset per length at 1104, u8[256]
+// symbols at 1184; for AC tables also i32[512] at 1536: the next 9 bits as a
+// whole coefficient when code and value fit in them: (value << 8) | (run << 4)
+// | length, 0 otherwise (including EOB and ZRL).
+function dHuffSlow(t: usize): i32 {
+  let l = 10;
+  let code = <i32>(dBuf >> 54);
+  while (l <= 16 && code > load<i32>(t + 1024 + (<usize>l << 2))) {
+    l++;
+    code = <i32>(dBuf >> <u64>(64 - l));
+  }
+  if (l > 16) {
+    dErr = 1;
+    return 0;
+  }
+  dBuf <<= <u64>l;
+  dCnt -= l;
+  return <i32>load<u8>(t + 1184 + <usize>(load<i32>(t + 1104 + (<usize>l << 2)) + code));
+}
+
+// Decodes one Huffman symbol with table t (bit buffer in the globals).
+function dHuff(t: usize): i32 {
+  const e = <i32>load<u16>(t + (<usize>(dBuf >> 55) << 1));
+  if (e == 0) return dHuffSlow(t);
+  const l = e >> 8;
+  dBuf <<= <u64>l;
+  dCnt -= l;
+  return e & 0xff;
+}
+
+// The value of the s (1..15) magnitude bits v as JPEG codes them.
+@inline
+function extend(v: i32, s: i32): i32 {
+  return v < (1 << (s - 1)) ? v - (1 << s) + 1 : v;
+}
+
+// Decodes one block into DBLOCK; returns 1 if any AC coefficient is nonzero.
+// The bit buffer lives in locals here, written back around the slow calls.
+function dBlock(dc: usize, ac: usize, pred: usize): i32 {
+  const z = i32x4.splat(0);
+  for (let i: usize = 0; i < 128; i += 16) v128.store(DBLOCK + i, z);
+  if (dCnt < 32) dFill();
+  const s = dHuff(dc);
+  let buf = dBuf, cnt = dCnt;
+  let p = load<i32>(pred);
+  if (s) {
+    p += extend(<i32>(buf >> <u64>(64 - s)), s);
+    buf <<= <u64>s;
+    cnt -= s;
+    store<i32>(pred, p);
+  }
+  store<i16>(DBLOCK, <i16>p);
+  let nz = 0;
+  let k = 1;
+  const fast = ac + 1536;
+  while (k < 64) {
+    if (cnt < 32) {
+      dBuf = buf;
+      dCnt = cnt;
+      dFill();
+      buf = dBuf;
+      cnt = dCnt;
+    }
+    const f = load<i32>(fast + (<usize>(buf >> 55) << 2));
+    if (f) {
+      const l = f & 15;
+      buf <<= <u64>l;
+      cnt -= l;
+      k += (f >> 4) & 15;
+      if (k > 63) {
+        dErr = 1; // a run past the end of the block: corrupt data
+        break;
+      }
+      store<i16>(DBLOCK + (<usize>load<u8>(ZIGZAG + k) << 1), <i16>(f >> 8));
+      nz = 1;
+      k++;
+      continue;
+    }
+    dBuf = buf;
+    dCnt = cnt;
+    const rs = dHuff(ac);
+    buf = dBuf;
+    cnt = dCnt;
+    const r = rs >> 4;
+    const n = rs & 15;
+    if (n) {
+      k += r;
+      if (k > 63) {
+        dErr = 1;
+        break;
+      }
+      store<i16>(DBLOCK + (<usize>load<u8>(ZIGZAG + k) << 1), <i16>extend(<i32>(buf >> <u64>(64 - n)), n));
+      buf <<= <u64>n;
+      cnt -= n;
+      nz = 1;
+      k++;
+    } else {
+      if (r != 15) break;
+      k += 16;
+    }
+  }
+  dBuf = buf;
+  dCnt = cnt;
+  return nz;
+}
+
+// One pass of jidctint's 1-D IDCT over 8 i32x4 vectors at p, p + 32, ...,
+// p + 224, in place, descaling by `shift` with rounding.
+// @inline
+function idctPass(p: usize, shift: i32): void {
+  const bias = i32x4.splat(1 << (shift - 1));
+  // even part
+  const e2 = v128.load(p, 64), e6 = v128.load(p, 192);
+  const z1 = i32x4.mul(i32x4.add(e2, e6), i32x4.splat(4433));
+  const tmp2 = i32x4.add(z1, i32x4.mul(e6, i32x4.splat(-15137)));
+  const tmp3 = i32x4.add(z1, i32x4.mul(e2, i32x4.splat(6270)));
+  const e0 = v128.load(p), e4 = v128.load(p, 128);
+  const tmp0 = i32x4.add(i32x4.shl(i32x4.add(e0, e4), 13), bias);
+  const tmp1 = i32x4.add(i32x4.shl(i32x4.sub(e0, e4), 13), bias);
+  const tmp10 = i32x4.add(tmp0, tmp3), tmp13 = i32x4.sub(tmp0, tmp3);
+  const tmp11 = i32x4.add(tmp1, tmp2), tmp12 = i32x4.sub(tmp1, tmp2);
+  // odd part
+  let o0 = v128.load(p, 224), o1 = v128.load(p, 160), o2 = v128.load(p, 96), o3 = v128.load(p, 32);
+  let y1 = i32x4.add(o0, o3), y2 = i32x4.add(o1, o2), y3 = i32x4.add(o0, o2), y4 = i32x4.add(o1, o3);
+  const z5 = i32x4.mul(i32x4.add(y3, y4), i32x4.splat(9633));
+  o0 = i32x4.mul(o0, i32x4.splat(2446));
+  o1 = i32x4.mul(o1, i32x4.splat(16819));
+  o2 = i32x4.mul(o2, i32x4.splat(25172));
+  o3 = i32x4.mul(o3, i32x4.splat(12299));
+  y1 = i32x4.mul(y1, i32x4.splat(-7373));
+  y2 = i32x4.mul(y2, i32x4.splat(-20995));
+  y3 = i32x4.add(i32x4.mul(y3, i32x4.splat(-16069)), z5);
+  y4 = i32x4.add(i32x4.mul(y4, i32x4.splat(-3196)), z5);
+  o0 = i32x4.add(o0, i32x4.add(y1, y3));
+  o1 = i32x4.add(o1, i32x4.add(y2, y4));
+  o2 = i32x4.add(o2, i32x4.add(y2, y3));
+  o3 = i32x4.add(o3, i32x4.add(y1, y4));
+  v128.store(p, i32x4.shr_s(i32x4.add(tmp10, o3), shift));
+  v128.store(p, i32x4.shr_s(i32x4.sub(tmp10, o3), shift), 224);
+  v128.store(p, i32x4.shr_s(i32x4.add(tmp11, o2), shift), 32);
+  v128.store(p, i32x4.shr_s(i32x4.sub(tmp11, o2), shift), 192);
+  v128.store(p, i32x4.shr_s(i32x4.add(tmp12, o1), shift), 64);
+  v128.store(p, i32x4.shr_s(i32x4.sub(tmp12, o1), shift), 160);
+  v128.store(p, i32x4.shr_s(i32x4.add(tmp13, o0), shift), 96);
+  v128.store(p, i32x4.shr_s(i32x4.sub(tmp13, o0), shift), 128);
+}
+
+// libjpeg's range limit after the IDCT: range_limit[x & 1023] (clamp to
+// 0..255 of x + 128 for |x| < 512, wrapping beyond) for 4 + 4 values.
+// @inline
+function idctRange(a: v128, b: v128): v128 {
+  const c512 = i32x4.splat(512), m = i32x4.splat(1023), c384 = i32x4.splat(384);
+  const ra = i32x4.sub(v128.and(i32x4.add(a, c512), m), c384);
+  const rb = i32x4.sub(v128.and(i32x4.add(b, c512), m), c384);
+  const n = i16x8.narrow_i32x4_s(ra, rb);
+  return i8x16.narrow_i16x8_u(n, n);
+}
+
+// Dequantizes DBLOCK with `q` (64 i32, natural order) and writes its inverse
+// DCT (jidctint, bit exact) as 8x8 bytes at out (row stride `stride`).
+function idct(q: usize, out: usize, stride: usize, nz: i32): void {
+  if (!nz) {
+    // DC only: both passes reduce to one value
+    const x = ((<i32>load<i16>(DBLOCK) * load<i32>(q)) << 2) + 16 >> 5;
+    const v = idctRange(i32x4.splat(x), i32x4.splat(x));
+    for (let r: usize = 0; r < 8; r++) v128.store64_lane(out + r * stride, v, 0);
+    return;
+  }
+  for (let r: usize = 0; r < 8; r++) {
+    const c = v128.load(DBLOCK + (r << 4));
+    v128.store(DWS + (r << 5), i32x4.mul(i32x4.extend_low_i16x8_s(c), v128.load(q + (r << 5))));
+    v128.store(DWS + (r << 5) + 16, i32x4.mul(i32x4.extend_high_i16x8_s(c), v128.load(q + (r << 5) + 16)));
+  }
+  idctPass(DWS, 11);
+  idctPass(DWS + 16, 11);
+  transpose8(DWS);
+  idctPass(DWS, 18);
+  idctPass(DWS + 16, 18);
+  transpose8(DWS);
+  for (let r: usize = 0; r < 8; r++) {
+    v128.store64_lane(out + r * stride, idctRange(v128.load(DWS + (r << 5)), v128.load(DWS + (r << 5) + 16)), 0);
+  }
+}
+
+/**
+ * Decodes the entropy-coded data of one baseline scan into component planes.
+ * `p` points to i32 parameters: [0] data start, [1] data end (end of file),
+ * [2] MCUs per row, [3] MCU rows, [4] restart interval (0: none), [5]
+ * components; then per component at p + 32 + 32 * c: plane, row stride,
+ * H, V, quant table (64 i32), DC table, AC table, DC predictor (scratch).
+ * Returns the offset of the first byte after the scan (a marker), or -1 on
+ * any error (corrupt or truncated data, bad restart markers).
+ */
+export function jpegDecodeScan(p: usize): i32 {
+  dPos = <usize>load<i32>(p);
+  dLimit = <usize>load<i32>(p, 4);
+  dEnd = dLimit;
+  dBuf = 0;
+  dCnt = 0;
+  dPad = 0;
+  dErr = 0;
+  const mcusX = load<i32>(p, 8), mcusY = load<i32>(p, 12);
+  const interval = load<i32>(p, 16), nComp = load<i32>(p, 20);
+  let left = interval;
+  let rst = 0;
+  for (let c = 0; c < nComp; c++) store<i32>(p + 32 + (<usize>c << 5), 0, 28);
+  for (let my = 0; my < mcusY; my++) {
+    for (let mx = 0; mx < mcusX; mx++) {
+      if (interval) {
+        if (left == 0) {
+          // restart: the interval's bits are all used, RSTn is next
+          if (dCnt < dPad || dCnt - dPad >= 8) return -1;
+          dBuf = 0;
+          dCnt = 0;
+          dPad = 0;
+          let m = dPos;
+          if (m + 1 >= dLimit || load<u8>(m) != 0xff) return -1;
+          while (m + 1 < dLimit && load<u8>(m + 1) == 0xff) m++;
+          if (m + 1 >= dLimit || load<u8>(m + 1) != <u8>(0xd0 + (rst & 7))) return -1;
+          dPos = m + 2;
+          dEnd = dLimit;
+          rst++;
+          left = interval;
+          for (let c = 0; c < nComp; c++) store<i32>(p + 32 + (<usize>c << 5), 0, 28);
+        }
+        left--;
+      }
+      for (let c = 0; c < nComp; c++) {
+        const cp = p + 32 + (<usize>c << 5);
+        const plane = <usize>load<i32>(cp), stride = <usize>load<i32>(cp, 4);
+        const h = load<i32>(cp, 8), v = load<i32>(cp, 12);
+        const q = <usize>load<i32>(cp, 16), dc = <usize>load<i32>(cp, 20), ac = <usize>load<i32>(cp, 24);
+        for (let by = 0; by < v; by++) {
+          const row = plane + <usize>((my * v + by) << 3) * stride;
+          for (let bx = 0; bx < h; bx++) {
+            const nz = dBlock(dc, ac, cp + 28);
+            if (dErr) return -1;
+            idct(q, row + <usize>((mx * h + bx) << 3), stride, nz);
+          }
+        }
+      }
+    }
+  }
+  // the scan must end on a byte boundary right before a marker, using no fed zeros
+  if (dCnt < dPad || dCnt - dPad >= 8) return -1;
+  if (dPos >= dLimit || load<u8>(dPos) != 0xff) return -1;
+  return <i32>dPos;
+}
+
+// Horizontal fancy upsampling (2x) of the i16 row `src` whose valid samples
+// are src[1..n] with src[0] and src[n + 1] replicating the edges:
+// out[2i] = (3 c + left + b0) >> sh, out[2i+1] = (3 c + right + b1) >> sh.
+function upsampleRow(src: usize, n: i32, out: usize, b0: i32, b1: i32, sh: i32): void {
+  const three = i16x8.splat(3), v0 = i16x8.splat(<i16>b0), v1 = i16x8.splat(<i16>b1);
+  for (let x = 0; x < n; x += 8) {
+    const s = src + (<usize>x << 1);
+    const c3 = i16x8.mul(v128.load(s, 2), three);
+    const e = i16x8.shr_s(i16x8.add(i16x8.add(c3, v128.load(s)), v0), sh);
+    const o = i16x8.shr_s(i16x8.add(i16x8.add(c3, v128.load(s, 4)), v1), sh);
+    const lo = i8x16.shuffle(e, o, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+    const hi = i8x16.shuffle(e, o, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+    v128.store(out + (<usize>x << 1), i8x16.narrow_i16x8_u(lo, hi));
+  }
+}
+
+// Fills the i16 row at `dst` (see upsampleRow) from u8 rows: a * 3 + b (h2v2's
+// vertical step) or a alone (h2v1, when b == 0).
+function chromaSums(a: usize, b: usize, n: i32, dst: usize): void {
+  const three = i16x8.splat(3);
+  for (let x = 0; x < n; x += 8) {
+    let s = i16x8.extend_low_i8x16_u(v128.load64_zero(a + <usize>x));
+    if (b) s = i16x8.add(i16x8.mul(s, three), i16x8.extend_low_i8x16_u(v128.load64_zero(b + <usize>x)));
+    v128.store(dst + 2 + (<usize>x << 1), s);
+  }
+  store<i16>(dst, load<i16>(dst, 2));
+  store<i16>(dst + (<usize>(n + 1) << 1), load<i16>(dst + (<usize>n << 1)));
+}
+
+// Writes n RGBA pixels from Y, Cb, Cr rows with libjpeg's fixed point
+// YCbCr -> RGB (16-bit tables, rounding, clamped).
+function yccRow(yr: usize, cbr: usize, crr: usize, n: i32, out: usize): void {
+  const c128 = i32x4.splat(128), half = i32x4.splat(32768);
+  const alpha = i16x8.splat(255);
+  for (let x = 0; x < n; x += 8) {
+    const xo = <usize>x;
+    const y = i16x8.extend_low_i8x16_u(v128.load64_zero(yr + xo));
+    const cb = i16x8.extend_low_i8x16_u(v128.load64_zero(cbr + xo));
+    const cr = i16x8.extend_low_i8x16_u(v128.load64_zero(crr + xo));
+    const cbl = i32x4.sub(i32x4.extend_low_i16x8_u(cb), c128), cbh = i32x4.sub(i32x4.extend_high_i16x8_u(cb), c128);
+    const crl = i32x4.sub(i32x4.extend_low_i16x8_u(cr), c128), crh = i32x4.sub(i32x4.extend_high_i16x8_u(cr), c128);
+    const rl = i32x4.shr_s(i32x4.add(i32x4.mul(crl, i32x4.splat(91881)), half), 16);
+    const rh = i32x4.shr_s(i32x4.add(i32x4.mul(crh, i32x4.splat(91881)), half), 16);
+    const bl = i32x4.shr_s(i32x4.add(i32x4.mul(cbl, i32x4.splat(116130)), half), 16);
+    const bh = i32x4.shr_s(i32x4.add(i32x4.mul(cbh, i32x4.splat(116130)), half), 16);
+    const gl = i32x4.shr_s(i32x4.add(i32x4.add(i32x4.mul(cbl, i32x4.splat(-22554)), i32x4.mul(crl, i32x4.splat(-46802))), half), 16);
+    const gh = i32x4.shr_s(i32x4.add(i32x4.add(i32x4.mul(cbh, i32x4.splat(-22554)), i32x4.mul(crh, i32x4.splat(-46802))), half), 16);
+    const r16 = i16x8.add(y, i16x8.narrow_i32x4_s(rl, rh));
+    const g16 = i16x8.add(y, i16x8.narrow_i32x4_s(gl, gh));
+    const b16 = i16x8.add(y, i16x8.narrow_i32x4_s(bl, bh));
+    const rg = i8x16.narrow_i16x8_u(r16, g16); // r0..r7 g0..g7
+    const ba = i8x16.narrow_i16x8_u(b16, alpha); // b0..b7 then 255s
+    const lo = i8x16.shuffle(rg, ba, 0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27);
+    const hi = i8x16.shuffle(rg, ba, 4, 12, 20, 28, 5, 13, 21, 29, 6, 14, 22, 30, 7, 15, 23, 31);
+    v128.store(out + (xo << 2), lo);
+    v128.store(out + (xo << 2), hi, 16);
+  }
+}
+
+/**
+ * Colour conversion of decoded planes to w x h RGBA at `out`. `mode`: 0 gray
+ * (Y only), 1 YCbCr 4:4:4, 2 4:2:2 (h2v1), 3 4:2:0 (h2v2); chroma is
+ * upsampled like libjpeg's fancy upsampling. `tmp` is scratch of at least
+ * 8 * w + 256 bytes. Writes up to 28 bytes past the end of `out`.
+ */
+export function jpegToRgba(yp: usize, ys: i32, cbp: usize, crp: usize, cs: i32, w: i32, h: i32, mode: i32, out: usize, tmp: usize): void {
+  const rowBytes = <usize>w << 2;
+  if (mode == 0) {
+    const alpha = i8x16.splat(-1);
+    for (let y = 0; y < h; y++) {
+      const s = yp + <usize>y * <usize>ys;
+      const d = out + <usize>y * rowBytes;
+      for (let x = 0; x < w; x += 8) {
+        const v = v128.load64_zero(s + <usize>x);
+        v128.store(d + (<usize>x << 2), i8x16.shuffle(v, alpha, 0, 0, 0, 16, 1, 1, 1, 16, 2, 2, 2, 16, 3, 3, 3, 16));
+        v128.store(d + (<usize>x << 2), i8x16.shuffle(v, alpha, 4, 4, 4, 16, 5, 5, 5, 16, 6, 6, 6, 16, 7, 7, 7, 16), 16);
+      }
+    }
+    return;
+  }
+  const cw = (w + 1) >> 1, ch = (h + 1) >> 1;
+  const sums = tmp; // i16 row, cw + 2 (+ slack)
+  const upCb = tmp + ((<usize>w << 1) + 64 & ~15);
+  const upCr = upCb + (<usize>w + 64 & ~15);
+  for (let y = 0; y < h; y++) {
+    const yr = yp + <usize>y * <usize>ys;
+    let cbr = cbp, crr = crp;
+    if (mode == 1) {
+      cbr += <usize>y * <usize>cs;
+      crr += <usize>y * <usize>cs;
+    } else if (mode == 2) {
+      const o = <usize>y * <usize>cs;
+      chromaSums(cbp + o, 0, cw, sums);
+      upsampleRow(sums, cw, upCb, 1, 2, 2);
+      chromaSums(crp + o, 0, cw, sums);
+      upsampleRow(sums, cw, upCr, 1, 2, 2);
+      cbr = upCb;
+      crr = upCr;
+    } else {
+      const cy = y >> 1;
+      const far = y & 1 ? min(cy + 1, ch - 1) : max(cy - 1, 0);
+      const oNear = <usize>cy * <usize>cs, oFar = <usize>far * <usize>cs;
+      chromaSums(cbp + oNear, cbp + oFar, cw, sums);
+      upsampleRow(sums, cw, upCb, 8, 7, 4);
+      chromaSums(crp + oNear, crp + oFar, cw, sums);
+      upsampleRow(sums, cw, upCr, 8, 7, 4);
+      cbr = upCb;
+      crr = upCr;
+    }
+    yccRow(yr, cbr, crr, w, out + <usize>y * rowBytes);
+  }
 }
