@@ -27,9 +27,11 @@ const ZIGZAG = [
   45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
 ];
 
-/** Bytes of one Huffman table in wasm memory (layout: see `jpegDecodeScan`'s helpers). */
-const HUFF_BYTES = 3584;
-const LOOKUP_BITS = 9;
+/** Lookahead of the Huffman lookups (HUFF_BITS in assembly/kernels.ts). */
+const LOOKUP_BITS = 11;
+/** Offsets in one Huffman table in wasm memory (layout: see assembly/kernels.ts). */
+const LOOKUP = 512, FAST = LOOKUP + (2 << LOOKUP_BITS);
+const HUFF_BYTES = FAST + (4 << LOOKUP_BITS);
 
 interface Component {
   id: number;
@@ -60,29 +62,29 @@ function huffTable(
   for (let len = 1; len <= 16; len++) {
     const n = counts[len - 1];
     // valoff[len] = index of the first symbol of this length - its code
-    dv.setInt32(1104 + len * 4, k - code, true);
+    dv.setInt32(80 + len * 4, k - code, true);
     for (let i = 0; i < n; i++) {
       if (len <= LOOKUP_BITS) {
         const shift = LOOKUP_BITS - len;
         const sym = symbols[k], size = sym & 15;
         const e = (len << 8) | sym;
         for (let j = code << shift, end = (code + 1) << shift; j < end; j++) {
-          dv.setUint16(j * 2, e, true);
+          dv.setUint16(LOOKUP + j * 2, e, true);
           if (ac && size && len + size <= LOOKUP_BITS) {
             // the whole coefficient (code and value bits) fits in the lookahead
             const bits = (j >> (shift - size)) & ((1 << size) - 1);
             const value = bits < 1 << (size - 1) ? bits - (1 << size) + 1 : bits;
-            dv.setInt32(1536 + j * 4, (value << 8) | ((sym >> 4) << 4) | (len + size), true);
+            dv.setInt32(FAST + j * 4, (value << 8) | ((sym >> 4) << 4) | (len + size), true);
           }
         }
       }
       code++, k++;
     }
-    dv.setInt32(1024 + len * 4, n ? code - 1 : -1, true);
+    dv.setInt32(len * 4, n ? code - 1 : -1, true);
     if (code > 1 << len) return null; // over-subscribed
     code <<= 1;
   }
-  out.set(symbols.subarray(0, k), 1184);
+  out.set(symbols.subarray(0, k), 160);
   return out;
 }
 

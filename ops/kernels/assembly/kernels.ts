@@ -600,16 +600,20 @@ function dFill(): void {
   }
 }
 
-// Huffman table layout (built by the wrapper, 1536 bytes): u16[512] lookup of
-// the next 9 bits ((length << 8) | symbol, 0 for longer codes), i32[17]
-// maxcode per length at 1024, i32[17] value offset per length at 1104, u8[256]
-// symbols at 1184; for AC tables also i32[512] at 1536: the next 9 bits as a
-// whole coefficient when code and value fit in them: (value << 8) | (run << 4)
-// | length, 0 otherwise (including EOB and ZRL).
+// Huffman table layout (built by the wrapper): i32[17] maxcode per code
+// length at 0, i32[17] value offset per length at 80, u8[256] symbols at 160,
+// then a lookup of the next HUFF_BITS bits: u16 (length << 8) | symbol, 0 for
+// longer codes, at HUFF_LOOKUP; for AC tables also i32 at HUFF_FAST: the next
+// HUFF_BITS bits as a whole coefficient when code and value fit in them,
+// (value << 8) | (run << 4) | length, 0 otherwise (including EOB and ZRL).
+const HUFF_BITS = 11;
+const HUFF_LOOKUP: usize = 512;
+const HUFF_FAST: usize = HUFF_LOOKUP + (2 << HUFF_BITS);
+
 function dHuffSlow(t: usize): i32 {
-  let l = 10;
-  let code = <i32>(dBuf >> 54);
-  while (l <= 16 && code > load<i32>(t + 1024 + (<usize>l << 2))) {
+  let l = HUFF_BITS + 1;
+  let code = <i32>(dBuf >> <u64>(64 - l));
+  while (l <= 16 && code > load<i32>(t + (<usize>l << 2))) {
     l++;
     code = <i32>(dBuf >> <u64>(64 - l));
   }
@@ -619,12 +623,12 @@ function dHuffSlow(t: usize): i32 {
   }
   dBuf <<= <u64>l;
   dCnt -= l;
-  return <i32>load<u8>(t + 1184 + <usize>(load<i32>(t + 1104 + (<usize>l << 2)) + code));
+  return <i32>load<u8>(t + 160 + <usize>(load<i32>(t + 80 + (<usize>l << 2)) + code));
 }
 
 // Decodes one Huffman symbol with table t (bit buffer in the globals).
 function dHuff(t: usize): i32 {
-  const e = <i32>load<u16>(t + (<usize>(dBuf >> 55) << 1));
+  const e = <i32>load<u16>(t + HUFF_LOOKUP + (<usize>(dBuf >> <u64>(64 - HUFF_BITS)) << 1));
   if (e == 0) return dHuffSlow(t);
   const l = e >> 8;
   dBuf <<= <u64>l;
@@ -656,7 +660,7 @@ function dBlock(dc: usize, ac: usize, pred: usize): i32 {
   store<i16>(DBLOCK, <i16>p);
   let nz = 0;
   let k = 1;
-  const fast = ac + 1536;
+  const fast = ac + HUFF_FAST;
   while (k < 64) {
     if (cnt < 32) {
       dBuf = buf;
@@ -665,7 +669,7 @@ function dBlock(dc: usize, ac: usize, pred: usize): i32 {
       buf = dBuf;
       cnt = dCnt;
     }
-    const f = load<i32>(fast + (<usize>(buf >> 55) << 2));
+    const f = load<i32>(fast + (<usize>(buf >> <u64>(64 - HUFF_BITS)) << 2));
     if (f) {
       const l = f & 15;
       buf <<= <u64>l;
