@@ -885,26 +885,27 @@ function chromaSums(a: usize, b: usize, n: i32, dst: usize): void {
 }
 
 // Writes n RGBA pixels from Y, Cb, Cr rows with libjpeg's fixed point
-// YCbCr -> RGB (16-bit tables, rounding, clamped).
+// YCbCr -> RGB (16-bit tables with rounding, then clamped), rewritten exactly
+// over Cb, Cr - 128 in -128..127: R = Y + Cr + q15mulr(Cr, 13172),
+// B = Y + 2 Cb + q15mulr(Cb, -7471) (both checked for every input),
+// G = Y - Cr + ((-22554 Cb + 18734 Cr + 32768) >> 16).
 function yccRow(yr: usize, cbr: usize, crr: usize, n: i32, out: usize): void {
-  const c128 = i32x4.splat(128), half = i32x4.splat(32768);
+  const c128 = i16x8.splat(128), half = i32x4.splat(32768);
+  const kr = i16x8.splat(13172), kb = i16x8.splat(-7471);
+  const kg = i16x8(-22554, 18734, -22554, 18734, -22554, 18734, -22554, 18734);
   const alpha = i16x8.splat(255);
   for (let x = 0; x < n; x += 8) {
     const xo = <usize>x;
     const y = i16x8.extend_low_i8x16_u(v128.load64_zero(yr + xo));
-    const cb = i16x8.extend_low_i8x16_u(v128.load64_zero(cbr + xo));
-    const cr = i16x8.extend_low_i8x16_u(v128.load64_zero(crr + xo));
-    const cbl = i32x4.sub(i32x4.extend_low_i16x8_u(cb), c128), cbh = i32x4.sub(i32x4.extend_high_i16x8_u(cb), c128);
-    const crl = i32x4.sub(i32x4.extend_low_i16x8_u(cr), c128), crh = i32x4.sub(i32x4.extend_high_i16x8_u(cr), c128);
-    const rl = i32x4.shr_s(i32x4.add(i32x4.mul(crl, i32x4.splat(91881)), half), 16);
-    const rh = i32x4.shr_s(i32x4.add(i32x4.mul(crh, i32x4.splat(91881)), half), 16);
-    const bl = i32x4.shr_s(i32x4.add(i32x4.mul(cbl, i32x4.splat(116130)), half), 16);
-    const bh = i32x4.shr_s(i32x4.add(i32x4.mul(cbh, i32x4.splat(116130)), half), 16);
-    const gl = i32x4.shr_s(i32x4.add(i32x4.add(i32x4.mul(cbl, i32x4.splat(-22554)), i32x4.mul(crl, i32x4.splat(-46802))), half), 16);
-    const gh = i32x4.shr_s(i32x4.add(i32x4.add(i32x4.mul(cbh, i32x4.splat(-22554)), i32x4.mul(crh, i32x4.splat(-46802))), half), 16);
-    const r16 = i16x8.add(y, i16x8.narrow_i32x4_s(rl, rh));
-    const g16 = i16x8.add(y, i16x8.narrow_i32x4_s(gl, gh));
-    const b16 = i16x8.add(y, i16x8.narrow_i32x4_s(bl, bh));
+    const cb = i16x8.sub(i16x8.extend_low_i8x16_u(v128.load64_zero(cbr + xo)), c128);
+    const cr = i16x8.sub(i16x8.extend_low_i8x16_u(v128.load64_zero(crr + xo)), c128);
+    const r16 = i16x8.add(i16x8.add(y, cr), i16x8.q15mulr_sat_s(cr, kr));
+    const b16 = i16x8.add(i16x8.add(y, i16x8.shl(cb, 1)), i16x8.q15mulr_sat_s(cb, kb));
+    const pl = i8x16.shuffle(cb, cr, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+    const ph = i8x16.shuffle(cb, cr, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+    const gl = i32x4.shr_s(i32x4.add(i32x4.dot_i16x8_s(pl, kg), half), 16);
+    const gh = i32x4.shr_s(i32x4.add(i32x4.dot_i16x8_s(ph, kg), half), 16);
+    const g16 = i16x8.sub(i16x8.add(y, i16x8.narrow_i32x4_s(gl, gh)), cr);
     const rg = i8x16.narrow_i16x8_u(r16, g16); // r0..r7 g0..g7
     const ba = i8x16.narrow_i16x8_u(b16, alpha); // b0..b7 then 255s
     const lo = i8x16.shuffle(rg, ba, 0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27);
