@@ -64,6 +64,7 @@ function huffTable(
     // valoff[len] = index of the first symbol of this length - its code
     dv.setInt32(80 + len * 4, k - code, true);
     for (let i = 0; i < n; i++) {
+      if (code >= 1 << len) return null; // over-subscribed
       if (len <= LOOKUP_BITS) {
         const shift = LOOKUP_BITS - len;
         const sym = symbols[k], size = sym & 15;
@@ -81,7 +82,6 @@ function huffTable(
       code++, k++;
     }
     dv.setInt32(len * 4, n ? code - 1 : -1, true);
-    if (code > 1 << len) return null; // over-subscribed
     code <<= 1;
   }
   out.set(symbols.subarray(0, k), 160);

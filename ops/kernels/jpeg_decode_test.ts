@@ -141,6 +141,11 @@ Deno.test("decodeJpegFast: truncated or damaged data gives null or an image, nev
   const badRst = good.slice();
   badRst[rst + 1] = 0xd5;
   assertEquals(decodeJpegFast(badRst), null, "RST3 -> RST5");
+  // a Huffman table with more codes than fit: null
+  const dht = good.findIndex((v, i) => v === 0xff && good[i + 1] === 0xc4);
+  const badDht = good.slice();
+  badDht[dht + 5] = 3; // three 1-bit codes
+  assertEquals(decodeJpegFast(badDht), null, "over-subscribed Huffman table");
   // random damage in the entropy data: no exception, null or a full image
   const r = rng(42);
   const sos = good.findIndex((v, i) => v === 0xff && good[i + 1] === 0xda);
