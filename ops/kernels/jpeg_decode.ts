@@ -71,11 +71,12 @@ function huffTable(
         const e = (len << 8) | sym;
         for (let j = code << shift, end = (code + 1) << shift; j < end; j++) {
           dv.setUint16(LOOKUP + j * 2, e, true);
-          if (ac && size && len + size <= LOOKUP_BITS) {
+          if (len + size <= LOOKUP_BITS && (!ac || size || sym === 0 || sym === 0xf0)) {
             // the whole coefficient (code and value bits) fits in the lookahead
             const bits = (j >> (shift - size)) & ((1 << size) - 1);
-            const value = bits < 1 << (size - 1) ? bits - (1 << size) + 1 : bits;
-            dv.setInt32(FAST + j * 4, (value << 8) | ((sym >> 4) << 4) | (len + size), true);
+            const value = !size ? 0 : bits < 1 << (size - 1) ? bits - (1 << size) + 1 : bits;
+            const run = ac ? sym >> 4 : 0;
+            dv.setInt32(FAST + j * 4, (value << 8) | (run << 4) | (len + size), true);
           }
         }
       }

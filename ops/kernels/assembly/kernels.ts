@@ -603,9 +603,10 @@ function dFill(): void {
 // Huffman table layout (built by the wrapper): i32[17] maxcode per code
 // length at 0, i32[17] value offset per length at 80, u8[256] symbols at 160,
 // then a lookup of the next HUFF_BITS bits: u16 (length << 8) | symbol, 0 for
-// longer codes, at HUFF_LOOKUP; for AC tables also i32 at HUFF_FAST: the next
-// HUFF_BITS bits as a whole coefficient when code and value fit in them,
-// (value << 8) | (run << 4) | length, 0 otherwise (including EOB and ZRL).
+// longer codes, at HUFF_LOOKUP; then i32 at HUFF_FAST: the next HUFF_BITS
+// bits as a whole coefficient when code and value bits fit in them,
+// (value << 8) | (run << 4) | length (AC: value 0 is EOB, or ZRL with run 15;
+// DC: run 0, value the difference), 0 otherwise.
 const HUFF_BITS = 11;
 const HUFF_LOOKUP: usize = 512;
 const HUFF_FAST: usize = HUFF_LOOKUP + (2 << HUFF_BITS);
@@ -648,15 +649,25 @@ function dBlock(dc: usize, ac: usize, pred: usize): i32 {
   const z = i32x4.splat(0);
   for (let i: usize = 0; i < 128; i += 16) v128.store(DBLOCK + i, z);
   if (dCnt < 32) dFill();
-  const s = dHuff(dc);
   let buf = dBuf, cnt = dCnt;
   let p = load<i32>(pred);
-  if (s) {
-    p += extend(<i32>(buf >> <u64>(64 - s)), s);
-    buf <<= <u64>s;
-    cnt -= s;
-    store<i32>(pred, p);
+  const fd = load<i32>(dc + HUFF_FAST + (<usize>(buf >> <u64>(64 - HUFF_BITS)) << 2));
+  if (fd) {
+    const l = fd & 15;
+    buf <<= <u64>l;
+    cnt -= l;
+    p += fd >> 8;
+  } else {
+    const s = dHuff(dc);
+    buf = dBuf;
+    cnt = dCnt;
+    if (s) {
+      p += extend(<i32>(buf >> <u64>(64 - s)), s);
+      buf <<= <u64>s;
+      cnt -= s;
+    }
   }
+  store<i32>(pred, p);
   store<i16>(DBLOCK, <i16>p);
   let nz = 0;
   let k = 1;
@@ -674,6 +685,11 @@ function dBlock(dc: usize, ac: usize, pred: usize): i32 {
       const l = f & 15;
       buf <<= <u64>l;
       cnt -= l;
+      if ((f >> 8) == 0) {
+        if ((f & 0xf0) == 0) break; // EOB
+        k += 16; // ZRL
+        continue;
+      }
       k += (f >> 4) & 15;
       if (k > 63) {
         dErr = 1; // a run past the end of the block: corrupt data
