@@ -17,7 +17,7 @@
  * @module
  */
 import type { Image } from "../image.ts";
-import { Arena, copyOut, kernels } from "./mod.ts";
+import { Arena, kernels } from "./mod.ts";
 
 /** Natural (row-major) index of the k-th coefficient in zigzag order. */
 // deno-fmt-ignore
@@ -292,5 +292,5 @@ export function decodeJpegFast(bytes: Uint8Array): Image | null {
     out,
     tmp,
   );
-  return { width, height, data: copyOut(mem, out, width * height * 4) };
+  return { width, height, data: mem.slice(out, out + width * height * 4) };
 }

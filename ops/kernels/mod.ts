@@ -126,17 +126,6 @@ export class Arena {
   }
 }
 
-/**
- * A copy of `n` bytes of wasm memory from `p`. (`Uint8Array.prototype.slice`
- * on a view of wasm memory is ~30x slower in Deno 2.9 / V8: ~2 ms per MB.)
- * Internal to `ops/kernels`.
- */
-export function copyOut(mem: Uint8Array, p: number, n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  out.set(mem.subarray(p, p + n));
-  return out;
-}
-
 function checkImage(src: Image): void {
   const { width, height, data } = src;
   if (
@@ -173,7 +162,7 @@ export function grayRgba(src: Image): Image {
   return {
     width: src.width,
     height: src.height,
-    data: copyOut(mem, p, n * 4),
+    data: mem.slice(p, p + n * 4),
   };
 }
 
@@ -195,7 +184,7 @@ export function thresholdRgba(src: Image, t: number): Image {
   return {
     width: src.width,
     height: src.height,
-    data: copyOut(mem, p, n * 4),
+    data: mem.slice(p, p + n * 4),
   };
 }
 
@@ -226,7 +215,7 @@ export function flipRgba(src: Image, axis: "h" | "v" | "hv"): Image {
   return {
     width: src.width,
     height: src.height,
-    data: copyOut(mem, d, bytes),
+    data: mem.slice(d, d + bytes),
   };
 }
 
@@ -372,7 +361,7 @@ export function resizeRgba(src: Image, width: number, height: number): Image {
   } else if (wy) {
     k.resizeV(s, sw * 4, d, height, yb, yw, wy.taps);
   }
-  return { width, height, data: copyOut(mem, d, width * height * 4) };
+  return { width, height, data: mem.slice(d, d + width * height * 4) };
 }
 
 // ---------------------------------------------------------------------------
@@ -674,5 +663,5 @@ export function encodeJpegFast(
   let end = outp + header.length + n;
   mem[end++] = 0xff;
   mem[end++] = 0xd9; // EOI
-  return copyOut(mem, outp, end - outp);
+  return mem.slice(outp, end);
 }
