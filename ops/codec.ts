@@ -352,9 +352,15 @@ export async function decodeImage(
     );
   }
   checkPixelLimit(dims.width, dims.height, maxPixels);
-  const c = await ready();
+  // Baseline JPEGs need no MozJPEG: try our decoder before initialising the
+  // codecs, so a worker that only meets those never compiles them.
+  const info = format === "jpeg" ? readJpegInfo(bytes) : null;
+  const fast = info && info.precision === 8 && info.components !== 4
+    ? tryDecodeJpegFast(bytes)
+    : null;
+  const c = fast ? null : await ready();
   try {
-    return format === "jpeg" ? decodeJpeg(c, bytes, maxPixels) : decodePng(c, bytes);
+    return format === "jpeg" ? decodeJpeg(c, bytes, maxPixels, fast) : decodePng(c!, bytes);
   } catch (e) {
     if (e instanceof DecodeError) throw e;
     // Safety net: bad input must never surface as a TypeError/RangeError.
@@ -383,7 +389,17 @@ function tryDecodeJpegFast(bytes: Uint8Array): Image | null {
   }
 }
 
-function decodeJpeg(c: Codecs, bytes: Uint8Array, maxPixels: number): Decoded {
+/**
+ * Decodes a JPEG. `fast` is our decoder's result when it already took the
+ * file; otherwise `c` (then initialised) decodes it with MozJPEG, or jpeg-js
+ * for CMYK/YCCK.
+ */
+function decodeJpeg(
+  c: Codecs | null,
+  bytes: Uint8Array,
+  maxPixels: number,
+  fast: Image | null,
+): Decoded {
   const info = readJpegInfo(bytes) as JpegInfo; // non-null: readDimensions passed
   const notes: string[] = [];
   const warnings: string[] = [];
@@ -393,7 +409,6 @@ function decodeJpeg(c: Codecs, bytes: Uint8Array, maxPixels: number): Decoded {
     );
   }
   let image: Image;
-  const fast = info.components === 4 ? null : tryDecodeJpegFast(bytes);
   if (fast) {
     image = fast;
     if (info.components === 1) notes.push("grayscale JPEG expanded to RGB");
@@ -418,7 +433,7 @@ function decodeJpeg(c: Codecs, bytes: Uint8Array, maxPixels: number): Decoded {
     let result: ImageData | null = null;
     let thrown = false;
     try {
-      result = c.jpegDecoder.decode(bytes, false);
+      result = c!.jpegDecoder.decode(bytes, false);
     } catch {
       thrown = true; // a C++ exception object, not an Error; details are in libjpegMessages
       jpegDecoderDirty = true;
