@@ -37,7 +37,7 @@ import {
 } from "@jsquash/png/codec/pkg/squoosh_png.js";
 import { decodeCmykJpeg } from "./cmyk.ts";
 import { applyOrientation, describeOrientation, readExifOrientation } from "./exif.ts";
-import type { Image } from "./image.ts";
+import { assertImage, type Image } from "./image.ts";
 import { type JpegInfo, readJpegInfo } from "./jpeg_markers.ts";
 import { decodeJpegFast } from "./kernels/jpeg_decode.ts";
 import { hasPngSignature, isCriticalChunk, readPngHeader, readPngInfo } from "./png_chunks.ts";
@@ -529,21 +529,6 @@ function errorText(e: unknown): string {
 // ---------------------------------------------------------------------------
 // Encoding.
 
-function checkImage(image: Image): void {
-  const { width, height, data } = image;
-  if (
-    !Number.isInteger(width) || !Number.isInteger(height) || width < 1 ||
-    height < 1
-  ) {
-    throw new RangeError(`invalid image size ${width}x${height}`);
-  }
-  if (!(data instanceof Uint8Array) || data.length !== width * height * 4) {
-    throw new RangeError(
-      `image data must be ${width * height * 4} RGBA bytes, got ${data?.length}`,
-    );
-  }
-}
-
 /**
  * Composites RGBA over opaque white, rounding to nearest:
  * `c' = (c * a + 255 * (255 - a)) / 255`. Returns the input data itself when
@@ -577,7 +562,7 @@ export async function encodeImage(
   format: Format,
   options: EncodeOptions,
 ): Promise<Uint8Array> {
-  checkImage(image);
+  assertImage(image);
   const c = await ready();
   const { width, height } = image;
   if (format === "jpeg") {

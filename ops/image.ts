@@ -26,3 +26,19 @@ export function createImage(width: number, height: number): Image {
   }
   return { width, height, data: new Uint8Array(width * height * 4) };
 }
+
+/**
+ * Throws `RangeError` unless `image` is a valid {@link Image}: integer size
+ * of at least 1x1 and exactly `width * height * 4` bytes of data.
+ */
+export function assertImage(image: Image): void {
+  const { width, height, data } = image;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new RangeError(`invalid image size ${width}x${height}`);
+  }
+  if (!(data instanceof Uint8Array) || data.length !== width * height * 4) {
+    throw new RangeError(
+      `image data must be ${width * height * 4} RGBA bytes, got ${data?.length}`,
+    );
+  }
+}

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { Image } from "../image.ts";
+import { assertImage, type Image } from "../image.ts";
 import { decodeBase64 } from "./base64.ts";
 import { KERNELS_WASM_BASE64 } from "./kernels_wasm.ts";
 
@@ -126,21 +126,6 @@ export class Arena {
   }
 }
 
-function checkImage(src: Image): void {
-  const { width, height, data } = src;
-  if (
-    !Number.isInteger(width) || !Number.isInteger(height) || width < 1 ||
-    height < 1
-  ) {
-    throw new RangeError(`invalid image size ${width}x${height}`);
-  }
-  if (data.length !== width * height * 4) {
-    throw new RangeError(
-      `image data has ${data.length} bytes, expected ${width * height * 4}`,
-    );
-  }
-}
-
 // ---------------------------------------------------------------------------
 // gray, threshold, flip
 // ---------------------------------------------------------------------------
@@ -151,7 +136,7 @@ function checkImage(src: Image): void {
  * Returns a new image.
  */
 export function grayRgba(src: Image): Image {
-  checkImage(src);
+  assertImage(src);
   const k = kernels();
   const a = new Arena(k);
   const n = src.width * src.height;
@@ -171,7 +156,7 @@ export function grayRgba(src: Image): Image {
  * R, G, B = `Y > t ? 255 : 0`; alpha kept. Returns a new image.
  */
 export function thresholdRgba(src: Image, t: number): Image {
-  checkImage(src);
+  assertImage(src);
   const k = kernels();
   const a = new Arena(k);
   const n = src.width * src.height;
@@ -193,7 +178,7 @@ export function thresholdRgba(src: Image, t: number): Image {
  * rotation). Returns a new image.
  */
 export function flipRgba(src: Image, axis: "h" | "v" | "hv"): Image {
-  checkImage(src);
+  assertImage(src);
   if (axis !== "h" && axis !== "v" && axis !== "hv") {
     throw new RangeError(`invalid flip axis ${axis}`);
   }
@@ -309,7 +294,7 @@ function axisWeights(src: number, dst: number): AxisWeights {
  * independently. Returns a new image.
  */
 export function resizeRgba(src: Image, width: number, height: number): Image {
-  checkImage(src);
+  assertImage(src);
   if (
     !Number.isInteger(width) || !Number.isInteger(height) || width < 1 ||
     height < 1
@@ -612,7 +597,7 @@ export function encodeJpegFast(
   quality: number,
   options: JpegFastOptions = {},
 ): Uint8Array {
-  checkImage(src);
+  assertImage(src);
   const optimize = options.optimizeHuffman ?? true;
   const { width: w, height: h } = src;
   if (w > 65535 || h > 65535) {
