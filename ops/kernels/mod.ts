@@ -136,6 +136,11 @@ export class Arena {
  * Returns a new image.
  */
 export function grayRgba(src: Image): Image {
+  return inPlace(src, (k, p, n) => k.gray(p, p, n));
+}
+
+/** Copies `src` into the kernels' memory, runs `kernel` over it in place, copies the result out. */
+function inPlace(src: Image, kernel: (k: KernelExports, p: number, n: number) => void): Image {
   assertImage(src);
   const k = kernels();
   const a = new Arena(k);
@@ -143,12 +148,8 @@ export function grayRgba(src: Image): Image {
   const p = a.alloc(n * 4);
   const mem = a.ready();
   mem.set(src.data, p);
-  k.gray(p, p, n);
-  return {
-    width: src.width,
-    height: src.height,
-    data: mem.slice(p, p + n * 4),
-  };
+  kernel(k, p, n);
+  return { width: src.width, height: src.height, data: mem.slice(p, p + n * 4) };
 }
 
 /**
@@ -156,21 +157,9 @@ export function grayRgba(src: Image): Image {
  * R, G, B = `Y > t ? 255 : 0`; alpha kept. Returns a new image.
  */
 export function thresholdRgba(src: Image, t: number): Image {
-  assertImage(src);
-  const k = kernels();
-  const a = new Arena(k);
-  const n = src.width * src.height;
-  const p = a.alloc(n * 4);
-  const mem = a.ready();
-  mem.set(src.data, p);
   // Y is an integer in 0..255: Y > t  <=>  Y > floor(t); clamp keeps i32 sane
   const ti = Math.floor(Math.max(-1, Math.min(255, t)));
-  k.threshold(p, p, n, Number.isNaN(ti) ? 255 : ti);
-  return {
-    width: src.width,
-    height: src.height,
-    data: mem.slice(p, p + n * 4),
-  };
+  return inPlace(src, (k, p, n) => k.threshold(p, p, n, Number.isNaN(ti) ? 255 : ti));
 }
 
 /**
