@@ -20,7 +20,7 @@
  */
 
 import type { Pipeline } from "./job.ts";
-import type { Timings } from "../worker/task.ts";
+import type { Summary } from "../worker/task.ts";
 import { pollReadable, waitReadable } from "./zmq_wait.ts";
 
 /** Version of this protocol; bumped on any incompatible change. */
@@ -93,16 +93,13 @@ export type ResultMessage =
     more: boolean;
   }
   & (
-    | {
-      ok: true;
-      width: number;
-      height: number;
-      bytes: number;
-      warnings: string[];
-      timings: Timings;
-      /** Output format, so the server can name remote outputs. */
-      format: "jpeg" | "png";
-    }
+    | (
+      & {
+        ok: true; /** Output format, so the server can name remote outputs. */
+        format: "jpeg" | "png";
+      }
+      & Summary
+    )
     | { ok: false; error: string }
   );
 

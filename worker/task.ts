@@ -104,13 +104,21 @@ export async function processBytes(
 }
 
 /** What a result reports of an encoded image (everything but its bytes). */
-export function summarise(encoded: Encoded): {
+export interface Summary {
+  /** Output size in pixels. */
   width: number;
+  /** Output size in pixels. */
   height: number;
+  /** Output file size in bytes. */
   bytes: number;
+  /** Non-fatal notes. */
   warnings: string[];
+  /** Stage timings in ms. */
   timings: Timings;
-} {
+}
+
+/** The {@link Summary} of an encoded image. */
+export function summarise(encoded: Encoded): Summary {
   const { width, height, warnings, timings } = encoded;
   return { width, height, bytes: encoded.bytes.length, warnings, timings };
 }
@@ -145,16 +153,7 @@ export function writeAtomic(path: string, bytes: Uint8Array): void {
 }
 
 /** What became of one task. */
-export type Outcome =
-  | {
-    ok: true;
-    width: number;
-    height: number;
-    bytes: number;
-    warnings: string[];
-    timings: Timings;
-  }
-  | { ok: false; error: string };
+export type Outcome = ({ ok: true } & Summary) | { ok: false; error: string };
 
 /** Turns any thrown value into one line a person understands. */
 export function describeError(
