@@ -9,8 +9,7 @@
  */
 
 import type { Image } from "./image.ts";
-import { createImage } from "./image.ts";
-import { flipRgba, grayRgba, resizeRgba, thresholdRgba } from "./kernels/mod.ts";
+import { flipRgba, grayRgba, placeRgba, resizeRgba, thresholdRgba } from "./kernels/mod.ts";
 
 /** How a resize fits the source into the requested box. */
 export type Fit = "fill" | "contain" | "cover" | "inside";
@@ -203,21 +202,7 @@ export function place(
   left: number,
   top: number,
 ): Image {
-  const out = createImage(width, height);
-  const x0 = Math.max(0, left), x1 = Math.min(width, left + src.width);
-  const y0 = Math.max(0, top), y1 = Math.min(height, top + src.height);
-  if (x0 > 0 || y0 > 0 || x1 < width || y1 < height) {
-    for (let i = 3; i < out.data.length; i += 4) out.data[i] = 255;
-  }
-  if (x1 <= x0) return out;
-  for (let y = y0; y < y1; y++) {
-    const from = ((y - top) * src.width + (x0 - left)) * 4;
-    out.data.set(
-      src.data.subarray(from, from + (x1 - x0) * 4),
-      (y * width + x0) * 4,
-    );
-  }
-  return out;
+  return placeRgba(src, width, height, left, top);
 }
 
 /** Resizes one image following a resize step and its fit mode. */

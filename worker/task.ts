@@ -10,6 +10,7 @@ import { basename, dirname, join } from "node:path";
 import { decodeImage, encodeImage, flattenOnWhite, type Format } from "../ops/codec.ts";
 import { applyPipeline, formatStep } from "../ops/pipeline.ts";
 import { encodeJpegFast } from "../ops/kernels/mod.ts";
+import { transcodeJpegFast } from "../ops/transcode.ts";
 import type { Image } from "../ops/image.ts";
 import type { Pipeline } from "../server/job.ts";
 
@@ -78,6 +79,21 @@ export async function processBytes(
     encode: 0,
     write: 0,
   };
+  // The common case (JPEG in, JPEG out, fast encoder) stays in wasm memory from decode to encode.
+  if (pipeline.encoder === "fast" && (pipeline.format === "jpeg" || pipeline.format === "same")) {
+    const fused = transcodeJpegFast(input, pipeline.steps, pipeline.quality, pipeline.maxPixels);
+    if (fused) {
+      timings.decode = fused.decode;
+      pipeline.steps.forEach((step, i) => {
+        const key = formatStep(step);
+        timings.steps[key] = (timings.steps[key] ?? 0) + fused.steps[i];
+      });
+      timings.ops = fused.steps.reduce((sum, ms) => sum + ms, 0);
+      timings.encode = fused.encode;
+      const { bytes, width, height } = fused;
+      return { bytes, format: "jpeg", width, height, warnings: [], timings };
+    }
+  }
   let started = performance.now();
   const decoded = await decodeImage(input, { maxPixels: pipeline.maxPixels });
   timings.decode = performance.now() - started;

@@ -17,7 +17,7 @@
  * @module
  */
 import type { Image } from "../image.ts";
-import { Arena, kernels } from "./mod.ts";
+import { Arena, type Resident } from "./mod.ts";
 
 /** Natural (row-major) index of the k-th coefficient in zigzag order. */
 // deno-fmt-ignore
@@ -219,6 +219,16 @@ function samplingMode(f: Frame): number {
  * caller can use a complete decoder instead.
  */
 export function decodeJpegFast(bytes: Uint8Array): Image | null {
+  const a = new Arena();
+  const r = decodeJpegFastAt(a, bytes);
+  return r && a.take(r);
+}
+
+/**
+ * {@link decodeJpegFast} into the kernels' memory: the decoded RGBA image
+ * stays resident in `a` (nothing is copied out); null as there.
+ */
+export function decodeJpegFastAt(a: Arena, bytes: Uint8Array): Resident | null {
   const h = parseHeader(bytes);
   if (!h) return null;
   const { frame, restart } = h;
@@ -232,20 +242,25 @@ export function decodeJpegFast(bytes: Uint8Array): Image | null {
   if (h.scanIds.some((id, c) => id !== comps[c].id)) return null;
   const hmax = mode === 0 ? 1 : comps[0].h, vmax = mode === 0 ? 1 : comps[0].v;
   const mcusX = Math.ceil(width / (8 * hmax)), mcusY = Math.ceil(height / (8 * vmax));
-  const k = kernels();
-  const a = new Arena(k);
+  const k = a.k;
+  // everything this decode needs, counted before anything is reserved
+  const planeSizes = comps.map((c) => {
+    const ch = mode === 0 ? 1 : c.h, cv = mode === 0 ? 1 : c.v;
+    const stride = mcusX * ch * 8;
+    return { bytes: stride * mcusY * cv * 8, stride, h: ch, v: cv };
+  });
+  const need = bytes.length + 32 + 32 * comps.length +
+    comps.length * (256 + 2 * HUFF_BYTES) +
+    planeSizes.reduce((n, p) => n + p.bytes, 0) + width * height * 4 + 8 * width + 256 +
+    (8 + comps.length) * 128;
+  if (a.top + need > 0x7fff0000) return null;
   const data = a.alloc(bytes.length);
   const params = a.alloc(32 + 32 * comps.length);
   const tables = a.alloc(comps.length * (256 + 2 * HUFF_BYTES));
-  const planes = comps.map((c) => {
-    const ch = mode === 0 ? 1 : c.h, cv = mode === 0 ? 1 : c.v;
-    const stride = mcusX * ch * 8;
-    return { ptr: a.alloc(stride * mcusY * cv * 8), stride, h: ch, v: cv };
-  });
+  const planes = planeSizes.map((p) => ({ ...p, ptr: a.alloc(p.bytes) }));
   const out = a.alloc(width * height * 4);
   const tmp = a.alloc(8 * width + 256);
-  if (a.top > 0x7fff0000) return null;
-  const mem = a.ready();
+  const mem = a.view();
   const dv = new DataView(mem.buffer);
   mem.set(bytes, data);
   const p32 = (off: number, v: number) => dv.setInt32(params + off, v, true);
@@ -292,5 +307,5 @@ export function decodeJpegFast(bytes: Uint8Array): Image | null {
     out,
     tmp,
   );
-  return { width, height, data: mem.slice(out, out + width * height * 4) };
+  return { width, height, ptr: out };
 }

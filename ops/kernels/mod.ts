@@ -103,27 +103,63 @@ export function kernels(): KernelExports {
 const SLACK = 64;
 
 /**
- * Bump allocator over the wasm memory for one call: every call starts again
- * at the heap base. Allocate everything first, then call {@link Arena.ready}.
- * Internal to `ops/kernels`.
+ * An RGBA image held in the kernels' memory: `width * height * 4` bytes at
+ * byte offset `ptr` of an {@link Arena}. Internal to `ops` (the fused
+ * pipeline in `ops/transcode.ts` keeps images resident from decode to
+ * encode; the exported functions below copy in and out).
+ */
+export interface Resident {
+  /** Width in pixels. */
+  width: number;
+  /** Height in pixels. */
+  height: number;
+  /** Byte offset of the first pixel in the kernels' memory. */
+  ptr: number;
+}
+
+/**
+ * Bump allocator over the wasm memory for one call (or one fused chain of
+ * calls): it starts again at the heap base each time, so nothing is freed
+ * and the memory, once grown, is reused by every later call. Allocations
+ * grow the memory at once; take byte views ({@link Arena.view}) after the
+ * allocations they cover. Internal to `ops`.
  */
 export class Arena {
   top: number;
-  constructor(readonly k: KernelExports) {
+  constructor(readonly k: KernelExports = kernels()) {
     this.top = (k.heapBase() + 15) & ~15;
   }
+  /** Reserves `bytes` (plus slack for SIMD reads and writes past the end). */
   alloc(bytes: number): number {
     const p = this.top;
     this.top = (p + bytes + SLACK + 15) & ~15;
-    return p;
-  }
-  /** Grows the memory to cover every allocation; returns a fresh byte view. */
-  ready(): Uint8Array {
     const mem = this.k.memory;
     const have = mem.buffer.byteLength;
     if (this.top > have) mem.grow(Math.ceil((this.top - have) / 65536));
-    return new Uint8Array(mem.buffer);
+    return p;
   }
+  /** A fresh byte view of the whole memory (valid until the next growth). */
+  view(): Uint8Array {
+    return new Uint8Array(this.k.memory.buffer);
+  }
+  /** Copies an image in; returns it resident. */
+  load(src: Image): Resident {
+    const ptr = this.alloc(src.data.length);
+    this.view().set(src.data, ptr);
+    return { width: src.width, height: src.height, ptr };
+  }
+  /** Copies a resident image out into a new {@link Image}. */
+  take(r: Resident): Image {
+    const n = r.width * r.height * 4;
+    return { width: r.width, height: r.height, data: this.view().slice(r.ptr, r.ptr + n) };
+  }
+}
+
+/** Runs `f` on a copy of `src` in the kernels' memory; returns its result copied out. */
+function roundTrip(src: Image, f: (a: Arena, r: Resident) => Resident): Image {
+  assertImage(src);
+  const a = new Arena();
+  return a.take(f(a, a.load(src)));
 }
 
 // ---------------------------------------------------------------------------
@@ -136,20 +172,13 @@ export class Arena {
  * Returns a new image.
  */
 export function grayRgba(src: Image): Image {
-  return inPlace(src, (k, p, n) => k.gray(p, p, n));
+  return roundTrip(src, (a, r) => grayAt(a, r));
 }
 
-/** Copies `src` into the kernels' memory, runs `kernel` over it in place, copies the result out. */
-function inPlace(src: Image, kernel: (k: KernelExports, p: number, n: number) => void): Image {
-  assertImage(src);
-  const k = kernels();
-  const a = new Arena(k);
-  const n = src.width * src.height;
-  const p = a.alloc(n * 4);
-  const mem = a.ready();
-  mem.set(src.data, p);
-  kernel(k, p, n);
-  return { width: src.width, height: src.height, data: mem.slice(p, p + n * 4) };
+/** {@link grayRgba} in place on a resident image; returns it. */
+export function grayAt(a: Arena, r: Resident): Resident {
+  a.k.gray(r.ptr, r.ptr, r.width * r.height);
+  return r;
 }
 
 /**
@@ -157,9 +186,15 @@ function inPlace(src: Image, kernel: (k: KernelExports, p: number, n: number) =>
  * R, G, B = `Y > t ? 255 : 0`; alpha kept. Returns a new image.
  */
 export function thresholdRgba(src: Image, t: number): Image {
+  return roundTrip(src, (a, r) => thresholdAt(a, r, t));
+}
+
+/** {@link thresholdRgba} in place on a resident image; returns it. */
+export function thresholdAt(a: Arena, r: Resident, t: number): Resident {
   // Y is an integer in 0..255: Y > t  <=>  Y > floor(t); clamp keeps i32 sane
   const ti = Math.floor(Math.max(-1, Math.min(255, t)));
-  return inPlace(src, (k, p, n) => k.threshold(p, p, n, Number.isNaN(ti) ? 255 : ti));
+  a.k.threshold(r.ptr, r.ptr, r.width * r.height, Number.isNaN(ti) ? 255 : ti);
+  return r;
 }
 
 /**
@@ -167,30 +202,58 @@ export function thresholdRgba(src: Image, t: number): Image {
  * rotation). Returns a new image.
  */
 export function flipRgba(src: Image, axis: "h" | "v" | "hv"): Image {
-  assertImage(src);
+  return roundTrip(src, (a, r) => flipAt(a, r, axis));
+}
+
+/** {@link flipRgba} of a resident image, into a new resident image. */
+export function flipAt(a: Arena, r: Resident, axis: "h" | "v" | "hv"): Resident {
   if (axis !== "h" && axis !== "v" && axis !== "hv") {
     throw new RangeError(`invalid flip axis ${axis}`);
   }
-  const k = kernels();
-  const a = new Arena(k);
-  const bytes = src.width * src.height * 4;
-  const s = a.alloc(bytes);
-  const d = a.alloc(bytes);
-  const mem = a.ready();
-  mem.set(src.data, s);
-  k.flip(
-    s,
-    d,
-    src.width,
-    src.height,
-    axis === "v" ? 0 : 1,
-    axis === "h" ? 0 : 1,
-  );
-  return {
-    width: src.width,
-    height: src.height,
-    data: mem.slice(d, d + bytes),
-  };
+  const d = a.alloc(r.width * r.height * 4);
+  a.k.flip(r.ptr, d, r.width, r.height, axis === "v" ? 0 : 1, axis === "h" ? 0 : 1);
+  return { width: r.width, height: r.height, ptr: d };
+}
+
+/**
+ * A new `width`x`height` image with `src` copied in at (`left`, `top`);
+ * parts outside are cut, and when any pixel is left uncovered every pixel
+ * starts as opaque black. Returns a new image.
+ */
+export function placeRgba(
+  src: Image,
+  width: number,
+  height: number,
+  left: number,
+  top: number,
+): Image {
+  checkSize(width, height);
+  return roundTrip(src, (a, r) => placeAt(a, r, width, height, left, top));
+}
+
+/**
+ * {@link placeRgba} on a resident image, into a new resident image.
+ */
+export function placeAt(
+  a: Arena,
+  r: Resident,
+  width: number,
+  height: number,
+  left: number,
+  top: number,
+): Resident {
+  const d = a.alloc(width * height * 4);
+  const mem = a.view();
+  const x0 = Math.max(0, left), x1 = Math.min(width, left + r.width);
+  const y0 = Math.max(0, top), y1 = Math.min(height, top + r.height);
+  const uncovered = x0 > 0 || y0 > 0 || x1 < width || y1 < height;
+  // little-endian RGBA: alpha is the high byte of each pixel's u32
+  new Uint32Array(mem.buffer, d, width * height).fill(uncovered ? 0xff000000 : 0);
+  for (let y = y0; y < y1 && x1 > x0; y++) {
+    const from = r.ptr + ((y - top) * r.width + (x0 - left)) * 4;
+    mem.copyWithin(d + (y * width + x0) * 4, from, from + (x1 - x0) * 4);
+  }
+  return { width, height, ptr: d };
 }
 
 // ---------------------------------------------------------------------------
@@ -284,16 +347,32 @@ function axisWeights(src: number, dst: number): AxisWeights {
  */
 export function resizeRgba(src: Image, width: number, height: number): Image {
   assertImage(src);
+  checkSize(width, height);
+  if (src.width === width && src.height === height) {
+    return { width, height, data: src.data.slice() };
+  }
+  return roundTrip(src, (a, r) => resizeAt(a, r, width, height));
+}
+
+function checkSize(width: number, height: number): void {
   if (
     !Number.isInteger(width) || !Number.isInteger(height) || width < 1 ||
     height < 1
   ) {
     throw new RangeError(`invalid target size ${width}x${height}`);
   }
+}
+
+/**
+ * {@link resizeRgba} of a resident image, into a new resident image (the
+ * same one when the size does not change).
+ */
+export function resizeAt(a: Arena, src: Resident, width: number, height: number): Resident {
+  checkSize(width, height);
   const sw = src.width, sh = src.height;
-  const k = kernels();
+  const k = a.k;
   const doH = sw !== width, doV = sh !== height;
-  if (!doH && !doV) return { width, height, data: src.data.slice() };
+  if (!doH && !doV) return src;
   const wx = doH ? axisWeights(sw, width) : undefined;
   const wy = doV ? axisWeights(sh, height) : undefined;
   // pick the cheaper order (a horizontal tap costs ~3x a vertical one per pixel)
@@ -303,21 +382,23 @@ export function resizeRgba(src: Image, width: number, height: number): Image {
     const costV = (cols: number) => height * cols * wy.taps;
     hFirst = costH(sh) + costV(width) <= costV(sw) + costH(height);
   }
-  const a = new Arena(k);
+  // a vertical pass reads `taps` rows from its source: pad one shorter than that
+  const vRows = (rows: number) => Math.max(rows, wy ? wy.taps : 0);
+  let s = src.ptr;
+  if (wy && (!wx || !hFirst) && sh < wy.taps) {
+    s = a.alloc(sw * 4 * wy.taps);
+    a.view().copyWithin(s, src.ptr, src.ptr + sw * sh * 4);
+  }
   // intermediate size
   const mw = hFirst ? width : sw;
   const mh = hFirst ? sh : height;
-  // a vertical pass may read one padding row past its source
-  const vRows = (rows: number) => Math.max(rows, wy ? wy.taps : 0);
-  const s = a.alloc(sw * 4 * (hFirst ? sh : vRows(sh)));
   const m = doH && doV ? a.alloc(mw * 4 * (hFirst ? vRows(mh) : mh)) : 0;
   const d = a.alloc(width * height * 4);
   const xb = wx ? a.alloc(wx.bounds.byteLength) : 0;
   const xw = wx ? a.alloc(wx.weights.byteLength) : 0;
   const yb = wy ? a.alloc(wy.bounds.byteLength) : 0;
   const yw = wy ? a.alloc(wy.weights.byteLength) : 0;
-  const mem = a.ready();
-  mem.set(src.data, s);
+  const mem = a.view();
   const put = (p: number, arr: Int32Array | Int16Array) =>
     mem.set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength), p);
   if (wx) put(xb, wx.bounds), put(xw, wx.weights);
@@ -335,7 +416,7 @@ export function resizeRgba(src: Image, width: number, height: number): Image {
   } else if (wy) {
     k.resizeV(s, sw * 4, d, height, yb, yw, wy.taps);
   }
-  return { width, height, data: mem.slice(d, d + width * height * 4) };
+  return { width, height, ptr: d };
 }
 
 // ---------------------------------------------------------------------------
@@ -587,18 +668,28 @@ export function encodeJpegFast(
   options: JpegFastOptions = {},
 ): Uint8Array {
   assertImage(src);
+  const a = new Arena();
+  return encodeJpegAt(a, a.load(src), quality, options);
+}
+
+/** {@link encodeJpegFast} of a resident image; returns the file's bytes (copied out). */
+export function encodeJpegAt(
+  a: Arena,
+  src: Resident,
+  quality: number,
+  options: JpegFastOptions = {},
+): Uint8Array {
   const optimize = options.optimizeHuffman ?? true;
   const { width: w, height: h } = src;
   if (w > 65535 || h > 65535) {
     throw new RangeError(`JPEG size limit is 65535, got ${w}x${h}`);
   }
-  const k = kernels();
+  const k = a.k;
   const pw = (w + 15) & ~15, ph = (h + 15) & ~15;
   const nMcu = (pw >> 4) * (ph >> 4);
   const qy = scaledQuant(STD_LUMA_QUANT, quality);
   const qc = scaledQuant(STD_CHROMA_QUANT, quality);
-  const a = new Arena(k);
-  const rgba = a.alloc(w * h * 4);
+  const rgba = src.ptr;
   const yp = a.alloc(pw * ph);
   const cbp = a.alloc((pw * ph) >> 2);
   const crp = a.alloc((pw * ph) >> 2);
@@ -609,8 +700,7 @@ export function encodeJpegFast(
   const freqp = a.alloc(4096);
   // header <= 2+18+134+19+4*(17+256)+2+14; entropy data <= ~420 bytes per block
   const outp = a.alloc(1400 + nMcu * 6 * 420);
-  const mem = a.ready();
-  mem.set(src.data, rgba);
+  const mem = a.view();
   const f32 = (p: number, arr: Float32Array) => mem.set(new Uint8Array(arr.buffer), p);
   const offset = options.acRoundOffset ?? DEFAULT_AC_ROUND_OFFSET;
   f32(qyp, quantRecips(qy, offset));

@@ -1,0 +1,115 @@
+/**
+ * The fused fast path for the common job: a baseline JPEG in, the pipeline's
+ * steps, a JPEG out from the fast encoder, all inside the kernels'
+ * WebAssembly memory. Only the file's bytes go in and only the output
+ * file's bytes come out: no decoded image is copied between JS and wasm
+ * memory, and no image-sized buffer is allocated (or left for the garbage
+ * collector) per image.
+ *
+ * It produces exactly the bytes of `decodeImage` → `applyPipeline` →
+ * `encodeJpegFast` (tested in `transcode_test.ts`): the same kernels run in
+ * the same order, on resident images. Anything it does not take (PNG,
+ * progressive or damaged JPEGs, CMYK, EXIF orientations that turn the image,
+ * images over the pixel limit) returns null, and the caller takes the
+ * general path, which also explains what is wrong.
+ *
+ * @module
+ */
+
+import { sniffFormat } from "./codec.ts";
+import { readJpegInfo } from "./jpeg_markers.ts";
+import { readExifOrientation } from "./exif.ts";
+import { planResize, type Step } from "./pipeline.ts";
+import {
+  Arena,
+  encodeJpegAt,
+  flipAt,
+  grayAt,
+  placeAt,
+  type Resident,
+  resizeAt,
+  thresholdAt,
+} from "./kernels/mod.ts";
+import { decodeJpegFastAt } from "./kernels/jpeg_decode.ts";
+
+/** What a fused transcode produced. */
+export interface Transcoded {
+  /** The output JPEG file. */
+  bytes: Uint8Array;
+  /** Output size in pixels. */
+  width: number;
+  /** Output size in pixels. */
+  height: number;
+  /** Milliseconds spent decoding. */
+  decode: number;
+  /** Milliseconds spent in each step, in pipeline order. */
+  steps: number[];
+  /** Milliseconds spent encoding. */
+  encode: number;
+}
+
+/** One step on a resident image (the resident twin of `applyStep`). */
+function stepAt(a: Arena, image: Resident, step: Step): Resident {
+  switch (step.op) {
+    case "resize": {
+      const plan = planResize(image.width, image.height, step);
+      const scaled = resizeAt(a, image, plan.scaledWidth, plan.scaledHeight);
+      if (plan.width === plan.scaledWidth && plan.height === plan.scaledHeight) return scaled;
+      return placeAt(a, scaled, plan.width, plan.height, plan.left, plan.top);
+    }
+    case "to_gray":
+      return grayAt(a, image);
+    case "threshold":
+      return thresholdAt(a, image, step.value);
+    case "flip":
+      return flipAt(a, image, step.axis);
+  }
+}
+
+/**
+ * Decodes `bytes`, applies `steps` and encodes a JPEG at `quality` with the
+ * fast encoder, without leaving wasm memory; null when the input is not a
+ * JPEG this path takes (see the module doc) or has more than `maxPixels`.
+ */
+export function transcodeJpegFast(
+  bytes: Uint8Array,
+  steps: readonly Step[],
+  quality: number,
+  maxPixels: number,
+): Transcoded | null {
+  if (sniffFormat(bytes) !== "jpeg") return null;
+  const info = readJpegInfo(bytes);
+  if (!info || info.precision !== 8 || (info.components !== 1 && info.components !== 3)) {
+    return null;
+  }
+  if (info.width * info.height > maxPixels || !info.hasEoi) return null;
+  const orientation = info.exif ? readExifOrientation(info.exif) : null;
+  if (orientation !== null && orientation !== 1) return null;
+  const a = new Arena();
+  let started = performance.now();
+  let image: Resident | null;
+  try {
+    image = decodeJpegFastAt(a, bytes);
+  } catch {
+    return null; // e.g. wasm memory could not grow: the general path gets its chance
+  }
+  if (!image) return null;
+  const decode = performance.now() - started;
+  const times: number[] = [];
+  for (const step of steps) {
+    started = performance.now();
+    image = stepAt(a, image, step);
+    times.push(performance.now() - started);
+  }
+  // A decoded JPEG is opaque and every step keeps it so: no flattening to do.
+  started = performance.now();
+  const out = encodeJpegAt(a, image, quality);
+  return {
+    bytes: out,
+    width: image.width,
+    height: image.height,
+    decode,
+    steps: times,
+    encode: performance.now() - started,
+  };
+}

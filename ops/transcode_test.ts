@@ -1,0 +1,100 @@
+/**
+ * Tests for ops/transcode.ts: the fused path gives byte for byte what the
+ * general path (decodeImage → applyPipeline → flattenOnWhite →
+ * encodeJpegFast) gives, for every op and fit mode, on colour and gray
+ * JPEGs of awkward sizes; and it declines what it does not take.
+ * Reads tests/fixtures (run with --allow-read).
+ */
+
+import assert from "node:assert/strict";
+import { decodeImage, encodeImage, flattenOnWhite } from "./codec.ts";
+import { applyPipeline, parseStep, type Step } from "./pipeline.ts";
+import { encodeJpegFast } from "./kernels/mod.ts";
+import { photoLikeImage } from "./kernels/test_util.ts";
+import { transcodeJpegFast } from "./transcode.ts";
+
+const FIXTURES = new URL("../tests/fixtures/", import.meta.url);
+const fixture = (name: string) => Deno.readFileSync(new URL(name, FIXTURES));
+
+async function general(bytes: Uint8Array, steps: Step[], quality: number) {
+  const { image } = await decodeImage(bytes);
+  const out = applyPipeline(image, steps);
+  return {
+    bytes: encodeJpegFast({ ...out, data: flattenOnWhite(out.data) }, quality),
+    width: out.width,
+    height: out.height,
+  };
+}
+
+const PIPELINES = [
+  [],
+  ["resize=512x512"],
+  ["resize=64x40"],
+  ["resize=97x13:contain"],
+  ["resize=50x50:cover"],
+  ["resize=300x100:inside"],
+  ["resize=1x1"],
+  ["to_gray"],
+  ["threshold=100"],
+  ["flip=h"],
+  ["flip=v"],
+  ["flip=hv"],
+  ["resize=120x90:contain", "to_gray", "threshold=128", "flip=hv"],
+  ["flip=h", "resize=33x77:cover", "to_gray"],
+].map((texts) => texts.map(parseStep));
+
+const INPUTS: [string, Uint8Array][] = [
+  ["photo-like 203x151 q85", encodeJpegFast(photoLikeImage(203, 151), 85)],
+  ["photo-like 16x16 q50", encodeJpegFast(photoLikeImage(16, 16, 3), 50)],
+  ["gray baseline fixture", fixture("quad_gray.jpg")],
+  ["4:2:0 with restarts fixture", fixture("texture_420_rst1.jpg")],
+  ["4:2:2 with restarts fixture", fixture("texture_422_rst1b.jpg")],
+  ["EXIF orientation 1 fixture", fixture("orient_1.jpg")],
+];
+
+for (const [name, bytes] of INPUTS) {
+  Deno.test(`transcodeJpegFast: ${name}: same bytes as the general path, every op`, async () => {
+    for (const steps of PIPELINES) {
+      for (const quality of [75, 92]) {
+        const fused = transcodeJpegFast(bytes, steps, quality, 1e8);
+        assert.ok(fused, `${name} is taken by the fused path`);
+        const expected = await general(bytes, steps, quality);
+        const label = `${name} | ${steps.map((s) => s.op).join(",")} q${quality}`;
+        assert.equal(fused.width, expected.width, label);
+        assert.equal(fused.height, expected.height, label);
+        assert.deepEqual(fused.bytes, expected.bytes, label);
+        assert.equal(fused.steps.length, steps.length);
+        assert.ok(fused.decode >= 0 && fused.encode >= 0);
+      }
+    }
+  });
+}
+
+Deno.test("transcodeJpegFast: declines what the general path must handle", async () => {
+  const steps = [parseStep("resize=32x32")];
+  const photo = encodeJpegFast(photoLikeImage(40, 30), 80);
+  const declined: [string, Uint8Array, number][] = [
+    ["PNG", await encodeImage(photoLikeImage(8, 8), "png", { quality: 75 }), 1e8],
+    ["progressive JPEG", fixture("quad_progressive.jpg"), 1e8],
+    ["CMYK JPEG", fixture("quad_cmyk.jpg"), 1e8],
+    ["EXIF orientation 6 (turns the image)", fixture("orient_6.jpg"), 1e8],
+    ["truncated JPEG", photo.subarray(0, photo.length - 40), 1e8],
+    ["over the pixel limit", photo, 40 * 30 - 1],
+    ["not an image", new TextEncoder().encode("hello"), 1e8],
+  ];
+  for (const [name, bytes, maxPixels] of declined) {
+    assert.equal(transcodeJpegFast(bytes, steps, 75, maxPixels), null, name);
+  }
+  // and the same photo within the limit is taken
+  assert.ok(transcodeJpegFast(photo, steps, 75, 40 * 30));
+});
+
+Deno.test("transcodeJpegFast: a big image after a small one (the wasm memory grows and is reused)", async () => {
+  const small = encodeJpegFast(photoLikeImage(20, 10), 80);
+  const big = encodeJpegFast(photoLikeImage(1400, 900), 80);
+  const steps = [parseStep("resize=256x200:contain"), parseStep("to_gray")];
+  for (const bytes of [small, big, small, big]) {
+    const fused = transcodeJpegFast(bytes, steps, 75, 1e8)!;
+    assert.deepEqual(fused.bytes, (await general(bytes, steps, 75)).bytes);
+  }
+});
