@@ -26,16 +26,7 @@
  * @module
  */
 
-import { initEmscriptenModule } from "@jsquash/jpeg/utils.js";
-import mozjpegDecFactory from "@jsquash/jpeg/codec/dec/mozjpeg_dec.js";
-import mozjpegEncFactory from "@jsquash/jpeg/codec/enc/mozjpeg_enc.js";
-import { defaultOptions as mozjpegDefaultOptions } from "@jsquash/jpeg/meta.js";
-import {
-  decode as pngDecodeWasm,
-  encode as pngEncodeWasm,
-  initSync as pngInitSync,
-} from "@jsquash/png/codec/pkg/squoosh_png.js";
-import { decodeCmykJpeg } from "./cmyk.ts";
+import { DEFAULT_MAX_PIXELS } from "./defaults.ts";
 import { applyOrientation, describeOrientation, readExifOrientation } from "./exif.ts";
 import { assertImage, type Image } from "./image.ts";
 import { type JpegInfo, readJpegInfo } from "./jpeg_markers.ts";
@@ -79,15 +70,7 @@ export interface EncodeOptions {
   quality: number;
 }
 
-/**
- * Default JPEG quality: 75, as Pillow, cjpeg and jsquash/MozJPEG default to
- * (OpenCV's imwrite uses 95). MozJPEG at 75 with its default trellis and
- * ImageMagick quant tables is visually good at much smaller sizes.
- */
-export const DEFAULT_JPEG_QUALITY = 75;
-
-/** Default pixel limit for {@link decodeImage}: 100 megapixels (~400 MB of RGBA). */
-export const DEFAULT_MAX_PIXELS = 100_000_000;
+export { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS } from "./defaults.ts";
 
 /** A `.wasm` file's bytes or an already compiled module. */
 export type WasmSource = WebAssembly.Module | BufferSource;
@@ -112,7 +95,7 @@ export const CODEC_WASM_SPECIFIERS: Readonly<Record<keyof CodecWasm, string>> = 
 // ---------------------------------------------------------------------------
 // WASM modules, initialised once per process.
 
-type MozJpegEncodeOptions = typeof mozjpegDefaultOptions;
+type MozJpegEncodeOptions = typeof import("@jsquash/jpeg/meta.js")["defaultOptions"];
 
 interface MozJpegDecoder {
   decode(data: Uint8Array, preserveOrientation: boolean): ImageData | null;
@@ -138,7 +121,37 @@ interface PngWasmExports {
   __wbindgen_add_to_stack_pointer(delta: number): number;
 }
 
+/**
+ * The codec libraries (MozJPEG and PNG glue from @jsquash, jpeg-js for CMYK),
+ * imported on first need: a run that meets only baseline JPEGs (our own
+ * decoder and encoder) never loads or evaluates them, which saves every
+ * process that starts (a worker, a sequential run, the broker) their load.
+ */
+async function loadLibraries() {
+  const [utils, dec, enc, meta, png, cmyk] = await Promise.all([
+    import("@jsquash/jpeg/utils.js"),
+    import("@jsquash/jpeg/codec/dec/mozjpeg_dec.js"),
+    import("@jsquash/jpeg/codec/enc/mozjpeg_enc.js"),
+    import("@jsquash/jpeg/meta.js"),
+    import("@jsquash/png/codec/pkg/squoosh_png.js"),
+    import("./cmyk.ts"),
+  ]);
+  return {
+    initEmscriptenModule: utils.initEmscriptenModule,
+    mozjpegDecFactory: dec.default,
+    mozjpegEncFactory: enc.default,
+    mozjpegDefaultOptions: meta.defaultOptions,
+    pngDecode: png.decode,
+    pngEncode: png.encode,
+    pngInitSync: png.initSync,
+    decodeCmykJpeg: cmyk.decodeCmykJpeg,
+  };
+}
+
+type Libraries = Awaited<ReturnType<typeof loadLibraries>>;
+
 interface Codecs {
+  lib: Libraries;
   pngWasm: PngWasmExports;
   jpegDecoderModule: WebAssembly.Module;
   jpegDecoder: MozJpegDecoder;
@@ -157,10 +170,11 @@ function captureMessage(s: string): void {
 }
 
 function instantiateMozJpeg<T>(
+  lib: Libraries,
   factory: unknown,
   wasmModule: WebAssembly.Module,
 ): Promise<T> {
-  const init = initEmscriptenModule as unknown as EmscriptenInit<T>;
+  const init = lib.initEmscriptenModule as unknown as EmscriptenInit<T>;
   return init(factory, wasmModule, {
     print: captureMessage,
     printErr: captureMessage,
@@ -192,7 +206,8 @@ async function compileSource(
 export function initCodecs(sources: CodecWasm = {}): Promise<void> {
   if (!initPromise) {
     initPromise = (async () => {
-      const [decMod, encMod, pngMod] = await Promise.all([
+      const [lib, decMod, encMod, pngMod] = await Promise.all([
+        loadLibraries(),
         compileSource(sources.jpegDecoder, CODEC_WASM_SPECIFIERS.jpegDecoder),
         compileSource(sources.jpegEncoder, CODEC_WASM_SPECIFIERS.jpegEncoder),
         compileSource(sources.png, CODEC_WASM_SPECIFIERS.png),
@@ -211,12 +226,12 @@ export function initCodecs(sources: CodecWasm = {}): Promise<void> {
         };
       }
       // Returns the existing exports when already initialised elsewhere.
-      const pngWasm = pngInitSync(pngMod) as unknown as PngWasmExports;
+      const pngWasm = lib.pngInitSync(pngMod) as unknown as PngWasmExports;
       const [jpegDecoder, jpegEncoder] = await Promise.all([
-        instantiateMozJpeg<MozJpegDecoder>(mozjpegDecFactory, decMod),
-        instantiateMozJpeg<MozJpegEncoder>(mozjpegEncFactory, encMod),
+        instantiateMozJpeg<MozJpegDecoder>(lib, lib.mozjpegDecFactory, decMod),
+        instantiateMozJpeg<MozJpegEncoder>(lib, lib.mozjpegEncFactory, encMod),
       ]);
-      codecs = { pngWasm, jpegDecoderModule: decMod, jpegDecoder, jpegEncoder };
+      codecs = { lib, pngWasm, jpegDecoderModule: decMod, jpegDecoder, jpegEncoder };
     })();
     initPromise.catch(() => {
       initPromise = null; // let a later call retry (e.g. after a permission fix)
@@ -232,7 +247,8 @@ async function ready(): Promise<Codecs> {
     // After an exception escapes libjpeg the instance may hold leaked heap
     // and a half-unwound stack; a fresh instance is cheap (module compiled).
     c.jpegDecoder = await instantiateMozJpeg<MozJpegDecoder>(
-      mozjpegDecFactory,
+      c.lib,
+      c.lib.mozjpegDecFactory,
       c.jpegDecoderModule,
     );
     jpegDecoderDirty = false;
@@ -419,7 +435,7 @@ function decodeJpeg(
       );
     }
     try {
-      image = decodeCmykJpeg(bytes, maxPixels);
+      image = c!.lib.decodeCmykJpeg(bytes, maxPixels);
     } catch (e) {
       throw new DecodeError(
         `${info.hasEoi ? "corrupt" : "truncated or corrupt"} CMYK JPEG data (${errorText(e)})`,
@@ -495,7 +511,7 @@ function decodePng(c: Codecs, bytes: Uint8Array): Decoded {
   let result: ImageData;
   const sp = c.pngWasm.__wbindgen_add_to_stack_pointer(0);
   try {
-    result = pngDecodeWasm(bytes);
+    result = c.lib.pngDecode(bytes);
   } catch (e) {
     // A Rust `unwrap_throw` abandons its frames without restoring the
     // wasm-bindgen shadow stack pointer (~1.4 KB per failure; after ~700
@@ -573,7 +589,7 @@ export async function encodeImage(
     const data = flattenOnWhite(image.data);
     try {
       return c.jpegEncoder.encode(data, width, height, {
-        ...mozjpegDefaultOptions,
+        ...c.lib.mozjpegDefaultOptions,
         quality: q,
       });
     } catch (e) {
@@ -583,7 +599,7 @@ export async function encodeImage(
   if (format === "png") {
     const sp = c.pngWasm.__wbindgen_add_to_stack_pointer(0);
     try {
-      return pngEncodeWasm(image.data, width, height, 8);
+      return c.lib.pngEncode(image.data, width, height, 8);
     } catch (e) {
       const now = c.pngWasm.__wbindgen_add_to_stack_pointer(0);
       c.pngWasm.__wbindgen_add_to_stack_pointer(sp - now);
