@@ -7,11 +7,18 @@
  */
 
 import { join, resolve } from "node:path";
-import { COMMANDS, EXIT, parseJob, parseWorker, UsageError, userCwd } from "./server/cli.ts";
+import {
+  COMMANDS,
+  EXIT,
+  parseJob,
+  parseWorker,
+  RunError,
+  UsageError,
+  userCwd,
+} from "./server/cli.ts";
 import { HELP } from "./server/help.ts";
-import { RunError, runJob } from "./server/run.ts";
 import { Log } from "./server/progress.ts";
-import { killLocalWorkers } from "./server/pool.ts";
+import { disposeEarlyPool, killLocalWorkers, startEarlyPool } from "./server/pool.ts";
 import { narrowWorkerPermissions, requireZeroMqFfi } from "./server/permissions.ts";
 import type { Job } from "./server/job.ts";
 
@@ -69,10 +76,18 @@ async function runJobCommand(
     return [sig, handler] as const;
   });
   const log = new Log(job);
+  // Local workers start now, while this process loads the rest of zpix and plans the run.
+  const pool = startEarlyPool(job, (id, line) => log.warn(`${id}: ${line}`));
   try {
-    const { exitCode } = await runJob(job, { signal: controller.signal, log });
+    const { runJob } = await import("./server/run.ts");
+    const { exitCode } = await runJob(job, {
+      signal: controller.signal,
+      log,
+      pool: pool ?? undefined,
+    });
     return exitCode;
   } finally {
+    if (pool) await disposeEarlyPool(pool);
     for (const [sig, handler] of handlers) {
       Deno.removeSignalListener(sig, handler);
     }

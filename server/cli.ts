@@ -9,13 +9,17 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { formatStep, parseSize, parseStep, type Step, StepError } from "../ops/pipeline.ts";
-import { DEFAULT_MAX_PIXELS } from "../ops/codec.ts";
 import type { Encoder, Job, LogFormat, OutputFormat } from "./job.ts";
-import { DEFAULT_JPEG_QUALITY } from "../ops/codec.ts";
+import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS } from "../ops/defaults.ts";
 
 /** A bad command line: printed as one line with a pointer to `--help`, exit code 2. */
 export class UsageError extends Error {
   override name = "UsageError";
+}
+
+/** A run-stopping problem that is not a usage error (exit code 3): one clear line. */
+export class RunError extends Error {
+  override name = "RunError";
 }
 
 /** Exit codes, as the README documents them. */

@@ -145,6 +145,71 @@ export function spawnWorker(
 
 const running = new Set<Deno.ChildProcess>();
 
+/**
+ * Local workers started at the very beginning of a `parallel` run, before
+ * the server has loaded ZeroMQ, listed the input folder or bound its
+ * sockets: a worker's start-up (a Deno process, its modules, ZeroMQ) is the
+ * longest wait of a short run, and it overlaps the server's own this way.
+ * They connect to `endpoint` and keep trying until the broker binds it; the
+ * broker adopts them (`runParallel`).
+ */
+export interface EarlyPool {
+  /** The private folder of the ipc endpoints (removed by {@link disposeEarlyPool}). */
+  privateDir: string;
+  /** The broker's task endpoint, in `privateDir`. */
+  endpoint: string;
+  /** The workers, `w1` .. `wN`. */
+  workers: LocalWorker[];
+}
+
+/**
+ * Starts `job.workers` local workers for a `parallel` run (no `--bind`,
+ * no token, no CURVE); null when that does not apply or they cannot be
+ * started here (the broker then starts them itself, and reports any
+ * problem as it always did). `onLine` gets each worker's stderr lines.
+ */
+export function startEarlyPool(
+  job: Job,
+  onLine: (id: string, line: string) => void,
+): EarlyPool | null {
+  if (job.mode !== "parallel" || job.workers < 1 || job.bind || job.token || job.curveSecret) {
+    return null;
+  }
+  let privateDir: string | null = null;
+  const workers: LocalWorker[] = [];
+  try {
+    privateDir = Deno.makeTempDirSync({ prefix: "zpix-" });
+    const endpoint = `ipc://${privateDir}/tasks`;
+    for (let i = 1; i <= job.workers; i++) {
+      const id = `w${i}`;
+      workers.push(
+        spawnWorker(job, endpoint, id, (line) => onLine(id, line), job.maxTasksPerWorker),
+      );
+    }
+    return { privateDir, endpoint, workers };
+  } catch {
+    void disposeEarlyPool({ privateDir: privateDir ?? "", endpoint: "", workers });
+    return null;
+  }
+}
+
+/**
+ * Kills whatever is left of an early pool (nothing, once the broker has
+ * shut its workers down) and removes its private folder.
+ */
+export async function disposeEarlyPool(pool: EarlyPool): Promise<void> {
+  for (const worker of pool.workers) {
+    if (!running.has(worker.process)) continue;
+    try {
+      worker.process.kill("SIGKILL");
+    } catch {
+      // already exited
+    }
+  }
+  await Promise.all(pool.workers.map((w) => w.status));
+  if (pool.privateDir) await Deno.remove(pool.privateDir, { recursive: true }).catch(() => {});
+}
+
 /** SIGKILLs every local worker still running: for an exit that cannot wait (a second Ctrl-C). */
 export function killLocalWorkers(): void {
   for (const process of running) {

@@ -336,17 +336,28 @@ export interface FrameSource {
 export const WAIT_SLICE_MS = 10;
 
 /**
+ * Longest stretch, in ms, that {@link receiveAll} keeps the JS thread to
+ * itself (receiving back-to-back messages, or blocked in a linger) before it
+ * lets the event loop run a turn: timers, signals and child processes
+ * are never held up longer than this.
+ */
+export const MAX_HOLD_MS = 20;
+
+/**
  * Receives messages until the socket closes (see the note on socket I/O
  * above). With `linger` (ms), a quiet socket is first waited on blocking
  * this thread that long (`pollReadable`), then on a helper thread: for a
- * worker, whose next task is usually a fraction of a millisecond behind
- * its answer and which has nothing else to do meanwhile.
+ * busy socket whose next message is usually a fraction of a millisecond
+ * away (a worker's next task; a broker's next result), the kernel then
+ * wakes this thread directly. The event loop still gets a turn at least
+ * every {@link MAX_HOLD_MS}.
  */
 export async function* receiveAll(
   socket: FrameSource,
   linger = 0,
 ): AsyncGenerator<Uint8Array[]> {
   let lingered = false;
+  let turned = performance.now();
   while (!socket.closed) {
     let frames: Uint8Array[] | null = null;
     try {
@@ -355,14 +366,23 @@ export async function* receiveAll(
       if (socket.closed) return;
       if (!isAgain(error)) throw error;
     }
+    const held = performance.now() - turned > MAX_HOLD_MS;
     if (frames) {
       lingered = false;
       yield frames;
+      if (held && linger > 0) {
+        // a zero-timeout wait on the helper thread: one turn of the event loop
+        await waitReadable(socket, 0);
+        turned = performance.now();
+      }
     } else if (!socket.closed) {
-      if (linger > 0 && !lingered) {
+      if (linger > 0 && !lingered && !held) {
         lingered = true;
         pollReadable(socket, linger);
-      } else await waitReadable(socket, WAIT_SLICE_MS);
+      } else {
+        await waitReadable(socket, WAIT_SLICE_MS);
+        turned = performance.now();
+      }
     }
   }
 }

@@ -8,7 +8,7 @@
 
 import { join } from "node:path";
 import type { Job } from "./job.ts";
-import { EXIT, UsageError } from "./cli.ts";
+import { EXIT, RunError, UsageError } from "./cli.ts";
 import { planTasks, type Task } from "./plan.ts";
 import {
   closingLine,
@@ -22,11 +22,7 @@ import { Log } from "./progress.ts";
 import { CpuSampler } from "./cpu.ts";
 import { requireZeroMqFfi } from "./permissions.ts";
 import { processFile, TEMP_MARKER, type Timings } from "../worker/task.ts";
-
-/** A run-stopping problem that is not a usage error (exit code 3): one clear line. */
-export class RunError extends Error {
-  override name = "RunError";
-}
+import type { EarlyPool } from "./pool.ts";
 
 /** What the modes report back for each task. */
 export type TaskResult =
@@ -159,6 +155,7 @@ export type Mode = (
   tasks: Task[],
   recorder: Recorder,
   signal: AbortSignal,
+  pool?: EarlyPool,
 ) => Promise<ModeResult>;
 
 /** Sequential mode: every task in this process, in order. */
@@ -204,6 +201,8 @@ export async function runJob(
     log?: Log;
     mode?: Mode;
     stdout?: (line: string) => void;
+    /** Local workers already started for this run (`startEarlyPool`), for the broker to adopt. */
+    pool?: EarlyPool;
   } = {},
 ): Promise<RunOutcome> {
   const log = options.log ?? new Log(job);
@@ -245,7 +244,9 @@ export async function runJob(
       })`,
     );
     recorder.start();
-    result = tasks.length ? await mode(job, tasks, recorder, signal) : { workers: [], workerMs: 0 };
+    result = tasks.length
+      ? await mode(job, tasks, recorder, signal, options.pool)
+      : { workers: [], workerMs: 0 };
   } finally {
     cpu.stop();
     log.finish();

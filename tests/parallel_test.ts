@@ -233,6 +233,22 @@ Deno.test("workers that cannot start end the run with exit code 3 and one clear 
   });
 });
 
+Deno.test("workers started before planning are stopped when the run cannot start", async () => {
+  await withTempDir(async (dir) => {
+    // Local workers start first (server/pool.ts EarlyPool); planning then finds no image.
+    await Deno.mkdir(join(dir, "in"));
+    await Deno.writeTextFile(join(dir, "in", "notes.txt"), "no images here");
+    const tmp = join(dir, "tmp");
+    await Deno.mkdir(tmp);
+    const run = await zpix(parallelArgs(dir, 2), { env: { TMPDIR: tmp } });
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /zpix: error: no image in .* matches/);
+    assert.deepEqual([...Deno.readDirSync(tmp)], [], "private ipc folder removed");
+    const left = (await processTable()).filter((p) => p.args.some((arg) => arg.includes(tmp)));
+    assert.deepEqual(left, [], "no worker left running");
+  });
+});
+
 const PIPELINE: Pipeline = {
   steps: [{ op: "resize", width: 64, height: 48, fit: "fill" }],
   format: "same",

@@ -36,6 +36,9 @@ import { workerCurveOptions } from "../server/security.ts";
  */
 export const TASK_LINGER_MS = 5;
 
+/** How often a local worker retries connecting to a server that has not bound yet, in ms. */
+export const LOCAL_RECONNECT_MS = 10;
+
 /** Exit codes of a worker process. */
 export const WORKER_EXIT = { ok: 0, refused: 2, serverGone: 4 } as const;
 
@@ -129,8 +132,12 @@ export async function runWorker(
   const host = options.local ? "local" : hostname();
   const id = options.id ?? `${host}-${Deno.pid}`;
   const curve = workerCurveOptions(options.curveServerKey);
+  // A local worker may start before its server has bound (server/pool.ts EarlyPool): retry
+  // connecting every 10 ms rather than ZeroMQ's default 100 ms.
+  const reconnect = options.local ? { reconnectInterval: LOCAL_RECONNECT_MS } : {};
   const dealer = new zmq.Dealer({
     ...SOCKET_OPTIONS,
+    ...reconnect,
     routingId: id,
     sendHighWaterMark: 4,
     receiveHighWaterMark: 4,
@@ -138,7 +145,7 @@ export async function runWorker(
     immediate: true,
     ...curve,
   });
-  const sub = new zmq.Subscriber({ ...SUB_OPTIONS, ...curve });
+  const sub = new zmq.Subscriber({ ...SUB_OPTIONS, ...reconnect, ...curve });
   dealer.connect(options.connect);
   sub.connect(broadcastEndpoint(options.connect));
   sub.subscribe();
