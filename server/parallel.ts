@@ -406,7 +406,15 @@ export const runParallel: Mode = async (job, tasks, recorder, signal, pool) => {
               };
             }
           }
-          if (scheduler.result(id, message.task, end, now())) {
+          const counted = scheduler.result(id, message.task, end, now());
+          // The worker is waiting: its next task goes out before the bookkeeping.
+          if (message.more && !scheduler.done) {
+            const assignment = scheduler.ready(id, now());
+            if (assignment) {
+              await sendTask(id, assignment.task, assignment.attempt);
+            }
+          }
+          if (counted) {
             peer.count++;
             recorder.record(
               task,
@@ -414,12 +422,6 @@ export const runParallel: Mode = async (job, tasks, recorder, signal, pool) => {
             );
           }
           if (scheduler.done) break;
-          if (message.more) {
-            const assignment = scheduler.ready(id, now());
-            if (assignment) {
-              await sendTask(id, assignment.task, assignment.attempt);
-            }
-          }
           await dispatch();
           break;
         }

@@ -175,6 +175,15 @@ export async function runWorker(
     ended();
   };
 
+  // Settles when the run is over for this worker (quit, or the server fell silent): the loop
+  // below does not wait for its socket to notice.
+  let over = () => {};
+  const overPromise = new Promise<void>((resolve) => over = resolve);
+  const abandon = (code: number) => {
+    finish(code);
+    over();
+  };
+
   const join = () => {
     lastJoin = Date.now();
     joining = send({
@@ -217,7 +226,7 @@ export async function runWorker(
       log(
         `worker ${id}: no word from the server at ${options.connect} for ${options.serverTimeout}s; exiting`,
       );
-      finish(WORKER_EXIT.serverGone);
+      abandon(WORKER_EXIT.serverGone);
       return;
     }
     if (welcomed) send({ type: "heartbeat" });
@@ -232,7 +241,7 @@ export async function runWorker(
           decodeBroadcast(frames as Uint8Array[]).type === "quit" &&
           (pipeline !== null || !options.persist)
         ) {
-          finish(WORKER_EXIT.ok);
+          abandon(WORKER_EXIT.ok);
         }
       }
     } catch {
@@ -242,44 +251,48 @@ export async function runWorker(
 
   join();
   try {
-    for await (const frames of receiveAll(dealer, TASK_LINGER_MS)) {
-      lastHeard = Date.now();
-      const { message, payload } = decodeServerMessage(frames as Uint8Array[]);
-      if (message.type === "refused") {
-        log(`worker ${id}: the server refused this worker: ${message.reason}`);
-        finish(WORKER_EXIT.refused);
-        break;
-      }
-      if (message.type === "hello") {
-        if (pipeline) continue; // a repeated join's answer
-        pipeline = message.pipeline;
-        if (stop.aborted) {
+    const tasks = (async () => {
+      for await (const frames of receiveAll(dealer, TASK_LINGER_MS)) {
+        lastHeard = Date.now();
+        const { message, payload } = decodeServerMessage(frames as Uint8Array[]);
+        if (message.type === "refused") {
+          log(`worker ${id}: the server refused this worker: ${message.reason}`);
+          finish(WORKER_EXIT.refused);
+          break;
+        }
+        if (message.type === "hello") {
+          if (pipeline) continue; // a repeated join's answer
+          pipeline = message.pipeline;
+          if (stop.aborted) {
+            await leave();
+            break;
+          }
+          await send({ type: "ready" });
+          continue;
+        }
+        if (!pipeline) continue;
+        busy = true;
+        const result = await Promise.race([
+          injectFault(faults, message.name, message.attempt).then(() =>
+            doTask(message, payload, pipeline!)
+          ),
+          finished,
+        ]);
+        busy = false;
+        if (exitCode !== null || result === null) break;
+        done++;
+        const more = !stop.aborted &&
+          (options.maxTasks === 0 || done < options.maxTasks);
+        await send({ ...result.message, more }, result.payload);
+        if (!more) {
+          // Recycled or asked to stop: leave gracefully (a local server starts a fresh worker).
           await leave();
           break;
         }
-        await send({ type: "ready" });
-        continue;
       }
-      if (!pipeline) continue;
-      busy = true;
-      const result = await Promise.race([
-        injectFault(faults, message.name, message.attempt).then(() =>
-          doTask(message, payload, pipeline!)
-        ),
-        finished,
-      ]);
-      busy = false;
-      if (exitCode !== null || result === null) break;
-      done++;
-      const more = !stop.aborted &&
-        (options.maxTasks === 0 || done < options.maxTasks);
-      await send({ ...result.message, more }, result.payload);
-      if (!more) {
-        // Recycled or asked to stop: leave gracefully (a local server starts a fresh worker).
-        await leave();
-        break;
-      }
-    }
+    })();
+    // Quit or a silent server ends the run at once, even while the dealer waits for a task.
+    await Promise.race([tasks, overPromise]);
   } catch (error) {
     if (exitCode === null) {
       log(
