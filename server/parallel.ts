@@ -380,7 +380,9 @@ export const runParallel: Mode = async (job, tasks, recorder, signal, pool) => {
         }
         case "ready": {
           if (!peer) break;
-          const assignment = scheduler.ready(id, now());
+          const ahead = message.finishing !== undefined &&
+            scheduler.worker(id)?.task === message.finishing;
+          const assignment = scheduler.ready(id, now(), ahead);
           if (assignment) {
             await sendTask(id, assignment.task, assignment.attempt);
           }

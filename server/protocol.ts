@@ -14,7 +14,9 @@
  * worker) or `refused`; worker → `ready`; server → `task`; worker →
  * `result` (which also asks for the next task unless `more` is false);
  * both sides send `heartbeat`s; server broadcasts `quit` when the run is
- * over.
+ * over. A local worker asks ahead: once a task's output is encoded it
+ * sends `ready` with `finishing` (that task) and then writes the file, so
+ * the round trip overlaps the write; its `result` then says `more: false`.
  *
  * @module
  */
@@ -64,6 +66,11 @@ export interface RefusedMessage {
 /** A worker asks for a task. */
 export interface ReadyMessage {
   type: "ready";
+  /**
+   * Set when a worker asks ahead: the task whose output it is still writing.
+   * Its result follows with `more: false`; the next task may arrive first.
+   */
+  finishing?: number;
 }
 
 /** One image to process. Local workers get paths; remote ones get the bytes as payload. */

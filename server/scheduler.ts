@@ -153,10 +153,12 @@ export class Scheduler {
   /**
    * A worker asks for work. Returns one assignment, or null if it must wait;
    * with prefetch, {@link dispatch} fills the rest of its capacity.
+   * `ahead`: the worker asks while finishing its task (writing the output),
+   * so it may hold one task more than its capacity until that result.
    */
-  ready(id: string, now: number): Assignment | null {
+  ready(id: string, now: number, ahead = false): Assignment | null {
     const state = this.worker(id);
-    if (!state || state.held.length >= this.#capacity) return null;
+    if (!state || state.held.length >= this.#capacity + (ahead ? 1 : 0)) return null;
     state.waiting = true;
     return this.#assign(state, now);
   }

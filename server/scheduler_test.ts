@@ -182,3 +182,41 @@ Deno.test("prefetch: a worker holds its task plus N more; results free room in o
   assert.deepEqual(s.ready("b", 20), { worker: "b", task: 2, attempt: 2 });
   assert.deepEqual(s.dispatch(20), [{ worker: "b", task: 3, attempt: 1 }]);
 });
+
+Deno.test("asking ahead: one more task while the output is written; lost, the unstarted one keeps its attempts", () => {
+  const s = new Scheduler([1, 2, 3, 4]);
+  s.join("a", 0);
+  assert.deepEqual(s.ready("a", 0), { worker: "a", task: 1, attempt: 1 });
+  assert.equal(s.ready("a", 1), null, "a plain ask while holding gives nothing");
+  assert.deepEqual(s.ready("a", 5, true), { worker: "a", task: 2, attempt: 1 });
+  assert.equal(s.ready("a", 5, true), null, "one ahead at most");
+  assert.deepEqual(s.worker("a")!.held, [1, 2]);
+  // The result of 1 (more: false) makes 2 the current task, timed from then.
+  assert.ok(s.result("a", 1, ok, 6));
+  assert.equal(s.worker("a")!.task, 2);
+  assert.equal(s.worker("a")!.taskSince, 6);
+  assert.deepEqual(s.ready("a", 9, true), { worker: "a", task: 3, attempt: 1 });
+  // Lost while writing 2 with 3 handed out: 2 used an attempt, 3 did not and goes back first.
+  assert.deepEqual(s.lost("a", 10, "worker crashed"), []);
+  assert.equal(s.attempts(2), 1);
+  assert.equal(s.attempts(3), 0);
+  s.join("b", 11);
+  assert.deepEqual(s.ready("b", 11), { worker: "b", task: 2, attempt: 2 });
+  assert.ok(s.result("b", 2, ok, 12));
+  assert.deepEqual(s.ready("b", 12), { worker: "b", task: 3, attempt: 1 });
+});
+
+Deno.test("asking ahead with nothing queued: the worker gets the next task once one is requeued and its result is in", () => {
+  const s = new Scheduler([1, 2]);
+  s.join("a", 0);
+  s.join("b", 0);
+  s.ready("a", 0);
+  s.ready("b", 0);
+  assert.equal(s.ready("a", 1, true), null, "queue empty");
+  // b dies: its task is requeued; a is still writing 1, so nothing is dispatched yet.
+  s.lost("b", 2, "worker crashed");
+  assert.deepEqual(s.dispatch(2), []);
+  // a's result comes (more: false); a asked already, so dispatch gives it task 2.
+  assert.ok(s.result("a", 1, ok, 3));
+  assert.deepEqual(s.dispatch(3), [{ worker: "a", task: 2, attempt: 2 }]);
+});

@@ -307,7 +307,13 @@ Deno.test("a worker's sandbox: no -A, scoped flags, no reads or writes outside i
       const results = [];
       for (const [task, paths] of tasks.entries()) {
         await server.send("w1", { type: "task", task, attempt: 1, name: "t", ...paths });
-        results.push((await server.expect("result")).message);
+        // Once an output is encoded the worker asks for its next task, then writes it (or fails
+        // to); a task that fails before (the unreadable input) asks with its result.
+        const asks = task !== 1;
+        if (asks) assert.equal((await server.expect("ready")).message.finishing, task);
+        const result = (await server.expect("result")).message;
+        assert.equal(result.more, !asks);
+        results.push(result);
       }
       assert.equal(results[0].ok, false);
       assert.match(!results[0].ok ? results[0].error : "", /not allowed to write/);

@@ -220,12 +220,15 @@ export function pipelineFor(pipeline: Pipeline, outputName: string): Pipeline {
 
 /**
  * Reads `inputPath`, processes it, writes `outputPath` atomically. Never throws.
- * The output's format follows {@link pipelineFor}.
+ * The output's format follows {@link pipelineFor}. `beforeWrite`, if given,
+ * is called once the output is encoded, just before it is written (a worker
+ * asks for its next task there).
  */
 export async function processFile(
   inputPath: string,
   outputPath: string,
   pipeline: Pipeline,
+  beforeWrite?: () => void,
 ): Promise<Outcome> {
   let writing = false;
   try {
@@ -237,6 +240,7 @@ export async function processFile(
     const input = Deno.readFileSync(inputPath);
     const read = performance.now() - started;
     const encoded = await processBytes(input, pipelineFor(pipeline, outputPath));
+    beforeWrite?.();
     started = performance.now();
     writing = true;
     writeAtomic(outputPath, encoded.bytes);

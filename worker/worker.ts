@@ -45,10 +45,15 @@ export const WORKER_EXIT = { ok: 0, refused: 2, serverGone: 4 } as const;
 /** Lets timers (heartbeats) run between the synchronous stages of a task. */
 const breathe = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
+/**
+ * Does one task. A local task calls `askAhead` once its output is encoded,
+ * before writing it (see `ReadyMessage.finishing`).
+ */
 async function doTask(
   task: TaskMessage,
   payload: Uint8Array | null,
   pipeline: Pipeline,
+  askAhead: () => void,
 ): Promise<
   { message: ResultMessage; payload?: Uint8Array }
 > {
@@ -59,7 +64,7 @@ async function doTask(
     more: true,
   };
   if (task.input !== null && task.output !== null) {
-    const outcome = await processFile(task.input, task.output, pipeline);
+    const outcome = await processFile(task.input, task.output, pipeline, askAhead);
     return {
       message: {
         ...base,
@@ -272,9 +277,17 @@ export async function runWorker(
         }
         if (!pipeline) continue;
         busy = true;
+        // A local worker asks for its next task while it writes this one's output, so the
+        // round trip to the server overlaps the write (unless this is its last task).
+        let askedAhead = false;
+        const askAhead = () => {
+          if (stop.aborted || (options.maxTasks > 0 && done + 1 >= options.maxTasks)) return;
+          askedAhead = true;
+          void send({ type: "ready", finishing: message.task });
+        };
         const result = await Promise.race([
           injectFault(faults, message.name, message.attempt).then(() =>
-            doTask(message, payload, pipeline!)
+            doTask(message, payload, pipeline!, askAhead)
           ),
           finished,
         ]);
@@ -283,7 +296,7 @@ export async function runWorker(
         done++;
         const more = !stop.aborted &&
           (options.maxTasks === 0 || done < options.maxTasks);
-        await send({ ...result.message, more }, result.payload);
+        await send({ ...result.message, more: more && !askedAhead }, result.payload);
         if (!more) {
           // Recycled or asked to stop: leave gracefully (a local server starts a fresh worker).
           await leave();
