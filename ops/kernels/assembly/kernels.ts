@@ -176,14 +176,13 @@ export function resizeV(src: usize, rowBytes: i32, dst: usize, dstH: i32, bounds
 // Baseline JPEG encoder: YCbCr 4:2:0, float AAN DCT, Huffman coding
 // ---------------------------------------------------------------------------
 
-// Natural (row-major) index of the k-th coefficient in zigzag order, but
-// transposed (col * 8 + row), because the DCT below leaves its output transposed.
-const ZIGZAG_T = memory.data<u8>([
-  0, 8, 1, 2, 9, 16, 24, 17, 10, 3, 4, 11, 18, 25, 32, 40,
-  33, 26, 19, 12, 5, 6, 13, 20, 27, 34, 41, 48, 56, 49, 42, 35,
-  28, 21, 14, 7, 15, 22, 29, 36, 43, 50, 57, 58, 51, 44, 37, 30,
-  23, 31, 38, 45, 52, 59, 60, 53, 46, 39, 47, 54, 61, 62, 55, 63,
-]);
+// ZIGZAG_T, the natural (row-major) index of the k-th coefficient in zigzag
+// order, but transposed (col * 8 + row), because the DCT below leaves its output
+// transposed; `zigzag` applies it (its swizzle masks are generated from it):
+//   0, 8, 1, 2, 9, 16, 24, 17, 10, 3, 4, 11, 18, 25, 32, 40,
+//   33, 26, 19, 12, 5, 6, 13, 20, 27, 34, 41, 48, 56, 49, 42, 35,
+//   28, 21, 14, 7, 15, 22, 29, 36, 43, 50, 57, 58, 51, 44, 37, 30,
+//   23, 31, 38, 45, 52, 59, 60, 53, 46, 39, 47, 54, 61, 62, 55, 63
 
 // 8x8 f32 working block, row-major (row r at byte r * 32).
 const BLOCK = memory.data(256, 16);
@@ -345,6 +344,24 @@ function quantize(x: v128, recip: v128, offset: v128): v128 {
   return v128.or(f32x4.floor(f32x4.add(f32x4.abs(y), offset)), sign);
 }
 
+// Reorders the 64 i16 at `src` (transposed natural order) into zigzag order at
+// `out`, as `out[k] = src[ZIGZAG_T[k]]`: each output vector gathers its lanes from
+// the input rows holding them with byte swizzles (generated from ZIGZAG_T), far
+// cheaper than 64 scalar moves (kernels_test.ts checks the encoder's bytes).
+@inline
+function zigzag(src: usize, out: usize): void {
+  const r0 = v128.load(src), r1 = v128.load(src, 16), r2 = v128.load(src, 32), r3 = v128.load(src, 48);
+  const r4 = v128.load(src, 64), r5 = v128.load(src, 80), r6 = v128.load(src, 96), r7 = v128.load(src, 112);
+  v128.store(out, v128.or(v128.or(v128.or(i8x16.swizzle(r0, i8x16(0, 1, -1, -1, 2, 3, 4, 5, -1, -1, -1, -1, -1, -1, -1, -1)), i8x16.swizzle(r1, i8x16(-1, -1, 0, 1, -1, -1, -1, -1, 2, 3, -1, -1, -1, -1, -1, -1))), i8x16.swizzle(r2, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 1, -1, -1, 2, 3))), i8x16.swizzle(r3, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 1, -1, -1))), 0);
+  v128.store(out, v128.or(v128.or(v128.or(v128.or(v128.or(i8x16.swizzle(r0, i8x16(-1, -1, 6, 7, 8, 9, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)), i8x16.swizzle(r1, i8x16(4, 5, -1, -1, -1, -1, 6, 7, -1, -1, -1, -1, -1, -1, -1, -1))), i8x16.swizzle(r2, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, 4, 5, -1, -1, -1, -1, -1, -1))), i8x16.swizzle(r3, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, 3, -1, -1, -1, -1))), i8x16.swizzle(r4, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 1, -1, -1))), i8x16.swizzle(r5, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 1))), 16);
+  v128.store(out, v128.or(v128.or(v128.or(v128.or(i8x16.swizzle(r0, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, 10, 11, 12, 13, -1, -1, -1, -1)), i8x16.swizzle(r1, i8x16(-1, -1, -1, -1, -1, -1, 8, 9, -1, -1, -1, -1, 10, 11, -1, -1))), i8x16.swizzle(r2, i8x16(-1, -1, -1, -1, 6, 7, -1, -1, -1, -1, -1, -1, -1, -1, 8, 9))), i8x16.swizzle(r3, i8x16(-1, -1, 4, 5, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1))), i8x16.swizzle(r4, i8x16(2, 3, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1))), 32);
+  v128.store(out, v128.or(v128.or(v128.or(v128.or(i8x16.swizzle(r3, i8x16(6, 7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)), i8x16.swizzle(r4, i8x16(-1, -1, 4, 5, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 6, 7))), i8x16.swizzle(r5, i8x16(-1, -1, -1, -1, 2, 3, -1, -1, -1, -1, -1, -1, 4, 5, -1, -1))), i8x16.swizzle(r6, i8x16(-1, -1, -1, -1, -1, -1, 0, 1, -1, -1, 2, 3, -1, -1, -1, -1))), i8x16.swizzle(r7, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, 0, 1, -1, -1, -1, -1, -1, -1))), 48);
+  v128.store(out, v128.or(v128.or(v128.or(v128.or(i8x16.swizzle(r0, i8x16(-1, -1, -1, -1, -1, -1, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1)), i8x16.swizzle(r1, i8x16(-1, -1, -1, -1, 12, 13, -1, -1, 14, 15, -1, -1, -1, -1, -1, -1))), i8x16.swizzle(r2, i8x16(-1, -1, 10, 11, -1, -1, -1, -1, -1, -1, 12, 13, -1, -1, -1, -1))), i8x16.swizzle(r3, i8x16(8, 9, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 10, 11, -1, -1))), i8x16.swizzle(r4, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 8, 9))), 64);
+  v128.store(out, v128.or(v128.or(v128.or(v128.or(i8x16.swizzle(r3, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 12, 13)), i8x16.swizzle(r4, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 10, 11, -1, -1))), i8x16.swizzle(r5, i8x16(6, 7, -1, -1, -1, -1, -1, -1, -1, -1, 8, 9, -1, -1, -1, -1))), i8x16.swizzle(r6, i8x16(-1, -1, 4, 5, -1, -1, -1, -1, 6, 7, -1, -1, -1, -1, -1, -1))), i8x16.swizzle(r7, i8x16(-1, -1, -1, -1, 2, 3, 4, 5, -1, -1, -1, -1, -1, -1, -1, -1))), 80);
+  v128.store(out, v128.or(v128.or(v128.or(v128.or(v128.or(i8x16.swizzle(r2, i8x16(14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)), i8x16.swizzle(r3, i8x16(-1, -1, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1))), i8x16.swizzle(r4, i8x16(-1, -1, -1, -1, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1))), i8x16.swizzle(r5, i8x16(-1, -1, -1, -1, -1, -1, 10, 11, -1, -1, -1, -1, -1, -1, -1, -1))), i8x16.swizzle(r6, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, 8, 9, -1, -1, -1, -1, 10, 11))), i8x16.swizzle(r7, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 6, 7, 8, 9, -1, -1))), 96);
+  v128.store(out, v128.or(v128.or(v128.or(i8x16.swizzle(r4, i8x16(-1, -1, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)), i8x16.swizzle(r5, i8x16(12, 13, -1, -1, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1))), i8x16.swizzle(r6, i8x16(-1, -1, -1, -1, -1, -1, 12, 13, -1, -1, -1, -1, 14, 15, -1, -1))), i8x16.swizzle(r7, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, 10, 11, 12, 13, -1, -1, 14, 15))), 112);
+}
+
 // Forward DCT + quantization of the 8x8 u8 block at `src` (row stride
 // `stride`) with reciprocal divisors and rounding offsets `q` (2 x 64 f32, transposed order); writes
 // 64 i16 in zigzag order to `out`.
@@ -370,9 +387,7 @@ function fdctQuant(src: usize, stride: usize, q: usize, out: usize): void {
     const n = i16x8.narrow_i32x4_s(i32x4.trunc_sat_f32x4_s(x0), i32x4.trunc_sat_f32x4_s(x1));
     v128.store(QBLOCK + (i >> 1), i16x8.max_s(i16x8.min_s(n, i16x8.splat(1023)), i16x8.splat(-1023)));
   }
-  for (let k: usize = 0; k < 64; k++) {
-    store<i16>(out + (k << 1), load<i16>(QBLOCK + (<usize>load<u8>(ZIGZAG_T + k) << 1)));
-  }
+  zigzag(QBLOCK, out);
 }
 
 /**
