@@ -104,36 +104,55 @@ export function flip(src: usize, dst: usize, w: i32, h: i32, horizontal: i32, ve
 export function resizeH(src: usize, srcW: i32, rows: i32, dst: usize, dstW: i32, bounds: usize, weights: usize, taps: i32): void {
   const srcRow = <usize>srcW << 2;
   const dstRow = <usize>dstW << 2;
-  const bias = i32x4.splat(1 << 13);
+  const wstep = <usize>taps << 1;
   for (let y = 0; y < rows; y++) {
     const s = src + <usize>y * srcRow;
     const d = dst + <usize>y * dstRow;
     let wp = weights;
-    for (let x = 0; x < dstW; x++) {
-      let p = s + (<usize>load<i32>(bounds + (<usize>x << 2)) << 2);
-      let acc = bias;
-      let k = 0;
-      for (; k + 4 <= taps; k += 4) {
-        const px = v128.load(p);
-        // r0 r1 g0 g1 b0 b1 a0 a1 as u16, weights w0 w1 repeated
-        const a = i8x16.swizzle(px, i8x16(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1));
-        const b = i8x16.swizzle(px, i8x16(8, -1, 12, -1, 9, -1, 13, -1, 10, -1, 14, -1, 11, -1, 15, -1));
-        acc = i32x4.add(acc, i32x4.dot_i16x8_s(a, v128.load32_splat(wp)));
-        acc = i32x4.add(acc, i32x4.dot_i16x8_s(b, v128.load32_splat(wp, 4)));
-        p += 16;
-        wp += 8;
-      }
-      if (k < taps) {
-        const px = v128.load64_zero(p);
-        const a = i8x16.swizzle(px, i8x16(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1));
-        acc = i32x4.add(acc, i32x4.dot_i16x8_s(a, v128.load32_splat(wp)));
-        wp += 4;
-      }
-      const r = i32x4.shr_s(acc, 14);
+    let x = 0;
+    // four output pixels per store
+    for (; x + 4 <= dstW; x += 4) {
+      const b = bounds + (<usize>x << 2);
+      const a0 = hTaps(s + (<usize>load<i32>(b) << 2), wp, taps);
+      const a1 = hTaps(s + (<usize>load<i32>(b, 4) << 2), wp + wstep, taps);
+      const a2 = hTaps(s + (<usize>load<i32>(b, 8) << 2), wp + 2 * wstep, taps);
+      const a3 = hTaps(s + (<usize>load<i32>(b, 12) << 2), wp + 3 * wstep, taps);
+      const lo = i16x8.narrow_i32x4_s(i32x4.shr_s(a0, 14), i32x4.shr_s(a1, 14));
+      const hi = i16x8.narrow_i32x4_s(i32x4.shr_s(a2, 14), i32x4.shr_s(a3, 14));
+      v128.store(d + (<usize>x << 2), i8x16.narrow_i16x8_u(lo, hi));
+      wp += 4 * wstep;
+    }
+    for (; x < dstW; x++) {
+      const r = i32x4.shr_s(hTaps(s + (<usize>load<i32>(bounds + (<usize>x << 2)) << 2), wp, taps), 14);
       const n16 = i16x8.narrow_i32x4_s(r, r);
       v128.store32_lane(d + (<usize>x << 2), i8x16.narrow_i16x8_u(n16, n16), 0);
+      wp += wstep;
     }
   }
+}
+
+// One output pixel of the horizontal pass: `taps` (even) RGBA pixels from `p`
+// weighted by the i16 weights at `wp`, plus the rounding bias, as i32x4 (r, g, b, a).
+@inline
+function hTaps(p: usize, wp: usize, taps: i32): v128 {
+  let acc = i32x4.splat(1 << 13);
+  let k = 0;
+  for (; k + 4 <= taps; k += 4) {
+    const px = v128.load(p);
+    // r0 r1 g0 g1 b0 b1 a0 a1 as u16, weights w0 w1 repeated
+    const a = i8x16.swizzle(px, i8x16(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1));
+    const b = i8x16.swizzle(px, i8x16(8, -1, 12, -1, 9, -1, 13, -1, 10, -1, 14, -1, 11, -1, 15, -1));
+    acc = i32x4.add(acc, i32x4.dot_i16x8_s(a, v128.load32_splat(wp)));
+    acc = i32x4.add(acc, i32x4.dot_i16x8_s(b, v128.load32_splat(wp, 4)));
+    p += 16;
+    wp += 8;
+  }
+  if (k < taps) {
+    const px = v128.load64_zero(p);
+    const a = i8x16.swizzle(px, i8x16(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1));
+    acc = i32x4.add(acc, i32x4.dot_i16x8_s(a, v128.load32_splat(wp)));
+  }
+  return acc;
 }
 
 /**
