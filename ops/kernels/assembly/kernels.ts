@@ -356,11 +356,14 @@ function transpose8(p: usize): void {
   transpose4(p + 128, p + 128);
 }
 
-// sign(x) * floor(|x| * recip + offset)
+// sign(y) * floor(|y| + offset) for y = x * recip, as i32: adding the offset with
+// y's sign gives exactly sign(y) * (|y| + offset) (IEEE addition is symmetric in
+// sign), and truncation toward zero then floors its magnitude.
+@inline
 function quantize(x: v128, recip: v128, offset: v128): v128 {
   const y = f32x4.mul(x, recip);
-  const sign = v128.and(y, i32x4.splat(0x80000000));
-  return v128.or(f32x4.floor(f32x4.add(f32x4.abs(y), offset)), sign);
+  const signedOffset = v128.or(offset, v128.and(y, i32x4.splat(0x80000000)));
+  return i32x4.trunc_sat_f32x4_s(f32x4.add(y, signedOffset));
 }
 
 // Reorders the 64 i16 at `src` (transposed natural order) into zigzag order at
@@ -403,7 +406,7 @@ function fdctQuant(src: usize, stride: usize, q: usize, out: usize): void {
     const x0 = quantize(v128.load(BLOCK + i), v128.load(q + i), v128.load(q + i + 256));
     const x1 = quantize(v128.load(BLOCK + i + 16), v128.load(q + i + 16), v128.load(q + i + 272));
     // baseline JPEG codes at most 10 magnitude bits for AC (only reachable near quality 100)
-    const n = i16x8.narrow_i32x4_s(i32x4.trunc_sat_f32x4_s(x0), i32x4.trunc_sat_f32x4_s(x1));
+    const n = i16x8.narrow_i32x4_s(x0, x1);
     v128.store(QBLOCK + (i >> 1), i16x8.max_s(i16x8.min_s(n, i16x8.splat(1023)), i16x8.splat(-1023)));
   }
   zigzag(QBLOCK, out);
