@@ -507,6 +507,7 @@ function flushWord(): void {
   }
 }
 
+@inline
 function putBits(code: u32, len: i32): void {
   bitBuf = (bitBuf << <u64>len) | <u64>code;
   bitCnt += len;
@@ -514,6 +515,7 @@ function putBits(code: u32, len: i32): void {
 }
 
 // Emits `v` (|v| < 2^15) with the Huffman table `tbl`, symbol = (run << 4) | size.
+@inline
 function putValue(tbl: usize, run: i32, v: i32): void {
   const nb = bitLength(v);
   const e = load<u32>(tbl + (<usize>((run << 4) | nb) << 2));
