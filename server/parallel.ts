@@ -7,7 +7,7 @@
  * @module
  */
 
-import * as zmq from "zeromq";
+import * as zmq from "./zmq.ts";
 import { join } from "node:path";
 import { HEARTBEAT_MS } from "./protocol.ts";
 import {

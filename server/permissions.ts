@@ -1,7 +1,7 @@
 /**
  * Permission checks made before a permission is first used, where Deno's own
- * failure would be unclear: zeromq.js tries several native addon builds and
- * prints a stack per failed attempt when FFI is not granted. The errors
+ * failure would be unclear: `server/zmq.ts` tries several native addon
+ * builds and would report each failed attempt when FFI is not granted. The errors
  * thrown here use Deno's wording ("Requires ffi access to ..."), so
  * `permissionAdvice` in main.ts names the flag.
  *

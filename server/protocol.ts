@@ -23,7 +23,7 @@
 
 import type { Pipeline } from "./job.ts";
 import type { Summary } from "../worker/task.ts";
-import { pollReadable, waitReadable } from "./zmq_wait.ts";
+import { type Pollable, pollReadable, waitReadable } from "./zmq.ts";
 
 /** Version of this protocol; bumped on any incompatible change. */
 export const PROTOCOL_VERSION = 1;
@@ -244,18 +244,13 @@ export function broadcastEndpoint(taskEndpoint: string): string {
 }
 
 /*
- * Socket I/O without zeromq.js's poller. Deno's libuv shim for N-API addons
- * stops a `uv_poll` handle after its first callback (denoland/deno#36317,
- * open in Deno 2.9), so a plain `await socket.receive()` can wait forever
- * with a message sitting in the socket, and a `receiveTimeout` crashes the
- * process (its timer shim). With `receiveTimeout: 0` and `sendTimeout: 0`,
- * zeromq.js takes its synchronous fast path (`zmq_msg_recv`/`zmq_msg_send`
- * with ZMQ_DONTWAIT) and never touches the poller. To wait for a quiet
- * socket, `receiveAll` blocks on the socket's own descriptor through
- * libzmq's `zmq_poll` on a helper thread (`server/zmq_wait.ts`); where FFI
- * cannot reach it, it falls back to JS timers (Deno's timers fire ~2 ms
- * late at best, which costs a few ms a message). Sockets are created with
- * {@link SOCKET_OPTIONS}, {@link SUB_OPTIONS} or {@link PUB_OPTIONS}.
+ * Socket I/O. Sockets come from `server/zmq.ts` (libzmq through Deno's FFI)
+ * and never block: a send to a full socket or a receive from an empty one
+ * fails with EAGAIN. `Outbox` retries sends; `receiveAll` waits for a quiet
+ * socket on its signalling descriptor with libzmq's `zmq_poll`, on a helper
+ * thread or, right after a message, briefly on this thread. Sockets are
+ * created with {@link SOCKET_OPTIONS}, {@link SUB_OPTIONS} or
+ * {@link PUB_OPTIONS}.
  */
 
 /** Longest pause between two looks at a quiet socket, in ms. */
@@ -280,7 +275,7 @@ function isAgain(error: unknown): boolean {
   return (error as { code?: string }).code === "EAGAIN";
 }
 
-/** Anything frames can be sent on (a zeromq.js socket). */
+/** Anything frames can be sent on (a `server/zmq.ts` socket). */
 export interface FrameSink {
   /** Sends one multipart message. */
   send(frames: Uint8Array[]): Promise<void>;
@@ -289,7 +284,7 @@ export interface FrameSink {
 }
 
 /**
- * Serialises sends on one socket (zeromq.js allows a single send in flight)
+ * Serialises sends on one socket (one multipart message at a time)
  * and retries while the socket is at its high-water mark. A failed send is
  * reported to `onError`, not thrown.
  */
@@ -325,8 +320,8 @@ export class Outbox {
   }
 }
 
-/** A socket frames can be received from (a zeromq.js socket). */
-export interface FrameSource {
+/** A socket frames can be received from (a `server/zmq.ts` socket). */
+export interface FrameSource extends Pollable {
   /** Receives one multipart message. */
   receive(): Promise<Uint8Array[]>;
   /** Whether a message is waiting. */

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import * as zmq from "zeromq";
+import * as zmq from "./zmq.ts";
 import {
   type Broadcast,
   broadcastEndpoint,

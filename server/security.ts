@@ -13,7 +13,7 @@
  * @module
  */
 
-import * as zmq from "zeromq";
+import * as zmq from "./zmq.ts";
 import { join } from "node:path";
 
 /** A Z85-encoded CURVE key: 40 characters. */
@@ -98,8 +98,8 @@ export async function keygen(dir: string): Promise<{ secret: string; public: str
 }
 
 function requireCurve(): void {
-  if (!zmq.capability.curve) {
-    throw new KeyError("this ZeroMQ build has no CURVE support (zmq.capability.curve is false)");
+  if (!zmq.hasCurve()) {
+    throw new KeyError('this ZeroMQ build has no CURVE support (zmq_has("curve") is false)');
   }
 }
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import * as zmq from "zeromq";
+import * as zmq from "../server/zmq.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {

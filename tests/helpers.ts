@@ -6,7 +6,7 @@
  * @module
  */
 
-import * as zmq from "zeromq";
+import * as zmq from "../server/zmq.ts";
 import { join } from "node:path";
 import {
   type Broadcast,

@@ -7,7 +7,7 @@
  * @module
  */
 
-import * as zmq from "zeromq";
+import * as zmq from "../server/zmq.ts";
 import { hostname } from "node:os";
 import {
   broadcastEndpoint,

@@ -1,0 +1,166 @@
+/**
+ * Tests of server/zmq.ts on real libzmq sockets over ipc:// in a temporary
+ * folder: multipart frames arrive byte for byte (empty and large ones too),
+ * empty and full sockets fail with EAGAIN, PUB/SUB, CURVE, readable/closed
+ * and bind errors. Needs --allow-ffi and read/write for the temp folder.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  curveKeyPair,
+  Dealer,
+  hasCurve,
+  pollReadable,
+  Publisher,
+  Router,
+  type Socket,
+  Subscriber,
+  waitReadable,
+} from "./zmq.ts";
+
+async function withSockets(
+  fn: (dir: string, track: <S extends Socket>(s: S) => S) => Promise<void>,
+) {
+  const dir = await Deno.makeTempDir({ prefix: "zpix-zmq-test-" });
+  const sockets: Socket[] = [];
+  try {
+    await fn(dir, (s) => (sockets.push(s), s));
+  } finally {
+    for (const s of sockets) s.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Sends, retrying while the peer is not connected yet (EAGAIN). */
+async function sendSoon(socket: Socket, frames: Uint8Array[]) {
+  for (let i = 0;; i++) {
+    try {
+      return await socket.send(frames);
+    } catch (error) {
+      if ((error as { code?: string }).code !== "EAGAIN" || i > 2000) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+}
+
+async function receiveSoon(socket: Socket): Promise<Uint8Array[]> {
+  for (let i = 0; !socket.readable; i++) {
+    if (i > 500) throw new Error("nothing arrived");
+    await waitReadable(socket, 10);
+  }
+  return await socket.receive();
+}
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+Deno.test("ROUTER/DEALER: multipart frames byte for byte, routing id, reply", async () => {
+  await withSockets(async (dir, track) => {
+    const endpoint = `ipc://${join(dir, "tasks")}`;
+    const router = track(new Router({ linger: 0, receiveHighWaterMark: 100 }));
+    await router.bind(endpoint);
+    const dealer = track(new Dealer({ linger: 0, routingId: "w7", immediate: true }));
+    dealer.connect(endpoint);
+    const big = new Uint8Array(300_000).map((_, i) => i % 251);
+    await sendSoon(dealer, [bytes("header"), new Uint8Array(0), big]);
+    const [id, header, empty, payload] = await receiveSoon(router);
+    assert.equal(new TextDecoder().decode(id), "w7");
+    assert.equal(new TextDecoder().decode(header), "header");
+    assert.equal(empty.length, 0);
+    assert.deepEqual(payload, big);
+    await router.send([id, bytes("back")]);
+    assert.ok(pollReadable(dealer, 2000), "the kernel wakes a blocked poll");
+    assert.deepEqual(await dealer.receive(), [bytes("back")]);
+    assert.equal(dealer.readable, false);
+    await assert.rejects(dealer.receive(), (error: { code?: string }) => error.code === "EAGAIN");
+  });
+});
+
+Deno.test("a DEALER with immediate and no peer refuses to queue (EAGAIN)", async () => {
+  await withSockets(async (dir, track) => {
+    const dealer = track(new Dealer({ linger: 0, immediate: true }));
+    dealer.connect(`ipc://${join(dir, "nobody")}`);
+    await assert.rejects(
+      dealer.send([bytes("x")]),
+      (error: { code?: string; message: string }) =>
+        error.code === "EAGAIN" && /send: Resource temporarily unavailable/.test(error.message),
+    );
+  });
+});
+
+Deno.test("PUB/SUB: a subscriber to every topic gets broadcasts", async () => {
+  await withSockets(async (dir, track) => {
+    const endpoint = `ipc://${join(dir, "tasks.pub")}`;
+    const pub = track(new Publisher({ linger: 0 }));
+    await pub.bind(endpoint);
+    const sub = track(new Subscriber({ linger: 0 }));
+    sub.connect(endpoint);
+    sub.subscribe();
+    // A late joiner misses what was sent before it connected: publish until it hears.
+    for (let i = 0; !sub.readable; i++) {
+      assert.ok(i < 500, "no broadcast arrived");
+      await pub.send([bytes("quit"), bytes("{}")]);
+      await waitReadable(sub, 10);
+    }
+    assert.deepEqual(await sub.receive(), [bytes("quit"), bytes("{}")]);
+  });
+});
+
+Deno.test("CURVE: key pairs, an encrypted round trip, a wrong server key gets nothing", async () => {
+  assert.ok(hasCurve());
+  const server = curveKeyPair(), client = curveKeyPair();
+  assert.match(server.publicKey, /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/);
+  assert.notEqual(server.publicKey, client.publicKey);
+  await withSockets(async (dir, track) => {
+    const endpoint = `ipc://${join(dir, "secure")}`;
+    const router = track(
+      new Router({ linger: 0, curveServer: true, curveSecretKey: server.secretKey }),
+    );
+    await router.bind(endpoint);
+    const good = track(
+      new Dealer({
+        linger: 0,
+        routingId: "good",
+        curveServerKey: server.publicKey,
+        curvePublicKey: client.publicKey,
+        curveSecretKey: client.secretKey,
+      }),
+    );
+    good.connect(endpoint);
+    await sendSoon(good, [bytes("secret")]);
+    assert.deepEqual((await receiveSoon(router)).map((f) => new TextDecoder().decode(f)), [
+      "good",
+      "secret",
+    ]);
+    const stranger = curveKeyPair();
+    const bad = track(
+      new Dealer({
+        linger: 0,
+        routingId: "bad",
+        curveServerKey: stranger.publicKey,
+        curvePublicKey: client.publicKey,
+        curveSecretKey: client.secretKey,
+      }),
+    );
+    bad.connect(endpoint);
+    await bad.send([bytes("let me in")]).catch(() => {});
+    await waitReadable(router, 300);
+    assert.equal(router.readable, false, "the handshake fails: nothing reaches the router");
+  });
+});
+
+Deno.test("bind errors say why; a closed socket refuses I/O", async () => {
+  await withSockets(async (dir, track) => {
+    const endpoint = `ipc://${join(dir, "once")}`;
+    const a = track(new Router({ linger: 0 }));
+    await a.bind(endpoint);
+    const tcp = track(new Router({ linger: 0 }));
+    await assert.rejects(tcp.bind("tcp://256.0.0.1:1"), /bind tcp:\/\/256\.0\.0\.1:1: /);
+    a.close();
+    assert.equal(a.closed, true);
+    assert.equal(a.readable, false);
+    assert.equal(a.fd, null);
+    await assert.rejects(a.send([bytes("x")]), /closed/);
+    await assert.rejects(a.receive(), /closed/);
+  });
+});
