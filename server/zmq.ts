@@ -217,17 +217,23 @@ export class Socket {
       this.#int[0] = typeof value === "boolean" ? Number(value) : value;
       bytes = this.#intBytes;
     }
-    if (this.#l.zmq_setsockopt(this.#handle, option, bytes, BigInt(bytes.length)) !== 0) {
-      throw zmqError(this.#l, `setting ${name}`);
+    while (this.#l.zmq_setsockopt(this.#handle, option, bytes, BigInt(bytes.length)) !== 0) {
+      const error = zmqError(this.#l, `setting ${name}`);
+      if (error.errno !== EINTR) throw error;
     }
   }
 
   #getInt(option: number): number {
-    this.#size[0] = 4n;
-    if (this.#l.zmq_getsockopt(this.#handle, option, this.#intBytes, this.#sizeBytes) !== 0) {
-      throw zmqError(this.#l, "zmq_getsockopt");
+    // ZMQ_EVENTS processes pending commands and can be interrupted by a signal
+    // (a child's SIGCHLD, a profiler's SIGPROF): EINTR means "ask again".
+    for (;;) {
+      this.#size[0] = 4n;
+      if (this.#l.zmq_getsockopt(this.#handle, option, this.#intBytes, this.#sizeBytes) === 0) {
+        return this.#int[0];
+      }
+      const error = zmqError(this.#l, "zmq_getsockopt");
+      if (error.errno !== EINTR) throw error;
     }
-    return this.#int[0];
   }
 
   /** True once {@link close} was called. */
