@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { parseJob, UsageError } from "./cli.ts";
 import type { Job } from "./job.ts";
-import { outputName, planTasks, type Task } from "./plan.ts";
+import { DEFAULT_PATTERN, matchesDefault, outputName, planTasks, type Task } from "./plan.ts";
 
 /** Runs `fn` in a fresh temporary folder, removed afterwards. */
 async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -207,4 +207,37 @@ Deno.test("plan: outputName follows --format", () => {
   assert.equal(outputName("x.tar.jpeg", "png"), "x.tar.png");
   assert.equal(outputName("noext", "jpeg"), "noext.jpg");
   assert.equal(outputName("dir.v2/photo", "png"), "dir.v2/photo.png");
+});
+
+Deno.test("plan: the default pattern's plain test agrees with picomatch", async () => {
+  const picomatch = (await import("picomatch")).default;
+  const reference = picomatch(DEFAULT_PATTERN, { nocase: true, basename: true });
+  const names = [
+    "a.jpg",
+    "B.JPG",
+    "c.Jpeg",
+    "d.png",
+    "e.PNG",
+    "f.jpeg",
+    "g.gif",
+    "h.txt",
+    "i.jpg.bak",
+    "jpg",
+    ".jpg",
+    ".hidden.jpg",
+    "sub/k.jpg",
+    "sub/.k.jpg",
+    ".dir/x.png",
+    "a b.jpg",
+    "x.jpeg.png",
+    "sub/deeper/y.JPEG",
+    "noext",
+    "z.jp",
+    "z.jpgx",
+    "weird..jpg",
+    "-.png",
+  ];
+  for (const name of names) {
+    assert.equal(matchesDefault(name), reference(name), name);
+  }
 });
