@@ -32,6 +32,22 @@ import {
 } from "./kernels/mod.ts";
 import { decodeJpegFastAt } from "./kernels/jpeg_decode.ts";
 
+/**
+ * The JPEG decoding scale for a pipeline that starts with `first` (libvips'
+ * and sharp's "shrink-on-load"): 8 when that step is a resize to at most 1/8
+ * of the image in both directions, so decoding at 1/8 (one sample per 8x8
+ * block, no inverse DCT) still leaves at least as many pixels as the resize
+ * keeps; 1 otherwise.
+ */
+export function shrinkOnLoad(
+  size: { width: number; height: number },
+  first: Step | undefined,
+): 1 | 8 {
+  if (first?.op !== "resize") return 1;
+  const plan = planResize(size.width, size.height, first);
+  return plan.scaledWidth * 8 <= size.width && plan.scaledHeight * 8 <= size.height ? 8 : 1;
+}
+
 /** What a fused transcode produced. */
 export interface Transcoded {
   /** The output JPEG file. */
@@ -48,11 +64,21 @@ export interface Transcoded {
   encode: number;
 }
 
-/** One step on a resident image (the resident twin of `applyStep`). */
-function stepAt(a: Arena, image: Resident, step: Step): Resident {
+/**
+ * One step on a resident image (the resident twin of `applyStep`). `size`:
+ * the size the image stands for, when it was decoded at a reduced scale (the
+ * resize geometry is that of the full-size image, so the output is the same
+ * size either way).
+ */
+function stepAt(
+  a: Arena,
+  image: Resident,
+  step: Step,
+  size: { width: number; height: number } = image,
+): Resident {
   switch (step.op) {
     case "resize": {
-      const plan = planResize(image.width, image.height, step);
+      const plan = planResize(size.width, size.height, step);
       const scaled = resizeAt(a, image, plan.scaledWidth, plan.scaledHeight);
       if (plan.width === plan.scaledWidth && plan.height === plan.scaledHeight) return scaled;
       return placeAt(a, scaled, plan.width, plan.height, plan.left, plan.top);
@@ -85,20 +111,26 @@ export function transcodeJpegFast(
   if (info.width * info.height > maxPixels || !info.hasEoi) return null;
   const orientation = info.exif ? readExifOrientation(info.exif) : null;
   if (orientation !== null && orientation !== 1) return null;
-  const a = new Arena();
+  let a = new Arena();
   let started = performance.now();
+  const scale = shrinkOnLoad(info, steps[0]);
   let image: Resident | null;
   try {
-    image = decodeJpegFastAt(a, bytes);
+    image = decodeJpegFastAt(a, bytes, scale);
+    if (!image && scale !== 1) {
+      // too narrow once scaled: decode at full size, from a fresh arena
+      a = new Arena();
+      image = decodeJpegFastAt(a, bytes);
+    }
   } catch {
     return null; // e.g. wasm memory could not grow: the general path gets its chance
   }
   if (!image) return null;
   const decode = performance.now() - started;
   const times: number[] = [];
-  for (const step of steps) {
+  for (const [i, step] of steps.entries()) {
     started = performance.now();
-    image = stepAt(a, image, step);
+    image = stepAt(a, image, step, i === 0 ? info : image);
     times.push(performance.now() - started);
   }
   // A decoded JPEG is opaque and every step keeps it so: no flattening to do.

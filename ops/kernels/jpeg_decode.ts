@@ -227,27 +227,36 @@ export function decodeJpegFast(bytes: Uint8Array): Image | null {
 /**
  * {@link decodeJpegFast} into the kernels' memory: the decoded RGBA image
  * stays resident in `a` (nothing is copied out); null as there.
+ *
+ * With `scale` 8, decodes at 1/8 size in each dimension (rounded up): each
+ * 8x8 block becomes one sample, its DC term (libjpeg's 1x1 scaled IDCT), so
+ * the inverse DCT and the full-size colour conversion are skipped; the
+ * entropy decoding still reads every coefficient. Chroma is upsampled from
+ * the scaled planes as at full size. Null also when the scaled image would be
+ * too narrow for that (4 pixels or less).
  */
-export function decodeJpegFastAt(a: Arena, bytes: Uint8Array): Resident | null {
+export function decodeJpegFastAt(a: Arena, bytes: Uint8Array, scale: 1 | 8 = 1): Resident | null {
   const h = parseHeader(bytes);
   if (!h) return null;
   const { frame, restart } = h;
-  const { width, height } = frame;
+  const { width: fullWidth, height: fullHeight } = frame;
+  const width = Math.ceil(fullWidth / scale), height = Math.ceil(fullHeight / scale);
   const comps = frame.components;
   if (h.scanIds.length !== comps.length) return null;
   if (comps.length === 3 && !isYcc(h)) return null;
-  const mode = samplingMode(frame);
+  const mode = samplingMode({ ...frame, width });
   if (mode < 0) return null;
   // scan components must be the frame's, in frame order (as baseline writers do)
   if (h.scanIds.some((id, c) => id !== comps[c].id)) return null;
   const hmax = mode === 0 ? 1 : comps[0].h, vmax = mode === 0 ? 1 : comps[0].v;
-  const mcusX = Math.ceil(width / (8 * hmax)), mcusY = Math.ceil(height / (8 * vmax));
+  const mcusX = Math.ceil(fullWidth / (8 * hmax)), mcusY = Math.ceil(fullHeight / (8 * vmax));
+  const block = 8 / scale; // samples per block side in the planes
   const k = a.k;
   // everything this decode needs, counted before anything is reserved
   const planeSizes = comps.map((c) => {
     const ch = mode === 0 ? 1 : c.h, cv = mode === 0 ? 1 : c.v;
-    const stride = mcusX * ch * 8;
-    return { bytes: stride * mcusY * cv * 8, stride, h: ch, v: cv };
+    const stride = mcusX * ch * block;
+    return { bytes: stride * mcusY * cv * block, stride, h: ch, v: cv };
   });
   const need = bytes.length + 32 + 32 * comps.length +
     comps.length * (256 + 2 * HUFF_BYTES) +
@@ -270,6 +279,7 @@ export function decodeJpegFastAt(a: Arena, bytes: Uint8Array): Resident | null {
   p32(12, mcusY);
   p32(16, restart);
   p32(20, comps.length);
+  p32(24, scale === 8 ? 1 : 0);
   for (let c = 0; c < comps.length; c++) {
     const q = h.quant[comps[c].tq];
     const [td, ta] = h.scanTables[c];

@@ -157,3 +157,52 @@ Deno.test("decodeJpegFast: truncated or damaged data gives null or an image, nev
     if (img) assertEquals([img.width, img.height, img.data.length], [61, 45, 61 * 45 * 4]);
   }
 });
+
+/** Each `n`x`n` cell's mean (cells cut at the edges), per RGBA channel. */
+function cellMeans(img: Image, n: number): Image {
+  const width = Math.ceil(img.width / n), height = Math.ceil(img.height / n);
+  const data = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < 4; c++) {
+        let sum = 0, count = 0;
+        for (let yy = y * n; yy < Math.min(img.height, y * n + n); yy++) {
+          for (let xx = x * n; xx < Math.min(img.width, x * n + n); xx++) {
+            sum += img.data[(yy * img.width + xx) * 4 + c];
+            count++;
+          }
+        }
+        data[(y * width + x) * 4 + c] = Math.round(sum / count);
+      }
+    }
+  }
+  return { width, height, data };
+}
+
+Deno.test("decodeJpegFastAt at 1/8: one sample per block, close to the 8x8 means of the full decode", async () => {
+  const { Arena } = await import("./mod.ts");
+  const { decodeJpegFastAt } = await import("./jpeg_decode.ts");
+  const { psnrRgb } = await import("./test_util.ts");
+  const cases: [string, Uint8Array, number][] = [
+    ["4:2:0 1600x1200", encodeJpegFast(photoLikeImage(1600, 1200, 5), 85), 35],
+    ["4:2:0 803x597 (partial blocks)", encodeJpegFast(photoLikeImage(803, 597, 6), 85), 35],
+    ["4:2:0 61x45 with restart markers", fixture("texture_420_rst1.jpg"), 26],
+    ["4:2:2 61x45 with restart markers", fixture("texture_422_rst1b.jpg"), 26],
+    ["gray 64x48", fixture("quad_gray.jpg"), 40],
+  ];
+  for (const [name, bytes, minPsnr] of cases) {
+    const full = decodeJpegFast(bytes)!;
+    const a = new Arena();
+    const r = decodeJpegFastAt(a, bytes, 8);
+    assert(r !== null, name);
+    const small = a.take(r!);
+    assertEquals([small.width, small.height], [
+      Math.ceil(full.width / 8),
+      Math.ceil(full.height / 8),
+    ]);
+    const psnr = psnrRgb(cellMeans(full, 8).data, small.data);
+    assert(psnr >= minPsnr, `${name}: PSNR ${psnr.toFixed(1)} dB`);
+  }
+  // too narrow once scaled for 4:2:0 upsampling: null (the caller decodes at full size)
+  assertEquals(decodeJpegFastAt(new Arena(), encodeJpegFast(photoLikeImage(32, 64), 80), 8), null);
+});

@@ -845,11 +845,21 @@ function idct(q: usize, out: usize, stride: usize, nz: i32): void {
   }
 }
 
+// The one sample of a block decoded at 1/8 scale: its dequantized DC term
+// descaled by 3 bits, level-shifted and range-limited as in idctRange (the value
+// every sample of a DC-only block gets at full scale).
+@inline
+function dcSample(coef: i16, q: i32): u8 {
+  const x = (((<i32>coef * q + 4) >> 3) + 512 & 1023) - 384;
+  return <u8>(x < 0 ? 0 : x > 255 ? 255 : x);
+}
+
 /**
  * Decodes the entropy-coded data of one baseline scan into component planes.
  * `p` points to i32 parameters: [0] data start, [1] data end (end of file),
  * [2] MCUs per row, [3] MCU rows, [4] restart interval (0: none), [5]
- * components; then per component at p + 32 + 32 * c: plane, row stride,
+ * components, [6] 1 to decode at 1/8 scale (one sample per block: its DC
+ * term, as libjpeg's 1x1 IDCT does); then per component at p + 32 + 32 * c: plane, row stride,
  * H, V, quant table (64 i32), DC table, AC table, DC predictor (scratch).
  * Returns the offset of the first byte after the scan (a marker), or -1 on
  * any error (corrupt or truncated data, bad restart markers).
@@ -863,7 +873,7 @@ export function jpegDecodeScan(p: usize): i32 {
   dPad = 0;
   dErr = 0;
   const mcusX = load<i32>(p, 8), mcusY = load<i32>(p, 12);
-  const interval = load<i32>(p, 16), nComp = load<i32>(p, 20);
+  const interval = load<i32>(p, 16), nComp = load<i32>(p, 20), eighth = load<i32>(p, 24);
   let left = interval;
   let rst = 0;
   for (let c = 0; c < nComp; c++) store<i32>(p + 32 + (<usize>c << 5), 0, 28);
@@ -893,6 +903,18 @@ export function jpegDecodeScan(p: usize): i32 {
         const plane = <usize>load<i32>(cp), stride = <usize>load<i32>(cp, 4);
         const h = load<i32>(cp, 8), v = load<i32>(cp, 12);
         const q = <usize>load<i32>(cp, 16), dc = <usize>load<i32>(cp, 20), ac = <usize>load<i32>(cp, 24);
+        if (eighth) {
+          // every coefficient is still decoded (the bit stream), only the DC is used
+          for (let by = 0; by < v; by++) {
+            const row = plane + <usize>(my * v + by) * stride;
+            for (let bx = 0; bx < h; bx++) {
+              dBlock(dc, ac, cp + 28);
+              if (dErr) return -1;
+              store<u8>(row + <usize>(mx * h + bx), dcSample(load<i16>(DBLOCK), load<i32>(q)));
+            }
+          }
+          continue;
+        }
         for (let by = 0; by < v; by++) {
           const row = plane + <usize>((my * v + by) << 3) * stride;
           for (let bx = 0; bx < h; bx++) {
