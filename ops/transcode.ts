@@ -34,18 +34,23 @@ import { decodeJpegFastAt } from "./kernels/jpeg_decode.ts";
 
 /**
  * The JPEG decoding scale for a pipeline that starts with `first` (libvips'
- * and sharp's "shrink-on-load"): 8 when that step is a resize to at most 1/8
- * of the image in both directions, so decoding at 1/8 (one sample per 8x8
- * block, no inverse DCT) still leaves at least as many pixels as the resize
- * keeps; 1 otherwise.
+ * and sharp's "shrink-on-load"): the largest of 8, 4 and 2 such that
+ * decoding at that fraction of the size still leaves at least as many pixels
+ * both ways as the resize keeps (so the resize still only shrinks); 1 when
+ * none does or the first step is not a resize.
  */
 export function shrinkOnLoad(
   size: { width: number; height: number },
   first: Step | undefined,
-): 1 | 8 {
+): 1 | 2 | 4 | 8 {
   if (first?.op !== "resize") return 1;
   const plan = planResize(size.width, size.height, first);
-  return plan.scaledWidth * 8 <= size.width && plan.scaledHeight * 8 <= size.height ? 8 : 1;
+  for (const scale of [8, 4, 2] as const) {
+    if (plan.scaledWidth * scale <= size.width && plan.scaledHeight * scale <= size.height) {
+      return scale;
+    }
+  }
+  return 1;
 }
 
 /** What a fused transcode produced. */

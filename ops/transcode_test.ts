@@ -95,31 +95,41 @@ Deno.test("transcodeJpegFast: declines what the general path must handle", async
 Deno.test("transcodeJpegFast: a big image after a small one (the wasm memory grows and is reused)", async () => {
   const small = encodeJpegFast(photoLikeImage(20, 10), 80);
   const big = encodeJpegFast(photoLikeImage(1400, 900), 80);
-  const steps = [parseStep("resize=256x200:contain"), parseStep("to_gray")];
+  // an upscale: no shrink on load, so the general path's bytes are the reference
+  const steps = [parseStep("resize=1500x1000:contain"), parseStep("to_gray")];
   for (const bytes of [small, big, small, big]) {
     const fused = transcodeJpegFast(bytes, steps, 75, 1e8)!;
     assert.deepEqual(fused.bytes, (await general(bytes, steps, 75)).bytes);
   }
 });
 
-Deno.test("shrinkOnLoad: 1/8 only for a first resize to at most 1/8 both ways", () => {
+Deno.test("shrinkOnLoad: the largest of 1/8, 1/4, 1/2 that leaves the resize enough pixels", () => {
   const resize = (text: string) => parseStep(text);
   const big = { width: 6000, height: 4000 };
   assert.equal(shrinkOnLoad(big, resize("resize=512x512:inside")), 8); // 512x341
   assert.equal(shrinkOnLoad(big, resize("resize=750x500")), 8);
-  assert.equal(shrinkOnLoad(big, resize("resize=751x500")), 1);
-  assert.equal(shrinkOnLoad(big, resize("resize=512x512:cover")), 1); // 768x512 before the crop
-  assert.equal(shrinkOnLoad({ width: 4000, height: 3000 }, resize("resize=512x512:inside")), 1);
+  assert.equal(shrinkOnLoad(big, resize("resize=751x500")), 4);
+  assert.equal(shrinkOnLoad(big, resize("resize=512x512")), 4); // fill: 4000 / 512 < 8
+  assert.equal(shrinkOnLoad(big, resize("resize=512x512:cover")), 4); // 768x512 before the crop
+  assert.equal(shrinkOnLoad(big, resize("resize=2000x2000")), 2);
+  assert.equal(shrinkOnLoad(big, resize("resize=3001x2000")), 1);
+  assert.equal(shrinkOnLoad({ width: 4000, height: 3000 }, resize("resize=512x512:inside")), 4);
   assert.equal(shrinkOnLoad(big, parseStep("to_gray")), 1);
   assert.equal(shrinkOnLoad(big, undefined), 1);
 });
 
 Deno.test("transcodeJpegFast shrinks on load: same size, close to the full decode", async () => {
   const source = photoLikeImage(1700, 1100, 9);
-  for (const [text, minPsnr] of [["resize=200x120", 30], ["resize=150x150:contain", 30]] as const) {
+  const cases = [
+    ["resize=200x120", 8, 30],
+    ["resize=150x150:contain", 8, 30],
+    ["resize=400x250", 4, 30],
+    ["resize=600x400:cover", 2, 30],
+  ] as const;
+  for (const [text, scale, minPsnr] of cases) {
     const bytes = encodeJpegFast(source, 90);
     const steps = [parseStep(text), parseStep("flip=h")];
-    assert.equal(shrinkOnLoad({ width: 1700, height: 1100 }, steps[0]), 8);
+    assert.equal(shrinkOnLoad({ width: 1700, height: 1100 }, steps[0]), scale);
     const fused = transcodeJpegFast(bytes, steps, 92, 1e8)!;
     const expected = await general(bytes, steps, 92);
     assert.equal(fused.width, expected.width, text);

@@ -228,14 +228,20 @@ export function decodeJpegFast(bytes: Uint8Array): Image | null {
  * {@link decodeJpegFast} into the kernels' memory: the decoded RGBA image
  * stays resident in `a` (nothing is copied out); null as there.
  *
- * With `scale` 8, decodes at 1/8 size in each dimension (rounded up): each
- * 8x8 block becomes one sample, its DC term (libjpeg's 1x1 scaled IDCT), so
- * the inverse DCT and the full-size colour conversion are skipped; the
- * entropy decoding still reads every coefficient. Chroma is upsampled from
- * the scaled planes as at full size. Null also when the scaled image would be
- * too narrow for that (4 pixels or less).
+ * With `scale` 2, 4 or 8, decodes at that fraction of the size in each
+ * dimension (rounded up): each 8x8 block becomes 4x4 or 2x2 samples, the
+ * rounded means of its inverse DCT's, or (1/8) one sample, its DC term
+ * (libjpeg's 1x1 scaled IDCT, no inverse DCT at all). Colour conversion
+ * and every later stage then work on the small image; the entropy decoding
+ * still reads every coefficient. Chroma is upsampled from the scaled planes
+ * as at full size. Null also when the scaled image would be too narrow for
+ * that (4 pixels or less).
  */
-export function decodeJpegFastAt(a: Arena, bytes: Uint8Array, scale: 1 | 8 = 1): Resident | null {
+export function decodeJpegFastAt(
+  a: Arena,
+  bytes: Uint8Array,
+  scale: 1 | 2 | 4 | 8 = 1,
+): Resident | null {
   const h = parseHeader(bytes);
   if (!h) return null;
   const { frame, restart } = h;
@@ -279,7 +285,7 @@ export function decodeJpegFastAt(a: Arena, bytes: Uint8Array, scale: 1 | 8 = 1):
   p32(12, mcusY);
   p32(16, restart);
   p32(20, comps.length);
-  p32(24, scale === 8 ? 1 : 0);
+  p32(24, Math.log2(scale));
   for (let c = 0; c < comps.length; c++) {
     const q = h.quant[comps[c].tq];
     const [td, ta] = h.scanTables[c];

@@ -179,30 +179,33 @@ function cellMeans(img: Image, n: number): Image {
   return { width, height, data };
 }
 
-Deno.test("decodeJpegFastAt at 1/8: one sample per block, close to the 8x8 means of the full decode", async () => {
+Deno.test("decodeJpegFastAt at 1/8, 1/4, 1/2: close to the cell means of the full decode", async () => {
   const { Arena } = await import("./mod.ts");
   const { decodeJpegFastAt } = await import("./jpeg_decode.ts");
   const { psnrRgb } = await import("./test_util.ts");
   const cases: [string, Uint8Array, number][] = [
     ["4:2:0 1600x1200", encodeJpegFast(photoLikeImage(1600, 1200, 5), 85), 35],
     ["4:2:0 803x597 (partial blocks)", encodeJpegFast(photoLikeImage(803, 597, 6), 85), 35],
-    ["4:2:0 61x45 with restart markers", fixture("texture_420_rst1.jpg"), 26],
-    ["4:2:2 61x45 with restart markers", fixture("texture_422_rst1b.jpg"), 26],
+    ["4:2:0 61x45 with restart markers", fixture("texture_420_rst1.jpg"), 24],
+    ["4:2:2 61x45 with restart markers", fixture("texture_422_rst1b.jpg"), 24],
     ["gray 64x48", fixture("quad_gray.jpg"), 40],
   ];
   for (const [name, bytes, minPsnr] of cases) {
     const full = decodeJpegFast(bytes)!;
-    const a = new Arena();
-    const r = decodeJpegFastAt(a, bytes, 8);
-    assert(r !== null, name);
-    const small = a.take(r!);
-    assertEquals([small.width, small.height], [
-      Math.ceil(full.width / 8),
-      Math.ceil(full.height / 8),
-    ]);
-    const psnr = psnrRgb(cellMeans(full, 8).data, small.data);
-    assert(psnr >= minPsnr, `${name}: PSNR ${psnr.toFixed(1)} dB`);
+    for (const scale of [8, 4, 2] as const) {
+      const a = new Arena();
+      const r = decodeJpegFastAt(a, bytes, scale);
+      assert(r !== null, name);
+      const small = a.take(r!);
+      assertEquals([small.width, small.height], [
+        Math.ceil(full.width / scale),
+        Math.ceil(full.height / scale),
+      ]);
+      const psnr = psnrRgb(cellMeans(full, scale).data, small.data);
+      assert(psnr >= minPsnr, `${name} at 1/${scale}: PSNR ${psnr.toFixed(1)} dB`);
+    }
   }
   // too narrow once scaled for 4:2:0 upsampling: null (the caller decodes at full size)
   assertEquals(decodeJpegFastAt(new Arena(), encodeJpegFast(photoLikeImage(32, 64), 80), 8), null);
+  assertEquals(decodeJpegFastAt(new Arena(), encodeJpegFast(photoLikeImage(8, 64), 80), 2), null);
 });

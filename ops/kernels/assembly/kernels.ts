@@ -592,6 +592,8 @@ const ZIGZAG = memory.data<u8>([
 // One block of 64 i16 coefficients (natural order) and the IDCT workspace (64 i32).
 const DBLOCK = memory.data(128, 16);
 const DWS = memory.data(256, 16);
+// One block's 8x8 samples, for decoding at 1/2 or 1/4 scale (then averaged).
+const DPIX = memory.data(64, 16);
 
 // Bit reader: bits are consumed from the top of dBuf; dCnt bits are valid, of
 // which the last dPad are zeros fed after a marker or the end of the data.
@@ -845,6 +847,22 @@ function idct(q: usize, out: usize, stride: usize, nz: i32): void {
   }
 }
 
+// Averages DPIX's 8x8 samples over (1 << shift)-square cells into the
+// (8 >> shift)-square block at `out` (row stride `stride`), rounding to nearest.
+function reduceBlock(out: usize, stride: usize, shift: i32): void {
+  const n = 8 >> shift, cell = 1 << shift, half = 1 << (2 * shift - 1);
+  for (let y = 0; y < n; y++) {
+    for (let x = 0; x < n; x++) {
+      let sum = 0;
+      for (let yy = 0; yy < cell; yy++) {
+        const src = DPIX + <usize>(((y << shift) + yy) << 3) + <usize>(x << shift);
+        for (let xx = 0; xx < cell; xx++) sum += <i32>load<u8>(src + <usize>xx);
+      }
+      store<u8>(out + <usize>y * stride + <usize>x, <u8>((sum + half) >> (2 * shift)));
+    }
+  }
+}
+
 // The one sample of a block decoded at 1/8 scale: its dequantized DC term
 // descaled by 3 bits, level-shifted and range-limited as in idctRange (the value
 // every sample of a DC-only block gets at full scale).
@@ -858,8 +876,10 @@ function dcSample(coef: i16, q: i32): u8 {
  * Decodes the entropy-coded data of one baseline scan into component planes.
  * `p` points to i32 parameters: [0] data start, [1] data end (end of file),
  * [2] MCUs per row, [3] MCU rows, [4] restart interval (0: none), [5]
- * components, [6] 1 to decode at 1/8 scale (one sample per block: its DC
- * term, as libjpeg's 1x1 IDCT does); then per component at p + 32 + 32 * c: plane, row stride,
+ * components, [6] the scale as a shift: 0 full size; 1 or 2, 1/2 or 1/4
+ * (each block's samples averaged over 2x2 or 4x4, rounded); 3, 1/8 (one
+ * sample per block: its DC term, as libjpeg's 1x1 IDCT gives); then per
+ * component at p + 32 + 32 * c: plane, row stride,
  * H, V, quant table (64 i32), DC table, AC table, DC predictor (scratch).
  * Returns the offset of the first byte after the scan (a marker), or -1 on
  * any error (corrupt or truncated data, bad restart markers).
@@ -873,7 +893,7 @@ export function jpegDecodeScan(p: usize): i32 {
   dPad = 0;
   dErr = 0;
   const mcusX = load<i32>(p, 8), mcusY = load<i32>(p, 12);
-  const interval = load<i32>(p, 16), nComp = load<i32>(p, 20), eighth = load<i32>(p, 24);
+  const interval = load<i32>(p, 16), nComp = load<i32>(p, 20), shift = load<i32>(p, 24);
   let left = interval;
   let rst = 0;
   for (let c = 0; c < nComp; c++) store<i32>(p + 32 + (<usize>c << 5), 0, 28);
@@ -903,7 +923,20 @@ export function jpegDecodeScan(p: usize): i32 {
         const plane = <usize>load<i32>(cp), stride = <usize>load<i32>(cp, 4);
         const h = load<i32>(cp, 8), v = load<i32>(cp, 12);
         const q = <usize>load<i32>(cp, 16), dc = <usize>load<i32>(cp, 20), ac = <usize>load<i32>(cp, 24);
-        if (eighth) {
+        if (shift == 1 || shift == 2) {
+          const n = 8 >> shift;
+          for (let by = 0; by < v; by++) {
+            const row = plane + <usize>((my * v + by) * n) * stride;
+            for (let bx = 0; bx < h; bx++) {
+              const nz = dBlock(dc, ac, cp + 28);
+              if (dErr) return -1;
+              idct(q, DPIX, 8, nz);
+              reduceBlock(row + <usize>((mx * h + bx) * n), stride, shift);
+            }
+          }
+          continue;
+        }
+        if (shift == 3) {
           // every coefficient is still decoded (the bit stream), only the DC is used
           for (let by = 0; by < v; by++) {
             const row = plane + <usize>(my * v + by) * stride;
