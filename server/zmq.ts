@@ -170,6 +170,23 @@ function zmqError(l: Library, what: string): Error & { code: string; errno: numb
   return error;
 }
 
+/**
+ * Calls `call` until it does not fail with EINTR: libzmq calls that wait for
+ * its I/O thread (bind, connect, socket creation, option changes) return
+ * EINTR when a signal lands meanwhile (a child's SIGCHLD, a profiler's
+ * SIGPROF). Throws any other failure, described by `what`.
+ */
+function untilDone<T>(l: Library, what: string, call: () => T, failed: (result: T) => boolean): T {
+  for (;;) {
+    const result = call();
+    if (!failed(result)) return result;
+    const error = zmqError(l, what);
+    if (error.errno !== EINTR) throw error;
+  }
+}
+
+const negative = (result: number) => result < 0;
+
 /** Options a socket may be created with (zeromq.js names). */
 export interface SocketOptions {
   linger?: number;
@@ -200,8 +217,12 @@ export class Socket {
   /** Creates a socket of libzmq type `type` with `options`. */
   constructor(type: number, options: SocketOptions = {}) {
     this.#l = lib();
-    this.#handle = this.#l.zmq_socket(context, type);
-    if (!this.#handle) throw zmqError(this.#l, "zmq_socket");
+    this.#handle = untilDone(
+      this.#l,
+      "zmq_socket",
+      () => this.#l.zmq_socket(context, type),
+      (h) => !h,
+    );
     for (const [name, value] of Object.entries(options)) {
       if (value !== undefined) this.#set(name as keyof SocketOptions, value);
     }
@@ -217,23 +238,21 @@ export class Socket {
       this.#int[0] = typeof value === "boolean" ? Number(value) : value;
       bytes = this.#intBytes;
     }
-    while (this.#l.zmq_setsockopt(this.#handle, option, bytes, BigInt(bytes.length)) !== 0) {
-      const error = zmqError(this.#l, `setting ${name}`);
-      if (error.errno !== EINTR) throw error;
-    }
+    untilDone(
+      this.#l,
+      `setting ${name}`,
+      () => this.#l.zmq_setsockopt(this.#handle, option, bytes, BigInt(bytes.length)),
+      negative,
+    );
   }
 
   #getInt(option: number): number {
-    // ZMQ_EVENTS processes pending commands and can be interrupted by a signal
-    // (a child's SIGCHLD, a profiler's SIGPROF): EINTR means "ask again".
-    for (;;) {
+    // ZMQ_EVENTS processes pending commands: it too can be interrupted by a signal.
+    untilDone(this.#l, "zmq_getsockopt", () => {
       this.#size[0] = 4n;
-      if (this.#l.zmq_getsockopt(this.#handle, option, this.#intBytes, this.#sizeBytes) === 0) {
-        return this.#int[0];
-      }
-      const error = zmqError(this.#l, "zmq_getsockopt");
-      if (error.errno !== EINTR) throw error;
-    }
+      return this.#l.zmq_getsockopt(this.#handle, option, this.#intBytes, this.#sizeBytes);
+    }, negative);
+    return this.#int[0];
   }
 
   /** True once {@link close} was called. */
@@ -258,17 +277,29 @@ export class Socket {
 
   /** Binds to an endpoint (`tcp://HOST:PORT`, `ipc://PATH`). */
   bind(endpoint: string): Promise<void> {
-    if (this.#l.zmq_bind(this.#handle, cString(endpoint)) !== 0) {
-      return Promise.reject(zmqError(this.#l, `bind ${endpoint}`));
+    const address = cString(endpoint);
+    try {
+      untilDone(
+        this.#l,
+        `bind ${endpoint}`,
+        () => this.#l.zmq_bind(this.#handle, address),
+        negative,
+      );
+    } catch (error) {
+      return Promise.reject(error);
     }
     return Promise.resolve();
   }
 
   /** Connects to an endpoint; ZeroMQ retries until a peer is there. */
   connect(endpoint: string): void {
-    if (this.#l.zmq_connect(this.#handle, cString(endpoint)) !== 0) {
-      throw zmqError(this.#l, `connect ${endpoint}`);
-    }
+    const address = cString(endpoint);
+    untilDone(
+      this.#l,
+      `connect ${endpoint}`,
+      () => this.#l.zmq_connect(this.#handle, address),
+      negative,
+    );
   }
 
   /** Sends one multipart message without waiting; rejects with code EAGAIN when full. */
@@ -313,9 +344,13 @@ export class Socket {
 
   /** Subscribes a SUB socket to every topic. */
   subscribe(): void {
-    if (this.#l.zmq_setsockopt(this.#handle, OPT.subscribe, new Uint8Array(0), 0n) !== 0) {
-      throw zmqError(this.#l, "subscribe");
-    }
+    const none = new Uint8Array(0);
+    untilDone(
+      this.#l,
+      "subscribe",
+      () => this.#l.zmq_setsockopt(this.#handle, OPT.subscribe, none, 0n),
+      negative,
+    );
   }
 
   /** Closes the socket (what is unsent is kept for {@link linger} ms by libzmq). */

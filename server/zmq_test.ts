@@ -170,8 +170,9 @@ Deno.test("bind errors say why; a closed socket refuses I/O", async () => {
 });
 
 Deno.test("signals interrupting libzmq calls (EINTR) are retried, not thrown", async () => {
-  // A child that bounces 3000 messages while V8's sampling profiler sends it a SIGPROF
-  // every 100 microseconds: each signal can interrupt a libzmq call.
+  // A child that creates, binds and connects 300 socket pairs, then bounces 3000 messages,
+  // while V8's sampling profiler sends it a SIGPROF every 100 microseconds: each signal can
+  // interrupt a libzmq call.
   await withSockets(async (dir) => {
     const script = join(dir, "bounce.ts");
     await Deno.writeTextFile(
@@ -179,6 +180,13 @@ Deno.test("signals interrupting libzmq calls (EINTR) are retried, not thrown", a
       `import { Dealer, Router, waitReadable, pollReadable } from ${
         JSON.stringify(new URL("./zmq.ts", import.meta.url).href)
       };
+      for (let i = 0; i < 300; i++) {
+        const r = new Router({ linger: 0 }), d = new Dealer({ linger: 0 });
+        await r.bind("ipc://${join(dir, "churn")}" + i);
+        d.connect("ipc://${join(dir, "churn")}" + i);
+        d.close();
+        r.close();
+      }
       const router = new Router({ linger: 0 });
       await router.bind("ipc://${join(dir, "bounce")}");
       const dealer = new Dealer({ linger: 0, routingId: "d" });
