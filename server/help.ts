@@ -39,7 +39,8 @@ const PARALLEL_FLAGS = `Workers:
       --task-timeout S     seconds one image may take before its worker is replaced (default 60)
       --max-attempts N     attempts per image when workers crash or hang (default 3)
       --prefetch N         tasks each worker holds beyond the one it works on, 0..3 (default 0:
-                           one at a time, the old tool's rule; 1 hides the round trip)
+                           one at a time, the old tool's rule, though a local worker asks for
+                           the next while it writes an output; 1 hides the whole round trip)
       --max-tasks-per-worker N
                            recycle each worker after N images (default 0: never)`;
 
