@@ -51,7 +51,8 @@ const OPT = {
 } as const;
 
 const ZMQ_DONTWAIT = 1, ZMQ_SNDMORE = 2, ZMQ_POLLIN = 1;
-const EAGAIN = 11, EINTR = 4;
+/** errno values of the C library libzmq reports through (macOS numbers EAGAIN differently). */
+const EAGAIN = Deno.build.os === "darwin" ? 35 : 11, EINTR = 4;
 
 /** zmq_msg_t is 64 bytes, 8-aligned. */
 const MSG_BYTES = 64;
@@ -121,28 +122,29 @@ export function addonCandidates(): URL[] {
 }
 
 /**
- * Opens libzmq (once per process). A compiled binary's embedded files
- * cannot be `dlopen`ed in place: it copies the addon to a temporary file.
+ * Opens libzmq (once per process), trying the candidates in turn. A
+ * compiled binary's embedded files cannot be `dlopen`ed in place: it
+ * copies each candidate to a temporary file first.
  */
 function lib(): Library {
   if (library) return library;
+  const compiled = Boolean((Deno.build as { standalone?: boolean }).standalone);
   const errors: string[] = [];
   for (const url of addonCandidates()) {
-    for (const path of [url.pathname, null]) {
+    try {
+      const file = compiled ? copyOut(url) : url.pathname;
       try {
-        const file = path ?? copyOut(url);
-        try {
-          library = Deno.dlopen(file, SYMBOLS).symbols;
-        } finally {
-          // A copy is mapped once opened (or useless if not): its file can go.
-          if (!path) Deno.removeSync(file);
-        }
-        context = library.zmq_ctx_new();
-        return library;
-      } catch (error) {
-        if (error instanceof Deno.errors.NotCapable) throw error;
-        errors.push(`${path ?? "copy of " + url.pathname}: ${(error as Error).message}`);
+        library = Deno.dlopen(file, SYMBOLS).symbols;
+      } finally {
+        // A copy is mapped once opened (or useless if not): its file can go.
+        if (compiled) Deno.removeSync(file);
       }
+      context = library.zmq_ctx_new();
+      return library;
+    } catch (error) {
+      // Without FFI (or write, for a copy) access no candidate can load: say which permission.
+      if (error instanceof Deno.errors.NotCapable) throw error;
+      errors.push(`${url.pathname}: ${(error as Error).message}`);
     }
   }
   throw new Error(`cannot load libzmq from the zeromq package: ${errors.join("; ")}`);
