@@ -446,7 +446,7 @@ export const runParallel: Mode = async (job, tasks, recorder, signal, pool) => {
     finished = true;
     clearInterval(ticker);
     signal.removeEventListener("abort", onAbort);
-    await shutdown(locals, pubOutbox);
+    await shutdown(locals, pubOutbox, job.bind !== null);
     router.close();
     publisher.close();
     if (privateDir) {
@@ -489,6 +489,7 @@ export const runParallel: Mode = async (job, tasks, recorder, signal, pool) => {
 async function shutdown(
   locals: Map<string, LocalWorker>,
   pub: Outbox,
+  remote: boolean,
 ): Promise<void> {
   const deadline = performance.now() + EXIT_GRACE_MS;
   while (locals.size > 0 && performance.now() < deadline) {
@@ -506,6 +507,14 @@ async function shutdown(
     }
   }
   await Promise.all([...locals.values()].map((w) => w.status));
-  // Remote workers hear the quit too.
-  await pub.send(encodeBroadcast({ type: "quit" }));
+  // Remote workers hear the quit too. The PUB socket is closed with linger 0 right after and the
+  // process ends, so a single quit can be dropped before it leaves (a remote worker would then
+  // wait out its --server-timeout): say it a few times, giving ZeroMQ's I/O thread time to send.
+  for (let i = 0; i < (remote ? REMOTE_QUITS : 1); i++) {
+    await pub.send(encodeBroadcast({ type: "quit" }));
+    if (remote) await new Promise((resolve) => setTimeout(resolve, REMOTE_QUIT_GAP_MS));
+  }
 }
+
+/** How many times, and how far apart in ms, a `serve` run's last quit is broadcast. */
+const REMOTE_QUITS = 3, REMOTE_QUIT_GAP_MS = 30;
