@@ -51,8 +51,8 @@ const SERVE_FLAGS = [
   "--allow-env=ZPIX_TOKEN,INIT_CWD",
 ];
 
-/** TCP ports something listens on (IPv4 and IPv6), from /proc/net. */
-function listeningPorts(): Set<number> {
+/** TCP ports in use on this machine, listening or connected (IPv4 and IPv6), from /proc/net. */
+function usedPorts(): Set<number> {
   const ports = new Set<number>();
   for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     let text = "";
@@ -62,18 +62,23 @@ function listeningPorts(): Set<number> {
       continue;
     }
     for (const line of text.split("\n").slice(1)) {
-      const [, local, , state] = line.trim().split(/\s+/);
-      if (state === "0A" && local) ports.add(parseInt(local.split(":").at(-1)!, 16));
+      // any state: a connection's local port blocks a bind to it as much as a listener does
+      const [, local] = line.trim().split(/\s+/);
+      if (local) ports.add(parseInt(local.split(":").at(-1)!, 16));
     }
   }
   return ports;
 }
 
-/** A free pair of ports (tasks, broadcasts) on 127.0.0.1, picked at random. */
+/**
+ * A free pair of ports (tasks, broadcasts) on 127.0.0.1, picked at random
+ * below Linux's ephemeral range (32768 and up), where the other tests'
+ * outgoing connections take their local ports.
+ */
 function freeEndpoint(): string {
-  const busy = listeningPorts();
+  const busy = usedPorts();
   for (;;) {
-    const port = 20_000 + 2 * Math.floor(Math.random() * 20_000);
+    const port = 20_000 + 2 * Math.floor(Math.random() * 6_000);
     if (!busy.has(port) && !busy.has(port + 1)) return `tcp://127.0.0.1:${port}`;
   }
 }
