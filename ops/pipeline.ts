@@ -8,8 +8,17 @@
  * @module
  */
 
-import type { Image } from "./image.ts";
-import { flipRgba, grayRgba, placeRgba, resizeRgba, thresholdRgba } from "./kernels/mod.ts";
+import { assertImage, type Image } from "./image.ts";
+import {
+  Arena,
+  flipRgba,
+  grayRgba,
+  placeAt,
+  placeRgba,
+  type Resident,
+  resizeAt,
+  thresholdRgba,
+} from "./kernels/mod.ts";
 
 /** How a resize fits the source into the requested box. */
 export type Fit = "fill" | "contain" | "cover" | "inside";
@@ -210,14 +219,31 @@ export function resize(
   image: Image,
   step: { width: number; height: number; fit: Fit },
 ): Image {
+  assertImage(image);
   const plan = planResize(image.width, image.height, step);
-  const scaled = plan.scaledWidth === image.width && plan.scaledHeight === image.height
-    ? image
-    : resizeRgba(image, plan.scaledWidth, plan.scaledHeight);
-  if (plan.width === plan.scaledWidth && plan.height === plan.scaledHeight) {
-    return scaled;
-  }
-  return place(scaled, plan.width, plan.height, plan.left, plan.top);
+  const unchanged = plan.scaledWidth === image.width && plan.scaledHeight === image.height &&
+    plan.width === image.width && plan.height === image.height;
+  if (unchanged) return image;
+  const a = new Arena();
+  return a.take(resizeStepAt(a, a.load(image), step));
+}
+
+/**
+ * {@link resize} of an image resident in the kernels' memory (see
+ * `ops/transcode.ts`). `size`: the size the image stands for when it was
+ * decoded at a reduced scale; the geometry is that size's, so the output is
+ * the same size either way.
+ */
+export function resizeStepAt(
+  a: Arena,
+  image: Resident,
+  step: { width: number; height: number; fit: Fit },
+  size: { width: number; height: number } = image,
+): Resident {
+  const plan = planResize(size.width, size.height, step);
+  const scaled = resizeAt(a, image, plan.scaledWidth, plan.scaledHeight);
+  if (plan.width === plan.scaledWidth && plan.height === plan.scaledHeight) return scaled;
+  return placeAt(a, scaled, plan.width, plan.height, plan.left, plan.top);
 }
 
 /** Applies one step. */

@@ -19,17 +19,8 @@
 import { sniffFormat } from "./codec.ts";
 import { readJpegInfo } from "./jpeg_markers.ts";
 import { readExifOrientation } from "./exif.ts";
-import { planResize, type Step } from "./pipeline.ts";
-import {
-  Arena,
-  encodeJpegAt,
-  flipAt,
-  grayAt,
-  placeAt,
-  type Resident,
-  resizeAt,
-  thresholdAt,
-} from "./kernels/mod.ts";
+import { planResize, resizeStepAt, type Step } from "./pipeline.ts";
+import { Arena, encodeJpegAt, flipAt, grayAt, type Resident, thresholdAt } from "./kernels/mod.ts";
 import { decodeJpegFastAt } from "./kernels/jpeg_decode.ts";
 
 /**
@@ -71,9 +62,8 @@ export interface Transcoded {
 
 /**
  * One step on a resident image (the resident twin of `applyStep`). `size`:
- * the size the image stands for, when it was decoded at a reduced scale (the
- * resize geometry is that of the full-size image, so the output is the same
- * size either way).
+ * the size the image stands for, when it was decoded at a reduced scale (see
+ * `resizeStepAt`).
  */
 function stepAt(
   a: Arena,
@@ -82,12 +72,8 @@ function stepAt(
   size: { width: number; height: number } = image,
 ): Resident {
   switch (step.op) {
-    case "resize": {
-      const plan = planResize(size.width, size.height, step);
-      const scaled = resizeAt(a, image, plan.scaledWidth, plan.scaledHeight);
-      if (plan.width === plan.scaledWidth && plan.height === plan.scaledHeight) return scaled;
-      return placeAt(a, scaled, plan.width, plan.height, plan.left, plan.top);
-    }
+    case "resize":
+      return resizeStepAt(a, image, step, size);
     case "to_gray":
       return grayAt(a, image);
     case "threshold":
