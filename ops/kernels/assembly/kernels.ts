@@ -19,16 +19,21 @@ export function heapBase(): usize {
 // Luma, threshold, flips
 // ---------------------------------------------------------------------------
 
-// OpenCV's fixed point BT.601 luma: Y = (R*4899 + G*9617 + B*1868 + 8192) >> 14.
-// @inline
-function lumaVec(v: v128): v128 {
+// (R*wr + G*wg + B*wb + round) >> shift for 4 RGBA pixels (one per i32 lane).
+@inline
+function weightedRgb(v: v128, wr: i32, wg: i32, wb: i32, round: i32, shift: i32): v128 {
   const ff = i32x4.splat(0xff);
   const r = v128.and(v, ff);
   const g = v128.and(i32x4.shr_u(v, 8), ff);
   const b = v128.and(i32x4.shr_u(v, 16), ff);
-  let y = i32x4.add(i32x4.mul(r, i32x4.splat(4899)), i32x4.mul(g, i32x4.splat(9617)));
-  y = i32x4.add(y, i32x4.add(i32x4.mul(b, i32x4.splat(1868)), i32x4.splat(8192)));
-  return i32x4.shr_u(y, 14);
+  let y = i32x4.add(i32x4.mul(r, i32x4.splat(wr)), i32x4.mul(g, i32x4.splat(wg)));
+  y = i32x4.add(y, i32x4.add(i32x4.mul(b, i32x4.splat(wb)), i32x4.splat(round)));
+  return i32x4.shr_u(y, shift);
+}
+
+// OpenCV's fixed point BT.601 luma: Y = (R*4899 + G*9617 + B*1868 + 8192) >> 14.
+function lumaVec(v: v128): v128 {
+  return weightedRgb(v, 4899, 9617, 1868, 8192, 14);
 }
 
 function lumaScalar(p: u32): u32 {
@@ -290,13 +295,7 @@ export function jpegColor(rgba: usize, w: i32, h: i32, yp: usize, cbp: usize, cr
 
 // JPEG (JFIF) luma of 4 RGBA pixels, 16-bit fixed point like libjpeg.
 function lumaJ(v: v128): v128 {
-  const ff = i32x4.splat(0xff);
-  const r = v128.and(v, ff);
-  const g = v128.and(i32x4.shr_u(v, 8), ff);
-  const b = v128.and(i32x4.shr_u(v, 16), ff);
-  let y = i32x4.add(i32x4.mul(r, i32x4.splat(19595)), i32x4.mul(g, i32x4.splat(38470)));
-  y = i32x4.add(y, i32x4.add(i32x4.mul(b, i32x4.splat(7471)), i32x4.splat(32768)));
-  return i32x4.shr_u(y, 16);
+  return weightedRgb(v, 19595, 38470, 7471, 32768, 16);
 }
 
 // One 1-D AAN forward DCT over 8 f32x4 vectors at p, p + 32, ..., p + 224
