@@ -32,20 +32,11 @@ export interface WorkerReport {
   spans: Span[];
 }
 
-/** Mean milliseconds per image of each stage, over successful images. */
-export interface StageReport {
-  /** Reading input files. */
-  read: number;
-  /** Decoding. */
-  decode: number;
-  /** All ops. */
-  ops: number;
-  /** Each op. */
-  steps: Record<string, number>;
-  /** Encoding. */
-  encode: number;
-  /** Writing outputs. */
-  write: number;
+/**
+ * Mean milliseconds per image of each stage, over successful images (the
+ * stages of one task's {@link Timings}), plus the broker's share.
+ */
+export interface StageReport extends Timings {
   /** Server-side time per image not spent in the stages above (messaging, scheduling). */
   overhead: number;
 }
@@ -86,24 +77,19 @@ export interface Report {
   cpu: CpuSample[];
 }
 
+/** The stages of {@link Timings} that are one number each. */
+const STAGES = ["read", "decode", "ops", "encode", "write"] as const;
+
 /** Accumulates stage timings of successful images. */
 export class StageTotals {
   #count = 0;
-  #sum: Omit<StageReport, "steps" | "overhead"> = {
-    read: 0,
-    decode: 0,
-    ops: 0,
-    encode: 0,
-    write: 0,
-  };
+  #sum: Omit<Timings, "steps"> = { read: 0, decode: 0, ops: 0, encode: 0, write: 0 };
   #steps: Record<string, number> = {};
 
   /** Adds one image's timings. */
   add(timings: Timings): void {
     this.#count++;
-    for (const key of ["read", "decode", "ops", "encode", "write"] as const) {
-      this.#sum[key] += timings[key];
-    }
+    for (const key of STAGES) this.#sum[key] += timings[key];
     for (const [step, ms] of Object.entries(timings.steps)) {
       this.#steps[step] = (this.#steps[step] ?? 0) + ms;
     }
@@ -116,21 +102,15 @@ export class StageTotals {
     const steps = Object.fromEntries(
       Object.entries(this.#steps).map(([k, v]) => [k, mean(v)]),
     );
-    const stages = {
-      read: mean(this.#sum.read),
-      decode: mean(this.#sum.decode),
-      ops: mean(this.#sum.ops),
-    };
-    const rest = {
-      encode: mean(this.#sum.encode),
-      write: mean(this.#sum.write),
-    };
-    const inside = this.#sum.read + this.#sum.decode + this.#sum.ops +
-      this.#sum.encode + this.#sum.write;
+    const sum = this.#sum;
+    const inside = STAGES.reduce((total, key) => total + sum[key], 0);
     return {
-      ...stages,
+      read: mean(sum.read),
+      decode: mean(sum.decode),
+      ops: mean(sum.ops),
       steps,
-      ...rest,
+      encode: mean(sum.encode),
+      write: mean(sum.write),
       overhead: this.#count ? mean(Math.max(0, workerMs - inside)) : 0,
     };
   }
