@@ -16,7 +16,6 @@ import {
   encodeBroadcast,
   encodeMessage,
   Outbox,
-  PUB_OPTIONS,
   receiveAll,
   type ServerMessage,
   SOCKET_OPTIONS,
@@ -88,7 +87,7 @@ export const runParallel: Mode = async (job, tasks, recorder, signal, pool) => {
     receiveHighWaterMark: 1000,
     ...curve.options,
   });
-  const publisher = new zmq.Publisher({ ...PUB_OPTIONS, ...curve.options });
+  const publisher = new zmq.Publisher({ ...SOCKET_OPTIONS, ...curve.options });
   try {
     await router.bind(endpoint);
     await publisher.bind(broadcastEndpoint(endpoint));

@@ -249,25 +249,14 @@ export function broadcastEndpoint(taskEndpoint: string): string {
  * fails with EAGAIN. `Outbox` retries sends; `receiveAll` waits for a quiet
  * socket on its signalling descriptor with libzmq's `zmq_poll`, on a helper
  * thread or, right after a message, briefly on this thread. Sockets are
- * created with {@link SOCKET_OPTIONS}, {@link SUB_OPTIONS} or
- * {@link PUB_OPTIONS}.
+ * created with {@link SOCKET_OPTIONS}.
  */
 
 /** Longest pause between two looks at a quiet socket, in ms. */
 export const MAX_POLL_MS = 4;
 
-/** Options of ROUTER and DEALER sockets (see above). */
-export const SOCKET_OPTIONS = {
-  linger: 0,
-  receiveTimeout: 0,
-  sendTimeout: 0,
-} as const;
-
-/** Options of SUB sockets, which only receive. */
-export const SUB_OPTIONS = { linger: 0, receiveTimeout: 0 } as const;
-
-/** Options of PUB sockets, which only send. */
-export const PUB_OPTIONS = { linger: 0, sendTimeout: 0 } as const;
+/** Options of every zpix socket: what is unsent when it closes is dropped, not waited for. */
+export const SOCKET_OPTIONS = { linger: 0 } as const;
 
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -18,11 +18,9 @@ import {
   Outbox,
   PROTOCOL_VERSION,
   ProtocolError,
-  PUB_OPTIONS,
   receiveAll,
   type ServerMessage,
   SOCKET_OPTIONS,
-  SUB_OPTIONS,
   type WorkerMessage,
 } from "./protocol.ts";
 import { nextWithin, sleep, withTempDir } from "../tests/helpers.ts";
@@ -191,8 +189,8 @@ Deno.test("receiveAll and Outbox carry frames both ways between ROUTER and DEALE
 Deno.test("a broadcast published through an Outbox reaches a SUB over ipc", async () => {
   await withTempDir(async (dir) => {
     const endpoint = broadcastEndpoint(`ipc://${dir}/tasks`);
-    const publisher = new zmq.Publisher(PUB_OPTIONS);
-    const subscriber = new zmq.Subscriber(SUB_OPTIONS);
+    const publisher = new zmq.Publisher(SOCKET_OPTIONS);
+    const subscriber = new zmq.Subscriber(SOCKET_OPTIONS);
     try {
       await publisher.bind(endpoint);
       subscriber.connect(endpoint);

@@ -41,8 +41,6 @@ const OPT = {
   reconnectInterval: 18,
   sendHighWaterMark: 23,
   receiveHighWaterMark: 24,
-  receiveTimeout: 27,
-  sendTimeout: 28,
   immediate: 39,
   curveServer: 47,
   curvePublicKey: 48,
@@ -192,8 +190,6 @@ const negative = (result: number) => result < 0;
 /** Options a socket may be created with (zeromq.js names). */
 export interface SocketOptions {
   linger?: number;
-  receiveTimeout?: number;
-  sendTimeout?: number;
   receiveHighWaterMark?: number;
   sendHighWaterMark?: number;
   reconnectInterval?: number;

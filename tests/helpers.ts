@@ -15,7 +15,6 @@ import {
   encodeBroadcast,
   encodeMessage,
   Outbox,
-  PUB_OPTIONS,
   receiveAll,
   type ServerMessage,
   SOCKET_OPTIONS,
@@ -181,7 +180,7 @@ export interface Received {
  */
 export class TestServer {
   readonly router = new zmq.Router(SOCKET_OPTIONS);
-  readonly publisher = new zmq.Publisher(PUB_OPTIONS);
+  readonly publisher = new zmq.Publisher(SOCKET_OPTIONS);
   readonly #outbox = new Outbox(this.router);
   readonly #pubOutbox = new Outbox(this.publisher);
   readonly #incoming = receiveAll(this.router);

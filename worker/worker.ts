@@ -19,7 +19,6 @@ import {
   receiveAll,
   type ResultMessage,
   SOCKET_OPTIONS,
-  SUB_OPTIONS,
   type TaskMessage,
   type WorkerMessage,
 } from "../server/protocol.ts";
@@ -150,7 +149,7 @@ export async function runWorker(
     immediate: true,
     ...curve,
   });
-  const sub = new zmq.Subscriber({ ...SUB_OPTIONS, ...reconnect, ...curve });
+  const sub = new zmq.Subscriber({ ...SOCKET_OPTIONS, ...reconnect, ...curve });
   dealer.connect(options.connect);
   sub.connect(broadcastEndpoint(options.connect));
   sub.subscribe();
