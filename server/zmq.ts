@@ -29,6 +29,8 @@
  * @module
  */
 
+import { isCompiled } from "./pool.ts";
+
 const ZMQ_PUB = 1, ZMQ_SUB = 2, ZMQ_DEALER = 5, ZMQ_ROUTER = 6;
 
 /** libzmq socket option numbers (zmq.h). */
@@ -126,7 +128,7 @@ export function addonCandidates(): URL[] {
  */
 function lib(): Library {
   if (library) return library;
-  const compiled = Boolean((Deno.build as { standalone?: boolean }).standalone);
+  const compiled = isCompiled();
   const errors: string[] = [];
   for (const url of addonCandidates()) {
     try {
