@@ -21,6 +21,7 @@ import {
   type WorkerMessage,
 } from "../server/protocol.ts";
 import { SOURCE_ROOT } from "../server/pool.ts";
+import { remoteWorkerReads } from "../worker/processes.ts";
 import { writeSamples } from "../server/demo.ts";
 import type { Report } from "../server/report.ts";
 import {
@@ -38,7 +39,7 @@ const MODULES = join(SOURCE_ROOT, "node_modules");
 
 /** The permission flags of `deno task worker` (deno.json): no access to any image folder. */
 const WORKER_FLAGS = [
-  `--allow-read=${MODULES},/etc/alpine-release`,
+  `--allow-read=${remoteWorkerReads().join(",")}`,
   `--allow-ffi=${MODULES}`,
   "--allow-env=ZPIX_TOKEN",
   "--allow-sys=hostname",

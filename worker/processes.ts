@@ -26,14 +26,28 @@ export function childCommandLine(
   // Already resolved to the key itself (main.ts): the children read no key file.
   if (options.curveServerKey) args.push("--curve-server-key", options.curveServerKey);
   if (isCompiled()) return { command: Deno.execPath(), args };
-  // A remote worker reads and writes no file: it needs the ZeroMQ addon and nothing else.
   const modules = join(SOURCE_ROOT, "node_modules");
   return selfCommandLine([
-    `--allow-read=${modules},/etc/alpine-release`,
+    `--allow-read=${remoteWorkerReads().join(",")}`,
     `--allow-ffi=${modules}`,
     "--allow-env=ZPIX_TOKEN",
     "--allow-sys=hostname",
   ], args);
+}
+
+/**
+ * What a remote worker run from source may read: no image and no output
+ * (the server sends bytes), only ZeroMQ's addon and codecs' `.wasm` files
+ * (`node_modules`), the modules its image thread loads (`worker/`, `ops/`:
+ * Deno checks read access when a Web Worker loads its module graph), and
+ * `/etc/alpine-release` (ZeroMQ's loader checks it). deno.json's `worker`
+ * task grants the same.
+ */
+export function remoteWorkerReads(root = SOURCE_ROOT): string[] {
+  return [
+    ...["node_modules", "worker", "ops"].map((dir) => join(root, dir)),
+    "/etc/alpine-release",
+  ];
 }
 
 /** Runs K worker processes and resolves to the worst exit code among them. */

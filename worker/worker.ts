@@ -23,7 +23,8 @@ import {
   type WorkerMessage,
 } from "../server/protocol.ts";
 import type { Pipeline } from "../server/job.ts";
-import { describeError, pipelineFor, processBytes, processFile, summarise } from "./task.ts";
+import { processFile, summarise } from "./task.ts";
+import { ImageThread } from "./image_thread.ts";
 import { injectFault, readFaults } from "./fault.ts";
 import type { WorkerOptions } from "../server/cli.ts";
 import { workerCurveOptions } from "../server/security.ts";
@@ -41,18 +42,19 @@ export const LOCAL_RECONNECT_MS = 10;
 /** Exit codes of a worker process. */
 export const WORKER_EXIT = { ok: 0, refused: 2, serverGone: 4 } as const;
 
-/** Lets timers (heartbeats) run between the synchronous stages of a task. */
-const breathe = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-
 /**
- * Does one task. A local task calls `askAhead` once its output is encoded,
- * before writing it (see `ReadyMessage.finishing`).
+ * Does one task. A local task runs on this thread, reading and writing the
+ * paths it names, and calls `askAhead` once its output is encoded, before
+ * writing it (see `ReadyMessage.finishing`). A remote task's bytes go to
+ * the image thread, so this thread stays free for heartbeats and signals
+ * (see `image_thread.ts`).
  */
 async function doTask(
   task: TaskMessage,
   payload: Uint8Array | null,
   pipeline: Pipeline,
   askAhead: () => void,
+  thread: ImageThread,
 ): Promise<
   { message: ResultMessage; payload?: Uint8Array }
 > {
@@ -77,30 +79,17 @@ async function doTask(
       message: { ...base, ok: false, error: "task carried no image bytes" },
     };
   }
-  try {
-    await breathe();
-    // The server names the output after the input (`name`) with format `same`.
-    const encoded = await processBytes(payload, pipelineFor(pipeline, task.name), breathe);
-    // Let a SIGINT/SIGTERM that came during the last stage be seen before the answer says `more`.
-    await breathe();
-    return {
-      message: {
-        ...base,
-        ok: true,
-        ...summarise(encoded),
-        format: encoded.format,
-      },
-      payload: encoded.bytes,
-    };
-  } catch (error) {
-    return {
-      message: {
-        ...base,
-        ok: false,
-        error: describeError(error, task.name, task.name),
-      },
-    };
-  }
+  const answer = await thread.process(payload, pipeline, task.name);
+  if (!answer.ok) return { message: { ...base, ok: false, error: answer.error } };
+  return {
+    message: {
+      ...base,
+      ok: true,
+      ...summarise(answer.encoded),
+      format: answer.encoded.format,
+    },
+    payload: answer.encoded.bytes,
+  };
 }
 
 function formatOf(path: string): "jpeg" | "png" {
@@ -163,6 +152,7 @@ export async function runWorker(
   let busy = false;
   let done = 0;
   const faults = readFaults();
+  const thread = new ImageThread();
   let joining: Promise<void> | null = null;
   let lastJoin = 0;
   let toldWaiting = false;
@@ -176,6 +166,7 @@ export async function runWorker(
     exitCode = code;
     dealer.close();
     sub.close();
+    thread.close();
     ended();
   };
 
@@ -267,6 +258,8 @@ export async function runWorker(
         if (message.type === "hello") {
           if (pipeline) continue; // a repeated join's answer
           pipeline = message.pipeline;
+          // A remote worker's image thread loads its codecs while the first task is on its way.
+          if (!options.local) thread.warm();
           if (stop.aborted) {
             await leave();
             break;
@@ -286,7 +279,7 @@ export async function runWorker(
         };
         const result = await Promise.race([
           injectFault(faults, message.name, message.attempt).then(() =>
-            doTask(message, payload, pipeline!, askAhead)
+            doTask(message, payload, pipeline!, askAhead, thread)
           ),
           finished,
         ]);
