@@ -15,12 +15,12 @@ import {
   RunError,
   UsageError,
   userCwd,
-} from "./server/cli.ts";
-import { HELP } from "./server/help.ts";
-import { Log } from "./server/progress.ts";
-import { disposeEarlyPool, killLocalWorkers, startEarlyPool } from "./server/pool.ts";
-import { narrowWorkerPermissions, requireZeroMqFfi } from "./server/permissions.ts";
-import type { Job } from "./server/job.ts";
+} from "./cli/args.ts";
+import { HELP } from "./cli/help.ts";
+import { Log } from "./run/progress.ts";
+import { disposeEarlyPool, killLocalWorkers, startEarlyPool } from "./broker/pool.ts";
+import { narrowWorkerPermissions, requireZeroMqFfi } from "./cli/permissions.ts";
+import type { Job } from "./core/job.ts";
 
 /** Turns a missing Deno permission into advice that names the flag. */
 export function permissionAdvice(error: Error): string {
@@ -79,7 +79,7 @@ async function runJobCommand(
   // Local workers start now, while this process loads the rest of zpix and plans the run.
   const pool = startEarlyPool(job, (id, line) => log.warn(`${id}: ${line}`));
   try {
-    const { runJob } = await import("./server/run.ts");
+    const { runJob } = await import("./run/run.ts");
     const { exitCode } = await runJob(job, {
       signal: controller.signal,
       log,
@@ -104,7 +104,7 @@ async function runWorkerCommand(args: string[]): Promise<number> {
   if (options.local) Deno.addSignalListener("SIGINT", () => {});
   requireZeroMqFfi();
   if (options.curveServerKey) {
-    const { loadServerKey } = await import("./server/security.ts");
+    const { loadServerKey } = await import("./transport/curve.ts");
     options.curveServerKey = await loadServerKey(options.curveServerKey);
   }
   await narrowWorkerPermissions(options);
@@ -144,7 +144,7 @@ async function runKeygen(args: string[]): Promise<number> {
   if (args.length !== 1 || args[0].startsWith("-")) {
     throw new UsageError("keygen takes one argument: the folder to write the keys to");
   }
-  const { keygen } = await import("./server/security.ts");
+  const { keygen } = await import("./transport/curve.ts");
   const written = await keygen(resolve(userCwd(), args[0]));
   console.log(`secret (server only): ${written.secret}\npublic (for workers): ${written.public}`);
   return EXIT.ok;
@@ -157,7 +157,7 @@ async function runDemo(args: string[]): Promise<number> {
   }
   const at = args.indexOf("--output");
   const root = resolve(userCwd(), at >= 0 && args[at + 1] ? args[at + 1] : ".zpix-demo");
-  const { writeSamples } = await import("./server/demo.ts");
+  const { writeSamples } = await import("./cli/demo.ts");
   const input = join(root, "input");
   const count = await writeSamples(input, 24);
   console.error(`zpix: demo: wrote ${count} sample images to ${input}`);

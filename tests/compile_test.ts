@@ -14,7 +14,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { SOURCE_ROOT, workerCommandLine, workerPermissions } from "../server/pool.ts";
+import { SOURCE_ROOT, workerCommandLine, workerPermissions } from "../broker/pool.ts";
 import { taskFlags, taskWords } from "./tasks.ts";
 
 const decoder = new TextDecoder();
@@ -130,7 +130,7 @@ async function underCompiledFlags(code: string): Promise<Record<string, unknown>
 
 const PROBE = (needs: string) => `
 import { narrowWorkerPermissions, requireZeroMqFfi } from "${new URL(
-  "../server/permissions.ts",
+  "../cli/permissions.ts",
   import.meta.url,
 )}";
 const revoked = await narrowWorkerPermissions(${needs}, true);

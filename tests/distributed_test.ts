@@ -7,7 +7,7 @@
  * @module
  */
 
-import * as zmq from "../server/zmq.ts";
+import * as zmq from "../transport/zmq.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
@@ -19,11 +19,11 @@ import {
   SOCKET_OPTIONS,
   type TaskMessage,
   type WorkerMessage,
-} from "../server/protocol.ts";
-import { SOURCE_ROOT } from "../server/pool.ts";
+} from "../transport/protocol.ts";
+import { SOURCE_ROOT } from "../broker/pool.ts";
 import { remoteWorkerReads } from "../worker/processes.ts";
-import { writeSamples } from "../server/demo.ts";
-import type { Report } from "../server/report.ts";
+import { writeSamples } from "../cli/demo.ts";
+import type { Report } from "../report/report.ts";
 import {
   nextWithin,
   sleep,

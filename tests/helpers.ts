@@ -6,7 +6,7 @@
  * @module
  */
 
-import * as zmq from "../server/zmq.ts";
+import * as zmq from "../transport/zmq.ts";
 import { join } from "node:path";
 import {
   type Broadcast,
@@ -19,8 +19,8 @@ import {
   type ServerMessage,
   SOCKET_OPTIONS,
   type WorkerMessage,
-} from "../server/protocol.ts";
-import { SOURCE_ROOT } from "../server/pool.ts";
+} from "../transport/protocol.ts";
+import { SOURCE_ROOT } from "../broker/pool.ts";
 
 /** Runs `fn` with a fresh temporary folder, removed afterwards. */
 export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {

@@ -15,11 +15,11 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { writeSamples } from "../server/demo.ts";
-import { workerCommandLine } from "../server/pool.ts";
+import { writeSamples } from "../cli/demo.ts";
+import { workerCommandLine } from "../broker/pool.ts";
 import { DEFAULT_JPEG_QUALITY } from "../ops/codec.ts";
-import type { Pipeline } from "../server/job.ts";
-import type { Report } from "../server/report.ts";
+import type { Pipeline } from "../core/job.ts";
+import type { Report } from "../report/report.ts";
 import {
   processTable,
   sleep,
@@ -235,7 +235,7 @@ Deno.test("workers that cannot start end the run with exit code 3 and one clear 
 
 Deno.test("workers started before planning are stopped when the run cannot start", async () => {
   await withTempDir(async (dir) => {
-    // Local workers start first (server/pool.ts EarlyPool); planning then finds no image.
+    // Local workers start first (broker/pool.ts EarlyPool); planning then finds no image.
     await Deno.mkdir(join(dir, "in"));
     await Deno.writeTextFile(join(dir, "in", "notes.txt"), "no images here");
     const tmp = join(dir, "tmp");

@@ -10,9 +10,9 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Report } from "../server/report.ts";
-import { throughputSeries } from "../server/report_charts.ts";
-import { SOURCE_ROOT } from "../server/pool.ts";
+import type { Report } from "../report/report.ts";
+import { throughputSeries } from "../report/charts.ts";
+import { SOURCE_ROOT } from "../broker/pool.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = (() => {

@@ -18,8 +18,8 @@
  * @module
  */
 
-import type { Pipeline } from "../server/job.ts";
-import { describeError, type Encoded, pipelineFor, processBytes } from "./task.ts";
+import type { Pipeline } from "../core/job.ts";
+import { describeError, type Encoded, pipelineFor, processBytes } from "../task/task.ts";
 
 /** A request to the image thread. */
 interface ThreadRequest {

@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { WorkerOptions } from "../server/cli.ts";
-import { isCompiled, selfCommandLine, SOURCE_ROOT } from "../server/pool.ts";
+import type { WorkerOptions } from "../cli/args.ts";
+import { isCompiled, selfCommandLine, SOURCE_ROOT } from "../broker/pool.ts";
 import { join } from "node:path";
 
 /** The command line of one child worker process. */
@@ -38,14 +38,14 @@ export function childCommandLine(
 /**
  * What a remote worker run from source may read: no image and no output
  * (the server sends bytes), only ZeroMQ's addon and codecs' `.wasm` files
- * (`node_modules`), the modules its image thread loads (`worker/`, `ops/`:
+ * (`node_modules`), the modules its image thread loads (`worker/`, `task/`, `ops/`:
  * Deno checks read access when a Web Worker loads its module graph), and
  * `/etc/alpine-release` (ZeroMQ's loader checks it). deno.json's `worker`
  * task grants the same.
  */
 export function remoteWorkerReads(root = SOURCE_ROOT): string[] {
   return [
-    ...["node_modules", "worker", "ops"].map((dir) => join(root, dir)),
+    ...["node_modules", "worker", "task", "ops"].map((dir) => join(root, dir)),
     "/etc/alpine-release",
   ];
 }

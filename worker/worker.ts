@@ -7,7 +7,7 @@
  * @module
  */
 
-import * as zmq from "../server/zmq.ts";
+import * as zmq from "../transport/zmq.ts";
 import { hostname } from "node:os";
 import {
   broadcastEndpoint,
@@ -21,13 +21,13 @@ import {
   SOCKET_OPTIONS,
   type TaskMessage,
   type WorkerMessage,
-} from "../server/protocol.ts";
-import type { Pipeline } from "../server/job.ts";
-import { processFile, summarise } from "./task.ts";
+} from "../transport/protocol.ts";
+import type { Pipeline } from "../core/job.ts";
+import { processFile, summarise } from "../task/task.ts";
 import { ImageThread } from "./image_thread.ts";
 import { injectFault, readFaults } from "./fault.ts";
-import type { WorkerOptions } from "../server/cli.ts";
-import { workerCurveOptions } from "../server/security.ts";
+import type { WorkerOptions } from "../cli/args.ts";
+import { workerCurveOptions } from "../transport/curve.ts";
 
 /**
  * How long a worker that has just answered blocks waiting for its next task
@@ -125,7 +125,7 @@ export async function runWorker(
   const host = options.local ? "local" : hostname();
   const id = options.id ?? `${host}-${Deno.pid}`;
   const curve = workerCurveOptions(options.curveServerKey);
-  // A local worker may start before its server has bound (server/pool.ts EarlyPool): retry
+  // A local worker may start before its server has bound (broker/pool.ts EarlyPool): retry
   // connecting every 10 ms rather than ZeroMQ's default 100 ms.
   const reconnect = options.local ? { reconnectInterval: LOCAL_RECONNECT_MS } : {};
   const dealer = new zmq.Dealer({

@@ -5,9 +5,9 @@
  */
 
 import assert from "node:assert/strict";
-import { parseJob } from "./cli.ts";
+import { parseJob } from "../cli/args.ts";
 import type { Report } from "./report.ts";
-import { jobCommandLine, MAX_TABLE_ROWS, renderReportHtml, shellQuote } from "./report_html.ts";
+import { jobCommandLine, MAX_TABLE_ROWS, renderReportHtml, shellQuote } from "./html.ts";
 import {
   escapeHtml,
   formatSeconds,
@@ -15,7 +15,7 @@ import {
   niceTicks,
   slowThreshold,
   throughputSeries,
-} from "./report_charts.ts";
+} from "./charts.ts";
 
 const EVIL = `<img src=x onerror="alert(1)">&'`;
 

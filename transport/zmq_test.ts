@@ -1,5 +1,5 @@
 /**
- * Tests of server/zmq.ts on real libzmq sockets over ipc:// in a temporary
+ * Tests of transport/zmq.ts on real libzmq sockets over ipc:// in a temporary
  * folder: multipart frames arrive byte for byte (empty and large ones too),
  * empty and full sockets fail with EAGAIN, PUB/SUB, CURVE, readable/closed
  * and bind errors. Needs --allow-ffi and read/write for the temp folder.

@@ -21,8 +21,8 @@
  * @module
  */
 
-import type { Pipeline } from "./job.ts";
-import type { Summary } from "../worker/task.ts";
+import type { Pipeline } from "../core/job.ts";
+import type { Summary } from "../task/task.ts";
 import { type Pollable, pollReadable, waitReadable } from "./zmq.ts";
 
 /** Version of this protocol; bumped on any incompatible change. */
@@ -244,7 +244,7 @@ export function broadcastEndpoint(taskEndpoint: string): string {
 }
 
 /*
- * Socket I/O. Sockets come from `server/zmq.ts` (libzmq through Deno's FFI)
+ * Socket I/O. Sockets come from `transport/zmq.ts` (libzmq through Deno's FFI)
  * and never block: a send to a full socket or a receive from an empty one
  * fails with EAGAIN. `Outbox` retries sends; `receiveAll` waits for a quiet
  * socket on its signalling descriptor with libzmq's `zmq_poll`, on a helper
@@ -264,7 +264,7 @@ function isAgain(error: unknown): boolean {
   return (error as { code?: string }).code === "EAGAIN";
 }
 
-/** Anything frames can be sent on (a `server/zmq.ts` socket). */
+/** Anything frames can be sent on (a `transport/zmq.ts` socket). */
 export interface FrameSink {
   /** Sends one multipart message. */
   send(frames: Uint8Array[]): Promise<void>;
@@ -309,7 +309,7 @@ export class Outbox {
   }
 }
 
-/** A socket frames can be received from (a `server/zmq.ts` socket). */
+/** A socket frames can be received from (a `transport/zmq.ts` socket). */
 export interface FrameSource extends Pollable {
   /** Receives one multipart message. */
   receive(): Promise<Uint8Array[]>;

@@ -12,7 +12,7 @@ import { applyPipeline, formatStep } from "../ops/pipeline.ts";
 import { encodeJpegFast } from "../ops/kernels/mod.ts";
 import { transcodeJpegFast } from "../ops/transcode.ts";
 import type { Image } from "../ops/image.ts";
-import type { Pipeline } from "../server/job.ts";
+import type { Pipeline } from "../core/job.ts";
 
 /** Milliseconds spent in each stage of one task. */
 export interface Timings {

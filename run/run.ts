@@ -7,8 +7,8 @@
  */
 
 import { join } from "node:path";
-import type { Job } from "./job.ts";
-import { EXIT, RunError, UsageError } from "./cli.ts";
+import type { Job } from "../core/job.ts";
+import { EXIT, RunError, UsageError } from "../cli/args.ts";
 import { planTasks, type Task } from "./plan.ts";
 import {
   closingLine,
@@ -17,12 +17,12 @@ import {
   StageTotals,
   type WorkerReport,
   writeReports,
-} from "./report.ts";
+} from "../report/report.ts";
 import { Log } from "./progress.ts";
 import { CpuSampler } from "./cpu.ts";
-import { requireZeroMqFfi } from "./permissions.ts";
-import { processFile, TEMP_MARKER, type Timings } from "../worker/task.ts";
-import type { EarlyPool } from "./pool.ts";
+import { requireZeroMqFfi } from "../cli/permissions.ts";
+import { processFile, TEMP_MARKER, type Timings } from "../task/task.ts";
+import type { EarlyPool } from "../broker/pool.ts";
 
 /** What the modes report back for each task. */
 export type TaskResult =
@@ -178,7 +178,7 @@ export const runSequential: Mode = async (job, tasks, recorder, signal) => {
 /** The ZeroMQ broker, loaded once FFI (ZeroMQ's native addon) is known to be granted. */
 async function loadParallel(): Promise<Mode> {
   requireZeroMqFfi();
-  return (await import("./parallel.ts")).runParallel;
+  return (await import("../broker/broker.ts")).runParallel;
 }
 
 /** The outcome of a whole run. */

@@ -1,7 +1,7 @@
 /**
  * The one place that turns command-line arguments into a validated
  * {@link Job} (or worker options). Nothing here touches the file system
- * beyond `resolve`: folder checks happen in `server/plan.ts`.
+ * beyond `resolve`: folder checks happen in `run/plan.ts`.
  *
  * @module
  */
@@ -9,7 +9,7 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { formatStep, parseSize, parseStep, type Step, StepError } from "../ops/pipeline.ts";
-import type { Encoder, Job, LogFormat, OutputFormat } from "./job.ts";
+import type { Encoder, Job, LogFormat, OutputFormat } from "../core/job.ts";
 import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS } from "../ops/defaults.ts";
 
 /** A bad command line: printed as one line with a pointer to `--help`, exit code 2. */

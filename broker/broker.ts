@@ -7,9 +7,9 @@
  * @module
  */
 
-import * as zmq from "./zmq.ts";
+import * as zmq from "../transport/zmq.ts";
 import { join } from "node:path";
-import { HEARTBEAT_MS } from "./protocol.ts";
+import { HEARTBEAT_MS } from "../transport/protocol.ts";
 import {
   broadcastEndpoint,
   decodeWorkerMessage,
@@ -19,14 +19,14 @@ import {
   receiveAll,
   type ServerMessage,
   SOCKET_OPTIONS,
-} from "./protocol.ts";
+} from "../transport/protocol.ts";
 import { Scheduler } from "./scheduler.ts";
-import { serverCurve } from "./security.ts";
+import { serverCurve } from "../transport/curve.ts";
 import { describeExit, type LocalWorker, spawnWorker } from "./pool.ts";
-import type { Mode, ModeResult } from "./run.ts";
-import { RunError } from "./cli.ts";
-import type { Task } from "./plan.ts";
-import { describeWriteError, writeAtomic } from "../worker/task.ts";
+import type { Mode, ModeResult } from "../run/run.ts";
+import { RunError } from "../cli/args.ts";
+import type { Task } from "../run/plan.ts";
+import { describeWriteError, writeAtomic } from "../task/task.ts";
 import { readDimensions } from "../ops/codec.ts";
 
 /** A worker silent this long (no message, no heartbeat) is taken as lost. */

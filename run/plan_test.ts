@@ -1,13 +1,13 @@
 /**
- * Tests for server/plan.ts on real folders: which files are taken, how
+ * Tests for run/plan.ts on real folders: which files are taken, how
  * outputs are named, sub-folders, and every usage error found before
  * anything is written.
  */
 
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
-import { parseJob, UsageError } from "./cli.ts";
-import type { Job } from "./job.ts";
+import { parseJob, UsageError } from "../cli/args.ts";
+import type { Job } from "../core/job.ts";
 import { DEFAULT_PATTERN, matchesDefault, outputName, planTasks, type Task } from "./plan.ts";
 
 /** Runs `fn` in a fresh temporary folder, removed afterwards. */

@@ -1,16 +1,16 @@
 /**
  * The run report: what `--report FILE.json` writes and what the HTML page
- * (`server/report_html.ts`) renders, plus the closing line in the old
+ * (`report/html.ts`) renders, plus the closing line in the old
  * tool's words.
  *
  * @module
  */
 
-import type { Job } from "./job.ts";
-import type { Span } from "./scheduler.ts";
-import type { Timings } from "../worker/task.ts";
+import type { Job } from "../core/job.ts";
+import type { Span } from "../broker/scheduler.ts";
+import type { Timings } from "../task/task.ts";
 import { formatStep } from "../ops/pipeline.ts";
-import type { CpuSample } from "./cpu.ts";
+import type { CpuSample } from "../run/cpu.ts";
 
 /** One worker's line in the report. */
 export interface WorkerReport {
@@ -142,7 +142,7 @@ export async function writeReports(
 ): Promise<void> {
   for (const path of paths) {
     if (/\.html?$/i.test(path)) {
-      const { renderReportHtml } = await import("./report_html.ts");
+      const { renderReportHtml } = await import("./html.ts");
       await Deno.writeTextFile(path, renderReportHtml(report));
     } else {
       await Deno.writeTextFile(path, JSON.stringify(redactReport(report), null, 2) + "\n");

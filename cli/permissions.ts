@@ -1,6 +1,6 @@
 /**
  * Permission checks made before a permission is first used, where Deno's own
- * failure would be unclear: `server/zmq.ts` tries several native addon
+ * failure would be unclear: `transport/zmq.ts` tries several native addon
  * builds and would report each failed attempt when FFI is not granted. The errors
  * thrown here use Deno's wording ("Requires ffi access to ..."), so
  * `permissionAdvice` in main.ts names the flag.
@@ -9,7 +9,7 @@
  */
 
 import { join } from "node:path";
-import { isCompiled, SOURCE_ROOT } from "./pool.ts";
+import { isCompiled, SOURCE_ROOT } from "../broker/pool.ts";
 
 /** Grants `descriptor`, asking on a terminal when Deno may prompt; true when granted. */
 function granted(descriptor: Deno.PermissionDescriptor): boolean {

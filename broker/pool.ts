@@ -8,7 +8,7 @@
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Job } from "./job.ts";
+import type { Job } from "../core/job.ts";
 import { faultPermissions } from "../worker/fault.ts";
 
 /** The repository root (where main.ts and node_modules live) when run from source. */
@@ -57,7 +57,7 @@ export function workerCommandLine(
   if (maxTasks > 0) workerArgs.push("--max-tasks", String(maxTasks));
   if (job.curveServerKey) workerArgs.push("--curve-server-key", job.curveServerKey);
   // A compiled binary's permissions are fixed when it is built: the worker narrows itself
-  // at start-up instead (narrowWorkerPermissions in server/permissions.ts).
+  // at start-up instead (narrowWorkerPermissions in cli/permissions.ts).
   if (compiled) return { command: Deno.execPath(), args: workerArgs };
   // Test-only: faultPermissions() is empty unless ZPIX_FAULT is set (see worker/fault.ts).
   return selfCommandLine([...workerPermissions(job), ...faultPermissions()], workerArgs);

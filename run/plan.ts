@@ -6,8 +6,8 @@
  */
 
 import { extname, isAbsolute, join, relative } from "node:path";
-import type { Job, OutputFormat } from "./job.ts";
-import { UsageError } from "./cli.ts";
+import type { Job, OutputFormat } from "../core/job.ts";
+import { UsageError } from "../cli/args.ts";
 
 /** One image to process, with paths relative to the job's folders. */
 export interface Task {

@@ -1,5 +1,5 @@
 /**
- * Tests for server/cli.ts: every flag and its aliases (the old tool's
+ * Tests for cli/args.ts: every flag and its aliases (the old tool's
  * spellings included), the defaults, and every usage error.
  */
 
@@ -14,8 +14,8 @@ import {
   normalisePattern,
   parseJob,
   UsageError,
-} from "./cli.ts";
-import type { Job } from "./job.ts";
+} from "./args.ts";
+import type { Job } from "../core/job.ts";
 import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS } from "../ops/codec.ts";
 
 const CWD = "/home/user/work";

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Job } from "./job.ts";
+import type { Job } from "../core/job.ts";
 import { formatStep } from "../ops/pipeline.ts";
 import { redactReport, type Report } from "./report.ts";
 import {
@@ -20,7 +20,7 @@ import {
   runDuration,
   throughputChart,
   workerTimeline,
-} from "./report_charts.ts";
+} from "./charts.ts";
 
 /** Rows shown per failure/warning table; the rest are counted, and are in the embedded JSON. */
 export const MAX_TABLE_ROWS = 500;

@@ -1,6 +1,6 @@
 /**
  * The validated, serialisable description of one run. The CLI
- * (`server/cli.ts`) is the only producer; the runners only read it.
+ * (`cli/args.ts`) is the only producer; the runners only read it.
  *
  * @module
  */

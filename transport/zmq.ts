@@ -29,7 +29,7 @@
  * @module
  */
 
-import { isCompiled } from "./pool.ts";
+import { isCompiled } from "../broker/pool.ts";
 
 const ZMQ_PUB = 1, ZMQ_SUB = 2, ZMQ_DEALER = 5, ZMQ_ROUTER = 6;
 
