@@ -7,20 +7,19 @@
  */
 
 import { join, resolve } from "node:path";
-import {
-  COMMANDS,
-  EXIT,
-  parseJob,
-  parseWorker,
-  RunError,
-  UsageError,
-  userCwd,
-} from "./cli/args.ts";
+import { COMMANDS, parseJob, parseWorker, userCwd } from "./cli/args.ts";
 import { HELP } from "./cli/help.ts";
 import { Log } from "./run/progress.ts";
-import { disposeEarlyPool, killLocalWorkers, startEarlyPool } from "./broker/pool.ts";
+import {
+  disposeEarlyPool,
+  type EarlyPool,
+  killLocalWorkers,
+  startEarlyPool,
+} from "./broker/pool.ts";
 import { narrowWorkerPermissions, requireZeroMqFfi } from "./cli/permissions.ts";
 import type { Job } from "./core/job.ts";
+import type { Mode } from "./run/run.ts";
+import { EXIT, RunError, UsageError } from "./core/errors.ts";
 
 /** Turns a missing Deno permission into advice that names the flag. */
 export function permissionAdvice(error: Error): string {
@@ -47,6 +46,17 @@ export function permissionAdvice(error: Error): string {
 function printError(message: string, helpFor?: string): void {
   console.error(`zpix: error: ${message}`);
   if (helpFor) console.error(`Run "zpix ${helpFor} --help" for usage.`);
+}
+
+/**
+ * The ZeroMQ broker, loaded once FFI (ZeroMQ's native addon) is known to be
+ * granted; it adopts the local workers already started for this run.
+ */
+async function loadBroker(pool: EarlyPool | null): Promise<Mode> {
+  requireZeroMqFfi();
+  const { runParallel } = await import("./broker/broker.ts");
+  return (job, tasks, recorder, signal) =>
+    runParallel(job, tasks, recorder, signal, pool ?? undefined);
 }
 
 async function runJobCommand(
@@ -83,7 +93,7 @@ async function runJobCommand(
     const { exitCode } = await runJob(job, {
       signal: controller.signal,
       log,
-      pool: pool ?? undefined,
+      loadMode: () => loadBroker(pool),
     });
     return exitCode;
   } finally {
@@ -215,13 +225,9 @@ export async function main(args: string[]): Promise<number> {
         return await runJobCommand(command as Job["mode"], rest);
     }
   } catch (error) {
-    if (error instanceof UsageError) {
-      printError(error.message, command);
-      return EXIT.usage;
-    }
-    if (error instanceof RunError) {
-      printError(error.message);
-      return EXIT.runFailed;
+    if (error instanceof UsageError || error instanceof RunError) {
+      printError(error.message, error instanceof UsageError ? command : undefined);
+      return error.exitCode;
     }
     if (
       error instanceof Deno.errors.NotCapable ||

@@ -22,12 +22,13 @@ import {
 } from "../transport/protocol.ts";
 import { Scheduler } from "./scheduler.ts";
 import { serverCurve } from "../transport/curve.ts";
-import { describeExit, type LocalWorker, spawnWorker } from "./pool.ts";
-import type { Mode, ModeResult } from "../run/run.ts";
-import { RunError } from "../cli/args.ts";
-import type { Task } from "../run/plan.ts";
-import { describeWriteError, writeAtomic } from "../task/task.ts";
+import { describeExit, type EarlyPool, type LocalWorker, spawnWorker } from "./pool.ts";
+import type { ModeResult, Recorder } from "../run/run.ts";
+import { describeWriteError } from "../task/task.ts";
 import { readDimensions } from "../ops/codec.ts";
+import { RunError } from "../core/errors.ts";
+import type { Job, Task } from "../core/job.ts";
+import { writeAtomic } from "../core/atomic.ts";
 
 /** A worker silent this long (no message, no heartbeat) is taken as lost. */
 export const SILENCE_MS = 2500;
@@ -74,7 +75,13 @@ interface Peer {
 }
 
 /** Runs the tasks on ZeroMQ workers (the `parallel` and `serve` modes). */
-export const runParallel: Mode = async (job, tasks, recorder, signal, pool) => {
+export async function runParallel(
+  job: Job,
+  tasks: Task[],
+  recorder: Recorder,
+  signal: AbortSignal,
+  pool?: EarlyPool,
+): Promise<ModeResult> {
   const log = recorder.log;
   const privateDir = pool?.privateDir ??
     (job.bind ? null : await Deno.makeTempDir({ prefix: "zpix-" }));
@@ -482,7 +489,7 @@ export const runParallel: Mode = async (job, tasks, recorder, signal, pool) => {
     workers,
     workerMs: scheduler.workers.reduce((sum, w) => sum + w.busyMs, 0),
   };
-};
+}
 
 /** Broadcasts quit until every local worker has exited; kills those still there after the grace period. */
 async function shutdown(

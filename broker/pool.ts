@@ -6,20 +6,10 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { isCompiled, selfCommandLine, SOURCE_ROOT } from "../core/runtime.ts";
 import type { Job } from "../core/job.ts";
 import { faultPermissions } from "../worker/fault.ts";
-
-/** The repository root (where main.ts and node_modules live) when run from source. */
-export const SOURCE_ROOT: string = dirname(
-  dirname(fileURLToPath(import.meta.url)),
-);
-
-/** Whether this process is a `deno compile`d binary. */
-export function isCompiled(): boolean {
-  return Boolean((Deno.build as { standalone?: boolean }).standalone);
-}
 
 /**
  * The Deno permission flags a local worker runs with: read the input folder
@@ -61,29 +51,6 @@ export function workerCommandLine(
   if (compiled) return { command: Deno.execPath(), args: workerArgs };
   // Test-only: faultPermissions() is empty unless ZPIX_FAULT is set (see worker/fault.ts).
   return selfCommandLine([...workerPermissions(job), ...faultPermissions()], workerArgs);
-}
-
-/**
- * The command line that runs this program again from source with the given
- * permission flags and zpix arguments (`deno run … main.ts ARGS`).
- */
-export function selfCommandLine(
-  permissions: string[],
-  args: string[],
-): { command: string; args: string[] } {
-  return {
-    command: Deno.execPath(),
-    args: [
-      "run",
-      "--quiet",
-      "--no-prompt",
-      "--cached-only",
-      `--config=${join(SOURCE_ROOT, "deno.json")}`,
-      ...permissions,
-      join(SOURCE_ROOT, "main.ts"),
-      ...args,
-    ],
-  };
 }
 
 /** One local worker process. */

@@ -12,17 +12,7 @@
  * @module
  */
 
-/** One span of work on a worker, for timelines. */
-export interface Span {
-  /** Task index. */
-  task: number;
-  /** Start, ms. */
-  start: number;
-  /** End, ms. */
-  end: number;
-  /** Whether it succeeded; null when the worker was lost during it. */
-  ok: boolean | null;
-}
+import type { Span } from "../core/results.ts";
 
 /** What the scheduler knows of a worker. */
 export interface WorkerState {

@@ -9,28 +9,9 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { formatStep, parseSize, parseStep, type Step, StepError } from "../ops/pipeline.ts";
-import type { Encoder, Job, LogFormat, OutputFormat } from "../core/job.ts";
+import type { Encoder, Job, LogFormat, OutputFormat, WorkerOptions } from "../core/job.ts";
+import { UsageError } from "../core/errors.ts";
 import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS } from "../ops/defaults.ts";
-
-/** A bad command line: printed as one line with a pointer to `--help`, exit code 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
-
-/** A run-stopping problem that is not a usage error (exit code 3): one clear line. */
-export class RunError extends Error {
-  override name = "RunError";
-}
-
-/** Exit codes, as the README documents them. */
-export const EXIT = {
-  ok: 0,
-  someFailed: 1,
-  usage: 2,
-  runFailed: 3,
-  sigint: 130,
-  sigterm: 143,
-} as const;
 
 /** The old tool's flag names, accepted as aliases. */
 const ALIASES: Record<string, string> = {
@@ -379,28 +360,6 @@ export function parseJob(
     throw new UsageError("--quiet and --verbose cannot be used together");
   }
   return { kind: "job", job };
-}
-
-/** Options of the `worker` subcommand. */
-export interface WorkerOptions {
-  /** Task endpoint of the server (the broadcast endpoint is derived from it). */
-  connect: string;
-  /** Shared secret for the server, or null. */
-  token: string | null;
-  /** How many worker processes to run on this machine. */
-  processes: number;
-  /** Wait for the next server after a run ends instead of exiting. */
-  persist: boolean;
-  /** Worker id, set by a local server for its own workers. */
-  id: string | null;
-  /** Whether this worker may be handed file paths (same machine as the server). */
-  local: boolean;
-  /** Seconds of server silence after which the worker exits. */
-  serverTimeout: number;
-  /** Exit after this many tasks (0: never); the server starts a fresh one. */
-  maxTasks: number;
-  /** The server's CURVE public key, or a file holding it (main.ts resolves it), or null. */
-  curveServerKey: string | null;
 }
 
 function canReadToken(): boolean {

@@ -13,10 +13,10 @@ import {
   normaliseArgs,
   normalisePattern,
   parseJob,
-  UsageError,
 } from "./args.ts";
 import type { Job } from "../core/job.ts";
 import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS } from "../ops/codec.ts";
+import { UsageError } from "../core/errors.ts";
 
 const CWD = "/home/user/work";
 const IO = ["--input", "in", "--output", "out"];

@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { encodeImage } from "../ops/codec.ts";
 import { SAMPLE_SIZES, sampleImage } from "../ops/samples.ts";
-import { writeAtomic } from "../task/task.ts";
+import { writeAtomic } from "../core/atomic.ts";
 
 /**
  * Writes `count` sample images to `dir` (every fourth a PNG, half of those

@@ -9,7 +9,7 @@
  */
 
 import { join } from "node:path";
-import { isCompiled, SOURCE_ROOT } from "../broker/pool.ts";
+import { isCompiled, SOURCE_ROOT } from "../core/runtime.ts";
 
 /** Grants `descriptor`, asking on a terminal when Deno may prompt; true when granted. */
 function granted(descriptor: Deno.PermissionDescriptor): boolean {

@@ -73,3 +73,35 @@ export interface Job {
   /** Attempts per image before it is failed (worker crashes, timeouts). */
   maxAttempts: number;
 }
+
+/** One image to process, with paths relative to the job's folders. */
+export interface Task {
+  /** Position in the sorted input list; stable across modes. */
+  index: number;
+  /** Input path relative to `job.input`, with `/` separators. */
+  input: string;
+  /** Output path relative to `job.output`. */
+  output: string;
+}
+
+/** Options of the `worker` subcommand. */
+export interface WorkerOptions {
+  /** Task endpoint of the server (the broadcast endpoint is derived from it). */
+  connect: string;
+  /** Shared secret for the server, or null. */
+  token: string | null;
+  /** How many worker processes to run on this machine. */
+  processes: number;
+  /** Wait for the next server after a run ends instead of exiting. */
+  persist: boolean;
+  /** Worker id, set by a local server for its own workers. */
+  id: string | null;
+  /** Whether this worker may be handed file paths (same machine as the server). */
+  local: boolean;
+  /** Seconds of server silence after which the worker exits. */
+  serverTimeout: number;
+  /** Exit after this many tasks (0: never); the server starts a fresh one. */
+  maxTasks: number;
+  /** The server's CURVE public key, or a file holding it (main.ts resolves it), or null. */
+  curveServerKey: string | null;
+}

@@ -10,7 +10,7 @@
  */
 
 import type { Report, WorkerReport } from "./report.ts";
-import type { Span } from "../broker/scheduler.ts";
+import type { Span } from "../core/results.ts";
 
 /** Escapes text for HTML element content and double-quoted attributes. */
 export function escapeHtml(text: unknown): string {

@@ -7,10 +7,8 @@
  */
 
 import type { Job } from "../core/job.ts";
-import type { Span } from "../broker/scheduler.ts";
-import type { Timings } from "../task/task.ts";
 import { formatStep } from "../ops/pipeline.ts";
-import type { CpuSample } from "../run/cpu.ts";
+import type { CpuSample, Span, Timings } from "../core/results.ts";
 
 /** One worker's line in the report. */
 export interface WorkerReport {
@@ -133,19 +131,4 @@ export function closingLine(
 /** The report with secrets removed (the `--token`), as report files show it. */
 export function redactReport(report: Report): Report {
   return report.job.token ? { ...report, job: { ...report.job, token: "(hidden)" } } : report;
-}
-
-/** Writes the report to every `--report` file (JSON, or the HTML page); never the token. */
-export async function writeReports(
-  report: Report,
-  paths: readonly string[],
-): Promise<void> {
-  for (const path of paths) {
-    if (/\.html?$/i.test(path)) {
-      const { renderReportHtml } = await import("./html.ts");
-      await Deno.writeTextFile(path, renderReportHtml(report));
-    } else {
-      await Deno.writeTextFile(path, JSON.stringify(redactReport(report), null, 2) + "\n");
-    }
-  }
 }

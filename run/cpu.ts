@@ -8,14 +8,7 @@
  */
 
 import { cpus } from "node:os";
-
-/** Busy fraction (0..1) of each core over one sampling interval. */
-export interface CpuSample {
-  /** Seconds since the run started, at the end of the interval. */
-  t: number;
-  /** Busy fraction per core. */
-  cores: number[];
-}
+import type { CpuSample } from "../core/results.ts";
 
 /** Parses `/proc/stat`'s per-core lines into [busy, total] jiffies. */
 export function parseProcStat(text: string): [number, number][] {

@@ -6,18 +6,8 @@
  */
 
 import { extname, isAbsolute, join, relative } from "node:path";
-import type { Job, OutputFormat } from "../core/job.ts";
-import { UsageError } from "../cli/args.ts";
-
-/** One image to process, with paths relative to the job's folders. */
-export interface Task {
-  /** Position in the sorted input list; stable across modes. */
-  index: number;
-  /** Input path relative to `job.input`, with `/` separators. */
-  input: string;
-  /** Output path relative to `job.output`. */
-  output: string;
-}
+import type { Job, OutputFormat, Task } from "../core/job.ts";
+import { UsageError } from "../core/errors.ts";
 
 /** The default pattern: every .jpg, .jpeg and .png file, any letter case. */
 export const DEFAULT_PATTERN = "*.{jpg,jpeg,png}";

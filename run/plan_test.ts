@@ -6,9 +6,10 @@
 
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
-import { parseJob, UsageError } from "../cli/args.ts";
-import type { Job } from "../core/job.ts";
-import { DEFAULT_PATTERN, matchesDefault, outputName, planTasks, type Task } from "./plan.ts";
+import { parseJob } from "../cli/args.ts";
+import type { Job, Task } from "../core/job.ts";
+import { DEFAULT_PATTERN, matchesDefault, outputName, planTasks } from "./plan.ts";
+import { UsageError } from "../core/errors.ts";
 
 /** Runs `fn` in a fresh temporary folder, removed afterwards. */
 async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {

@@ -7,22 +7,22 @@
  */
 
 import { join } from "node:path";
-import type { Job } from "../core/job.ts";
-import { EXIT, RunError, UsageError } from "../cli/args.ts";
-import { planTasks, type Task } from "./plan.ts";
+import type { Job, Task } from "../core/job.ts";
+import { planTasks } from "./plan.ts";
 import {
   closingLine,
   pipelineStrings,
   type Report,
   StageTotals,
   type WorkerReport,
-  writeReports,
 } from "../report/report.ts";
 import { Log } from "./progress.ts";
 import { CpuSampler } from "./cpu.ts";
-import { requireZeroMqFfi } from "../cli/permissions.ts";
-import { processFile, TEMP_MARKER, type Timings } from "../task/task.ts";
-import type { EarlyPool } from "../broker/pool.ts";
+import { processFile } from "../task/task.ts";
+import { EXIT, RunError, UsageError } from "../core/errors.ts";
+import { TEMP_MARKER } from "../core/atomic.ts";
+import type { Timings } from "../core/results.ts";
+import { writeReports } from "../report/write.ts";
 
 /** What the modes report back for each task. */
 export type TaskResult =
@@ -155,7 +155,6 @@ export type Mode = (
   tasks: Task[],
   recorder: Recorder,
   signal: AbortSignal,
-  pool?: EarlyPool,
 ) => Promise<ModeResult>;
 
 /** Sequential mode: every task in this process, in order. */
@@ -175,10 +174,10 @@ export const runSequential: Mode = async (job, tasks, recorder, signal) => {
   return { workers: [], workerMs };
 };
 
-/** The ZeroMQ broker, loaded once FFI (ZeroMQ's native addon) is known to be granted. */
-async function loadParallel(): Promise<Mode> {
-  requireZeroMqFfi();
-  return (await import("../broker/broker.ts")).runParallel;
+/** The mode `loadMode` gives; without one, only sequential jobs can run. */
+function loadMode(load?: () => Promise<Mode>): Promise<Mode> {
+  if (!load) throw new RunError("this job's mode needs a broker: pass runJob a loadMode");
+  return load();
 }
 
 /** The outcome of a whole run. */
@@ -200,9 +199,13 @@ export async function runJob(
     signal?: AbortSignal;
     log?: Log;
     mode?: Mode;
+    /**
+     * Loads the mode of a `parallel` or `serve` job (the broker), called once
+     * planning found work to do: the caller (main.ts) keeps ZeroMQ's FFI check
+     * and the broker's modules out of start-up and out of this room.
+     */
+    loadMode?: () => Promise<Mode>;
     stdout?: (line: string) => void;
-    /** Local workers already started for this run (`startEarlyPool`), for the broker to adopt. */
-    pool?: EarlyPool;
   } = {},
 ): Promise<RunOutcome> {
   const log = options.log ?? new Log(job);
@@ -235,7 +238,7 @@ export async function runJob(
   const cpu = new CpuSampler();
   cpu.start();
   const mode = options.mode ??
-    (job.mode === "sequential" ? runSequential : await loadParallel());
+    (job.mode === "sequential" ? runSequential : await loadMode(options.loadMode));
   let result: ModeResult;
   try {
     log.info(
@@ -244,9 +247,7 @@ export async function runJob(
       })`,
     );
     recorder.start();
-    result = tasks.length
-      ? await mode(job, tasks, recorder, signal, options.pool)
-      : { workers: [], workerMs: 0 };
+    result = tasks.length ? await mode(job, tasks, recorder, signal) : { workers: [], workerMs: 0 };
   } finally {
     cpu.stop();
     log.finish();

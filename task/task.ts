@@ -6,29 +6,15 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { decodeImage, encodeImage, flattenOnWhite, type Format } from "../ops/codec.ts";
 import { applyPipeline, formatStep } from "../ops/pipeline.ts";
 import { encodeJpegFast } from "../ops/kernels/mod.ts";
 import { transcodeJpegFast } from "../ops/transcode.ts";
 import type { Image } from "../ops/image.ts";
 import type { Pipeline } from "../core/job.ts";
-
-/** Milliseconds spent in each stage of one task. */
-export interface Timings {
-  /** Reading the input file (0 when bytes came over the wire). */
-  read: number;
-  /** Decoding. */
-  decode: number;
-  /** All pipeline steps together. */
-  ops: number;
-  /** Each step, keyed by its `--op` text. */
-  steps: Record<string, number>;
-  /** Encoding. */
-  encode: number;
-  /** Writing the output (0 when bytes go back over the wire). */
-  write: number;
-}
+import type { Outcome, Summary, Timings } from "../core/results.ts";
+import { writeAtomic } from "../core/atomic.ts";
 
 /** The encoded result of one image. */
 export interface Encoded {
@@ -119,57 +105,11 @@ export async function processBytes(
   };
 }
 
-/** What a result reports of an encoded image (everything but its bytes). */
-export interface Summary {
-  /** Output size in pixels. */
-  width: number;
-  /** Output size in pixels. */
-  height: number;
-  /** Output file size in bytes. */
-  bytes: number;
-  /** Non-fatal notes. */
-  warnings: string[];
-  /** Stage timings in ms. */
-  timings: Timings;
-}
-
 /** The {@link Summary} of an encoded image. */
 export function summarise(encoded: Encoded): Summary {
   const { width, height, warnings, timings } = encoded;
   return { width, height, bytes: encoded.bytes.length, warnings, timings };
 }
-
-/** Marker in the names of files being written; never left behind. */
-export const TEMP_MARKER = ".zpix-tmp-";
-
-/**
- * Writes `bytes` to `path` atomically: to a temporary name in the same
- * folder, then renamed. Creates missing parent folders. Synchronous calls:
- * a worker does one thing at a time, and the async variants' hop through
- * Deno's blocking thread pool cost a loaded 2-core machine ~2 ms a file.
- */
-export function writeAtomic(path: string, bytes: Uint8Array): void {
-  const dir = dirname(path);
-  Deno.mkdirSync(dir, { recursive: true });
-  const temp = join(
-    dir,
-    `.${basename(path)}${TEMP_MARKER}${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`,
-  );
-  try {
-    Deno.writeFileSync(temp, bytes);
-    Deno.renameSync(temp, path);
-  } catch (error) {
-    try {
-      Deno.removeSync(temp);
-    } catch {
-      // never written
-    }
-    throw error;
-  }
-}
-
-/** What became of one task. */
-export type Outcome = ({ ok: true } & Summary) | { ok: false; error: string };
 
 /** Turns any thrown value into one line a person understands. */
 export function describeError(

@@ -18,11 +18,11 @@ import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { encodeImage } from "../ops/codec.ts";
 import { SAMPLE_SIZES, sampleImage } from "../ops/samples.ts";
-import { SOURCE_ROOT } from "../broker/pool.ts";
 import { ZPIX_FLAGS } from "./helpers.ts";
 import { parseJob } from "../cli/args.ts";
 import type { Job } from "../core/job.ts";
 import { processFile } from "../task/task.ts";
+import { SOURCE_ROOT } from "../core/runtime.ts";
 
 const PYTHON = "/usr/bin/python3";
 const REFERENCE = resolve(SOURCE_ROOT, "..", "shared", "bench", "reference.py");

@@ -14,8 +14,9 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { SOURCE_ROOT, workerCommandLine, workerPermissions } from "../broker/pool.ts";
+import { workerCommandLine, workerPermissions } from "../broker/pool.ts";
 import { taskFlags, taskWords } from "./tasks.ts";
+import { SOURCE_ROOT } from "../core/runtime.ts";
 
 const decoder = new TextDecoder();
 

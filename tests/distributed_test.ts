@@ -20,7 +20,6 @@ import {
   type TaskMessage,
   type WorkerMessage,
 } from "../transport/protocol.ts";
-import { SOURCE_ROOT } from "../broker/pool.ts";
 import { remoteWorkerReads } from "../worker/processes.ts";
 import { writeSamples } from "../cli/demo.ts";
 import type { Report } from "../report/report.ts";
@@ -34,6 +33,7 @@ import {
   type ZpixOutput,
   type ZpixProcess,
 } from "./helpers.ts";
+import { SOURCE_ROOT } from "../core/runtime.ts";
 
 const MODULES = join(SOURCE_ROOT, "node_modules");
 

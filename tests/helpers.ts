@@ -20,7 +20,7 @@ import {
   SOCKET_OPTIONS,
   type WorkerMessage,
 } from "../transport/protocol.ts";
-import { SOURCE_ROOT } from "../broker/pool.ts";
+import { SOURCE_ROOT } from "../core/runtime.ts";
 
 /** Runs `fn` with a fresh temporary folder, removed afterwards. */
 export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { SOURCE_ROOT } from "../broker/pool.ts";
+import { SOURCE_ROOT } from "../core/runtime.ts";
 
 const decoder = new TextDecoder();
 

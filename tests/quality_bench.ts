@@ -20,7 +20,7 @@ import { decodeImage } from "../ops/codec.ts";
 import { applyPipeline, parseStep } from "../ops/pipeline.ts";
 import { encodeJpegFast } from "../ops/kernels/mod.ts";
 import { psnrRgb } from "../ops/kernels/test_util.ts";
-import { SOURCE_ROOT } from "../broker/pool.ts";
+import { SOURCE_ROOT } from "../core/runtime.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -9,11 +9,11 @@
 import { join } from "node:path";
 import { encodeImage, type Format } from "../ops/codec.ts";
 import { sampleImage } from "../ops/samples.ts";
-import { SOURCE_ROOT } from "../broker/pool.ts";
-import { TEMP_MARKER } from "../task/task.ts";
 import { FAULT_ENV } from "../worker/fault.ts";
 import type { Report } from "../report/report.ts";
 import { sleep, withTempDir, ZPIX_FLAGS } from "./helpers.ts";
+import { SOURCE_ROOT } from "../core/runtime.ts";
+import { TEMP_MARKER } from "../core/atomic.ts";
 
 /** One stderr line and when it arrived (performance.now()). */
 export interface Line {

@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Report } from "../report/report.ts";
 import { throughputSeries } from "../report/charts.ts";
-import { SOURCE_ROOT } from "../broker/pool.ts";
+import { SOURCE_ROOT } from "../core/runtime.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = (() => {

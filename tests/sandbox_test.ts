@@ -8,9 +8,9 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { SOURCE_ROOT } from "../broker/pool.ts";
 import { permissionAdvice } from "../main.ts";
 import { taskFlags } from "./tasks.ts";
+import { SOURCE_ROOT } from "../core/runtime.ts";
 
 const decoder = new TextDecoder();
 

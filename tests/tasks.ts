@@ -6,7 +6,7 @@
  */
 
 import { join } from "node:path";
-import { SOURCE_ROOT } from "../broker/pool.ts";
+import { SOURCE_ROOT } from "../core/runtime.ts";
 
 /** deno.json's tasks, by name. */
 export const TASKS: Readonly<Record<string, string>> = JSON.parse(

@@ -22,8 +22,8 @@
  */
 
 import type { Pipeline } from "../core/job.ts";
-import type { Summary } from "../task/task.ts";
 import { type Pollable, pollReadable, waitReadable } from "./zmq.ts";
+import type { Summary } from "../core/results.ts";
 
 /** Version of this protocol; bumped on any incompatible change. */
 export const PROTOCOL_VERSION = 1;

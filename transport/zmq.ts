@@ -1,3 +1,4 @@
+import { isCompiled } from "../core/runtime.ts";
 /**
  * ZeroMQ sockets on libzmq's C API, called through Deno's FFI: the typed
  * subset of zeromq.js's socket API that zpix uses (ROUTER, DEALER, PUB,
@@ -28,8 +29,6 @@
  *
  * @module
  */
-
-import { isCompiled } from "../broker/pool.ts";
 
 const ZMQ_PUB = 1, ZMQ_SUB = 2, ZMQ_DEALER = 5, ZMQ_ROUTER = 6;
 

@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { WorkerOptions } from "../cli/args.ts";
-import { isCompiled, selfCommandLine, SOURCE_ROOT } from "../broker/pool.ts";
 import { join } from "node:path";
+import type { WorkerOptions } from "../core/job.ts";
+import { isCompiled, selfCommandLine, SOURCE_ROOT } from "../core/runtime.ts";
 
 /** The command line of one child worker process. */
 export function childCommandLine(
@@ -38,14 +38,14 @@ export function childCommandLine(
 /**
  * What a remote worker run from source may read: no image and no output
  * (the server sends bytes), only ZeroMQ's addon and codecs' `.wasm` files
- * (`node_modules`), the modules its image thread loads (`worker/`, `task/`, `ops/`:
+ * (`node_modules`), the modules its image thread loads (`worker/`, `task/`, `core/`, `ops/`:
  * Deno checks read access when a Web Worker loads its module graph), and
  * `/etc/alpine-release` (ZeroMQ's loader checks it). deno.json's `worker`
  * task grants the same.
  */
 export function remoteWorkerReads(root = SOURCE_ROOT): string[] {
   return [
-    ...["node_modules", "worker", "task", "ops"].map((dir) => join(root, dir)),
+    ...["node_modules", "worker", "task", "core", "ops"].map((dir) => join(root, dir)),
     "/etc/alpine-release",
   ];
 }

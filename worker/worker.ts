@@ -22,11 +22,10 @@ import {
   type TaskMessage,
   type WorkerMessage,
 } from "../transport/protocol.ts";
-import type { Pipeline } from "../core/job.ts";
+import type { Pipeline, WorkerOptions } from "../core/job.ts";
 import { processFile, summarise } from "../task/task.ts";
 import { ImageThread } from "./image_thread.ts";
 import { injectFault, readFaults } from "./fault.ts";
-import type { WorkerOptions } from "../cli/args.ts";
 import { workerCurveOptions } from "../transport/curve.ts";
 
 /**
