@@ -17,7 +17,7 @@
  * @module
  */
 import type { Image } from "../image.ts";
-import { Arena, type Resident } from "./mod.ts";
+import { Arena, type Resident } from "./arena.ts";
 
 /** Natural (row-major) index of the k-th coefficient in zigzag order. */
 // deno-fmt-ignore

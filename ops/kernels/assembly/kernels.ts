@@ -5,7 +5,7 @@
 // zpix image kernels in AssemblyScript with WebAssembly SIMD (v128).
 //
 // Every function works on raw pointers into the module's linear memory; the
-// TypeScript wrapper (ops/kernels/mod.ts) owns the memory layout: it bump
+// TypeScript side (ops/kernels/arena.ts) owns the memory layout: it bump
 // allocates buffers from heapBase() upwards, grows the memory as needed, and
 // always leaves at least 64 bytes of slack after every buffer so that vector
 // loads and stores may run a little past the end of a row or image.

@@ -1,0 +1,270 @@
+/**
+ * The pixel kernels: gray, threshold, flip, place (pad) and resize, each as
+ * a copying function on an {@link Image} and as an in-place (or
+ * resident-to-resident) variant on an {@link Arena}. All synchronous.
+ *
+ * @module
+ */
+import { assertImage, type Image } from "../image.ts";
+import { Arena, type Resident, roundTrip } from "./arena.ts";
+
+// ---------------------------------------------------------------------------
+// gray, threshold, flip
+// ---------------------------------------------------------------------------
+
+/**
+ * Gray image with OpenCV's fixed point luma
+ * `Y = (R*4899 + G*9617 + B*1868 + 8192) >> 14` in R, G and B; alpha kept.
+ * Returns a new image.
+ */
+export function grayRgba(src: Image): Image {
+  return roundTrip(src, (a, r) => grayAt(a, r));
+}
+
+/** {@link grayRgba} in place on a resident image; returns it. */
+export function grayAt(a: Arena, r: Resident): Resident {
+  a.k.gray(r.ptr, r.ptr, r.width * r.height);
+  return r;
+}
+
+/**
+ * Binary threshold on the luma of {@link grayRgba} (OpenCV THRESH_BINARY):
+ * R, G, B = `Y > t ? 255 : 0`; alpha kept. Returns a new image.
+ */
+export function thresholdRgba(src: Image, t: number): Image {
+  return roundTrip(src, (a, r) => thresholdAt(a, r, t));
+}
+
+/** {@link thresholdRgba} in place on a resident image; returns it. */
+export function thresholdAt(a: Arena, r: Resident, t: number): Resident {
+  // Y is an integer in 0..255: Y > t  <=>  Y > floor(t); clamp keeps i32 sane
+  const ti = Math.floor(Math.max(-1, Math.min(255, t)));
+  a.k.threshold(r.ptr, r.ptr, r.width * r.height, Number.isNaN(ti) ? 255 : ti);
+  return r;
+}
+
+/**
+ * Mirrored copy: `"h"` left-right, `"v"` upside down, `"hv"` both (a 180°
+ * rotation). Returns a new image.
+ */
+export function flipRgba(src: Image, axis: "h" | "v" | "hv"): Image {
+  return roundTrip(src, (a, r) => flipAt(a, r, axis));
+}
+
+/** {@link flipRgba} of a resident image, into a new resident image. */
+export function flipAt(a: Arena, r: Resident, axis: "h" | "v" | "hv"): Resident {
+  if (axis !== "h" && axis !== "v" && axis !== "hv") {
+    throw new RangeError(`invalid flip axis ${axis}`);
+  }
+  const d = a.alloc(r.width * r.height * 4);
+  a.k.flip(r.ptr, d, r.width, r.height, axis === "v" ? 0 : 1, axis === "h" ? 0 : 1);
+  return { width: r.width, height: r.height, ptr: d };
+}
+
+/**
+ * A new `width`x`height` image with `src` copied in at (`left`, `top`);
+ * parts outside are cut, and when any pixel is left uncovered every pixel
+ * starts as opaque black. Returns a new image.
+ */
+export function placeRgba(
+  src: Image,
+  width: number,
+  height: number,
+  left: number,
+  top: number,
+): Image {
+  checkSize(width, height);
+  return roundTrip(src, (a, r) => placeAt(a, r, width, height, left, top));
+}
+
+/**
+ * {@link placeRgba} on a resident image, into a new resident image.
+ */
+export function placeAt(
+  a: Arena,
+  r: Resident,
+  width: number,
+  height: number,
+  left: number,
+  top: number,
+): Resident {
+  const d = a.alloc(width * height * 4);
+  const mem = a.view();
+  const x0 = Math.max(0, left), x1 = Math.min(width, left + r.width);
+  const y0 = Math.max(0, top), y1 = Math.min(height, top + r.height);
+  const uncovered = x0 > 0 || y0 > 0 || x1 < width || y1 < height;
+  // little-endian RGBA: alpha is the high byte of each pixel's u32
+  new Uint32Array(mem.buffer, d, width * height).fill(uncovered ? 0xff000000 : 0);
+  for (let y = y0; y < y1 && x1 > x0; y++) {
+    const from = r.ptr + ((y - top) * r.width + (x0 - left)) * 4;
+    mem.copyWithin(d + (y * width + x0) * 4, from, from + (x1 - x0) * 4);
+  }
+  return { width, height, ptr: d };
+}
+
+// ---------------------------------------------------------------------------
+// resize
+// ---------------------------------------------------------------------------
+
+/** Fixed point weights of one resize axis. */
+interface AxisWeights {
+  /** Taps per output sample (even, zero padded). */
+  taps: number;
+  /** First source index of each output sample. */
+  bounds: Int32Array;
+  /** `taps` 14-bit weights per output sample, each row summing to 16384. */
+  weights: Int16Array;
+}
+
+const WEIGHT_BITS = 14;
+const weightCache = new Map<number, AxisWeights>();
+
+/**
+ * Triangle-filter weights for resampling `src` samples to `dst` (Pillow's
+ * BILINEAR: support scaled by the downscale factor, pixel centres aligned,
+ * weights renormalized at the borders), cached per (src, dst).
+ */
+function axisWeights(src: number, dst: number): AxisWeights {
+  const key = src * 0x100000 + dst;
+  const hit = weightCache.get(key);
+  if (hit) return hit;
+  const scale = src / dst;
+  const fscale = Math.max(scale, 1);
+  const support = fscale;
+  const starts: number[] = [];
+  const rows: number[][] = [];
+  let maxN = 1;
+  for (let i = 0; i < dst; i++) {
+    const center = (i + 0.5) * scale;
+    let lo = Math.max(Math.trunc(center - support + 0.5), 0);
+    let hi = Math.min(Math.trunc(center + support + 0.5), src);
+    let ws: number[] = [];
+    let total = 0;
+    for (let x = lo; x < hi; x++) {
+      const w = Math.max(0, 1 - Math.abs((x - center + 0.5) / fscale));
+      ws.push(w);
+      total += w;
+    }
+    // trim zero weights at both ends
+    let a = 0, b = ws.length;
+    while (a < b && ws[a] === 0) a++;
+    while (b > a && ws[b - 1] === 0) b--;
+    if (a === b) { // cannot happen for a triangle filter, but stay safe
+      ws = [1];
+      total = 1;
+      lo = Math.min(Math.max(Math.floor(center), 0), src - 1);
+    } else {
+      ws = ws.slice(a, b);
+      lo += a;
+    }
+    hi = lo + ws.length;
+    const fixed = ws.map((w) => Math.round((w / total) * (1 << WEIGHT_BITS)));
+    let sum = 0, big = 0;
+    for (let j = 0; j < fixed.length; j++) {
+      sum += fixed[j];
+      if (fixed[j] > fixed[big]) big = j;
+    }
+    fixed[big] += (1 << WEIGHT_BITS) - sum;
+    starts.push(lo);
+    rows.push(fixed);
+    maxN = Math.max(maxN, fixed.length);
+  }
+  const taps = (maxN + 1) & ~1;
+  const bounds = new Int32Array(dst);
+  const weights = new Int16Array(dst * taps);
+  for (let i = 0; i < dst; i++) {
+    // shift the window left at the right border so reads stay in the row
+    const start = Math.max(0, Math.min(starts[i], src - taps));
+    bounds[i] = start;
+    weights.set(rows[i], i * taps + (starts[i] - start));
+  }
+  const out = { taps, bounds, weights };
+  if (weightCache.size >= 64) weightCache.clear();
+  weightCache.set(key, out);
+  return out;
+}
+
+/**
+ * Resizes to `width` x `height` with a separable triangle (bilinear) filter:
+ * antialiased when downscaling (support grows with the factor, like Pillow's
+ * BILINEAR), plain bilinear with pixel-centre alignment when upscaling (like
+ * OpenCV INTER_LINEAR). 14-bit fixed point, all four channels filtered
+ * independently. Returns a new image.
+ */
+export function resizeRgba(src: Image, width: number, height: number): Image {
+  assertImage(src);
+  checkSize(width, height);
+  if (src.width === width && src.height === height) {
+    return { width, height, data: src.data.slice() };
+  }
+  return roundTrip(src, (a, r) => resizeAt(a, r, width, height));
+}
+
+function checkSize(width: number, height: number): void {
+  if (
+    !Number.isInteger(width) || !Number.isInteger(height) || width < 1 ||
+    height < 1
+  ) {
+    throw new RangeError(`invalid target size ${width}x${height}`);
+  }
+}
+
+/**
+ * {@link resizeRgba} of a resident image, into a new resident image (the
+ * same one when the size does not change).
+ */
+export function resizeAt(a: Arena, src: Resident, width: number, height: number): Resident {
+  checkSize(width, height);
+  const sw = src.width, sh = src.height;
+  const k = a.k;
+  const doH = sw !== width, doV = sh !== height;
+  if (!doH && !doV) return src;
+  const wx = doH ? axisWeights(sw, width) : undefined;
+  const wy = doV ? axisWeights(sh, height) : undefined;
+  // pick the cheaper order (a horizontal tap costs ~3x a vertical one per pixel)
+  let hFirst = true;
+  if (wx && wy) {
+    const costH = (rows: number) => 3 * rows * width * wx.taps;
+    const costV = (cols: number) => height * cols * wy.taps;
+    hFirst = costH(sh) + costV(width) <= costV(sw) + costH(height);
+  }
+  // a vertical pass reads `taps` rows from its source: pad one shorter than that
+  const vRows = (rows: number) => Math.max(rows, wy ? wy.taps : 0);
+  let s = src.ptr;
+  if (wy && (!wx || !hFirst) && sh < wy.taps) {
+    s = a.alloc(sw * 4 * wy.taps);
+    a.view().copyWithin(s, src.ptr, src.ptr + sw * sh * 4);
+  }
+  // intermediate size
+  const mw = hFirst ? width : sw;
+  const mh = hFirst ? sh : height;
+  const m = doH && doV ? a.alloc(mw * 4 * (hFirst ? vRows(mh) : mh)) : 0;
+  const d = a.alloc(width * height * 4);
+  const xb = wx ? a.alloc(wx.bounds.byteLength) : 0;
+  const xw = wx ? a.alloc(wx.weights.byteLength) : 0;
+  const yb = wy ? a.alloc(wy.bounds.byteLength) : 0;
+  const yw = wy ? a.alloc(wy.weights.byteLength) : 0;
+  const mem = a.view();
+  const put = (p: number, arr: Int32Array | Int16Array) =>
+    mem.set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength), p);
+  if (wx) put(xb, wx.bounds), put(xw, wx.weights);
+  if (wy) put(yb, wy.bounds), put(yw, wy.weights);
+  if (wx && wy) {
+    if (hFirst) {
+      k.resizeH(s, sw, sh, m, width, xb, xw, wx.taps);
+      k.resizeV(m, width * 4, d, height, yb, yw, wy.taps);
+    } else {
+      k.resizeV(s, sw * 4, m, height, yb, yw, wy.taps);
+      k.resizeH(m, sw, height, d, width, xb, xw, wx.taps);
+    }
+  } else if (wx) {
+    k.resizeH(s, sw, sh, d, width, xb, xw, wx.taps);
+  } else if (wy) {
+    k.resizeV(s, sw * 4, d, height, yb, yw, wy.taps);
+  }
+  return { width, height, ptr: d };
+}
+
+// ---------------------------------------------------------------------------
+// JPEG encoder
+// ---------------------------------------------------------------------------

@@ -1,0 +1,96 @@
+/**
+ * The kernels' WebAssembly module (AssemblyScript sources in
+ * `assembly/kernels.ts`, built by `build.ts`): its raw exports, and the one
+ * instance every call shares. It is instantiated once per process, at first
+ * use, from bytes embedded in `kernels_wasm.ts` (no file access, no
+ * permission, works inside `deno compile`). Internal to `ops/kernels`.
+ *
+ * @module
+ */
+import { decodeBase64 } from "./base64.ts";
+import { KERNELS_WASM_BASE64 } from "./kernels_wasm.ts";
+
+/** The raw exports of the kernels module (internal to `ops/kernels`). */
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  gray(src: number, dst: number, n: number): void;
+  threshold(src: number, dst: number, n: number, t: number): void;
+  flip(
+    src: number,
+    dst: number,
+    w: number,
+    h: number,
+    horizontal: number,
+    vertical: number,
+  ): void;
+  resizeH(
+    src: number,
+    srcW: number,
+    rows: number,
+    dst: number,
+    dstW: number,
+    bounds: number,
+    weights: number,
+    taps: number,
+  ): void;
+  resizeV(
+    src: number,
+    rowBytes: number,
+    dst: number,
+    dstH: number,
+    bounds: number,
+    weights: number,
+    taps: number,
+  ): void;
+  jpegColor(
+    rgba: number,
+    w: number,
+    h: number,
+    yp: number,
+    cbp: number,
+    crp: number,
+    pw: number,
+    ph: number,
+  ): void;
+  jpegDct(
+    yp: number,
+    cbp: number,
+    crp: number,
+    pw: number,
+    ph: number,
+    qy: number,
+    qc: number,
+    coef: number,
+  ): void;
+  jpegStats(coef: number, nMcu: number, freq: number): void;
+  jpegEntropy(coef: number, nMcu: number, huff: number, out: number): number;
+  jpegDecodeScan(params: number): number;
+  jpegToRgba(
+    yp: number,
+    ys: number,
+    cbp: number,
+    crp: number,
+    cs: number,
+    w: number,
+    h: number,
+    mode: number,
+    out: number,
+    tmp: number,
+  ): void;
+}
+
+let wasm: KernelExports | undefined;
+
+/**
+ * The instantiated kernels module (instantiated synchronously on first use).
+ * Internal to `ops/kernels` (used by `jpeg_decode.ts`).
+ */
+export function kernels(): KernelExports {
+  if (!wasm) {
+    const module = new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64));
+    wasm = new WebAssembly.Instance(module, {})
+      .exports as unknown as KernelExports;
+  }
+  return wasm;
+}
