@@ -25,10 +25,10 @@ import { serverCurve } from "../transport/curve.ts";
 import { describeExit, type EarlyPool, type LocalWorker, spawnWorker } from "./pool.ts";
 import type { ModeResult, Recorder } from "../run/run.ts";
 import { describeWriteError } from "../task/task.ts";
-import { readDimensions } from "../ops/codec.ts";
 import { RunError } from "../core/errors.ts";
 import type { Job, Task } from "../core/job.ts";
 import { writeAtomic } from "../core/atomic.ts";
+import { readDimensions } from "../ops/formats.ts";
 
 /** A worker silent this long (no message, no heartbeat) is taken as lost. */
 export const SILENCE_MS = 2500;

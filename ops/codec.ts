@@ -31,10 +31,19 @@ import { applyOrientation, describeOrientation, readExifOrientation } from "./ex
 import { assertImage, type Image } from "./image.ts";
 import { type JpegInfo, readJpegInfo } from "./jpeg_markers.ts";
 import { decodeJpegFast } from "./kernels/jpeg_decode.ts";
-import { hasPngSignature, isCriticalChunk, readPngHeader, readPngInfo } from "./png_chunks.ts";
-
-/** The formats this layer reads and writes. */
-export type Format = "jpeg" | "png";
+import { describeUnknown, type Format, readDimensions, sniffFormat } from "./formats.ts";
+import {
+  CODEC_WASM_SPECIFIERS,
+  type CodecWasm,
+  compileSource,
+  type EmscriptenInit,
+  type Libraries,
+  loadLibraries,
+  type MozJpegDecoder,
+  type MozJpegEncoder,
+  type PngWasmExports,
+} from "./codec_libs.ts";
+import { isCriticalChunk, readPngInfo } from "./png_chunks.ts";
 
 /**
  * Thrown for any input that cannot be decoded. `message` is one human
@@ -71,84 +80,10 @@ export interface EncodeOptions {
 }
 
 export { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS } from "./defaults.ts";
-
-/** A `.wasm` file's bytes or an already compiled module. */
-export type WasmSource = WebAssembly.Module | BufferSource;
-
-/** Optional WASM sources for {@link initCodecs}; missing ones are read from the npm packages. */
-export interface CodecWasm {
-  /** `@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm` */
-  jpegDecoder?: WasmSource;
-  /** `@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm` */
-  jpegEncoder?: WasmSource;
-  /** `@jsquash/png/codec/pkg/squoosh_png_bg.wasm` */
-  png?: WasmSource;
-}
-
-/** The npm paths of the three WASM files, resolved through the import map. */
-export const CODEC_WASM_SPECIFIERS: Readonly<Record<keyof CodecWasm, string>> = {
-  jpegDecoder: "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm",
-  jpegEncoder: "@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm",
-  png: "@jsquash/png/codec/pkg/squoosh_png_bg.wasm",
-};
+export { CODEC_WASM_SPECIFIERS, type CodecWasm, type WasmSource } from "./codec_libs.ts";
 
 // ---------------------------------------------------------------------------
 // WASM modules, initialised once per process.
-
-type MozJpegEncodeOptions = typeof import("@jsquash/jpeg/meta.js")["defaultOptions"];
-
-interface MozJpegDecoder {
-  decode(data: Uint8Array, preserveOrientation: boolean): ImageData | null;
-}
-
-interface MozJpegEncoder {
-  encode(
-    data: Uint8Array,
-    width: number,
-    height: number,
-    options: MozJpegEncodeOptions,
-  ): Uint8Array;
-}
-
-type EmscriptenInit<T> = (
-  factory: unknown,
-  wasmModule: WebAssembly.Module,
-  overrides: { print: (s: string) => void; printErr: (s: string) => void },
-) => Promise<T>;
-
-/** The wasm-bindgen export we need to repair the PNG module after a throw. */
-interface PngWasmExports {
-  __wbindgen_add_to_stack_pointer(delta: number): number;
-}
-
-/**
- * The codec libraries (MozJPEG and PNG glue from @jsquash, jpeg-js for CMYK),
- * imported on first need: a run that meets only baseline JPEGs (our own
- * decoder and encoder) never loads or evaluates them, which saves every
- * process that starts (a worker, a sequential run, the broker) their load.
- */
-async function loadLibraries() {
-  const [utils, dec, enc, meta, png, cmyk] = await Promise.all([
-    import("@jsquash/jpeg/utils.js"),
-    import("@jsquash/jpeg/codec/dec/mozjpeg_dec.js"),
-    import("@jsquash/jpeg/codec/enc/mozjpeg_enc.js"),
-    import("@jsquash/jpeg/meta.js"),
-    import("@jsquash/png/codec/pkg/squoosh_png.js"),
-    import("./cmyk.ts"),
-  ]);
-  return {
-    initEmscriptenModule: utils.initEmscriptenModule,
-    mozjpegDecFactory: dec.default,
-    mozjpegEncFactory: enc.default,
-    mozjpegDefaultOptions: meta.defaultOptions,
-    pngDecode: png.decode,
-    pngEncode: png.encode,
-    pngInitSync: png.initSync,
-    decodeCmykJpeg: cmyk.decodeCmykJpeg,
-  };
-}
-
-type Libraries = Awaited<ReturnType<typeof loadLibraries>>;
 
 interface Codecs {
   lib: Libraries;
@@ -179,19 +114,6 @@ function instantiateMozJpeg<T>(
     print: captureMessage,
     printErr: captureMessage,
   });
-}
-
-async function compileSource(
-  source: WasmSource | undefined,
-  specifier: string,
-): Promise<WebAssembly.Module> {
-  if (source instanceof WebAssembly.Module) return source;
-  if (source) return await WebAssembly.compile(source);
-  const url = new URL(import.meta.resolve(specifier));
-  const bytes = url.protocol === "file:"
-    ? await Deno.readFile(url)
-    : new Uint8Array(await (await fetch(url)).arrayBuffer());
-  return await WebAssembly.compile(bytes);
 }
 
 /**
@@ -258,59 +180,6 @@ async function ready(): Promise<Codecs> {
 
 // ---------------------------------------------------------------------------
 // Sniffing and header reading.
-
-/** Returns the format of `bytes` by magic bytes (not by extension), or null. */
-export function sniffFormat(bytes: Uint8Array): Format | null {
-  if (
-    bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 &&
-    bytes[2] === 0xff
-  ) return "jpeg";
-  if (hasPngSignature(bytes)) return "png";
-  return null;
-}
-
-/**
- * Reads the pixel dimensions from the header only (JPEG SOFn, PNG IHDR),
- * without decoding. Returns null for unknown formats, headers cut short, or
- * zero sizes.
- */
-export function readDimensions(
-  bytes: Uint8Array,
-): { width: number; height: number; format: Format } | null {
-  const format = sniffFormat(bytes);
-  let dims: { width: number; height: number } | null = null;
-  if (format === "jpeg") dims = readJpegInfo(bytes, true);
-  else if (format === "png") dims = readPngHeader(bytes);
-  if (!format || !dims || dims.width < 1 || dims.height < 1) return null;
-  return { width: dims.width, height: dims.height, format };
-}
-
-/** A guess at what a non-JPEG/PNG file is, for the error message. */
-function describeUnknown(bytes: Uint8Array): string {
-  const head = String.fromCharCode(...bytes.subarray(0, 12));
-  const kinds: [boolean, string][] = [
-    [head.startsWith("GIF8"), "GIF"],
-    [head.startsWith("RIFF") && head.slice(8, 12) === "WEBP", "WebP"],
-    [head.startsWith("BM"), "BMP"],
-    [head.startsWith("II*\0") || head.startsWith("MM\0*"), "TIFF"],
-    [head.slice(4, 8) === "ftyp", "HEIF/AVIF or video"],
-    [head.startsWith("%PDF"), "PDF"],
-  ];
-  for (const [match, kind] of kinds) {
-    if (match) return `not a JPEG or PNG file (looks like ${kind})`;
-  }
-  if (looksLikeText(bytes)) return "not a JPEG or PNG file (looks like text)";
-  return "not a JPEG or PNG file";
-}
-
-function looksLikeText(bytes: Uint8Array): boolean {
-  const n = Math.min(bytes.length, 512);
-  for (let i = 0; i < n; i++) {
-    const b = bytes[i];
-    if (b < 0x09 || (b > 0x0d && b < 0x20) || b === 0x7f) return false;
-  }
-  return n > 0;
-}
 
 function megapixels(n: number): string {
   return String(Math.round(n / 1e5) / 10);

@@ -13,10 +13,9 @@ import {
   encodeImage,
   flattenOnWhite,
   initCodecs,
-  readDimensions,
-  sniffFormat,
 } from "./codec.ts";
 import type { Image } from "./image.ts";
+import { readDimensions, sniffFormat } from "./formats.ts";
 
 // Small assertion helpers (JSR's @std/assert is not reachable here).
 function assert(cond: unknown, msg?: string): asserts cond {

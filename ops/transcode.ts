@@ -16,12 +16,12 @@
  * @module
  */
 
-import { sniffFormat } from "./codec.ts";
 import { readJpegInfo } from "./jpeg_markers.ts";
 import { readExifOrientation } from "./exif.ts";
 import { planResize, resizeStepAt, type Step } from "./pipeline.ts";
 import { Arena, encodeJpegAt, flipAt, grayAt, type Resident, thresholdAt } from "./kernels/mod.ts";
 import { decodeJpegFastAt } from "./kernels/jpeg_decode.ts";
+import { sniffFormat } from "./formats.ts";
 
 /**
  * The JPEG decoding scale for a pipeline that starts with `first` (libvips'

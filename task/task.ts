@@ -7,7 +7,7 @@
  */
 
 import { dirname } from "node:path";
-import { decodeImage, encodeImage, flattenOnWhite, type Format } from "../ops/codec.ts";
+import { decodeImage, encodeImage, flattenOnWhite } from "../ops/codec.ts";
 import { applyPipeline, formatStep } from "../ops/pipeline.ts";
 import { encodeJpegFast } from "../ops/kernels/mod.ts";
 import { transcodeJpegFast } from "../ops/transcode.ts";
@@ -15,6 +15,7 @@ import type { Image } from "../ops/image.ts";
 import type { Pipeline } from "../core/job.ts";
 import type { Outcome, Summary, Timings } from "../core/results.ts";
 import { writeAtomic } from "../core/atomic.ts";
+import type { Format } from "../ops/formats.ts";
 
 /** The encoded result of one image. */
 export interface Encoded {

@@ -7,13 +7,14 @@
  */
 
 import { join } from "node:path";
-import { encodeImage, type Format } from "../ops/codec.ts";
+import { encodeImage } from "../ops/codec.ts";
 import { sampleImage } from "../ops/samples.ts";
 import { FAULT_ENV } from "../worker/fault.ts";
 import type { Report } from "../report/report.ts";
 import { sleep, withTempDir, ZPIX_FLAGS } from "./helpers.ts";
 import { SOURCE_ROOT } from "../core/runtime.ts";
 import { TEMP_MARKER } from "../core/atomic.ts";
+import type { Format } from "../ops/formats.ts";
 
 /** One stderr line and when it arrived (performance.now()). */
 export interface Line {
