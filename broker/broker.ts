@@ -1,77 +1,473 @@
 /**
- * The ZeroMQ broker: binds a ROUTER (tasks) and a PUB (broadcasts), starts
- * local workers (and, in `serve` mode, accepts remote ones), feeds the
- * {@link Scheduler} with what the sockets and processes say, and tears
- * everything down when every result is in.
+ * The ZeroMQ broker: on a ROUTER (tasks) and a PUB (broadcasts) bound by
+ * `sockets.ts`, starts local workers (and, in `serve` mode, accepts remote
+ * ones), feeds the {@link Scheduler} with what the sockets and processes
+ * say, one handler per message, and tears everything down when every
+ * result is in (`workers.ts` says when a worker is lost and how they end).
  *
  * @module
  */
 
-import * as zmq from "../transport/zmq.ts";
 import { join } from "node:path";
-import { HEARTBEAT_MS } from "../transport/protocol.ts";
 import {
-  broadcastEndpoint,
   decodeWorkerMessage,
   encodeBroadcast,
   encodeMessage,
+  HEARTBEAT_MS,
   Outbox,
   receiveAll,
   type ServerMessage,
-  SOCKET_OPTIONS,
+  type WorkerMessage,
 } from "../transport/protocol.ts";
-import { Scheduler } from "./scheduler.ts";
-import { serverCurve } from "../transport/curve.ts";
+import { Scheduler, type TaskEnd } from "./scheduler.ts";
 import { describeExit, type EarlyPool, type LocalWorker, spawnWorker } from "./pool.ts";
+import { type BrokerSockets, closeSockets, openSockets } from "./sockets.ts";
+import {
+  BROKER_LINGER_MS,
+  busySilenceMs,
+  LEFT,
+  type Peer,
+  shutdown,
+  SILENCE_MS,
+  START_TIMEOUT_MS,
+} from "./workers.ts";
 import type { ModeResult, Recorder } from "../run/run.ts";
+import type { Log } from "../run/progress.ts";
 import { describeWriteError } from "../task/task.ts";
 import { RunError } from "../core/errors.ts";
 import type { Job, Task } from "../core/job.ts";
 import { writeAtomic } from "../core/atomic.ts";
 import { readDimensions } from "../ops/formats.ts";
 
-/** A worker silent this long (no message, no heartbeat) is taken as lost. */
-export const SILENCE_MS = 2500;
-
-/** Why a worker that said `leave` is gone (not a fault: not warned about). */
-const LEFT = "worker left";
+/** A decoded worker message, as the broker's handlers receive it. */
+type Incoming<T extends WorkerMessage["type"]> = Extract<WorkerMessage, { type: T }>;
 
 /**
- * Extra silence allowed to a remote worker holding a task, per pixel of its
- * image: a worker sends heartbeats only between the synchronous WASM stages,
- * and decoding a 24-megapixel JPEG blocks for ~3 s on a loaded core. At
- * 250 ns a pixel, a usual photo (0.2 MP) adds 0.05 s to {@link SILENCE_MS}
- * (a dead worker is still seen in ~2.5 s) and 24 MP adds 6 s.
+ * One run's broker: its sockets, its workers (local processes and remote
+ * peers) and the {@link Scheduler}, on sockets {@link openSockets} bound.
+ * {@link Broker.run} starts the local workers and answers messages until
+ * every result is in, one handler per message type; {@link Broker.tick}
+ * keeps time (heartbeats, silence, timeouts, the start-up deadline).
  */
-export const BUSY_SILENCE_MS_PER_PIXEL = 250e-6;
+export class Broker {
+  readonly #log: Log;
+  readonly #t0 = performance.now();
+  readonly #byIndex: Map<number, Task>;
+  readonly #peers = new Map<string, Peer>();
+  /** Every worker that ever joined (pid and host), for the report and for taking one back. */
+  readonly #seen = new Map<string, { pid: number; host: string }>();
+  readonly #scheduler: Scheduler;
+  readonly #outbox: Outbox;
+  readonly #pubOutbox: Outbox;
+  readonly #locals = new Map<string, LocalWorker>();
+  /** Pixels of the image each remote worker holds (its silence allowance). */
+  readonly #taskPixels = new Map<string, number>();
+  #nextLocal = 1;
+  #finished = false;
+  #fatal: RunError | null = null;
+  #joinedOnce = false;
+  #earlyExits = 0;
+  #payloadsPeak = 0;
 
-/** Silence allowed to a remote worker holding an image of `pixels` pixels. */
-export function busySilenceMs(pixels: number): number {
-  return SILENCE_MS + pixels * BUSY_SILENCE_MS_PER_PIXEL;
-}
+  /** A broker on bound sockets ({@link openSockets}); {@link run} starts it. */
+  constructor(
+    readonly job: Job,
+    readonly tasks: Task[],
+    readonly recorder: Recorder,
+    readonly signal: AbortSignal,
+    readonly sockets: BrokerSockets,
+  ) {
+    this.#log = recorder.log;
+    this.#byIndex = new Map<number, Task>(tasks.map((task) => [task.index, task]));
+    // At most job.payloadWindow payloads (read, sent, not answered), whatever the number of workers.
+    this.#scheduler = new Scheduler(
+      tasks.map((task) => task.index),
+      job.maxAttempts,
+      (id) => this.#peers.get(id)?.local !== false || this.#payloadsInFlight() < job.payloadWindow,
+      job.prefetch,
+    );
+    this.#outbox = new Outbox(
+      sockets.router,
+      (error) => this.#log.debug(`send failed: ${(error as Error).message}`),
+    );
+    this.#pubOutbox = new Outbox(sockets.publisher);
+  }
 
-/**
- * How long the broker blocks waiting for the next message after one (see
- * `receiveAll`): with busy workers a result is rarely further away, and the
- * kernel then wakes the broker directly (~1 ms a task less than waking it
- * through a helper thread on a loaded 2-core machine).
- */
-export const BROKER_LINGER_MS = 5;
+  /** Milliseconds since the broker opened. */
+  #now(): number {
+    return performance.now() - this.#t0;
+  }
 
-/** How long workers have to join before the run gives up on them. */
-export const START_TIMEOUT_MS = 20_000;
+  /** Remote tasks handed out and not answered: each holds an image payload (the send window). */
+  #payloadsInFlight(): number {
+    return [...this.#peers.values()].reduce(
+      (sum, p) => sum + (p.local ? 0 : this.#scheduler.worker(p.id)?.held.length ?? 0),
+      0,
+    );
+  }
 
-/** How long workers have to exit after `quit` before they are killed. */
-export const EXIT_GRACE_MS = 5000;
+  #sendTo(id: string, message: ServerMessage, payload?: Uint8Array): Promise<void> {
+    return this.#outbox.send([
+      new TextEncoder().encode(id),
+      ...encodeMessage(message, payload),
+    ]);
+  }
 
-interface Peer {
-  id: string;
-  local: boolean;
-  pid: number | null;
-  host: string | null;
-  lastSeen: number;
-  /** Tasks done, for --max-tasks-per-worker. */
-  count: number;
+  #startLocal(): void {
+    const id = `w${this.#nextLocal++}`;
+    this.#adopt(spawnWorker(
+      { ...this.job, curveServerKey: this.sockets.curve.publicKey },
+      this.sockets.endpoint,
+      id,
+      (line) => this.#log.warn(`${id}: ${line}`),
+      this.job.maxTasksPerWorker,
+    ));
+  }
+
+  /** Watches a started local worker: a replacement is started when it dies early. */
+  #adopt(worker: LocalWorker): void {
+    const id = worker.id;
+    this.#locals.set(id, worker);
+    worker.status.then((status) => {
+      this.#locals.delete(id);
+      if (this.#finished) return;
+      this.#lose(id, describeExit(status));
+      // Workers that die before joining, at the start or (replacements) over and over: give up.
+      const seen = this.#seen.has(id);
+      this.#earlyExits = seen ? 0 : this.#earlyExits + 1;
+      if (
+        !seen &&
+        (!this.#joinedOnce ? status.code !== 0 : this.#earlyExits > this.job.workers + 3)
+      ) {
+        this.#fatal ??= new RunError(
+          `worker ${id} exited before joining (${describeExit(status)})${
+            worker.stderr.length ? ": " + worker.stderr.at(-1) : ""
+          }`,
+        );
+      }
+      if (!this.#scheduler.done && !this.signal.aborted && !this.#fatal) this.#startLocal();
+    });
+  }
+
+  #killLocal(id: string): void {
+    try {
+      this.#locals.get(id)?.process.kill("SIGKILL");
+    } catch {
+      // already exited
+    }
+  }
+
+  #lose(id: string, reason: string): void {
+    const scheduler = this.#scheduler;
+    const present = scheduler.worker(id) !== undefined;
+    const task = scheduler.worker(id)?.task ?? null;
+    const failed = scheduler.lost(id, this.#now(), reason);
+    if (task !== null) {
+      this.#log.warn(`${id} lost (${reason}) while on ${this.#byIndex.get(task)!.input}`);
+    } else if (present && reason !== LEFT) {
+      this.#log.warn(`${id} lost (${reason})`);
+    }
+    for (const index of failed) {
+      const end = scheduler.ended.get(index)!;
+      this.recorder.record(
+        this.#byIndex.get(index)!,
+        end.ok ? { ok: false, error: "?" } : { ok: false, error: end.error },
+      );
+    }
+    this.#peers.delete(id);
+    void this.#dispatch();
+  }
+
+  async #sendTask(id: string, taskIndex: number, attempt: number): Promise<void> {
+    const job = this.job;
+    const task = this.#byIndex.get(taskIndex)!;
+    const peer = this.#peers.get(id)!;
+    if (peer.local) {
+      await this.#sendTo(id, {
+        type: "task",
+        task: taskIndex,
+        attempt,
+        name: task.input,
+        input: join(job.input, task.input),
+        output: join(job.output, task.output),
+      });
+      return;
+    }
+    this.#payloadsPeak = Math.max(this.#payloadsPeak, this.#payloadsInFlight());
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(join(job.input, task.input));
+    } catch (error) {
+      // Reading is the server's part of a remote task: its failure is this image's failure.
+      if (
+        this.#scheduler.result(id, taskIndex, {
+          ok: false,
+          error: (error as Error).message,
+        }, this.#now())
+      ) {
+        this.recorder.record(task, {
+          ok: false,
+          error: `cannot read ${task.input}: ${(error as Error).message}`,
+        });
+      }
+      const next = this.#scheduler.ready(id, this.#now());
+      if (next) await this.#sendTask(id, next.task, next.attempt);
+      return;
+    }
+    const size = readDimensions(bytes);
+    this.#taskPixels.set(id, size ? size.width * size.height : 0);
+    await this.#sendTo(id, {
+      type: "task",
+      task: taskIndex,
+      attempt,
+      name: task.input,
+      input: null,
+      output: null,
+    }, bytes);
+  }
+
+  async #dispatch(): Promise<void> {
+    for (const assignment of this.#scheduler.dispatch(this.#now())) {
+      await this.#sendTask(assignment.worker, assignment.task, assignment.attempt);
+    }
+  }
+
+  /** Every half heartbeat: heartbeats, silence, timeouts, start-up deadline. */
+  tick(): void {
+    const job = this.job;
+    void this.#pubOutbox.send(encodeBroadcast({ type: "heartbeat" }));
+    const t = this.#now();
+    for (const peer of [...this.#peers.values()]) {
+      const busy = this.#scheduler.worker(peer.id)?.task !== null;
+      // A busy local worker is left to --task-timeout; a busy remote one gets longer.
+      if (busy && peer.local && this.#locals.has(peer.id)) continue;
+      const limit = busy ? busySilenceMs(this.#taskPixels.get(peer.id) ?? 0) : SILENCE_MS;
+      if (t - peer.lastSeen > limit) {
+        this.#lose(peer.id, `worker silent for ${(limit / 1000).toFixed(1)}s`);
+        // A local worker given up on is killed, so that it is replaced.
+        this.#killLocal(peer.id);
+      }
+    }
+    for (const state of this.#scheduler.overdue(t, job.taskTimeout * 1000)) {
+      this.#lose(state.id, `task took longer than --task-timeout ${job.taskTimeout}s`);
+      this.#killLocal(state.id);
+    }
+    if (!this.#joinedOnce && job.workers > 0 && t > START_TIMEOUT_MS) {
+      const lastWords = [...this.#locals.values()].flatMap((w) => w.stderr).at(-1);
+      this.#fatal ??= new RunError(
+        `no worker joined within ${START_TIMEOUT_MS / 1000}s` + (lastWords ? `: ${lastWords}` : ""),
+      );
+    }
+    if (this.#fatal || this.signal.aborted) this.sockets.router.close();
+  }
+
+  /** A worker asks to join: check its token, answer `hello` with the pipeline. */
+  async onJoin(id: string, message: Incoming<"join">, peer: Peer | undefined): Promise<void> {
+    const job = this.job;
+    if (job.token !== null && message.token !== job.token) {
+      this.#log.warn(`refused worker ${id} from ${message.host}: wrong or missing token`);
+      await this.#sendTo(id, {
+        type: "refused",
+        reason: "wrong or missing token (--token / ZPIX_TOKEN)",
+      });
+      return;
+    }
+    if (peer) {
+      // A join repeated while the first was on its way: answer it again, change nothing.
+      await this.#sendTo(id, { type: "hello", worker: id, pipeline: job.pipeline });
+      return;
+    }
+    // Only workers this server started may read and write its folders directly.
+    const local = message.local && this.#locals.has(id);
+    this.#peers.set(id, {
+      id,
+      local,
+      pid: message.pid,
+      host: message.host,
+      lastSeen: this.#now(),
+      count: 0,
+    });
+    this.#seen.set(id, { pid: message.pid, host: message.host });
+    this.#scheduler.join(id, this.#now());
+    this.#joinedOnce = true;
+    this.#log.debug(
+      `worker ${id} joined (pid ${message.pid} on ${message.host}${local ? "" : ", remote"})`,
+    );
+    await this.#sendTo(id, { type: "hello", worker: id, pipeline: job.pipeline });
+  }
+
+  /** A worker asks for work (possibly ahead, while it writes its current output). */
+  async onReady(id: string, message: Incoming<"ready">, peer: Peer | undefined): Promise<void> {
+    if (!peer) return;
+    const ahead = message.finishing !== undefined &&
+      this.#scheduler.worker(id)?.task === message.finishing;
+    const assignment = this.#scheduler.ready(id, this.#now(), ahead);
+    if (assignment) await this.#sendTask(id, assignment.task, assignment.attempt);
+    if (this.job.prefetch) await this.#dispatch();
+  }
+
+  /** A worker answers a task: write a remote output, record it, hand out the next. */
+  async onResult(
+    id: string,
+    message: Incoming<"result">,
+    payload: Uint8Array | null,
+    peer: Peer | undefined,
+  ): Promise<void> {
+    if (!peer) return;
+    const task = this.#byIndex.get(message.task);
+    if (!task) return;
+    const scheduler = this.#scheduler;
+    let end: TaskEnd = message.ok ? { ok: true } : { ok: false, error: message.error };
+    if (message.ok && !peer.local) {
+      // Remote result: the server writes the file.
+      try {
+        if (!payload) throw new Error("result carried no image bytes");
+        writeAtomic(join(this.job.output, task.output), payload);
+      } catch (error) {
+        end = { ok: false, error: describeWriteError(error, task.output) };
+      }
+    }
+    const counted = scheduler.result(id, message.task, end, this.#now());
+    // The worker is waiting: its next task goes out before the bookkeeping.
+    if (message.more && !scheduler.done) {
+      const assignment = scheduler.ready(id, this.#now());
+      if (assignment) await this.#sendTask(id, assignment.task, assignment.attempt);
+    }
+    if (counted) {
+      peer.count++;
+      this.recorder.record(
+        task,
+        message.ok && end.ok ? message : { ok: false, error: end.ok ? "" : end.error },
+      );
+    }
+    if (scheduler.done) return;
+    await this.#dispatch();
+  }
+
+  /** A worker leaves (after --max-tasks, or stopped): its tasks go back to the queue. */
+  onLeave(id: string, peer: Peer | undefined): void {
+    if (peer) this.#lose(id, LEFT);
+  }
+
+  /** A heartbeat: a worker taken back gets a task at once. */
+  async onHeartbeat(id: string, back: boolean): Promise<void> {
+    if (!back) return;
+    // Idle or not, it takes a task (a busy DEALER queues it behind the current one).
+    const assignment = this.#scheduler.ready(id, this.#now());
+    if (assignment) await this.#sendTask(id, assignment.task, assignment.attempt);
+  }
+
+  /** Decodes one message from the ROUTER and hands it to its handler; false if it was ignored. */
+  async handle(identity: Uint8Array, frames: Uint8Array[]): Promise<boolean> {
+    const id = new TextDecoder().decode(identity);
+    let decoded;
+    try {
+      decoded = decodeWorkerMessage(frames);
+    } catch (error) {
+      this.#log.warn(`ignoring a bad message from ${id}: ${(error as Error).message}`);
+      if (/protocol version/.test((error as Error).message)) {
+        await this.#sendTo(id, { type: "refused", reason: (error as Error).message });
+      }
+      return false;
+    }
+    const { message, payload } = decoded;
+    let peer = this.#peers.get(id);
+    const back = !peer && message.type !== "join" && this.#seen.has(id) && !this.#locals.has(id);
+    if (back) {
+      // A remote worker taken for lost (silent through a long stage) speaks again: take it
+      // back. Its late result is stale; the task it may still hold was requeued.
+      this.#log.warn(`${id} is back after being taken for lost`);
+      peer = { id, local: false, ...this.#seen.get(id)!, lastSeen: this.#now(), count: 0 };
+      this.#peers.set(id, peer);
+      this.#scheduler.join(id, this.#now());
+    }
+    if (peer) peer.lastSeen = this.#now();
+    switch (message.type) {
+      case "join":
+        await this.onJoin(id, message, peer);
+        break;
+      case "ready":
+        await this.onReady(id, message, peer);
+        break;
+      case "result":
+        await this.onResult(id, message, payload, peer);
+        break;
+      case "leave":
+        this.onLeave(id, peer);
+        break;
+      case "heartbeat":
+        await this.onHeartbeat(id, back);
+        break;
+    }
+    return true;
+  }
+
+  /** Starts the local workers, answers messages until every result is in, then tears down. */
+  async run(pool?: EarlyPool): Promise<ModeResult> {
+    const job = this.job;
+    if (pool) {
+      // Started before ZeroMQ was loaded (see EarlyPool): adopt them.
+      pool.workers.forEach((worker) => this.#adopt(worker));
+      this.#nextLocal += pool.workers.length;
+    } else {
+      for (let i = 0; i < job.workers; i++) this.#startLocal();
+    }
+    if (job.workers === 0) {
+      this.#log.info(`no local worker: waiting for workers to connect (Ctrl-C to stop)`);
+    }
+    const ticker = setInterval(() => this.tick(), HEARTBEAT_MS / 2);
+    const onAbort = () => this.sockets.router.close();
+    this.signal.addEventListener("abort", onAbort);
+    try {
+      for await (const [identity, ...frames] of receiveAll(this.sockets.router, BROKER_LINGER_MS)) {
+        if (!(await this.handle(identity, frames as Uint8Array[]))) continue;
+        if (this.#scheduler.done) break;
+      }
+    } catch (error) {
+      if (!this.#fatal && !this.signal.aborted) throw error;
+    } finally {
+      this.#finished = true;
+      clearInterval(ticker);
+      this.signal.removeEventListener("abort", onAbort);
+      await shutdown(this.#locals, this.#pubOutbox, job.bind !== null);
+      await closeSockets(this.sockets);
+    }
+    if (this.#fatal) throw this.#fatal;
+    if (job.bind) {
+      const payloadsPeak = this.#payloadsPeak, payloadWindow = job.payloadWindow;
+      this.#log.debug(
+        `payload window: at most ${payloadsPeak} image payload(s) in memory at once (limit ${payloadWindow})`,
+        { payloadsPeak, payloadWindow },
+      );
+    }
+    return this.#result();
+  }
+
+  /** Per-worker lines for the report, and the time workers held tasks. */
+  #result(): ModeResult {
+    const end = this.#now();
+    const workers: ModeResult["workers"] = this.#scheduler.workers.map((w) => {
+      const present = (w.left ?? end) - w.joined;
+      return {
+        id: w.id,
+        pid: this.#seen.get(w.id)?.pid ?? null,
+        host: this.#seen.get(w.id)?.host ?? null,
+        processed: w.processed,
+        failed: w.failed,
+        busySeconds: Math.round(w.busyMs) / 1000,
+        idleSeconds: Math.round(Math.max(0, present - w.busyMs)) / 1000,
+        spans: w.spans.map((s) => ({
+          ...s,
+          start: Math.round(s.start),
+          end: Math.round(s.end),
+        })),
+      };
+    });
+    return {
+      workers,
+      workerMs: this.#scheduler.workers.reduce((sum, w) => sum + w.busyMs, 0),
+    };
+  }
 }
 
 /** Runs the tasks on ZeroMQ workers (the `parallel` and `serve` modes). */
@@ -82,445 +478,6 @@ export async function runParallel(
   signal: AbortSignal,
   pool?: EarlyPool,
 ): Promise<ModeResult> {
-  const log = recorder.log;
-  const privateDir = pool?.privateDir ??
-    (job.bind ? null : await Deno.makeTempDir({ prefix: "zpix-" }));
-  const endpoint = pool?.endpoint ?? job.bind ?? `ipc://${privateDir}/tasks`;
-  const curve = await serverCurve(job.curveSecret).catch((error) => {
-    throw new RunError((error as Error).message);
-  });
-  const router = new zmq.Router({
-    ...SOCKET_OPTIONS,
-    receiveHighWaterMark: 1000,
-    ...curve.options,
-  });
-  const publisher = new zmq.Publisher({ ...SOCKET_OPTIONS, ...curve.options });
-  try {
-    await router.bind(endpoint);
-    await publisher.bind(broadcastEndpoint(endpoint));
-  } catch (error) {
-    router.close();
-    publisher.close();
-    if (privateDir) {
-      await Deno.remove(privateDir, { recursive: true }).catch(() => {});
-    }
-    throw new RunError(`cannot bind ${endpoint}: ${(error as Error).message}`);
-  }
-  if (job.bind) {
-    log.info(
-      `listening for workers on ${endpoint} (broadcasts on ${broadcastEndpoint(endpoint)}${
-        curve.publicKey ? "; CURVE-encrypted" : ""
-      })`,
-    );
-  }
-
-  const t0 = performance.now();
-  const now = () => performance.now() - t0;
-  const byIndex = new Map<number, Task>(
-    tasks.map((task) => [task.index, task]),
-  );
-  const peers = new Map<string, Peer>();
-  // Remote tasks handed out and not answered: each holds an image payload (the send window).
-  const payloadsInFlight = (): number =>
-    [...peers.values()].reduce(
-      (sum, p) => sum + (p.local ? 0 : scheduler.worker(p.id)?.held.length ?? 0),
-      0,
-    );
-  // At most this many payloads (read, sent, not answered), whatever the number of workers.
-  const payloadWindow = job.payloadWindow;
-  let payloadsPeak = 0;
-  const seen = new Map<string, { pid: number; host: string }>();
-  const scheduler = new Scheduler(
-    tasks.map((task) => task.index),
-    job.maxAttempts,
-    (id) => peers.get(id)?.local !== false || payloadsInFlight() < payloadWindow,
-    job.prefetch,
-  );
-  const outbox = new Outbox(
-    router,
-    (error) => log.debug(`send failed: ${(error as Error).message}`),
-  );
-  const pubOutbox = new Outbox(publisher);
-  const locals = new Map<string, LocalWorker>();
-  let nextLocal = 1;
-  let finished = false;
-  let fatal: RunError | null = null;
-  let joinedOnce = false;
-  let earlyExits = 0;
-
-  const sendTo = (id: string, message: ServerMessage, payload?: Uint8Array) =>
-    outbox.send([
-      new TextEncoder().encode(id),
-      ...encodeMessage(message, payload),
-    ]);
-
-  const startLocal = () => {
-    const id = `w${nextLocal++}`;
-    adopt(spawnWorker(
-      { ...job, curveServerKey: curve.publicKey },
-      endpoint,
-      id,
-      (line) => log.warn(`${id}: ${line}`),
-      job.maxTasksPerWorker,
-    ));
-  };
-
-  /** Watches a started local worker: a replacement is started when it dies early. */
-  const adopt = (worker: LocalWorker) => {
-    const id = worker.id;
-    locals.set(id, worker);
-    worker.status.then((status) => {
-      locals.delete(id);
-      if (finished) return;
-      lose(id, describeExit(status));
-      // Workers that die before joining, at the start or (replacements) over and over: give up.
-      earlyExits = seen.has(id) ? 0 : earlyExits + 1;
-      if (!seen.has(id) && (!joinedOnce ? status.code !== 0 : earlyExits > job.workers + 3)) {
-        fatal ??= new RunError(
-          `worker ${id} exited before joining (${describeExit(status)})${
-            worker.stderr.length ? ": " + worker.stderr.at(-1) : ""
-          }`,
-        );
-      }
-      if (!scheduler.done && !signal.aborted && !fatal) startLocal();
-    });
-  };
-
-  const killLocal = (id: string) => {
-    try {
-      locals.get(id)?.process.kill("SIGKILL");
-    } catch {
-      // already exited
-    }
-  };
-
-  const lose = (id: string, reason: string) => {
-    const present = scheduler.worker(id) !== undefined;
-    const task = scheduler.worker(id)?.task ?? null;
-    const failed = scheduler.lost(id, now(), reason);
-    if (task !== null) {
-      log.warn(`${id} lost (${reason}) while on ${byIndex.get(task)!.input}`);
-    } else if (present && reason !== LEFT) {
-      log.warn(`${id} lost (${reason})`);
-    }
-    for (const index of failed) {
-      const end = scheduler.ended.get(index)!;
-      recorder.record(
-        byIndex.get(index)!,
-        end.ok ? { ok: false, error: "?" } : { ok: false, error: end.error },
-      );
-    }
-    peers.delete(id);
-    void dispatch();
-  };
-
-  /** Pixels of the image each remote worker holds (its silence allowance). */
-  const taskPixels = new Map<string, number>();
-
-  const sendTask = async (id: string, taskIndex: number, attempt: number) => {
-    const task = byIndex.get(taskIndex)!;
-    const peer = peers.get(id)!;
-    if (peer.local) {
-      await sendTo(id, {
-        type: "task",
-        task: taskIndex,
-        attempt,
-        name: task.input,
-        input: join(job.input, task.input),
-        output: join(job.output, task.output),
-      });
-      return;
-    }
-    payloadsPeak = Math.max(payloadsPeak, payloadsInFlight());
-    let bytes: Uint8Array;
-    try {
-      bytes = await Deno.readFile(join(job.input, task.input));
-    } catch (error) {
-      // Reading is the server's part of a remote task: its failure is this image's failure.
-      if (
-        scheduler.result(id, taskIndex, {
-          ok: false,
-          error: (error as Error).message,
-        }, now())
-      ) {
-        recorder.record(task, {
-          ok: false,
-          error: `cannot read ${task.input}: ${(error as Error).message}`,
-        });
-      }
-      const next = scheduler.ready(id, now());
-      if (next) await sendTask(id, next.task, next.attempt);
-      return;
-    }
-    const size = readDimensions(bytes);
-    taskPixels.set(id, size ? size.width * size.height : 0);
-    await sendTo(id, {
-      type: "task",
-      task: taskIndex,
-      attempt,
-      name: task.input,
-      input: null,
-      output: null,
-    }, bytes);
-  };
-
-  const dispatch = async () => {
-    for (const assignment of scheduler.dispatch(now())) {
-      await sendTask(assignment.worker, assignment.task, assignment.attempt);
-    }
-  };
-
-  if (pool) {
-    // Started before ZeroMQ was loaded (see EarlyPool): adopt them.
-    pool.workers.forEach(adopt);
-    nextLocal += pool.workers.length;
-  } else {
-    for (let i = 0; i < job.workers; i++) startLocal();
-  }
-  if (job.workers === 0) {
-    log.info(`no local worker: waiting for workers to connect (Ctrl-C to stop)`);
-  }
-
-  // Heartbeats, silence, timeouts, start-up deadline.
-  const ticker = setInterval(() => {
-    void pubOutbox.send(encodeBroadcast({ type: "heartbeat" }));
-    const t = now();
-    for (const peer of [...peers.values()]) {
-      const busy = scheduler.worker(peer.id)?.task !== null;
-      // A busy local worker is left to --task-timeout; a busy remote one gets longer.
-      if (busy && peer.local && locals.has(peer.id)) continue;
-      const limit = busy ? busySilenceMs(taskPixels.get(peer.id) ?? 0) : SILENCE_MS;
-      if (t - peer.lastSeen > limit) {
-        lose(peer.id, `worker silent for ${(limit / 1000).toFixed(1)}s`);
-        // A local worker given up on is killed, so that it is replaced.
-        killLocal(peer.id);
-      }
-    }
-    for (const state of scheduler.overdue(t, job.taskTimeout * 1000)) {
-      lose(state.id, `task took longer than --task-timeout ${job.taskTimeout}s`);
-      killLocal(state.id);
-    }
-    if (!joinedOnce && job.workers > 0 && t > START_TIMEOUT_MS) {
-      fatal ??= new RunError(
-        `no worker joined within ${START_TIMEOUT_MS / 1000}s` +
-          ([...locals.values()].flatMap((w) => w.stderr).at(-1)
-            ? `: ${[...locals.values()].flatMap((w) => w.stderr).at(-1)}`
-            : ""),
-      );
-    }
-    if (fatal || signal.aborted) router.close();
-  }, HEARTBEAT_MS / 2);
-
-  const onAbort = () => router.close();
-  signal.addEventListener("abort", onAbort);
-
-  try {
-    for await (const [identity, ...frames] of receiveAll(router, BROKER_LINGER_MS)) {
-      const id = new TextDecoder().decode(identity);
-      let decoded;
-      try {
-        decoded = decodeWorkerMessage(frames as Uint8Array[]);
-      } catch (error) {
-        log.warn(
-          `ignoring a bad message from ${id}: ${(error as Error).message}`,
-        );
-        if (/protocol version/.test((error as Error).message)) {
-          await sendTo(id, {
-            type: "refused",
-            reason: (error as Error).message,
-          });
-        }
-        continue;
-      }
-      const { message, payload } = decoded;
-      let peer = peers.get(id);
-      const back = !peer && message.type !== "join" && seen.has(id) && !locals.has(id);
-      if (back) {
-        // A remote worker taken for lost (silent through a long stage) speaks again: take it
-        // back. Its late result is stale; the task it may still hold was requeued.
-        log.warn(`${id} is back after being taken for lost`);
-        peer = { id, local: false, ...seen.get(id)!, lastSeen: now(), count: 0 };
-        peers.set(id, peer);
-        scheduler.join(id, now());
-      }
-      if (peer) peer.lastSeen = now();
-      switch (message.type) {
-        case "join": {
-          if (job.token !== null && message.token !== job.token) {
-            log.warn(
-              `refused worker ${id} from ${message.host}: wrong or missing token`,
-            );
-            await sendTo(id, {
-              type: "refused",
-              reason: "wrong or missing token (--token / ZPIX_TOKEN)",
-            });
-            break;
-          }
-          if (peer) {
-            // A join repeated while the first was on its way: answer it again, change nothing.
-            await sendTo(id, { type: "hello", worker: id, pipeline: job.pipeline });
-            break;
-          }
-          // Only workers this server started may read and write its folders directly.
-          const local = message.local && locals.has(id);
-          peers.set(id, {
-            id,
-            local,
-            pid: message.pid,
-            host: message.host,
-            lastSeen: now(),
-            count: 0,
-          });
-          seen.set(id, { pid: message.pid, host: message.host });
-          scheduler.join(id, now());
-          joinedOnce = true;
-          log.debug(
-            `worker ${id} joined (pid ${message.pid} on ${message.host}${local ? "" : ", remote"})`,
-          );
-          await sendTo(id, {
-            type: "hello",
-            worker: id,
-            pipeline: job.pipeline,
-          });
-          break;
-        }
-        case "ready": {
-          if (!peer) break;
-          const ahead = message.finishing !== undefined &&
-            scheduler.worker(id)?.task === message.finishing;
-          const assignment = scheduler.ready(id, now(), ahead);
-          if (assignment) {
-            await sendTask(id, assignment.task, assignment.attempt);
-          }
-          if (job.prefetch) await dispatch();
-          break;
-        }
-        case "result": {
-          if (!peer) break;
-          const task = byIndex.get(message.task);
-          if (!task) break;
-          let end: { ok: true } | { ok: false; error: string } = message.ok
-            ? { ok: true }
-            : { ok: false, error: message.error };
-          if (message.ok && !peer.local) {
-            // Remote result: the server writes the file.
-            try {
-              if (!payload) throw new Error("result carried no image bytes");
-              writeAtomic(join(job.output, task.output), payload);
-            } catch (error) {
-              end = {
-                ok: false,
-                error: describeWriteError(error, task.output),
-              };
-            }
-          }
-          const counted = scheduler.result(id, message.task, end, now());
-          // The worker is waiting: its next task goes out before the bookkeeping.
-          if (message.more && !scheduler.done) {
-            const assignment = scheduler.ready(id, now());
-            if (assignment) {
-              await sendTask(id, assignment.task, assignment.attempt);
-            }
-          }
-          if (counted) {
-            peer.count++;
-            recorder.record(
-              task,
-              message.ok && end.ok ? message : { ok: false, error: end.ok ? "" : end.error },
-            );
-          }
-          if (scheduler.done) break;
-          await dispatch();
-          break;
-        }
-        case "leave":
-          if (peer) lose(id, LEFT);
-          break;
-        case "heartbeat":
-          if (back) {
-            // Idle or not, it takes a task (a busy DEALER queues it behind the current one).
-            const assignment = scheduler.ready(id, now());
-            if (assignment) await sendTask(id, assignment.task, assignment.attempt);
-          }
-          break;
-      }
-      if (scheduler.done) break;
-    }
-  } catch (error) {
-    if (!fatal && !signal.aborted) throw error;
-  } finally {
-    finished = true;
-    clearInterval(ticker);
-    signal.removeEventListener("abort", onAbort);
-    await shutdown(locals, pubOutbox, job.bind !== null);
-    router.close();
-    publisher.close();
-    if (privateDir) {
-      await Deno.remove(privateDir, { recursive: true }).catch(() => {});
-    }
-  }
-  if (fatal) throw fatal;
-  if (job.bind) {
-    log.debug(
-      `payload window: at most ${payloadsPeak} image payload(s) in memory at once (limit ${payloadWindow})`,
-      { payloadsPeak, payloadWindow },
-    );
-  }
-
-  const end = now();
-  const workers: ModeResult["workers"] = scheduler.workers.map((w) => {
-    const present = (w.left ?? end) - w.joined;
-    return {
-      id: w.id,
-      pid: seen.get(w.id)?.pid ?? null,
-      host: seen.get(w.id)?.host ?? null,
-      processed: w.processed,
-      failed: w.failed,
-      busySeconds: Math.round(w.busyMs) / 1000,
-      idleSeconds: Math.round(Math.max(0, present - w.busyMs)) / 1000,
-      spans: w.spans.map((s) => ({
-        ...s,
-        start: Math.round(s.start),
-        end: Math.round(s.end),
-      })),
-    };
-  });
-  return {
-    workers,
-    workerMs: scheduler.workers.reduce((sum, w) => sum + w.busyMs, 0),
-  };
+  const sockets = await openSockets(job, recorder.log, pool);
+  return await new Broker(job, tasks, recorder, signal, sockets).run(pool);
 }
-
-/** Broadcasts quit until every local worker has exited; kills those still there after the grace period. */
-async function shutdown(
-  locals: Map<string, LocalWorker>,
-  pub: Outbox,
-  remote: boolean,
-): Promise<void> {
-  const deadline = performance.now() + EXIT_GRACE_MS;
-  while (locals.size > 0 && performance.now() < deadline) {
-    await pub.send(encodeBroadcast({ type: "quit" }));
-    await Promise.race([
-      Promise.all([...locals.values()].map((w) => w.status)),
-      new Promise((resolve) => setTimeout(resolve, 100)),
-    ]);
-  }
-  for (const worker of locals.values()) {
-    try {
-      worker.process.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-  await Promise.all([...locals.values()].map((w) => w.status));
-  // Remote workers hear the quit too. The PUB socket is closed with linger 0 right after and the
-  // process ends, so a single quit can be dropped before it leaves (a remote worker would then
-  // wait out its --server-timeout): say it a few times, giving ZeroMQ's I/O thread time to send.
-  for (let i = 0; i < (remote ? REMOTE_QUITS : 1); i++) {
-    await pub.send(encodeBroadcast({ type: "quit" }));
-    if (remote) await new Promise((resolve) => setTimeout(resolve, REMOTE_QUIT_GAP_MS));
-  }
-}
-
-/** How many times, and how far apart in ms, a `serve` run's last quit is broadcast. */
-const REMOTE_QUITS = 3, REMOTE_QUIT_GAP_MS = 30;

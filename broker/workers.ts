@@ -1,0 +1,89 @@
+/**
+ * How the broker judges and ends its workers' lives: how long a worker may
+ * stay silent before it is taken for lost, and how every local worker is
+ * made to exit when a run ends.
+ *
+ * @module
+ */
+
+import { encodeBroadcast, type Outbox } from "../transport/protocol.ts";
+import type { LocalWorker } from "./pool.ts";
+
+/** A worker silent this long (no message, no heartbeat) is taken as lost. */
+export const SILENCE_MS = 2500;
+
+/** Why a worker that said `leave` is gone (not a fault: not warned about). */
+export const LEFT = "worker left";
+
+/**
+ * Extra silence allowed to a remote worker holding a task, per pixel of its
+ * image: a worker sends heartbeats only between the synchronous WASM stages,
+ * and decoding a 24-megapixel JPEG blocks for ~3 s on a loaded core. At
+ * 250 ns a pixel, a usual photo (0.2 MP) adds 0.05 s to {@link SILENCE_MS}
+ * (a dead worker is still seen in ~2.5 s) and 24 MP adds 6 s.
+ */
+export const BUSY_SILENCE_MS_PER_PIXEL = 250e-6;
+
+/** Silence allowed to a remote worker holding an image of `pixels` pixels. */
+export function busySilenceMs(pixels: number): number {
+  return SILENCE_MS + pixels * BUSY_SILENCE_MS_PER_PIXEL;
+}
+
+/**
+ * How long the broker blocks waiting for the next message after one (see
+ * `receiveAll`): with busy workers a result is rarely further away, and the
+ * kernel then wakes the broker directly (~1 ms a task less than waking it
+ * through a helper thread on a loaded 2-core machine).
+ */
+export const BROKER_LINGER_MS = 5;
+
+/** How long workers have to join before the run gives up on them. */
+export const START_TIMEOUT_MS = 20_000;
+
+/** How long workers have to exit after `quit` before they are killed. */
+export const EXIT_GRACE_MS = 5000;
+
+/** A worker that joined, as the broker tracks it. */
+export interface Peer {
+  id: string;
+  local: boolean;
+  pid: number | null;
+  host: string | null;
+  lastSeen: number;
+  /** Tasks done, for --max-tasks-per-worker. */
+  count: number;
+}
+
+/** Broadcasts quit until every local worker has exited; kills those still there after the grace period. */
+export async function shutdown(
+  locals: Map<string, LocalWorker>,
+  pub: Outbox,
+  remote: boolean,
+): Promise<void> {
+  const deadline = performance.now() + EXIT_GRACE_MS;
+  while (locals.size > 0 && performance.now() < deadline) {
+    await pub.send(encodeBroadcast({ type: "quit" }));
+    await Promise.race([
+      Promise.all([...locals.values()].map((w) => w.status)),
+      new Promise((resolve) => setTimeout(resolve, 100)),
+    ]);
+  }
+  for (const worker of locals.values()) {
+    try {
+      worker.process.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  await Promise.all([...locals.values()].map((w) => w.status));
+  // Remote workers hear the quit too. The PUB socket is closed with linger 0 right after and the
+  // process ends, so a single quit can be dropped before it leaves (a remote worker would then
+  // wait out its --server-timeout): say it a few times, giving ZeroMQ's I/O thread time to send.
+  for (let i = 0; i < (remote ? REMOTE_QUITS : 1); i++) {
+    await pub.send(encodeBroadcast({ type: "quit" }));
+    if (remote) await new Promise((resolve) => setTimeout(resolve, REMOTE_QUIT_GAP_MS));
+  }
+}
+
+/** How many times, and how far apart in ms, a `serve` run's last quit is broadcast. */
+const REMOTE_QUITS = 3, REMOTE_QUIT_GAP_MS = 30;
