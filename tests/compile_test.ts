@@ -84,6 +84,44 @@ Deno.test({
   },
 });
 
+/** The most `deno task compile` may embed (the issue-12 budget; it was 143 MB with build tools). */
+const MAX_EMBEDDED_MB = 30;
+
+Deno.test({
+  name:
+    `deno task compile embeds under ${MAX_EMBEDDED_MB} MB (build tools, sources and unlisted addons excluded)`,
+  sanitizeResources: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "zpix-embed-" });
+    try {
+      const args = taskWords("compile").slice(1);
+      args[args.indexOf("--output") + 1] = join(dir, "zpix");
+      // Deno itself as the base binary: the output does not run, but deno compile lists and
+      // sizes what it embeds without downloading denort.
+      const build = await new Deno.Command(Deno.execPath(), {
+        args,
+        cwd: SOURCE_ROOT,
+        env: { DENORT_BIN: Deno.execPath(), NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(240_000),
+      }).output();
+      const out = decoder.decode(build.stdout) + decoder.decode(build.stderr);
+      assert.ok(build.success, out);
+      const files = /^Files: ([\d.]+)(KB|MB|GB)$/m.exec(out);
+      assert.ok(files, out);
+      const mb = Number(files[1]) * { KB: 1 / 1024, MB: 1, GB: 1024 }[files[2] as "KB"];
+      assert.ok(mb < MAX_EMBEDDED_MB, `deno compile embeds ${files[1]}${files[2]}:\n${out}`);
+      // What runs is still there: ZeroMQ's addons for this platform and the codecs' WASM.
+      assert.match(out, /manifest\.json/);
+      assert.match(out, /@jsquash\+jpeg/);
+      assert.doesNotMatch(out, /wasm-opt|asc\.js/);
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
 Deno.test("compiled: a worker is the binary itself, `zpix worker ...`, no deno run flags", () => {
   const job = { input: "/data/in", output: "/data/out" };
   const compiled = workerCommandLine(job, "ipc:///tmp/x", "w3", 5, true);
