@@ -2,11 +2,10 @@
 // from assembly/kernels.ts. Needs --allow-read (sources, committed outputs).
 import { assertEquals } from "./test_assert.ts";
 import { build, compileKernels } from "./build.ts";
-import { decodeBase64 } from "./base64.ts";
 import { KERNELS_WASM_BASE64 } from "./kernels_wasm.ts";
 
 Deno.test("build --check: committed wasm matches a fresh deterministic build", async () => {
   assertEquals(await build(true), []);
   const again = await compileKernels();
-  assertEquals(again, decodeBase64(KERNELS_WASM_BASE64));
+  assertEquals(again, Uint8Array.fromBase64(KERNELS_WASM_BASE64));
 });

@@ -7,7 +7,6 @@
  *
  * @module
  */
-import { decodeBase64 } from "./base64.ts";
 import { KERNELS_WASM_BASE64 } from "./kernels_wasm.ts";
 
 /** The raw exports of the kernels module (internal to `ops/kernels`). */
@@ -88,7 +87,7 @@ let wasm: KernelExports | undefined;
  */
 export function kernels(): KernelExports {
   if (!wasm) {
-    const module = new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64));
+    const module = new WebAssembly.Module(Uint8Array.fromBase64(KERNELS_WASM_BASE64));
     wasm = new WebAssembly.Instance(module, {})
       .exports as unknown as KernelExports;
   }
