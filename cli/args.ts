@@ -11,6 +11,7 @@ import { resolve } from "node:path";
 import { formatStep, parseSize, parseStep, type Step, StepError } from "../ops/pipeline.ts";
 import type { Encoder, Job, LogFormat, OutputFormat, WorkerOptions } from "../core/job.ts";
 import { UsageError } from "../core/errors.ts";
+import { FORMAT_NAMES } from "../ops/formats.ts";
 import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS } from "../ops/defaults.ts";
 
 /** The old tool's flag names, accepted as aliases. */
@@ -295,11 +296,7 @@ export function parseJob(
     recursive: Boolean(values.recursive),
     pipeline: {
       steps,
-      format: oneOf<OutputFormat>("format", str("format"), [
-        "same",
-        "jpeg",
-        "png",
-      ], "same"),
+      format: oneOf<OutputFormat>("format", str("format"), ["same", ...FORMAT_NAMES], "same"),
       quality: integer("quality", str("quality"), 1, 100, DEFAULT_JPEG_QUALITY),
       encoder: oneOf<Encoder>(
         "encoder",

@@ -6,9 +6,10 @@
  */
 
 import type { Step } from "../ops/pipeline.ts";
+import type { Format } from "../ops/formats.ts";
 
-/** Output format: `same` keeps each input's format. */
-export type OutputFormat = "same" | "jpeg" | "png";
+/** Output format: `same` keeps each input's format, or one of `ops/formats.ts`'s table. */
+export type OutputFormat = "same" | Format;
 
 /** Which JPEG encoder writes JPEG outputs. */
 export type Encoder = "fast" | "mozjpeg";

@@ -31,7 +31,7 @@ import { applyOrientation, describeOrientation, readExifOrientation } from "./ex
 import { assertImage, type Image } from "./image.ts";
 import { type JpegInfo, readJpegInfo } from "./jpeg_markers.ts";
 import { decodeJpegFast } from "./kernels/jpeg_decode.ts";
-import { describeUnknown, type Format, readDimensions, sniffFormat } from "./formats.ts";
+import { describeUnknown, type Format, FORMATS, readDimensions, sniffFormat } from "./formats.ts";
 import {
   CODEC_WASM_SPECIFIERS,
   type CodecWasm,
@@ -231,9 +231,7 @@ export async function decodeImage(
   const dims = readDimensions(bytes);
   if (!dims) {
     throw new DecodeError(
-      format === "jpeg"
-        ? "truncated or corrupt JPEG data (no valid frame header)"
-        : "truncated or corrupt PNG data (no valid IHDR header)",
+      `truncated or corrupt ${FORMATS[format].label} data (no valid ${CODECS[format].header})`,
     );
   }
   checkPixelLimit(dims.width, dims.height, maxPixels);
@@ -245,12 +243,12 @@ export async function decodeImage(
     : null;
   const c = fast ? null : await ready();
   try {
-    return format === "jpeg" ? decodeJpeg(c, bytes, maxPixels, fast) : decodePng(c!, bytes);
+    return CODECS[format].decode(c, bytes, maxPixels, fast);
   } catch (e) {
     if (e instanceof DecodeError) throw e;
     // Safety net: bad input must never surface as a TypeError/RangeError.
     throw new DecodeError(
-      `corrupt ${format === "jpeg" ? "JPEG" : "PNG"} data (${errorText(e)})`,
+      `corrupt ${FORMATS[format].label} data (${errorText(e)})`,
       { cause: e },
     );
   }
@@ -449,31 +447,51 @@ export async function encodeImage(
 ): Promise<Uint8Array> {
   assertImage(image);
   const c = await ready();
-  const { width, height } = image;
-  if (format === "jpeg") {
-    const q = options.quality;
-    if (!Number.isInteger(q) || q < 1 || q > 100) {
-      throw new RangeError(`JPEG quality must be an integer 1..100, got ${q}`);
-    }
-    const data = flattenOnWhite(image.data);
-    try {
-      return c.jpegEncoder.encode(data, width, height, {
-        ...c.lib.mozjpegDefaultOptions,
-        quality: q,
-      });
-    } catch (e) {
-      throw new Error(`JPEG encoding failed (${errorText(e)})`);
-    }
-  }
-  if (format === "png") {
-    const sp = c.pngWasm.__wbindgen_add_to_stack_pointer(0);
-    try {
-      return c.lib.pngEncode(image.data, width, height, 8);
-    } catch (e) {
-      const now = c.pngWasm.__wbindgen_add_to_stack_pointer(0);
-      c.pngWasm.__wbindgen_add_to_stack_pointer(sp - now);
-      throw new Error(`PNG encoding failed (${errorText(e)})`);
-    }
-  }
-  throw new RangeError(`unknown format ${format}`);
+  const codec = Object.hasOwn(CODECS, format) ? CODECS[format] : null;
+  if (!codec) throw new RangeError(`unknown format ${format}`);
+  return codec.encode(c, image, options);
 }
+
+function encodeJpeg(c: Codecs, image: Image, options: EncodeOptions): Uint8Array {
+  const { width, height } = image;
+  const q = options.quality;
+  if (!Number.isInteger(q) || q < 1 || q > 100) {
+    throw new RangeError(`JPEG quality must be an integer 1..100, got ${q}`);
+  }
+  const data = flattenOnWhite(image.data);
+  try {
+    return c.jpegEncoder.encode(data, width, height, {
+      ...c.lib.mozjpegDefaultOptions,
+      quality: q,
+    });
+  } catch (e) {
+    throw new Error(`JPEG encoding failed (${errorText(e)})`);
+  }
+}
+
+function encodePng(c: Codecs, image: Image): Uint8Array {
+  const sp = c.pngWasm.__wbindgen_add_to_stack_pointer(0);
+  try {
+    return c.lib.pngEncode(image.data, image.width, image.height, 8);
+  } catch (e) {
+    const now = c.pngWasm.__wbindgen_add_to_stack_pointer(0);
+    c.pngWasm.__wbindgen_add_to_stack_pointer(sp - now);
+    throw new Error(`PNG encoding failed (${errorText(e)})`);
+  }
+}
+
+/** How each format of `formats.ts`'s table is decoded and encoded. */
+interface Codec {
+  /** What a header the format's dimensions come from is called, for messages. */
+  header: string;
+  /** Decodes (the codecs are null when our fast JPEG decoder already did it). */
+  decode(c: Codecs | null, bytes: Uint8Array, maxPixels: number, fast: Image | null): Decoded;
+  /** Encodes. */
+  encode(c: Codecs, image: Image, options: EncodeOptions): Uint8Array;
+}
+
+/** The decoder and encoder of every format in `FORMATS` (a missing one does not type-check). */
+const CODECS: Record<Format, Codec> = {
+  jpeg: { header: "frame header", decode: decodeJpeg, encode: encodeJpeg },
+  png: { header: "IHDR header", decode: (c, bytes) => decodePng(c!, bytes), encode: encodePng },
+};

@@ -12,6 +12,7 @@
 
 import type { Job } from "../core/job.ts";
 import { formatStep } from "../ops/pipeline.ts";
+import { EXTENSIONS } from "../ops/formats.ts";
 import { redactReport, type Report } from "./report.ts";
 import {
   cpuChart,
@@ -144,7 +145,7 @@ function settings(report: Report): string {
     ["mode", job.mode],
     ["input", job.input],
     ["output", job.output],
-    ["pattern", job.pattern ?? "*.jpg, *.jpeg, *.png (any case)"],
+    ["pattern", job.pattern ?? `${EXTENSIONS.map((ext) => `*.${ext}`).join(", ")} (any case)`],
     ["recursive", job.recursive ? "yes" : "no"],
     ["pipeline", report.pipeline.join(" → ") || "(none)"],
     ["format", p.format],

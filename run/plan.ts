@@ -8,9 +8,12 @@
 import { extname, isAbsolute, join, relative } from "node:path";
 import type { Job, OutputFormat, Task } from "../core/job.ts";
 import { UsageError } from "../core/errors.ts";
+import { EXTENSIONS, outputExtension } from "../ops/formats.ts";
 
-/** The default pattern: every .jpg, .jpeg and .png file, any letter case. */
-export const DEFAULT_PATTERN = "*.{jpg,jpeg,png}";
+/** The default pattern: every .jpg, .jpeg and .png file (the formats table's extensions), any case. */
+export const DEFAULT_PATTERN = `*.{${EXTENSIONS.join(",")}}`;
+
+const DEFAULT_MATCH = new RegExp(`(?:^|\\/)(?!\\.)[^/]*\\.(?:${EXTENSIONS.join("|")})$`, "i");
 
 /**
  * Whether a relative path matches {@link DEFAULT_PATTERN} in any letter case,
@@ -20,7 +23,7 @@ export const DEFAULT_PATTERN = "*.{jpg,jpeg,png}";
  * `plan_test.ts` checks it against picomatch.
  */
 export function matchesDefault(rel: string): boolean {
-  return /(?:^|\/)(?!\.)[^/]*\.(?:jpg|jpeg|png)$/i.test(rel);
+  return DEFAULT_MATCH.test(rel);
 }
 
 /** Output extension for a format, or the input's own for `same`. */
@@ -28,7 +31,7 @@ export function outputName(input: string, format: OutputFormat): string {
   if (format === "same") return input;
   const ext = extname(input);
   const base = ext ? input.slice(0, -ext.length) : input;
-  return base + (format === "jpeg" ? ".jpg" : ".png");
+  return base + outputExtension(format);
 }
 
 async function isDirectory(path: string): Promise<boolean> {

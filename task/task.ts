@@ -15,7 +15,7 @@ import type { Image } from "../ops/image.ts";
 import type { Pipeline } from "../core/job.ts";
 import type { Outcome, Summary, Timings } from "../core/results.ts";
 import { writeAtomic } from "../core/atomic.ts";
-import type { Format } from "../ops/formats.ts";
+import { type Format, formatForName } from "../ops/formats.ts";
 
 /** The encoded result of one image. */
 export interface Encoded {
@@ -142,11 +142,6 @@ export function describeError(
     return message || error.name;
   }
   return String(error);
-}
-
-/** The format a file name asks for (`.jpg`/`.jpeg`/`.png`, any case), or null. */
-export function formatForName(path: string): Format | null {
-  return /\.jpe?g$/i.test(path) ? "jpeg" : /\.png$/i.test(path) ? "png" : null;
 }
 
 /**

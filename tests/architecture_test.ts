@@ -25,7 +25,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   broker: ["run", "worker", "transport", "report", "task", "core", "ops"],
   run: ["report", "task", "core", "ops"],
   worker: ["transport", "task", "core", "ops"],
-  transport: ["core"],
+  transport: ["core", "ops"],
   report: ["core", "ops"],
   task: ["core", "ops"],
   core: ["ops"],

@@ -22,6 +22,7 @@
  */
 
 import type { Pipeline } from "../core/job.ts";
+import type { Format } from "../ops/formats.ts";
 import { type Pollable, pollReadable, waitReadable } from "./zmq.ts";
 import type { Summary } from "../core/results.ts";
 
@@ -103,7 +104,7 @@ export type ResultMessage =
     | (
       & {
         ok: true; /** Output format, so the server can name remote outputs. */
-        format: "jpeg" | "png";
+        format: Format;
       }
       & Summary
     )

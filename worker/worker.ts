@@ -25,6 +25,7 @@ import {
 import type { Pipeline, WorkerOptions } from "../core/job.ts";
 import { processFile, summarise } from "../task/task.ts";
 import { ImageThread } from "./image_thread.ts";
+import { type Format, formatForName } from "../ops/formats.ts";
 import { injectFault, readFaults } from "./fault.ts";
 import { workerCurveOptions } from "../transport/curve.ts";
 
@@ -91,8 +92,8 @@ async function doTask(
   };
 }
 
-function formatOf(path: string): "jpeg" | "png" {
-  return /\.png$/i.test(path) ? "png" : "jpeg";
+function formatOf(path: string): Format {
+  return formatForName(path) ?? "jpeg";
 }
 
 /** How long a leaving worker's last messages may take to go out, in ms. */
