@@ -25,6 +25,7 @@ import {
 import type { Pipeline, WorkerOptions } from "../core/job.ts";
 import { processFile, summarise } from "../task/task.ts";
 import { ImageThread } from "./image_thread.ts";
+import { WorkerShutdown } from "./shutdown.ts";
 import { type Format, formatForName } from "../ops/formats.ts";
 import { injectFault, readFaults } from "./fault.ts";
 import { workerCurveOptions } from "../transport/curve.ts";
@@ -147,7 +148,6 @@ export async function runWorker(
     outbox.send(encodeMessage(message, payload));
   const started = Date.now();
   let lastHeard = Date.now();
-  let exitCode: number | null = null;
   let pipeline: Pipeline | null = null;
   let busy = false;
   let done = 0;
@@ -157,27 +157,11 @@ export async function runWorker(
   let lastJoin = 0;
   let toldWaiting = false;
 
-  // Settles when the worker is done for (quit, server gone): a task in hand is
-  // not waited for, since nobody is left to take its result.
-  let ended = () => {};
-  const finished = new Promise<null>((resolve) => ended = () => resolve(null));
-  const finish = (code: number) => {
-    if (exitCode !== null) return;
-    exitCode = code;
+  const shutdown = new WorkerShutdown(() => {
     dealer.close();
     sub.close();
     thread.close();
-    ended();
-  };
-
-  // Settles when the run is over for this worker (quit, or the server fell silent): the loop
-  // below does not wait for its socket to notice.
-  let over = () => {};
-  const overPromise = new Promise<void>((resolve) => over = resolve);
-  const abandon = (code: number) => {
-    finish(code);
-    over();
-  };
+  });
 
   const join = () => {
     lastJoin = Date.now();
@@ -190,17 +174,15 @@ export async function runWorker(
     }).finally(() => joining = null);
   };
 
-  const leave = async () => {
-    if (exitCode !== null) return;
-    if (pipeline) {
+  const leave = () =>
+    shutdown.leave(WORKER_EXIT.ok, async () => {
+      if (!pipeline) return;
       await send({ type: "leave" });
       // Give ZeroMQ's I/O thread time to put the last result and `leave` on the wire.
       dealer.linger = LEAVE_LINGER_MS;
-      finish(WORKER_EXIT.ok);
+      shutdown.end(WORKER_EXIT.ok);
       await new Promise((resolve) => setTimeout(resolve, LEAVE_LINGER_MS / 5));
-    }
-    finish(WORKER_EXIT.ok);
-  };
+    });
   const onStop = () => {
     if (!busy) void leave();
   };
@@ -221,7 +203,7 @@ export async function runWorker(
       log(
         `worker ${id}: no word from the server at ${options.connect} for ${options.serverTimeout}s; exiting`,
       );
-      abandon(WORKER_EXIT.serverGone);
+      shutdown.abandon(WORKER_EXIT.serverGone);
       return;
     }
     if (welcomed) send({ type: "heartbeat" });
@@ -236,7 +218,7 @@ export async function runWorker(
           decodeBroadcast(frames as Uint8Array[]).type === "quit" &&
           (pipeline !== null || !options.persist)
         ) {
-          abandon(WORKER_EXIT.ok);
+          shutdown.abandon(WORKER_EXIT.ok);
         }
       }
     } catch {
@@ -252,7 +234,7 @@ export async function runWorker(
         const { message, payload } = decodeServerMessage(frames as Uint8Array[]);
         if (message.type === "refused") {
           log(`worker ${id}: the server refused this worker: ${message.reason}`);
-          finish(WORKER_EXIT.refused);
+          shutdown.end(WORKER_EXIT.refused);
           break;
         }
         if (message.type === "hello") {
@@ -281,10 +263,10 @@ export async function runWorker(
           injectFault(faults, message.name, message.attempt).then(() =>
             doTask(message, payload, pipeline!, askAhead, thread)
           ),
-          finished,
+          shutdown.ended,
         ]);
         busy = false;
-        if (exitCode !== null || result === null) break;
+        if (shutdown.exitCode !== null || result === null) break;
         done++;
         const more = !stop.aborted &&
           (options.maxTasks === 0 || done < options.maxTasks);
@@ -297,19 +279,19 @@ export async function runWorker(
       }
     })();
     // Quit or a silent server ends the run at once, even while the dealer waits for a task.
-    await Promise.race([tasks, overPromise]);
+    await Promise.race([tasks, shutdown.over]);
   } catch (error) {
-    if (exitCode === null) {
+    if (shutdown.exitCode === null) {
       log(
         `worker ${id}: ${error instanceof Error ? error.message : String(error)}`,
       );
-      finish(WORKER_EXIT.serverGone);
+      shutdown.end(WORKER_EXIT.serverGone);
     }
   } finally {
     clearInterval(heartbeat);
     stop.removeEventListener("abort", onStop);
-    finish(exitCode ?? WORKER_EXIT.ok);
+    shutdown.end(WORKER_EXIT.ok);
     await broadcasts;
   }
-  return exitCode ?? WORKER_EXIT.ok;
+  return shutdown.exitCode ?? WORKER_EXIT.ok;
 }
