@@ -4,19 +4,17 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  COMMANDS,
-  DEFAULT_MAX_ATTEMPTS,
-  DEFAULT_TASK_TIMEOUT,
-  defaultWorkers,
-  describePipeline,
-  normaliseArgs,
-  normalisePattern,
-  parseJob,
-} from "./args.ts";
+import { COMMANDS, describePipeline, parseJob } from "./args.ts";
 import type { Job } from "../core/job.ts";
 import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS } from "../ops/codec.ts";
 import { UsageError } from "../core/errors.ts";
+import {
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_TASK_TIMEOUT,
+  defaultWorkers,
+  normaliseArgs,
+  normalisePattern,
+} from "./options.ts";
 
 const CWD = "/home/user/work";
 const IO = ["--input", "in", "--output", "out"];

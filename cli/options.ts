@@ -1,0 +1,290 @@
+/**
+ * The command line's option tables and the validated readers parseJob and
+ * parseWorker are built from: every flag's type, its range or choices and
+ * its default, and one reader per concern (folders, steps, reports, bind).
+ * Each reader throws {@link UsageError} with a one-line message.
+ *
+ * @module
+ */
+
+import { resolve } from "node:path";
+import { parseSize, parseStep, type Step, StepError } from "../ops/pipeline.ts";
+import type { Job } from "../core/job.ts";
+import { UsageError } from "../core/errors.ts";
+import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS } from "../ops/defaults.ts";
+
+/** The old tool's flag names, accepted as aliases. */
+const ALIASES: Record<string, string> = {
+  "--path2initial_images": "--input",
+  "--path2resized_images": "--output",
+  "--image_extension": "--pattern",
+  "--nb_workers": "--workers",
+};
+
+/** Default number of local workers: one per CPU core. */
+export function defaultWorkers(): number {
+  return Math.max(1, navigator.hardwareConcurrency || 1);
+}
+
+/** Default seconds a task may run before its worker is replaced. */
+export const DEFAULT_TASK_TIMEOUT = 60;
+
+/**
+ * Default for `serve --payload-window`: most image payloads (remote tasks
+ * read, sent and not yet answered) the server holds in memory at once.
+ */
+export const PAYLOAD_WINDOW = 16;
+
+/** Default attempts per image. */
+export const DEFAULT_MAX_ATTEMPTS = 3;
+
+/** The job subcommands' flags, as node:util parseArgs reads them. */
+export const JOB_OPTIONS = {
+  input: { type: "string", short: "i" },
+  output: { type: "string", short: "o" },
+  pattern: { type: "string" },
+  recursive: { type: "boolean", short: "r" },
+  op: { type: "string", multiple: true },
+  size: { type: "string" },
+  format: { type: "string" },
+  quality: { type: "string" },
+  encoder: { type: "string" },
+  report: { type: "string", multiple: true },
+  quiet: { type: "boolean", short: "q" },
+  verbose: { type: "boolean", short: "v" },
+  "log-format": { type: "string" },
+  "skip-existing": { type: "boolean" },
+  "max-pixels": { type: "string" },
+  workers: { type: "string", short: "w" },
+  "task-timeout": { type: "string" },
+  "max-tasks-per-worker": { type: "string" },
+  "max-attempts": { type: "string" },
+  prefetch: { type: "string" },
+  bind: { type: "string" },
+  token: { type: "string" },
+  "payload-window": { type: "string" },
+  "curve-secret": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** A job subcommand's flag name. */
+export type JobOption = keyof typeof JOB_OPTIONS;
+
+/** Options that only make sense with ZeroMQ workers. */
+export const PARALLEL_ONLY: JobOption[] = [
+  "workers",
+  "task-timeout",
+  "max-tasks-per-worker",
+  "max-attempts",
+  "prefetch",
+];
+/** Options that only make sense for `serve`. */
+export const SERVE_ONLY: JobOption[] = [
+  "bind",
+  "token",
+  "payload-window",
+  "curve-secret",
+];
+
+/** The integer flags of a job: range and default. */
+export const INTEGER_OPTIONS = {
+  quality: { min: 1, max: 100, fallback: DEFAULT_JPEG_QUALITY },
+  "max-pixels": { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: DEFAULT_MAX_PIXELS },
+  "payload-window": { min: 1, max: 100_000, fallback: PAYLOAD_WINDOW },
+  "max-tasks-per-worker": { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 },
+  "max-attempts": { min: 1, max: 100, fallback: DEFAULT_MAX_ATTEMPTS },
+  prefetch: { min: 0, max: 3, fallback: 0 },
+} as const satisfies Partial<Record<JobOption, { min: number; max: number; fallback: number }>>;
+
+/** The value of an integer flag of {@link INTEGER_OPTIONS}. Throws {@link UsageError}. */
+export function integerOption(
+  name: keyof typeof INTEGER_OPTIONS,
+  text: string | undefined,
+): number {
+  const { min, max, fallback } = INTEGER_OPTIONS[name];
+  return integer(name, text, min, max, fallback);
+}
+
+/**
+ * Rewrites the old tool's spellings: aliases, and `--size W H` (two values)
+ * into `--size WxH`.
+ */
+export function normaliseArgs(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    let arg = args[i];
+    const eq = arg.indexOf("=");
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    if (ALIASES[name]) arg = ALIASES[name] + (eq > 0 ? arg.slice(eq) : "");
+    if (
+      name === "--size" && eq < 0 && /^\d+$/.test(args[i + 1] ?? "") &&
+      /^\d+$/.test(args[i + 2] ?? "")
+    ) {
+      out.push("--size", `${args[i + 1]}x${args[i + 2]}`);
+      i += 2;
+      continue;
+    }
+    out.push(arg);
+  }
+  return out;
+}
+
+/** An integer flag within `min..max`, or `fallback` when absent. Throws {@link UsageError}. */
+export function integer(
+  flag: string,
+  text: string | undefined,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (
+    text.trim() === "" || !Number.isInteger(value) || value < min || value > max
+  ) {
+    throw new UsageError(
+      `--${flag} must be an integer from ${min} to ${max}, got "${text}"`,
+    );
+  }
+  return value;
+}
+
+/** A number of seconds above 0, or `fallback` when absent. Throws {@link UsageError}. */
+export function positive(
+  flag: string,
+  text: string | undefined,
+  fallback: number,
+): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value) || value <= 0) {
+    throw new UsageError(
+      `--${flag} must be a number of seconds above 0, got "${text}"`,
+    );
+  }
+  return value;
+}
+
+/** One of `allowed`, or `fallback` when absent. Throws {@link UsageError}. */
+export function oneOf<T extends string>(
+  flag: string,
+  text: string | undefined,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  if (text === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(text)) {
+    throw new UsageError(
+      `--${flag} must be one of ${allowed.join(", ")}, got "${text}"`,
+    );
+  }
+  return text as T;
+}
+
+/** Turns `--pattern` values of the old tool (`jpg`, `.jpg`) into globs (`*.jpg`). */
+export function normalisePattern(text: string): string {
+  const trimmed = text.trim();
+  if (/^\.?[A-Za-z0-9]+$/.test(trimmed)) {
+    return `*.${trimmed.replace(/^\./, "")}`;
+  }
+  return trimmed;
+}
+
+/** `--input` and `--output`, resolved from `cwd` and checked against each other. */
+export function readFolders(
+  mode: Job["mode"],
+  inputText: string | undefined,
+  outputText: string | undefined,
+  cwd: string,
+): { input: string; output: string } {
+  if (!inputText) {
+    throw new UsageError(
+      "missing --input DIR (the folder of images to process)",
+    );
+  }
+  if (!outputText) {
+    throw new UsageError("missing --output DIR (where processed images go)");
+  }
+  const input = resolve(cwd, inputText);
+  const output = resolve(cwd, outputText);
+  if (input === output) {
+    throw new UsageError(
+      "--output must differ from --input: zpix never overwrites its inputs",
+    );
+  }
+  // Workers get `--allow-read=IN,OUT,...`: Deno splits that list on commas and cannot escape one.
+  const comma = mode === "sequential" ? undefined : [input, output].find((p) => p.includes(","));
+  if (comma) {
+    throw new UsageError(
+      `${comma} contains a comma, which Deno's sandbox flags for workers cannot express; ` +
+        "rename the folder or use sequential",
+    );
+  }
+  return { input, output };
+}
+
+/** The pipeline's steps: `--size` first, then each `--op`; `resize=512x512` when none. */
+export function readSteps(size: string | undefined, ops: readonly string[]): Step[] {
+  const steps: Step[] = [];
+  try {
+    if (size !== undefined) {
+      steps.push({ op: "resize", ...parseSize(size), fit: "fill" });
+    }
+    for (const text of ops) {
+      steps.push(parseStep(text));
+    }
+  } catch (error) {
+    if (error instanceof StepError) {
+      throw new UsageError(
+        `${size !== undefined && !steps.length ? "--size" : "--op"}: ${error.message}`,
+      );
+    }
+    throw error;
+  }
+  if (steps.length === 0) {
+    steps.push({ op: "resize", width: 512, height: 512, fit: "fill" });
+  }
+  return steps;
+}
+
+/** The `--report` files, each ending in .json or .html. */
+export function readReports(reports: readonly string[]): readonly string[] {
+  for (const report of reports) {
+    if (!/\.(json|html?)$/i.test(report)) {
+      throw new UsageError(`--report "${report}" must end in .json or .html`);
+    }
+  }
+  return reports;
+}
+
+/** `serve --bind`: a tcp:// or ipc:// endpoint, or null. */
+export function readBind(bind: string | undefined): string | null {
+  if (bind !== undefined && !/^(tcp:\/\/[^:]+:\d+|ipc:\/\/.+)$/.test(bind)) {
+    throw new UsageError(
+      `--bind must look like tcp://HOST:PORT or ipc://PATH, got "${bind}"`,
+    );
+  }
+  return bind ?? null;
+}
+
+/** node:util parseArgs' error, as one line about the flag. */
+export function cleanParseError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  // node:util names flags as "-w, --workers <value>"; keep the long name.
+  const flag = (spec: string) => spec.replace(/ <value>$/, "").split(", ").pop();
+  const missing = /^Option '([^']+)' argument missing/.exec(message);
+  if (missing) return `${flag(missing[1])} needs a value`;
+  const ambiguous = /^Option '([^']+)' argument is ambiguous.*?use '(--[\w-]+)=/s.exec(message);
+  if (ambiguous) {
+    return `${flag(ambiguous[1])} needs a value (for one starting with "-", write ${
+      ambiguous[2]
+    }=VALUE)`;
+  }
+  const noValue = /^Option '([^']+)' does not take an argument/.exec(message);
+  if (noValue) return `${flag(noValue[1])} takes no value`;
+  // node:util's messages end with advice about "--" that does not apply here.
+  return message.replace(/\. To specify a positional argument.*$/s, "").replace(
+    /^Unknown option/,
+    "unknown option",
+  ).split("\n")[0];
+}
