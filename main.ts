@@ -9,7 +9,7 @@
 import { join, resolve } from "node:path";
 import { COMMANDS, parseJob, parseWorker, userCwd } from "./cli/args.ts";
 import { HELP } from "./cli/help.ts";
-import { Log } from "./run/progress.ts";
+import { Log } from "./core/log.ts";
 import {
   disposeEarlyPool,
   type EarlyPool,

@@ -32,7 +32,7 @@ import {
   START_TIMEOUT_MS,
 } from "./workers.ts";
 import type { ModeResult, Recorder } from "../run/run.ts";
-import type { Log } from "../run/progress.ts";
+import type { Log } from "../core/log.ts";
 import { describeWriteError } from "../task/task.ts";
 import { RunError } from "../core/errors.ts";
 import type { Job, Task } from "../core/job.ts";

@@ -11,7 +11,7 @@ import { broadcastEndpoint, SOCKET_OPTIONS } from "../transport/protocol.ts";
 import { type ServerCurve, serverCurve } from "../transport/curve.ts";
 import { RunError } from "../core/errors.ts";
 import type { Job } from "../core/job.ts";
-import type { Log } from "../run/progress.ts";
+import type { Log } from "../core/log.ts";
 import type { EarlyPool } from "./pool.ts";
 
 /** A run's bound sockets and where they listen. */

@@ -16,7 +16,7 @@ import {
   StageTotals,
   type WorkerReport,
 } from "../report/report.ts";
-import { Log } from "./progress.ts";
+import { Log } from "../core/log.ts";
 import { CpuSampler } from "./cpu.ts";
 import { processFile } from "../task/task.ts";
 import { EXIT, RunError, UsageError } from "../core/errors.ts";

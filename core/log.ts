@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { LogFormat } from "../core/job.ts";
+import type { LogFormat } from "./job.ts";
 
 /** Where log output goes, and how. */
 export interface LogOptions {

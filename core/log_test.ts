@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { formatDuration, progressText } from "./progress.ts";
+import { formatDuration, progressText } from "./log.ts";
 import { withTempDir, ZPIX_FLAGS } from "../tests/helpers.ts";
 import { writeSamples } from "../cli/demo.ts";
-import { SOURCE_ROOT } from "../core/runtime.ts";
+import { SOURCE_ROOT } from "./runtime.ts";
 
 Deno.test("progressText: done/total, percent, rate, ETA, and a bar of the given width", () => {
   assert.equal(progressText(50, 100, 5, 10), "[#####-----] 50/100 50% 10.0 img/s ETA 5s");
