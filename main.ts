@@ -16,32 +16,10 @@ import {
   killLocalWorkers,
   startEarlyPool,
 } from "./broker/pool.ts";
-import { narrowWorkerPermissions, requireZeroMqFfi } from "./cli/permissions.ts";
+import { narrowWorkerPermissions, permissionAdvice, requireZeroMqFfi } from "./cli/permissions.ts";
 import type { Job } from "./core/job.ts";
 import type { Mode } from "./run/run.ts";
 import { EXIT, RunError, UsageError } from "./core/errors.ts";
-
-/** Turns a missing Deno permission into advice that names the flag. */
-export function permissionAdvice(error: Error): string {
-  const match = /Requires (\w+) access(?: to "?([^",]+)"?)?/.exec(
-    error.message,
-  );
-  const kind = match?.[1] ?? "some";
-  const flag = {
-    read: "--allow-read",
-    write: "--allow-write",
-    ffi: "--allow-ffi",
-    run: "--allow-run",
-    env: "--allow-env",
-    net: "--allow-net",
-    sys: "--allow-sys",
-  }[kind] ??
-    `--allow-${kind}`;
-  const target = match?.[2] ? ` to ${match[2]}` : "";
-  return `missing permission: zpix needs ${kind} access${target}; run it with ${flag}${
-    match?.[2] ? `=${match[2]}` : ""
-  } (see "Permissions" in the README)`;
-}
 
 function printError(message: string, helpFor?: string): void {
   console.error(`zpix: error: ${message}`);

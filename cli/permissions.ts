@@ -3,7 +3,7 @@
  * failure would be unclear: `transport/zmq.ts` tries several native addon
  * builds and would report each failed attempt when FFI is not granted. The errors
  * thrown here use Deno's wording ("Requires ffi access to ..."), so
- * `permissionAdvice` in main.ts names the flag.
+ * {@link permissionAdvice} names the flag.
  *
  * @module
  */
@@ -61,4 +61,26 @@ export async function narrowWorkerPermissions(
     await Deno.permissions.revoke({ name } as Deno.PermissionDescriptor);
   }
   return drop;
+}
+
+/** Turns a missing Deno permission into advice that names the flag. */
+export function permissionAdvice(error: Error): string {
+  const match = /Requires (\w+) access(?: to "?([^",]+)"?)?/.exec(
+    error.message,
+  );
+  const kind = match?.[1] ?? "some";
+  const flag = {
+    read: "--allow-read",
+    write: "--allow-write",
+    ffi: "--allow-ffi",
+    run: "--allow-run",
+    env: "--allow-env",
+    net: "--allow-net",
+    sys: "--allow-sys",
+  }[kind] ??
+    `--allow-${kind}`;
+  const target = match?.[2] ? ` to ${match[2]}` : "";
+  return `missing permission: zpix needs ${kind} access${target}; run it with ${flag}${
+    match?.[2] ? `=${match[2]}` : ""
+  } (see "Permissions" in the README)`;
 }

@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { permissionAdvice } from "../main.ts";
+import { permissionAdvice } from "../cli/permissions.ts";
 import { taskFlags } from "./tasks.ts";
 import { SOURCE_ROOT } from "../core/runtime.ts";
 
