@@ -3,8 +3,8 @@
  * and the rules of docs/architecture.md asserted — imports run one way
  * between the top-level folders (the ALLOWED table below), no two folders
  * import each other, no file-level import cycle, no product file over 500
- * lines, `mod.ts` files only re-export, and every import map entry in
- * deno.json is used somewhere.
+ * lines, `mod.ts` files only re-export, every export has a doc comment,
+ * and every import map entry in deno.json is used somewhere.
  *
  * @module
  */
@@ -202,6 +202,24 @@ Deno.test("architecture: mod.ts files only re-export", async () => {
     if (rest.trim()) wrong.push(`${rel}: ${rest.trim().split("\n")[0]}`);
   }
   assert.deepEqual(wrong, [], `mod.ts with more than re-exports:\n  ${wrong.join("\n  ")}`);
+});
+
+Deno.test("architecture: every export of a product file has a doc comment", async () => {
+  const undocumented: string[] = [];
+  for (const rel of product.filter((rel) => !LONG_OK.some((pattern) => pattern.test(rel)))) {
+    const lines = (await Deno.readTextFile(join(ROOT, rel))).split("\n");
+    lines.forEach((line, i) => {
+      if (!/^export (async )?(function|const|class|interface|type|let|enum)\b/.test(line)) return;
+      let j = i - 1;
+      while (j >= 0 && lines[j].startsWith("//")) j--; // deno-fmt-ignore and the like
+      if (j < 0 || !lines[j].trimEnd().endsWith("*/")) undocumented.push(`${rel}:${i + 1}: ${line}`);
+    });
+  }
+  assert.deepEqual(
+    undocumented,
+    [],
+    `exports without a doc comment:\n  ${undocumented.join("\n  ")}`,
+  );
 });
 
 Deno.test("architecture: every deno.json import is used", async () => {
