@@ -11,11 +11,7 @@
 
 import type { Report, WorkerReport } from "./report.ts";
 import type { Span } from "../core/results.ts";
-
-/** Escapes text for HTML element content and double-quoted attributes. */
-export function escapeHtml(text: unknown): string {
-  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+import { escapeHtml, formatSeconds } from "./format.ts";
 
 /** Chart geometry, in SVG user units (CSS pixels at 100 %). */
 export const CHART = {
@@ -28,15 +24,6 @@ export const CHART = {
 } as const;
 
 const PLOT = CHART.width - CHART.label - CHART.right;
-
-/** Seconds formatted for an axis or a label: `850ms`, `4.2s`, `1m05s`. */
-export function formatSeconds(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "?";
-  if (seconds < 1 && seconds !== 0) return `${Math.round(seconds * 1000)}ms`;
-  if (seconds < 60) return `${Number(seconds.toFixed(seconds < 10 ? 2 : 1))}s`;
-  const s = Math.round(seconds);
-  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
-}
 
 /** The run's time span in seconds: the longest of wall time, spans, samples and progress. */
 export function runDuration(report: Report): number {

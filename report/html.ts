@@ -14,14 +14,8 @@ import type { Job } from "../core/job.ts";
 import { formatStep } from "../ops/pipeline.ts";
 import { EXTENSIONS } from "../ops/formats.ts";
 import { redactReport, type Report } from "./report.ts";
-import {
-  cpuChart,
-  escapeHtml,
-  formatSeconds,
-  runDuration,
-  throughputChart,
-  workerTimeline,
-} from "./charts.ts";
+import { cpuChart, runDuration, throughputChart, workerTimeline } from "./charts.ts";
+import { escapeHtml, formatSeconds } from "./format.ts";
 
 /** Rows shown per failure/warning table; the rest are counted, and are in the embedded JSON. */
 export const MAX_TABLE_ROWS = 500;

@@ -8,14 +8,8 @@ import assert from "node:assert/strict";
 import { parseJob } from "../cli/args.ts";
 import type { Report } from "./report.ts";
 import { jobCommandLine, MAX_TABLE_ROWS, renderReportHtml, shellQuote } from "./html.ts";
-import {
-  escapeHtml,
-  formatSeconds,
-  MAX_CPU_POINTS,
-  niceTicks,
-  slowThreshold,
-  throughputSeries,
-} from "./charts.ts";
+import { MAX_CPU_POINTS, niceTicks, slowThreshold, throughputSeries } from "./charts.ts";
+import { escapeHtml, formatSeconds } from "./format.ts";
 
 const EVIL = `<img src=x onerror="alert(1)">&'`;
 
