@@ -21,6 +21,13 @@ import type { Job } from "./core/job.ts";
 import type { Mode } from "./run/run.ts";
 import { EXIT, RunError, UsageError } from "./core/errors.ts";
 
+/**
+ * A signal that repeats the first within this many ms is its echo (`deno task`
+ * forwarding a Ctrl-C that the terminal also delivered), not a second
+ * Ctrl-C. A person's second Ctrl-C comes far later than this.
+ */
+export const SIGNAL_ECHO_MS = 100;
+
 function printError(message: string, helpFor?: string): void {
   console.error(`zpix: error: ${message}`);
   if (helpFor) console.error(`Run "zpix ${helpFor} --help" for usage.`);
@@ -49,8 +56,12 @@ async function runJobCommand(
   const { job } = parsed;
   const controller = new AbortController();
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  let stoppedAt = 0;
   const handlers = signals.map((sig) => {
     const handler = () => {
+      // `deno task` forwards a terminal's Ctrl-C to its child, which also gets it from the
+      // terminal: the same signal twice within a millisecond is one Ctrl-C, not two.
+      if (controller.signal.aborted && performance.now() - stoppedAt < SIGNAL_ECHO_MS) return;
       if (controller.signal.aborted) {
         killLocalWorkers(); // they may be stuck in a task, deaf to quit
         Deno.exit(sig === "SIGINT" ? EXIT.sigint : EXIT.sigterm);
@@ -58,6 +69,7 @@ async function runJobCommand(
       log.warn(
         `${sig}: stopping; finished images are kept, nothing partial is left`,
       );
+      stoppedAt = performance.now();
       controller.abort(sig);
     };
     Deno.addSignalListener(sig, handler);
