@@ -29,7 +29,7 @@ Pipeline (applied in the order given):
 
 Reporting:
       --report FILE        write a report: FILE.json (data) or FILE.html (page); repeatable
-  -q, --quiet              no progress output (the closing line is still printed)
+  -q, --quiet              no progress output (the closing line, with failures, still printed)
   -v, --verbose            a line per image
       --log-format FMT     text (default) or json (one JSON object per line on stderr)
   -h, --help               this help`;

@@ -27,21 +27,25 @@ export function formatDuration(seconds: number): string {
   return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
 }
 
-/** Renders the one-line progress text (bar included when `width` > 0). */
+/**
+ * Renders the one-line progress text (bar included when `width` > 0): done
+ * of total, rate, time taken, time left, and failures so far.
+ */
 export function progressText(
   done: number,
   total: number,
   elapsed: number,
   width = 0,
+  failed = 0,
 ): string {
   const rate = elapsed > 0 ? done / elapsed : 0;
   const eta = rate > 0 ? (total - done) / rate : Infinity;
   const percent = total ? Math.floor((done / total) * 100) : 100;
   const filled = total ? Math.round((done / total) * width) : width;
   const bar = width > 0 ? `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ` : "";
-  return `${bar}${done}/${total} ${percent}% ${rate.toFixed(1)} img/s ETA ${
-    done === total ? "0s" : formatDuration(eta)
-  }`;
+  return `${bar}${done}/${total} ${percent}% ${rate.toFixed(1)} img/s ${
+    formatDuration(elapsed)
+  } ETA ${done === total ? "0s" : formatDuration(eta)}${failed ? `, ${failed} failed` : ""}`;
 }
 
 /** The run's voice on stderr. */
@@ -86,6 +90,12 @@ export class Log {
     this.#emit("warn", message, fields);
   }
 
+  /** An image that failed (shown unless quiet; the closing line counts them always). */
+  failed(message: string, fields: Record<string, unknown> = {}): void {
+    if (this.#options.quiet) return;
+    this.#emit("failed", message, fields);
+  }
+
   /** A problem that stops the run: always shown. */
   error(message: string, fields: Record<string, unknown> = {}): void {
     this.#emit("error", message, fields);
@@ -105,7 +115,13 @@ export class Log {
     } else {
       this.#write(
         `${
-          level === "error" ? "zpix: error: " : level === "warn" ? "zpix: warning: " : "zpix: "
+          level === "error"
+            ? "zpix: error: "
+            : level === "warn"
+            ? "zpix: warning: "
+            : level === "failed"
+            ? "zpix: failed: "
+            : "zpix: "
         }${message}\n`,
       );
     }
@@ -117,7 +133,7 @@ export class Log {
   }
 
   /** Reports progress: redraws the bar at most 10 times a second, or a line every 2 s. */
-  progress(done: number, total: number, force = false): void {
+  progress(done: number, total: number, force = false, failed = 0): void {
     if (this.#options.quiet) return;
     const now = performance.now();
     const elapsed = (now - this.#started) / 1000;
@@ -137,7 +153,8 @@ export class Log {
             done,
             total,
             elapsed,
-            Math.max(10, Math.min(40, columns - 45)),
+            Math.max(10, Math.min(40, columns - 60)),
+            failed,
           )
         }`,
       );
@@ -152,11 +169,12 @@ export class Log {
           level: "progress",
           done,
           total,
+          failed,
           seconds: Math.round(elapsed * 100) / 100,
         }) + "\n",
       );
     } else {
-      this.#write(`zpix: ${progressText(done, total, elapsed)}\n`);
+      this.#write(`zpix: ${progressText(done, total, elapsed, 0, failed)}\n`);
     }
   }
 

@@ -6,11 +6,12 @@ import { writeSamples } from "../cli/demo.ts";
 import { SOURCE_ROOT } from "./runtime.ts";
 
 Deno.test("progressText: done/total, percent, rate, ETA, and a bar of the given width", () => {
-  assert.equal(progressText(50, 100, 5, 10), "[#####-----] 50/100 50% 10.0 img/s ETA 5s");
-  assert.equal(progressText(0, 8, 0), "0/8 0% 0.0 img/s ETA ?");
-  assert.equal(progressText(8, 8, 2, 4), "[####] 8/8 100% 4.0 img/s ETA 0s");
+  assert.equal(progressText(50, 100, 5, 10), "[#####-----] 50/100 50% 10.0 img/s 5s ETA 5s");
+  assert.equal(progressText(0, 8, 0), "0/8 0% 0.0 img/s 0s ETA ?");
+  assert.equal(progressText(8, 8, 2, 4), "[####] 8/8 100% 4.0 img/s 2s ETA 0s");
+  assert.equal(progressText(8, 10, 65, 0, 3), "8/10 80% 0.1 img/s 1m05s ETA 16s, 3 failed");
   // 1 image in 2 s, 150 to go: 300 s.
-  assert.equal(progressText(1, 151, 2), "1/151 0% 0.5 img/s ETA 5m00s");
+  assert.equal(progressText(1, 151, 2), "1/151 0% 0.5 img/s 2s ETA 5m00s");
 });
 
 Deno.test("formatDuration: seconds, then minutes and seconds", () => {
@@ -57,7 +58,7 @@ Deno.test("on a terminal, parallel mode draws a progress bar that it redraws in 
     const draws = text.split("\r\x1b[2K").slice(1);
     assert.ok(draws.length >= 1, `no redraw in ${JSON.stringify(text)}`);
     const last = draws.at(-1)!;
-    assert.match(last, /^\[#+\] 6\/6 100% [\d.]+ img\/s ETA 0s/);
+    assert.match(last, /^\[#+\] 6\/6 100% [\d.]+ img\/s \d+s ETA 0s/);
     assert.match(text, /server has processed 6\/6 images in [\d.]+s/);
     // The bar ends its line before the closing line; no periodic plain lines on a terminal.
     assert.doesNotMatch(text, /\nzpix: \d+\/\d+ /);

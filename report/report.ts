@@ -119,13 +119,25 @@ export function pipelineStrings(job: Job): string[] {
   return job.pipeline.steps.map(formatStep);
 }
 
-/** The closing line, in the old tool's words. */
+/**
+ * The closing line, in the old tool's words, then what was not done: failures and skips
+ * (printed even under `--quiet`), and after an interruption how to resume.
+ */
 export function closingLine(
-  report: Pick<Report, "processed" | "total" | "seconds">,
+  report: Pick<Report, "processed" | "total" | "seconds" | "skipped" | "failed" | "interrupted">,
 ): string {
-  return `server has processed ${report.processed}/${report.total} images in ${
+  const line = `server has processed ${report.processed}/${report.total} images in ${
     report.seconds.toFixed(2)
   }s`;
+  const notes = [
+    ...(report.failed.length ? [`${report.failed.length} failed`] : []),
+    ...(report.skipped ? [`${report.skipped} skipped (output exists)`] : []),
+  ];
+  const left = report.total - report.processed - report.skipped - report.failed.length;
+  if (report.interrupted) {
+    notes.push(`interrupted with ${left} not done: run it again with --skip-existing to resume`);
+  }
+  return notes.length ? `${line}; ${notes.join(", ")}` : line;
 }
 
 /** The report with secrets removed (the `--token`), as report files show it. */

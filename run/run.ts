@@ -74,7 +74,7 @@ export class Recorder {
       });
     } else {
       this.failed.push({ path: task.input, error: result.error });
-      this.log.warn(`${task.input}: ${result.error}`, {
+      this.log.failed(`${task.input}: ${result.error}`, {
         path: task.input,
         error: result.error,
       });
@@ -91,6 +91,7 @@ export class Recorder {
       this.#done,
       this.tasks.length,
       this.#done === this.tasks.length,
+      this.failed.length,
     );
   }
 }

@@ -93,6 +93,7 @@ Deno.test("Ctrl-C under `deno task parallel` (the signal twice, from the termina
           /server has processed \d+\/12 images in /,
           `the closing line: ${stdout}`,
         );
+        assert.match(stdout, /interrupted with \d+ not done: run it again with --skip-existing/);
         const report = await readReport(join(dir, "report.json"));
         assert.equal(report.interrupted, true);
         assert.ok(report.processed >= 1 && report.processed < NAMES.length, `${report.processed}`);

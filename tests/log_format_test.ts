@@ -41,13 +41,13 @@ Deno.test("--log-format json: one JSON object per stderr line, with progress and
 
     const json = await sequential(dir, ["--log-format", "json", "--verbose"]);
     assert.equal(json.code, 1);
-    assert.match(json.stdout, /^server has processed 1\/2 images in [\d.]+s\n$/);
+    assert.match(json.stdout, /^server has processed 1\/2 images in [\d.]+s; 1 failed\n$/);
     const lines = json.stderr.trimEnd().split("\n");
     const events = lines.map((line) => JSON.parse(line));
     for (const event of events) assert.equal(typeof event.level, "string");
-    const warn = events.find((e) => e.level === "warn");
-    assert.equal(warn.path, "bad.jpg");
-    assert.match(warn.error, /not a JPEG or PNG file/);
+    const failed = events.find((e) => e.level === "failed");
+    assert.equal(failed.path, "bad.jpg");
+    assert.match(failed.error, /not a JPEG or PNG file/);
     const progress = events.filter((e) => e.level === "progress");
     assert.ok(progress.length >= 1);
     assert.deepEqual([progress.at(-1).done, progress.at(-1).total], [2, 2]);
@@ -57,7 +57,8 @@ Deno.test("--log-format json: one JSON object per stderr line, with progress and
     const quiet = await sequential(dir, ["--quiet", "--log-format", "json"]);
     assert.equal(quiet.code, 1);
     assert.equal(quiet.stderr, "");
-    assert.match(quiet.stdout, /^server has processed 1\/2 images in /);
+    // Even quiet, the closing line says that one image failed.
+    assert.match(quiet.stdout, /^server has processed 1\/2 images in [\d.]+s; 1 failed\n$/);
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }

@@ -175,7 +175,9 @@ function assertNoStack(run: Run): void {
 /** The closing line, last on stdout; returns N and M. */
 function closing(run: Run): [number, number] {
   const lines = run.stdout.trimEnd().split("\n");
-  const match = /^server has processed (\d+)\/(\d+) images in \d+\.\d\ds$/.exec(lines.at(-1)!);
+  const match = /^server has processed (\d+)\/(\d+) images in \d+\.\d\ds(; .*)?$/.exec(
+    lines.at(-1)!,
+  );
   assert.ok(match, `closing line: ${JSON.stringify(run.stdout)}`);
   return [Number(match[1]), Number(match[2])];
 }
@@ -227,9 +229,11 @@ Deno.test("sequential: a mixed folder, --recursive, report, broken files fail cl
     for (const { path, error } of json.failed as { path: string; error: string }[]) {
       assert.match(error, BROKEN[path], `${path}: ${error}`);
       assert.doesNotMatch(error, /^\w*Error\b|at file:\/\/|\n/, `${path}: ${error}`);
-      // the user sees why on stderr too
-      assert.ok(run.stderr.includes(path), `${path} named on stderr`);
+      // the user sees why on stderr too, as a failure, not a warning
+      assert.ok(run.stderr.includes(`zpix: failed: ${path}: `), `${path} failed on stderr`);
     }
+    const failures = Object.keys(BROKEN).length;
+    assert.match(run.stdout, new RegExp(`; ${failures} failed\n$`), "the closing line counts them");
   });
 });
 
