@@ -14,8 +14,15 @@ const JOB_FLAGS = `Input and output:
 
 Pipeline (applied in the order given):
       --op STEP            repeatable; STEP is one of
-                             resize=WxH[:fit]  fit: fill (exact size, default), contain (pad),
-                                               cover (crop), inside (keep aspect, fit within)
+                             resize=WxH[:fit][:position][:no-enlarge][:bg=COLOUR]
+                                  fit: fill (exact size, default), contain (pad), cover (crop),
+                                       inside (keep aspect, fit within)
+                                  position: where cover crops and contain pads: centre (default),
+                                       top, bottom, left, right, top-left, top-right, bottom-left,
+                                       bottom-right
+                                  no-enlarge: only ever shrink (a smaller image stays as it is)
+                                  bg=COLOUR: contain's bars, e.g. white, transparent, #rrggbb[aa]
+                                       (default black; JPEG flattens see-through bars on white)
                              to_gray | gray     luma (BT.601, as OpenCV)
                              threshold=T        luma > T → white, else black (T in 0..255)
                              flip=h|v|hv        mirror left-right, upside down, or both

@@ -26,9 +26,55 @@ export type Fit = "fill" | "contain" | "cover" | "inside";
 /** Every fit mode, in the order help texts list them. */
 export const FITS: readonly Fit[] = ["fill", "contain", "cover", "inside"];
 
+/**
+ * Where `cover` crops and `contain` pads: which part of the image is kept
+ * (cover) or where it sits in the box (contain). sharp's `position`.
+ */
+export type Position =
+  | "centre"
+  | "top"
+  | "bottom"
+  | "left"
+  | "right"
+  | "top-left"
+  | "top-right"
+  | "bottom-left"
+  | "bottom-right";
+
+/** Every position, in the order help texts list them. */
+export const POSITIONS: readonly Position[] = [
+  "centre",
+  "top",
+  "bottom",
+  "left",
+  "right",
+  "top-left",
+  "top-right",
+  "bottom-left",
+  "bottom-right",
+];
+
+/** A resize step: the box, how the image fits it, and the options of that fit. */
+export interface ResizeStep {
+  /** Always `resize`. */
+  op: "resize";
+  /** Box width in pixels. */
+  width: number;
+  /** Box height in pixels. */
+  height: number;
+  /** How the image fits the box. */
+  fit: Fit;
+  /** Where `cover` crops and `contain` pads (default centre). */
+  position?: Position;
+  /** Colour of `contain`'s bars, RGBA 0..255 each (default opaque black). */
+  background?: readonly [number, number, number, number];
+  /** false: never scale up, only shrink (default true). */
+  enlarge?: boolean;
+}
+
 /** One operation of the pipeline. */
 export type Step =
-  | { op: "resize"; width: number; height: number; fit: Fit }
+  | ResizeStep
   | { op: "to_gray" }
   | { op: "threshold"; value: number }
   | { op: "flip"; axis: "h" | "v" | "hv" };
@@ -58,9 +104,87 @@ export function parseSize(text: string): { width: number; height: number } {
   return { width, height };
 }
 
+/** Named colours `--background` and `bg=` take besides `#rgb[a]` / `#rrggbb[aa]`. */
+const COLOURS: Record<string, readonly [number, number, number, number]> = {
+  black: [0, 0, 0, 255],
+  white: [255, 255, 255, 255],
+  gray: [128, 128, 128, 255],
+  grey: [128, 128, 128, 255],
+  red: [255, 0, 0, 255],
+  green: [0, 128, 0, 255],
+  blue: [0, 0, 255, 255],
+  transparent: [0, 0, 0, 0],
+};
+
 /**
- * Parses one `--op` value: `resize=WxH[:fit]`, `to_gray` (or `gray`),
- * `threshold=T` (0..255) or `flip=h|v|hv`.
+ * Parses a colour: a name (black, white, gray, red, green, blue,
+ * transparent) or hex `#rgb`, `#rgba`, `#rrggbb`, `#rrggbbaa` (the `#` is
+ * optional). Throws {@link StepError}.
+ */
+export function parseColour(text: string): [number, number, number, number] {
+  const name = text.trim().toLowerCase();
+  if (COLOURS[name]) return [...COLOURS[name]];
+  const hex = /^#?([0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})$/.exec(name)?.[1];
+  if (!hex) {
+    throw new StepError(
+      `colour "${text}" is not a name (${Object.keys(COLOURS).join(", ")}) or #rrggbb[aa]`,
+    );
+  }
+  const digits = hex.length <= 4 ? [...hex].map((d) => d + d) : hex.match(/../g)!;
+  const [r, g, b, a = 255] = digits.map((d) => typeof d === "number" ? d : parseInt(d, 16));
+  return [r, g, b, a];
+}
+
+/** A colour as `#rrggbbaa`. */
+export function formatColour(rgba: readonly number[]): string {
+  return "#" + rgba.map((v) => v.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Parses a resize value: `WxH` then, in any order after a colon each, a fit
+ * (fill, contain, cover, inside), a position (centre, top, bottom, left,
+ * right, top-left, ...), `no-enlarge`, and `bg=COLOUR`.
+ */
+function parseResize(text: string, arg: string | undefined): ResizeStep {
+  if (!arg) {
+    throw new StepError(
+      `resize needs a size: resize=WxH[:fit][:position], e.g. resize=512x512`,
+    );
+  }
+  const [size, ...options] = arg.split(":");
+  const step: ResizeStep = { op: "resize", ...parseSize(size), fit: "fill" };
+  const seen = new Set<string>();
+  for (const raw of options) {
+    const option = raw.trim().toLowerCase();
+    const kind = (FITS as readonly string[]).includes(option)
+      ? "fit"
+      : (POSITIONS as readonly string[]).includes(option) || option === "center"
+      ? "position"
+      : option === "no-enlarge"
+      ? "enlarge"
+      : option.startsWith("bg=")
+      ? "background"
+      : null;
+    if (!kind) {
+      throw new StepError(
+        `unknown fit "${raw}" in "${text}": use a fit (${FITS.join(", ")}), a position (${
+          POSITIONS.join(", ")
+        }), no-enlarge or bg=COLOUR`,
+      );
+    }
+    if (seen.has(kind)) throw new StepError(`"${text}" gives the ${kind} twice`);
+    seen.add(kind);
+    if (kind === "fit") step.fit = option as Fit;
+    if (kind === "position") step.position = option === "center" ? "centre" : option as Position;
+    if (kind === "enlarge") step.enlarge = false;
+    if (kind === "background") step.background = parseColour(option.slice(3));
+  }
+  return step;
+}
+
+/**
+ * Parses one `--op` value: `resize=WxH[:fit][:position][:no-enlarge][:bg=COLOUR]`,
+ * `to_gray` (or `gray`), `threshold=T` (0..255) or `flip=h|v|hv`.
  */
 export function parseStep(text: string): Step {
   const [rawName, arg] = text.includes("=")
@@ -68,20 +192,8 @@ export function parseStep(text: string): Step {
     : [text, undefined];
   const name = rawName.trim().toLowerCase();
   switch (name) {
-    case "resize": {
-      if (!arg) {
-        throw new StepError(
-          `resize needs a size: resize=WxH[:fit], e.g. resize=512x512`,
-        );
-      }
-      const [size, fit = "fill"] = arg.split(":");
-      if (!(FITS as readonly string[]).includes(fit)) {
-        throw new StepError(
-          `unknown fit "${fit}" in "${text}": use ${FITS.join(", ")}`,
-        );
-      }
-      return { op: "resize", ...parseSize(size), fit: fit as Fit };
-    }
+    case "resize":
+      return parseResize(text, arg);
     case "to_gray":
     case "gray":
       if (arg !== undefined) {
@@ -120,7 +232,13 @@ export function parseStep(text: string): Step {
 export function formatStep(step: Step): string {
   switch (step.op) {
     case "resize":
-      return `resize=${step.width}x${step.height}${step.fit === "fill" ? "" : ":" + step.fit}`;
+      return [
+        `resize=${step.width}x${step.height}`,
+        ...(step.fit === "fill" ? [] : [step.fit]),
+        ...(step.position && step.position !== "centre" ? [step.position] : []),
+        ...(step.enlarge === false ? ["no-enlarge"] : []),
+        ...(step.background ? [`bg=${formatColour(step.background)}`] : []),
+      ].join(":");
     case "to_gray":
       return "to_gray";
     case "threshold":
@@ -146,19 +264,38 @@ export interface ResizePlan {
   top: number;
 }
 
+/** How far along each axis a position puts the image: 0 start, 0.5 middle, 1 end. */
+function positionFractions(position: Position = "centre"): [number, number] {
+  const fx = position.endsWith("left") ? 0 : position.endsWith("right") ? 1 : 0.5;
+  const fy = position.startsWith("top") ? 0 : position.startsWith("bottom") ? 1 : 0.5;
+  return [fx, fy];
+}
+
+/** `space` (negative: cropped) times `fraction`, rounded down; never -0. */
+function offset(space: number, fraction: number): number {
+  return fraction === 0 ? 0 : Math.floor(space * fraction);
+}
+
 /**
  * Computes the geometry of a resize: `fill` stretches to exactly WxH;
  * `inside` keeps the aspect ratio within WxH; `contain` does the same and
- * pads to exactly WxH (centred, opaque black bars as sharp does); `cover`
- * keeps the aspect ratio, covers WxH and crops the centre.
+ * pads to exactly WxH (opaque black bars by default, as sharp does);
+ * `cover` keeps the aspect ratio, covers WxH and crops. `position` says
+ * which part cover keeps and where contain puts the image (centre by
+ * default). With `enlarge: false` the image is never scaled up: fill and
+ * cover then give at most the source's size, inside and contain keep a
+ * small image as it is (contain still pads it to WxH).
  */
 export function planResize(
   srcWidth: number,
   srcHeight: number,
-  step: { width: number; height: number; fit: Fit },
+  step: Pick<ResizeStep, "width" | "height" | "fit" | "position" | "enlarge">,
 ): ResizePlan {
-  const { width, height, fit } = step;
+  const { fit } = step;
+  const shrinkOnly = step.enlarge === false;
   if (fit === "fill") {
+    const width = shrinkOnly ? Math.min(step.width, srcWidth) : step.width;
+    const height = shrinkOnly ? Math.min(step.height, srcHeight) : step.height;
     return {
       scaledWidth: width,
       scaledHeight: height,
@@ -168,11 +305,15 @@ export function planResize(
       top: 0,
     };
   }
-  const scale = fit === "cover"
-    ? Math.max(width / srcWidth, height / srcHeight)
-    : Math.min(width / srcWidth, height / srcHeight);
+  let scale = fit === "cover"
+    ? Math.max(step.width / srcWidth, step.height / srcHeight)
+    : Math.min(step.width / srcWidth, step.height / srcHeight);
+  if (shrinkOnly) scale = Math.min(1, scale);
   let scaledWidth = Math.max(1, Math.round(srcWidth * scale));
   let scaledHeight = Math.max(1, Math.round(srcHeight * scale));
+  // Cover without enlarging a small image crops to what it has.
+  const width = fit === "cover" && shrinkOnly ? Math.min(step.width, scaledWidth) : step.width;
+  const height = fit === "cover" && shrinkOnly ? Math.min(step.height, scaledHeight) : step.height;
   if (fit === "cover") {
     scaledWidth = Math.max(width, scaledWidth);
     scaledHeight = Math.max(height, scaledHeight);
@@ -190,19 +331,21 @@ export function planResize(
       top: 0,
     };
   }
+  const [fx, fy] = positionFractions(step.position);
   return {
     scaledWidth,
     scaledHeight,
     width,
     height,
-    left: Math.floor((width - scaledWidth) / 2),
-    top: Math.floor((height - scaledHeight) / 2),
+    left: offset(width - scaledWidth, fx),
+    top: offset(height - scaledHeight, fy),
   };
 }
 
 /**
  * Copies `src` into a new `width`x`height` image at (`left`, `top`); parts
- * outside are cut, uncovered pixels are opaque black.
+ * outside are cut, uncovered pixels are `background` (RGBA; opaque black
+ * by default).
  */
 export function place(
   src: Image,
@@ -210,14 +353,15 @@ export function place(
   height: number,
   left: number,
   top: number,
+  background?: readonly [number, number, number, number],
 ): Image {
-  return placeRgba(src, width, height, left, top);
+  return placeRgba(src, width, height, left, top, background);
 }
 
 /** Resizes one image following a resize step and its fit mode. */
 export function resize(
   image: Image,
-  step: { width: number; height: number; fit: Fit },
+  step: Omit<ResizeStep, "op">,
 ): Image {
   assertImage(image);
   const plan = planResize(image.width, image.height, step);
@@ -237,13 +381,13 @@ export function resize(
 export function resizeStepAt(
   a: Arena,
   image: Resident,
-  step: { width: number; height: number; fit: Fit },
+  step: Omit<ResizeStep, "op">,
   size: { width: number; height: number } = image,
 ): Resident {
   const plan = planResize(size.width, size.height, step);
   const scaled = resizeAt(a, image, plan.scaledWidth, plan.scaledHeight);
   if (plan.width === plan.scaledWidth && plan.height === plan.scaledHeight) return scaled;
-  return placeAt(a, scaled, plan.width, plan.height, plan.left, plan.top);
+  return placeAt(a, scaled, plan.width, plan.height, plan.left, plan.top, step.background);
 }
 
 /** Applies one step. */

@@ -9,13 +9,17 @@ import assert from "node:assert/strict";
 import { createImage, type Image } from "./image.ts";
 import {
   applyPipeline,
+  type Fit,
   FITS,
   formatStep,
   MAX_DIMENSION,
+  parseColour,
   parseSize,
   parseStep,
   place,
   planResize,
+  type Position,
+  resize,
   type Step,
   StepError,
 } from "./pipeline.ts";
@@ -390,4 +394,116 @@ Deno.test("applyPipeline: empty pipeline returns the image, onStep sees each ste
   assert.deepEqual([out.width, out.height], [3, 3]);
   // the input is never modified
   assert.deepEqual(rowsOf(src), rowsOf(solid(2, 2, RED)));
+});
+
+Deno.test("parseStep: resize options in any order — fit, position, no-enlarge, bg=COLOUR", () => {
+  assert.deepEqual(parseStep("resize=100x50:cover:top-left"), {
+    op: "resize",
+    width: 100,
+    height: 50,
+    fit: "cover",
+    position: "top-left",
+  });
+  assert.deepEqual(parseStep("resize=100x50:bg=#fff:no-enlarge:contain:center"), {
+    op: "resize",
+    width: 100,
+    height: 50,
+    fit: "contain",
+    position: "centre",
+    enlarge: false,
+    background: [255, 255, 255, 255],
+  });
+  for (const text of ["resize=100x50:cover:top-left", "resize=9x9:contain:bottom:bg=#10203040"]) {
+    assert.equal(formatStep(parseStep(text)), text);
+  }
+  assert.equal(formatStep(parseStep("resize=9x9:no-enlarge")), "resize=9x9:no-enlarge");
+  assert.throws(() => parseStep("resize=9x9:cover:inside"), /gives the fit twice/);
+  assert.throws(() => parseStep("resize=9x9:top:left"), /gives the position twice/);
+  assert.throws(() => parseStep("resize=9x9:bg=#12"), /colour "#12" is not a name/);
+});
+
+Deno.test("parseColour: names and #rgb, #rgba, #rrggbb, #rrggbbaa", () => {
+  assert.deepEqual(parseColour("white"), [255, 255, 255, 255]);
+  assert.deepEqual(parseColour("Transparent"), [0, 0, 0, 0]);
+  assert.deepEqual(parseColour("#f80"), [255, 136, 0, 255]);
+  assert.deepEqual(parseColour("f808"), [255, 136, 0, 136]);
+  assert.deepEqual(parseColour("#102030"), [16, 32, 48, 255]);
+  assert.deepEqual(parseColour("#10203040"), [16, 32, 48, 64]);
+  for (const bad of ["", "#", "#12345", "#gggggg", "orange"]) {
+    assert.throws(() => parseColour(bad), StepError, bad);
+  }
+});
+
+Deno.test("planResize: cover keeps the part its position names; contain puts the image there", () => {
+  // 200x100 into 50x50: cover scales to 100x50 and crops 50 columns.
+  const cover = (position?: Position) =>
+    planResize(200, 100, { width: 50, height: 50, fit: "cover", position });
+  assert.equal(cover().left, -25);
+  assert.equal(cover("centre").left, -25);
+  assert.equal(cover("left").left, 0);
+  assert.equal(cover("top-left").left, 0);
+  assert.equal(cover("right").left, -50);
+  assert.equal(cover("bottom-right").left, -50);
+  assert.equal(cover("top").top, 0);
+  // 200x100 into 50x50: contain scales to 50x25 and pads 25 rows.
+  const contain = (position?: Position) =>
+    planResize(200, 100, { width: 50, height: 50, fit: "contain", position });
+  assert.deepEqual([contain().left, contain().top], [0, 12]);
+  assert.deepEqual([contain("top").left, contain("top").top], [0, 0]);
+  assert.deepEqual([contain("bottom").top, contain("bottom-left").top], [25, 25]);
+});
+
+Deno.test("planResize with enlarge false: never scales up, only shrinks", () => {
+  const small = (fit: Fit) => planResize(40, 20, { width: 100, height: 100, fit, enlarge: false });
+  assert.deepEqual(
+    [small("fill").width, small("fill").height, small("fill").scaledWidth],
+    [40, 20, 40],
+  );
+  assert.deepEqual([small("inside").width, small("inside").height], [40, 20]);
+  const contain = small("contain");
+  assert.deepEqual(
+    [contain.scaledWidth, contain.scaledHeight, contain.width, contain.height],
+    [40, 20, 100, 100],
+  );
+  assert.deepEqual([contain.left, contain.top], [30, 40]);
+  const cover = small("cover");
+  assert.deepEqual([cover.scaledWidth, cover.scaledHeight, cover.width, cover.height], [
+    40,
+    20,
+    40,
+    20,
+  ]);
+  // A large source still shrinks as before.
+  assert.deepEqual(
+    planResize(400, 200, { width: 100, height: 100, fit: "inside", enlarge: false }),
+    planResize(400, 200, { width: 100, height: 100, fit: "inside" }),
+  );
+  // cover of a source larger on one side only: scale 1, crop the long side to the box.
+  const wide = planResize(400, 50, { width: 100, height: 100, fit: "cover", enlarge: false });
+  assert.deepEqual([wide.scaledWidth, wide.scaledHeight, wide.width, wide.height], [
+    400,
+    50,
+    100,
+    50,
+  ]);
+});
+
+Deno.test("contain pads with the step's background; cover crops where its position says", () => {
+  // A 4x2 image: left half red, right half blue.
+  const data = new Uint8Array(4 * 2 * 4);
+  for (let i = 0; i < 8; i++) data.set(i % 4 < 2 ? [255, 0, 0, 255] : [0, 0, 255, 255], i * 4);
+  const image = { width: 4, height: 2, data };
+  const padded = resize(image, {
+    width: 4,
+    height: 4,
+    fit: "contain",
+    position: "top",
+    background: [10, 20, 30, 40],
+  });
+  assert.deepEqual([...padded.data.subarray(0, 4)], [255, 0, 0, 255], "image at the top");
+  assert.deepEqual([...padded.data.subarray(15 * 4, 16 * 4)], [10, 20, 30, 40], "bar below");
+  const left = resize(image, { width: 2, height: 2, fit: "cover", position: "left" });
+  const right = resize(image, { width: 2, height: 2, fit: "cover", position: "right" });
+  assert.deepEqual([...left.data.subarray(0, 4)], [255, 0, 0, 255]);
+  assert.deepEqual([...right.data.subarray(0, 4)], [0, 0, 255, 255]);
 });

@@ -16,6 +16,7 @@
  * @module
  */
 
+import { flattenOnWhite } from "./codec.ts";
 import { readJpegInfo } from "./jpeg_markers.ts";
 import { readExifOrientation } from "./exif.ts";
 import { planResize, resizeStepAt, type Step } from "./pipeline.ts";
@@ -72,8 +73,13 @@ function stepAt(
   size: { width: number; height: number } = image,
 ): Resident {
   switch (step.op) {
-    case "resize":
-      return resizeStepAt(a, image, step, size);
+    case "resize": {
+      // JPEG has no alpha: the general path flattens the image on white before encoding. The
+      // decoded pixels are opaque, so only contain's bars would change: flatten their colour.
+      const background = step.background &&
+        [...flattenOnWhite(new Uint8Array(step.background))] as [number, number, number, number];
+      return resizeStepAt(a, image, background ? { ...step, background } : step, size);
+    }
     case "to_gray":
       return grayAt(a, image);
     case "threshold":
@@ -124,7 +130,7 @@ export function transcodeJpegFast(
     image = stepAt(a, image, step, i === 0 ? info : image);
     times.push(performance.now() - started);
   }
-  // A decoded JPEG is opaque and every step keeps it so: no flattening to do.
+  // A decoded JPEG is opaque and every step keeps it so (see stepAt): no flattening to do.
   started = performance.now();
   const out = encodeJpegAt(a, image, quality);
   return {

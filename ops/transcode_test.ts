@@ -42,6 +42,10 @@ const PIPELINES = [
   ["flip=hv"],
   ["resize=120x90:contain", "to_gray", "threshold=128", "flip=hv"],
   ["flip=h", "resize=33x77:cover", "to_gray"],
+  ["resize=50x50:cover:bottom-right"],
+  ["resize=97x13:contain:left:bg=#ff880080"],
+  ["resize=4000x4000:inside:no-enlarge"],
+  ["resize=4000x30:cover:no-enlarge:top"],
 ].map((texts) => texts.map(parseStep));
 
 const INPUTS: [string, Uint8Array][] = [

@@ -64,7 +64,7 @@ export function flipAt(a: Arena, r: Resident, axis: "h" | "v" | "hv"): Resident 
 /**
  * A new `width`x`height` image with `src` copied in at (`left`, `top`);
  * parts outside are cut, and when any pixel is left uncovered every pixel
- * starts as opaque black. Returns a new image.
+ * starts as `background` (RGBA, opaque black by default). Returns a new image.
  */
 export function placeRgba(
   src: Image,
@@ -72,9 +72,10 @@ export function placeRgba(
   height: number,
   left: number,
   top: number,
+  background?: readonly [number, number, number, number],
 ): Image {
   checkSize(width, height);
-  return roundTrip(src, (a, r) => placeAt(a, r, width, height, left, top));
+  return roundTrip(src, (a, r) => placeAt(a, r, width, height, left, top, background));
 }
 
 /**
@@ -87,14 +88,17 @@ export function placeAt(
   height: number,
   left: number,
   top: number,
+  background: readonly [number, number, number, number] = [0, 0, 0, 255],
 ): Resident {
   const d = a.alloc(width * height * 4);
   const mem = a.view();
   const x0 = Math.max(0, left), x1 = Math.min(width, left + r.width);
   const y0 = Math.max(0, top), y1 = Math.min(height, top + r.height);
   const uncovered = x0 > 0 || y0 > 0 || x1 < width || y1 < height;
-  // little-endian RGBA: alpha is the high byte of each pixel's u32
-  new Uint32Array(mem.buffer, d, width * height).fill(uncovered ? 0xff000000 : 0);
+  // little-endian RGBA: red is the low byte of each pixel's u32, alpha the high one
+  const [red, green, blue, alpha] = background;
+  const fill = (red | green << 8 | blue << 16 | alpha << 24) >>> 0;
+  new Uint32Array(mem.buffer, d, width * height).fill(uncovered ? fill : 0);
   for (let y = y0; y < y1 && x1 > x0; y++) {
     const from = r.ptr + ((y - top) * r.width + (x0 - left)) * 4;
     mem.copyWithin(d + (y * width + x0) * 4, from, from + (x1 - x0) * 4);
