@@ -14,8 +14,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encodeImage } from "../ops/codec.ts";
-import { SOURCE_ROOT } from "../server/pool.ts";
-import { TEMP_MARKER, writeAtomic } from "../worker/task.ts";
+import { SOURCE_ROOT } from "../core/runtime.ts";
+import { TEMP_MARKER, writeAtomic } from "../core/atomic.ts";
 import { sleep, spawnZpix, withTempDir, zpix } from "./helpers.ts";
 import { listTree } from "./reliability_helpers.ts";
 
@@ -136,7 +136,7 @@ Deno.test("writeAtomic: a folder in the way at the rename leaves no temporary be
 // A write that fails half-way: the process's file-size limit (`ulimit -f`, 64 KiB) is hit
 // while 1 MiB is written; SIGXFSZ is ignored, so write(2) fails with EFBIG.
 const EFBIG_SCRIPT = `
-import { writeAtomic } from ${JSON.stringify(join(SOURCE_ROOT, "worker/task.ts"))};
+import { writeAtomic } from ${JSON.stringify(join(SOURCE_ROOT, "core/atomic.ts"))};
 try {
   writeAtomic(Deno.args[0], new Uint8Array(1 << 20).fill(7));
   console.log("written");

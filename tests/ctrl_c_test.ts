@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { SOURCE_ROOT } from "../server/pool.ts";
+import { SOURCE_ROOT } from "../core/runtime.ts";
 import {
   allExist,
   noProcessesLeft,

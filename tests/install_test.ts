@@ -8,9 +8,10 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { SOURCE_ROOT } from "../server/pool.ts";
-import { writeSamples } from "../server/demo.ts";
+import { SOURCE_ROOT } from "../core/runtime.ts";
+import { writeSamples } from "../cli/demo.ts";
 import { withTempDir } from "./helpers.ts";
+import { remoteWorkerReads } from "../worker/processes.ts";
 
 const decoder = new TextDecoder();
 
@@ -59,6 +60,10 @@ Deno.test("bin/zpix linked onto PATH runs from any folder, relative paths taken 
     assert.equal(parallel.code, 0, parallel.stderr);
     assert.match(parallel.stdout, new RegExp(`server has processed ${count}/${count} images`));
     assert.deepEqual(await names(join(work, "out")), await names(join(work, "in")));
+    // A remote worker started by bin/zpix may read what `deno task worker` grants, no more.
+    const script = await Deno.readTextFile(join(SOURCE_ROOT, "bin", "zpix"));
+    const reads = /^\s*read="(\$root\/node_modules[^"]*)"$/m.exec(script)?.[1];
+    assert.equal(reads?.replaceAll("$root", SOURCE_ROOT), remoteWorkerReads().join(","));
     const help = await run(join(bin, "zpix"), ["worker", "--help"], work);
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, /zpix worker/);
