@@ -16,7 +16,12 @@ import {
   killLocalWorkers,
   startEarlyPool,
 } from "./broker/pool.ts";
-import { narrowWorkerPermissions, permissionAdvice, requireZeroMqFfi } from "./cli/permissions.ts";
+import {
+  narrowWorkerPermissions,
+  permissionAdvice,
+  requireJobPermissions,
+  requireZeroMqFfi,
+} from "./cli/permissions.ts";
 import type { Job } from "./core/job.ts";
 import type { Mode } from "./run/run.ts";
 import { EXIT, RunError, UsageError } from "./core/errors.ts";
@@ -54,6 +59,7 @@ async function runJobCommand(
     return EXIT.ok;
   }
   const { job } = parsed;
+  requireJobPermissions(job);
   const controller = new AbortController();
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   let stoppedAt = 0;

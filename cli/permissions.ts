@@ -8,8 +8,9 @@
  * @module
  */
 
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { isCompiled, SOURCE_ROOT } from "../core/runtime.ts";
+import type { Job } from "../core/job.ts";
 
 /** Grants `descriptor`, asking on a terminal when Deno may prompt; true when granted. */
 function granted(descriptor: Deno.PermissionDescriptor): boolean {
@@ -30,6 +31,39 @@ export function requireZeroMqFfi(compiled = isCompiled()): void {
   throw new Deno.errors.NotCapable(
     compiled ? `Requires ffi access` : `Requires ffi access to "${path}"`,
   );
+}
+
+/**
+ * Throws `Deno.errors.NotCapable`, in Deno's wording so that `main.ts` names
+ * the flag and the real path, unless this process may read `--input`, read
+ * and write `--output` (the folder: outputs are written to temporary names
+ * beside their final ones, then renamed), and read and write the folder of
+ * each `--report` (written the same way), and, with local workers, run
+ * this program (`Deno.execPath()`, the workers' command). Checked once,
+ * before planning: a run that could not write its outputs or its report, or
+ * start its workers, processes nothing.
+ */
+export function requireJobPermissions(
+  job: Pick<Job, "input" | "output" | "reports" | "mode" | "workers">,
+): void {
+  const needs: [("read" | "write"), string][] = [
+    ["read", job.input],
+    ["read", job.output],
+    ["write", job.output],
+    ...job.reports.flatMap((report) => [
+      ["read", dirname(report)] as ["read", string],
+      ["write", dirname(report)] as ["write", string],
+    ]),
+  ];
+  for (const [name, path] of needs) {
+    if (!granted({ name, path })) {
+      throw new Deno.errors.NotCapable(`Requires ${name} access to "${path}"`);
+    }
+  }
+  const command = Deno.execPath();
+  if (job.mode !== "sequential" && job.workers > 0 && !granted({ name: "run", command })) {
+    throw new Deno.errors.NotCapable(`Requires run access to "${command}"`);
+  }
 }
 
 /** What a worker process may give up once started. */
