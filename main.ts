@@ -25,6 +25,7 @@ import {
 import type { Job } from "./core/job.ts";
 import type { Mode } from "./run/run.ts";
 import { EXIT, RunError, UsageError } from "./core/errors.ts";
+import { resolveInputFile } from "./run/plan.ts";
 
 /**
  * A signal that repeats the first within this many ms is its echo (`deno task`
@@ -58,8 +59,8 @@ async function runJobCommand(
     console.log(HELP[mode]);
     return EXIT.ok;
   }
-  const { job } = parsed;
-  requireJobPermissions(job);
+  requireJobPermissions(parsed.job);
+  const job = await resolveInputFile(parsed.job);
   const controller = new AbortController();
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   let stoppedAt = 0;

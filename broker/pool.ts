@@ -8,7 +8,7 @@
 
 import { join } from "node:path";
 import { isCompiled, selfCommandLine, SOURCE_ROOT } from "../core/runtime.ts";
-import type { Job } from "../core/job.ts";
+import { type Job, STDOUT } from "../core/job.ts";
 import { faultPermissions } from "../worker/fault.ts";
 
 /**
@@ -139,7 +139,10 @@ export function startEarlyPool(
   job: Job,
   onLine: (id: string, line: string) => void,
 ): EarlyPool | null {
-  if (job.mode !== "parallel" || job.workers < 1 || job.bind || job.token || job.curveSecret) {
+  if (
+    job.mode !== "parallel" || job.workers < 1 || job.bind || job.token || job.curveSecret ||
+    job.dryRun || job.output === STDOUT // no worker runs: nothing to do, or one image in-process
+  ) {
     return null;
   }
   let privateDir: string | null = null;

@@ -29,6 +29,7 @@ import {
   positive,
   readBind,
   readFolders,
+  readName,
   readReports,
   readSteps,
   SERVE_ONLY,
@@ -98,7 +99,10 @@ export function parseJob(
   }
 
   const { input, output } = readFolders(mode, str("input"), str("output"), cwd);
-  const steps = readSteps(str("size"), (values.op as string[] | undefined) ?? []);
+  const steps = readSteps(str("size"), (values.op as string[] | undefined) ?? [], {
+    background: str("background"),
+    noEnlarge: Boolean(values["no-enlarge"]),
+  });
   const reports = readReports((values.report as string[] | undefined) ?? []);
   const bind = readBind(str("bind"));
   const token = str("token") ??
@@ -108,7 +112,10 @@ export function parseJob(
   const job: Job = {
     mode,
     input,
+    only: null,
     output,
+    name: readName(str("name"), steps),
+    dryRun: Boolean(values["dry-run"]),
     pattern: str("pattern") === undefined ? null : normalisePattern(str("pattern")!),
     recursive: Boolean(values.recursive),
     pipeline: {

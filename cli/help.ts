@@ -5,12 +5,16 @@
  */
 
 const JOB_FLAGS = `Input and output:
-  -i, --input DIR          folder of images to process (alias --path2initial_images)
-  -o, --output DIR         where outputs go, created if missing (alias --path2resized_images)
+  -i, --input DIR|FILE     folder of images to process, or one image (alias --path2initial_images)
+  -o, --output DIR|-       where outputs go, created if missing (alias --path2resized_images);
+                           - writes the one image of --input FILE to standard output
       --pattern GLOB       which files to take (alias --image_extension; "jpg" means "*.jpg");
                            default: every .jpg, .jpeg and .png file, any letter case
   -r, --recursive          walk sub-folders and mirror them under --output
+      --name TEMPLATE      output file names, e.g. "{name}_thumb.{ext}": {name} the input's name
+                           without extension, {ext} the output's, {w}x{h} the last resize's size
       --skip-existing      skip images whose output already exists (resume a run)
+      --dry-run            list what would be written, skipped and refused; write nothing
 
 Pipeline (applied in the order given):
       --op STEP            repeatable; STEP is one of
@@ -28,10 +32,12 @@ Pipeline (applied in the order given):
                              flip=h|v|hv        mirror left-right, upside down, or both
       --size W H           a first resize=WxH step (also --size WxH)
                            with neither --size nor --op: resize=512x512 (the old tool's job)
+      --background COLOUR  contain's bars for every resize step without its own bg=
+      --no-enlarge         every resize step only shrinks (as :no-enlarge)
       --format FMT         same (each input's format, default), jpeg or png
       --quality Q          JPEG quality 1..100 (default 75)
       --encoder ENC        fast (built-in WASM SIMD baseline encoder, default) or mozjpeg
-                           (smaller files, about 10x slower)
+                           (smaller files, about 20x slower)
       --max-pixels N       refuse images above N pixels before decoding (default 100000000)
 
 Reporting:
@@ -119,8 +125,12 @@ Usage: zpix serve --bind tcp://HOST:PORT --input DIR --output DIR [--workers N] 
                            network you do not trust)
       --payload-window N   most images held in memory for remote workers at once (default 16)
 
-${PARALLEL_FLAGS}
-                           --workers 0 starts no local worker; the run waits for remote ones
+${
+    PARALLEL_FLAGS.replace(
+      "default: CPU cores)",
+      "default: CPU cores);\n                           0 starts none: the run waits for remote workers",
+    )
+  }
 
 ${JOB_FLAGS}
 

@@ -8,8 +8,15 @@
  */
 
 import { resolve } from "node:path";
-import { parseSize, parseStep, type Step, StepError } from "../ops/pipeline.ts";
-import type { Job } from "../core/job.ts";
+import {
+  parseColour,
+  parseSize,
+  parseStep,
+  type ResizeStep,
+  type Step,
+  StepError,
+} from "../ops/pipeline.ts";
+import { type Job, STDOUT } from "../core/job.ts";
 import { UsageError } from "../core/errors.ts";
 import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS } from "../ops/defaults.ts";
 
@@ -55,6 +62,10 @@ export const JOB_OPTIONS = {
   "log-format": { type: "string" },
   "skip-existing": { type: "boolean" },
   "max-pixels": { type: "string" },
+  name: { type: "string" },
+  "dry-run": { type: "boolean" },
+  background: { type: "string" },
+  "no-enlarge": { type: "boolean" },
   workers: { type: "string", short: "w" },
   "task-timeout": { type: "string" },
   "max-tasks-per-worker": { type: "string" },
@@ -206,7 +217,8 @@ export function readFolders(
     throw new UsageError("missing --output DIR (where processed images go)");
   }
   const input = resolve(cwd, inputText);
-  const output = resolve(cwd, outputText);
+  // `-o -`: the one image goes to standard output (run/plan.ts checks there is one).
+  const output = outputText === STDOUT ? STDOUT : resolve(cwd, outputText);
   if (input === output) {
     throw new UsageError(
       "--output must differ from --input: zpix never overwrites its inputs",
@@ -223,8 +235,70 @@ export function readFolders(
   return { input, output };
 }
 
-/** The pipeline's steps: `--size` first, then each `--op`; `resize=512x512` when none. */
-export function readSteps(size: string | undefined, ops: readonly string[]): Step[] {
+/**
+ * The pipeline's steps: `--size` first, then each `--op`; `resize=512x512`
+ * when none. `--background` and `--no-enlarge` apply to every resize step
+ * (a step's own `bg=` wins over `--background`).
+ */
+export function readSteps(
+  size: string | undefined,
+  ops: readonly string[],
+  resizeOptions: { background?: string; noEnlarge?: boolean } = {},
+): Step[] {
+  const steps = readStepList(size, ops);
+  let background: ResizeStep["background"];
+  try {
+    background = resizeOptions.background === undefined
+      ? undefined
+      : parseColour(resizeOptions.background);
+  } catch (error) {
+    if (error instanceof StepError) throw new UsageError(`--background: ${error.message}`);
+    throw error;
+  }
+  return steps.map((step) =>
+    step.op !== "resize" ? step : {
+      ...step,
+      ...(background && !step.background ? { background } : {}),
+      ...(resizeOptions.noEnlarge ? { enlarge: false } : {}),
+    }
+  );
+}
+
+/** The placeholders of `--name`. */
+export const NAME_FIELDS = ["name", "ext", "w", "h"] as const;
+
+/**
+ * `--name TEMPLATE`: a file name (no folder) made of text and
+ * {@link NAME_FIELDS} placeholders, e.g. `{name}_thumb.{ext}`, or null.
+ * `{w}` and `{h}` are the size the last resize step of `steps` asks for.
+ */
+export function readName(template: string | undefined, steps: readonly Step[]): string | null {
+  if (template === undefined) return null;
+  if (/\{[wh]\}/.test(template) && !steps.some((step) => step.op === "resize")) {
+    throw new UsageError(
+      `--name "${template}": {w} and {h} need a resize step to take a size from`,
+    );
+  }
+  const unknown = [...template.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]).find((field) =>
+    !(NAME_FIELDS as readonly string[]).includes(field)
+  );
+  if (unknown !== undefined) {
+    throw new UsageError(
+      `--name "${template}": unknown field {${unknown}}; use ${
+        NAME_FIELDS.map((f) => `{${f}}`).join(", ")
+      }`,
+    );
+  }
+  const sample = template.replace(/\{[^}]*\}/g, "x");
+  if (/[/\\\0]/.test(template) || sample === "." || sample === ".." || sample.trim() === "") {
+    throw new UsageError(
+      `--name "${template}" must be a file name (no folder, not empty), e.g. "{name}_thumb.{ext}"`,
+    );
+  }
+  return template;
+}
+
+function readStepList(size: string | undefined, ops: readonly string[]): Step[] {
   const steps: Step[] = [];
   try {
     if (size !== undefined) {

@@ -10,7 +10,7 @@
 
 import { dirname, join } from "node:path";
 import { isCompiled, SOURCE_ROOT } from "../core/runtime.ts";
-import type { Job } from "../core/job.ts";
+import { type Job, STDOUT } from "../core/job.ts";
 
 /** Grants `descriptor`, asking on a terminal when Deno may prompt; true when granted. */
 function granted(descriptor: Deno.PermissionDescriptor): boolean {
@@ -48,8 +48,10 @@ export function requireJobPermissions(
 ): void {
   const needs: [("read" | "write"), string][] = [
     ["read", job.input],
-    ["read", job.output],
-    ["write", job.output],
+    ...(job.output === STDOUT ? [] : [
+      ["read", job.output] as ["read", string],
+      ["write", job.output] as ["write", string],
+    ]),
     ...job.reports.flatMap((report) => [
       ["read", dirname(report)] as ["read", string],
       ["write", dirname(report)] as ["write", string],
@@ -61,7 +63,8 @@ export function requireJobPermissions(
     }
   }
   const command = Deno.execPath();
-  if (job.mode !== "sequential" && job.workers > 0 && !granted({ name: "run", command })) {
+  const workers = job.mode !== "sequential" && job.workers > 0 && job.output !== STDOUT;
+  if (workers && !granted({ name: "run", command })) {
     throw new Deno.errors.NotCapable(`Requires run access to "${command}"`);
   }
 }

@@ -8,6 +8,9 @@
 import type { Step } from "../ops/pipeline.ts";
 import type { Format } from "../ops/formats.ts";
 
+/** `--output -`: the one image goes to standard output. */
+export const STDOUT = "-";
+
 /** Output format: `same` keeps each input's format, or one of `ops/formats.ts`'s table. */
 export type OutputFormat = "same" | Format;
 
@@ -37,8 +40,21 @@ export interface Job {
   mode: "sequential" | "parallel" | "serve";
   /** Absolute input folder. */
   input: string;
-  /** Absolute output folder (created if missing). */
+  /**
+   * One input file named by `--input FILE` (relative to `input`, its folder), or null: every
+   * file of `input` that matches `pattern`.
+   */
+  only: string | null;
+  /** Absolute output folder (created if missing), or `-`: the one image goes to standard output. */
   output: string;
+  /**
+   * Output name template (`--name`): `{name}` the input's name without its extension, `{ext}`
+   * the output format's extension, `{w}` and `{h}` the size the last resize step asks for; null:
+   * the input's name with the output format's extension.
+   */
+  name: string | null;
+  /** List what would be written, skipped and refused, and write nothing. */
+  dryRun: boolean;
   /** Glob matched against paths relative to `input`; null means every .jpg/.jpeg/.png, any case. */
   pattern: string | null;
   /** Whether sub-folders are walked (and mirrored in the output). */

@@ -27,9 +27,11 @@ export function shellQuote(arg: string): string {
 
 /** The job as a command line that repeats it (the token is never shown). */
 export function jobCommandLine(job: Job): string {
-  const args = ["zpix", job.mode, "--input", job.input, "--output", job.output];
+  const input = job.only === null ? job.input : `${job.input}/${job.only}`;
+  const args = ["zpix", job.mode, "--input", input, "--output", job.output];
   if (job.pattern !== null) args.push("--pattern", job.pattern);
   if (job.recursive) args.push("--recursive");
+  if (job.name !== null) args.push("--name", job.name);
   for (const step of job.pipeline.steps) args.push("--op", formatStep(step));
   const p = job.pipeline;
   args.push("--format", p.format, "--quality", String(p.quality), "--encoder", p.encoder);

@@ -5,8 +5,9 @@
  * @module
  */
 
-import { extname, isAbsolute, join, relative } from "node:path";
-import type { Job, OutputFormat, Task } from "../core/job.ts";
+import { basename, dirname, extname, isAbsolute, join, relative } from "node:path";
+import { type Job, type OutputFormat, STDOUT, type Task } from "../core/job.ts";
+import type { Step } from "../ops/pipeline.ts";
 import { UsageError } from "../core/errors.ts";
 import { EXTENSIONS, outputExtension } from "../ops/formats.ts";
 
@@ -26,12 +27,50 @@ export function matchesDefault(rel: string): boolean {
   return DEFAULT_MATCH.test(rel);
 }
 
-/** Output extension for a format, or the input's own for `same`. */
-export function outputName(input: string, format: OutputFormat): string {
-  if (format === "same") return input;
+/**
+ * The output path (relative to `--output`) for an input path (relative to
+ * `--input`): the same folder, then the `--name` template filled in (see
+ * `Job.name`), or the input's name with the format's extension (`same`: the
+ * input's own name).
+ */
+export function outputName(
+  input: string,
+  format: OutputFormat,
+  template: string | null = null,
+  steps: readonly Step[] = [],
+): string {
   const ext = extname(input);
   const base = ext ? input.slice(0, -ext.length) : input;
-  return base + outputExtension(format);
+  const newExt = format === "same" ? ext : outputExtension(format);
+  if (template === null) return base + newExt;
+  const resize = steps.findLast((step) => step.op === "resize");
+  const fields: Record<string, string> = {
+    name: basename(base),
+    ext: newExt.replace(/^\./, ""),
+    w: resize ? String(resize.width) : "",
+    h: resize ? String(resize.height) : "",
+  };
+  const folder = dirname(input);
+  const name = template.replace(/\{(\w+)\}/g, (_, field: string) => fields[field]);
+  return folder === "." ? name : `${folder}/${name}`;
+}
+
+/**
+ * `--input FILE`: the same job with `input` the file's folder and `only` its
+ * name. A job whose `--input` is not a file is returned as it is (planning
+ * says what is wrong with it), but `--output -` needs one input file.
+ */
+export async function resolveInputFile(job: Job): Promise<Job> {
+  const isFile = await Deno.stat(job.input).then((stat) => stat.isFile, () => false);
+  if (!isFile) {
+    if (job.output === STDOUT) {
+      throw new UsageError(
+        "--output - writes one image to standard output: --input must be a file",
+      );
+    }
+    return job;
+  }
+  return { ...job, input: dirname(job.input), only: basename(job.input) };
 }
 
 async function isDirectory(path: string): Promise<boolean> {
@@ -73,18 +112,9 @@ export async function planTasks(job: Job): Promise<Task[]> {
       `cannot read --input ${job.input}: ${(error as Error).message}`,
     );
   }
-  if (!inputIsDir) throw new UsageError(`--input ${job.input} is not a folder`);
-  try {
-    const stat = await Deno.stat(job.output);
-    if (!stat.isDirectory) {
-      throw new UsageError(`--output ${job.output} exists and is not a folder`);
-    }
-  } catch (error) {
-    if (error instanceof Deno.errors.NotADirectory) {
-      throw new UsageError(`--output ${job.output}: part of that path is a file, not a folder`);
-    }
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
+  if (!inputIsDir) throw new UsageError(`--input ${job.input} is not a folder or a file`);
+  if (job.only !== null) return nameTasks(job, [job.only]);
+  if (job.output !== STDOUT) await checkOutputFolder(job.output);
 
   const pattern = job.pattern ?? DEFAULT_PATTERN;
   const matches = job.pattern === null
@@ -113,15 +143,41 @@ export async function planTasks(job: Job): Promise<Task[]> {
         (job.recursive ? "" : " (add --recursive for sub-folders)"),
     );
   }
-  inputs.sort();
+  return nameTasks(job, inputs.sort());
+}
+
+/** An output folder that exists must be a folder. Throws {@link UsageError}. */
+async function checkOutputFolder(output: string): Promise<void> {
+  try {
+    const stat = await Deno.stat(output);
+    if (!stat.isDirectory) {
+      throw new UsageError(`--output ${output} exists and is not a folder`);
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotADirectory) {
+      throw new UsageError(`--output ${output}: part of that path is a file, not a folder`);
+    }
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}
+
+/** One task per input, with its output name; two inputs may not write one output. */
+function nameTasks(job: Job, inputs: readonly string[]): Task[] {
+  if (job.output === STDOUT && inputs.length !== 1) {
+    throw new UsageError(
+      `--output - writes one image to standard output, but ${inputs.length} inputs match`,
+    );
+  }
   const outputs = new Map<string, string>();
   const tasks: Task[] = [];
   for (const input of inputs) {
-    const output = outputName(input, job.pipeline.format);
+    const output = outputName(input, job.pipeline.format, job.name, job.pipeline.steps);
     const clash = outputs.get(output);
     if (clash) {
       throw new UsageError(
-        `${clash} and ${input} would both write ${output}: use --format same`,
+        `${clash} and ${input} would both write ${output}: ${
+          job.name === null ? "use --format same" : "put {name} in --name"
+        }`,
       );
     }
     outputs.set(output, input);

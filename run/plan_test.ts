@@ -8,7 +8,13 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { parseJob } from "../cli/args.ts";
 import type { Job, Task } from "../core/job.ts";
-import { DEFAULT_PATTERN, matchesDefault, outputName, planTasks } from "./plan.ts";
+import {
+  DEFAULT_PATTERN,
+  matchesDefault,
+  outputName,
+  planTasks,
+  resolveInputFile,
+} from "./plan.ts";
 import { UsageError } from "../core/errors.ts";
 
 /** Runs `fn` in a fresh temporary folder, removed afterwards. */
@@ -241,4 +247,29 @@ Deno.test("plan: the default pattern's plain test agrees with picomatch", async 
   for (const name of names) {
     assert.equal(matchesDefault(name), reference(name), name);
   }
+});
+
+Deno.test("plan: outputName fills --name's template, in the input's folder", () => {
+  const steps = [
+    { op: "resize", width: 640, height: 480, fit: "fill" },
+    { op: "to_gray" },
+    { op: "resize", width: 64, height: 32, fit: "cover" },
+  ] as const;
+  assert.equal(outputName("a/b.JPG", "same", "{name}_thumb.{ext}"), "a/b_thumb.JPG");
+  assert.equal(outputName("b.jpeg", "png", "{name}.{ext}"), "b.png");
+  assert.equal(outputName("x/y/c.png", "jpeg", "{name}-{w}x{h}.{ext}", steps), "x/y/c-64x32.jpg");
+  assert.equal(outputName("noext", "png", "{name}{name}.{ext}"), "noextnoext.png");
+});
+
+Deno.test("plan: one file as --input is the only task, whatever --pattern says", async () => {
+  await inTempDir(async (root) => {
+    await touch(root, ["in/a.jpg", "in/b.jpg"]);
+    const single = await resolveInputFile(
+      job(join(root, "in", "a.jpg"), join(root, "out"), "--pattern", "*.png"),
+    );
+    assert.deepEqual([single.input, single.only], [join(root, "in"), "a.jpg"]);
+    assert.deepEqual(await plan(single), [["a.jpg", "a.jpg"]]);
+    const folder = job(join(root, "in"), join(root, "out"));
+    assert.equal(await resolveInputFile(folder), folder, "a folder: the job as it was");
+  });
 });

@@ -7,7 +7,7 @@
  */
 
 import { join } from "node:path";
-import type { Job, Task } from "../core/job.ts";
+import { type Job, STDOUT, type Task } from "../core/job.ts";
 import { planTasks } from "./plan.ts";
 import {
   closingLine,
@@ -18,7 +18,8 @@ import {
 } from "../report/report.ts";
 import { Log } from "../core/log.ts";
 import { CpuSampler } from "./cpu.ts";
-import { processFile } from "../task/task.ts";
+import { describeError, pipelineFor, processBytes, processFile } from "../task/task.ts";
+import { dryRunLines, judge } from "./dry_run.ts";
 import { EXIT, RunError, UsageError } from "../core/errors.ts";
 import { TEMP_MARKER } from "../core/atomic.ts";
 import type { Timings } from "../core/results.ts";
@@ -175,6 +176,34 @@ export const runSequential: Mode = async (job, tasks, recorder, signal) => {
   return { workers: [], workerMs };
 };
 
+/**
+ * `--output -`: the one task's image is written to standard output (in this
+ * process, whatever the mode: one image needs no workers).
+ */
+export const runToStdout: Mode = async (job, tasks, recorder) => {
+  const [task] = tasks;
+  const started = performance.now();
+  let result: TaskResult;
+  try {
+    const input = await Deno.readFile(join(job.input, task.input));
+    const read = performance.now() - started;
+    const encoded = await processBytes(input, pipelineFor(job.pipeline, task.output));
+    const writing = performance.now();
+    await writeAll(Deno.stdout, encoded.bytes);
+    encoded.timings.read = read;
+    encoded.timings.write = performance.now() - writing;
+    result = { ok: true, warnings: encoded.warnings, timings: encoded.timings };
+  } catch (error) {
+    result = { ok: false, error: describeError(error, task.input, "standard output") };
+  }
+  recorder.record(task, result);
+  return { workers: [], workerMs: performance.now() - started };
+};
+
+async function writeAll(writer: { write(p: Uint8Array): Promise<number> }, bytes: Uint8Array) {
+  for (let done = 0; done < bytes.length;) done += await writer.write(bytes.subarray(done));
+}
+
 /** The mode `loadMode` gives; without one, only sequential jobs can run. */
 function loadMode(load?: () => Promise<Mode>): Promise<Mode> {
   if (!load) throw new RunError("this job's mode needs a broker: pass runJob a loadMode");
@@ -183,8 +212,8 @@ function loadMode(load?: () => Promise<Mode>): Promise<Mode> {
 
 /** The outcome of a whole run. */
 export interface RunOutcome {
-  /** The report, also written to the `--report` files. */
-  report: Report;
+  /** The report, also written to the `--report` files; null after `--dry-run`. */
+  report: Report | null;
   /** The process exit code. */
   exitCode: number;
 }
@@ -218,12 +247,22 @@ export async function runJob(
       throw new UsageError(`--report ${report}: its folder does not exist`);
     }
   }
-  await prepareOutput(job);
-  await sweepTemporaries(job.output);
+  const toStdout = job.output === STDOUT;
+  const outputExists = (task: Task) =>
+    toStdout ? Promise.resolve(false) : exists(join(job.output, task.output));
+  if (job.dryRun) {
+    const print = options.stdout ?? console.log;
+    for (const line of dryRunLines(job, await judge(job, all, outputExists))) print(line);
+    return { report: null, exitCode: EXIT.ok };
+  }
+  if (!toStdout) {
+    await prepareOutput(job);
+    await sweepTemporaries(job.output);
+  }
 
   let tasks = all;
   let skipped = 0;
-  if (job.skipExisting) {
+  if (job.skipExisting && !toStdout) {
     const kept: Task[] = [];
     for (const task of all) {
       if (await exists(join(job.output, task.output))) skipped++;
@@ -239,7 +278,11 @@ export async function runJob(
   const cpu = new CpuSampler();
   cpu.start();
   const mode = options.mode ??
-    (job.mode === "sequential" ? runSequential : await loadMode(options.loadMode));
+    (toStdout
+      ? runToStdout
+      : job.mode === "sequential"
+      ? runSequential
+      : await loadMode(options.loadMode));
   let result: ModeResult;
   try {
     log.info(
@@ -252,7 +295,7 @@ export async function runJob(
   } finally {
     cpu.stop();
     log.finish();
-    await sweepTemporaries(job.output);
+    if (!toStdout) await sweepTemporaries(job.output);
   }
   const seconds = Math.round(recorder.elapsed * 1000) / 1000;
   const report: Report = {
@@ -274,7 +317,8 @@ export async function runJob(
     cpu: cpu.samples,
   };
   await writeReports(report, job.reports);
-  (options.stdout ?? console.log)(closingLine(report));
+  // With `-o -` standard output holds the image: the closing line goes to stderr.
+  (options.stdout ?? (toStdout ? console.error : console.log))(closingLine(report));
   const exitCode = signal.aborted
     ? (signal.reason === "SIGTERM" ? EXIT.sigterm : EXIT.sigint)
     : recorder.failed.length || recorder.done < tasks.length
