@@ -192,7 +192,7 @@ Deno.test("report lists each worker; progress lines without a terminal; --quiet 
     assert.equal(loud.code, 0, loud.stderr);
     // stderr is a pipe: no bar, plain lines, ending with the final count.
     assert.ok(!loud.stderr.includes("\r") && !loud.stderr.includes("\x1b["), "no bar");
-    assert.match(loud.stderr, /^zpix: 8\/8 100% [\d.]+ img\/s ETA 0s$/m);
+    assert.match(loud.stderr, /^zpix: 8\/8 100% [\d.]+ img\/s \d+s ETA 0s$/m);
     assert.match(loud.stdout, /8\/8/);
     const workers = (JSON.parse(await Deno.readTextFile(report)) as Report).workers;
     assert.deepEqual(workers.map((w) => w.id).sort(), ["w1", "w2"]);
