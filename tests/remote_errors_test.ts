@@ -1,0 +1,291 @@
+/**
+ * The server's error paths for remote workers, and the `worker --processes
+ * K` parent, with real processes: a real `zpix serve` (on a private
+ * `ipc://` endpoint, so no port is needed) talking to the test playing a
+ * remote worker over a real DEALER, a real `zpix parallel` whose local
+ * worker is stopped before it joins, and a real `zpix worker --processes 2`
+ * in front of a bare test server.
+ *
+ * @module
+ */
+
+import * as zmq from "../server/zmq.ts";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  decodeServerMessage,
+  encodeMessage,
+  Outbox,
+  PROTOCOL_VERSION,
+  receiveAll,
+  type ServerMessage,
+  SOCKET_OPTIONS,
+  type WorkerMessage,
+} from "../server/protocol.ts";
+import { SOURCE_ROOT } from "../server/pool.ts";
+import type { Pipeline } from "../server/job.ts";
+import { START_TIMEOUT_MS } from "../server/parallel.ts";
+import { remoteWorkerReads } from "../worker/processes.ts";
+import { nextWithin, processTable, sleep, spawnZpix, TestServer, withTempDir } from "./helpers.ts";
+import {
+  listTree,
+  readReport,
+  startRun,
+  waitUntil,
+  withRunDir,
+  workerPids,
+  writeImages,
+} from "./reliability_helpers.ts";
+
+/** The test playing a remote worker over a real DEALER: it does only what it is told. */
+class FakeWorker {
+  readonly dealer: zmq.Dealer;
+  readonly #outbox: Outbox;
+  readonly #incoming: AsyncGenerator<Uint8Array[]>;
+  #beat: ReturnType<typeof setInterval> | undefined;
+
+  constructor(endpoint: string, readonly id: string) {
+    this.dealer = new zmq.Dealer({ ...SOCKET_OPTIONS, routingId: id });
+    this.dealer.connect(endpoint);
+    this.#outbox = new Outbox(this.dealer);
+    this.#incoming = receiveAll(this.dealer);
+  }
+
+  send(message: WorkerMessage, payload?: Uint8Array): Promise<void> {
+    return this.#outbox.send(encodeMessage(message, payload));
+  }
+
+  /** Sends raw frames, valid or not. */
+  sendRaw(frames: Uint8Array[]): Promise<void> {
+    return this.#outbox.send(frames);
+  }
+
+  async next(ms = 15_000): Promise<{ message: ServerMessage; payload: Uint8Array | null }> {
+    return decodeServerMessage(await nextWithin(this.#incoming, ms) as Uint8Array[]);
+  }
+
+  /** The next task (name, index, attempt, payload). */
+  async task(): Promise<{ name: string; task: number; attempt: number; payload: Uint8Array }> {
+    const { message, payload } = await this.next();
+    assert.equal(message.type, "task", JSON.stringify(message));
+    if (message.type !== "task") throw new Error("unreachable");
+    assert.ok(payload, "a remote task carries its bytes");
+    return { name: message.name, task: message.task, attempt: message.attempt, payload };
+  }
+
+  /** Joins, takes the hello, asks for work, and keeps sending heartbeats. */
+  async join(): Promise<void> {
+    await this.send({ type: "join", pid: 1, host: "fake", local: false, token: null });
+    assert.equal((await this.next()).message.type, "hello");
+    await this.send({ type: "ready" });
+    this.#beat = setInterval(() => this.send({ type: "heartbeat" }), 250);
+  }
+
+  /** Answers a task as done (with `payload` as the output's bytes, if any). */
+  succeed(task: { task: number; attempt: number }, payload?: Uint8Array): Promise<void> {
+    return this.send({
+      type: "result",
+      task: task.task,
+      attempt: task.attempt,
+      more: true,
+      ok: true,
+      width: 1,
+      height: 1,
+      bytes: payload?.length ?? 0,
+      warnings: [],
+      timings: { read: 0, decode: 0, ops: 0, steps: {}, encode: 0, write: 0 },
+      format: "jpeg",
+    }, payload);
+  }
+
+  close(): void {
+    clearInterval(this.#beat);
+    this.dealer.close();
+  }
+}
+
+Deno.test("serve, remote worker: unreadable input, result without bytes, write failure and malformed messages each fail one image; the run goes on", async () => {
+  await withRunDir(async (dir) => {
+    const input = join(dir, "in");
+    const out = join(dir, "out");
+    await writeImages(input, ["a.jpg", "b.jpg", "c.jpg", "d.jpg"]);
+    const endpoint = `ipc://${dir}/tasks`;
+    const server = startRun([
+      "serve",
+      "--bind",
+      endpoint,
+      "--workers",
+      "0",
+      "-i",
+      input,
+      "-o",
+      out,
+      "--report",
+      join(dir, "report.json"),
+    ], { env: ["ZPIX_TOKEN"] });
+    await server.waitFor(/listening for workers/);
+    // Listed, then gone before it is sent: the server's read fails.
+    await Deno.remove(join(input, "a.jpg"));
+    // A folder where c.jpg's output goes: the server's write fails.
+    await Deno.mkdir(join(out, "c.jpg"));
+    const fake = new FakeWorker(endpoint, "fake");
+    try {
+      await fake.join();
+      // a.jpg could not be read: the worker gets b.jpg at once.
+      const b = await fake.task();
+      assert.equal(b.name, "b.jpg");
+
+      // Malformed messages are ignored (the run goes on); another protocol version is refused.
+      await fake.sendRaw([new TextEncoder().encode("not json")]);
+      await server.waitFor(/ignoring a bad message from fake: header frame is not JSON/);
+      await fake.sendRaw([new TextEncoder().encode(JSON.stringify({ v: 1, type: "explode" }))]);
+      await server.waitFor(/ignoring a bad message from fake: unexpected message type "explode"/);
+      await fake.sendRaw([
+        new TextEncoder().encode(JSON.stringify({ v: PROTOCOL_VERSION + 1, type: "ready" })),
+      ]);
+      const refused = await fake.next();
+      assert.equal(refused.message.type, "refused");
+      assert.match(
+        (refused.message as { reason: string }).reason,
+        new RegExp(`protocol version ${PROTOCOL_VERSION + 1}, expected ${PROTOCOL_VERSION}`),
+      );
+
+      await fake.succeed(b); // ok, but no bytes
+      const c = await fake.task();
+      assert.equal(c.name, "c.jpg");
+      await fake.succeed(c, c.payload); // written onto a folder
+      const d = await fake.task();
+      assert.equal(d.name, "d.jpg");
+      // Right after the failed write, before any end-of-run sweep: no temporary.
+      assert.deepEqual(await listTree(out), ["c.jpg"], "a failed write left something behind");
+      await fake.succeed(d, d.payload);
+      const done = await server.done;
+      assert.equal(done.code, 1, done.stderr);
+      assert.match(done.stdout, /processed 1\/4/);
+      const report = await readReport(join(dir, "report.json"));
+      assert.equal(report.processed, 1);
+      assert.deepEqual(report.failed.map((f) => f.path), ["a.jpg", "b.jpg", "c.jpg"]);
+      const why = Object.fromEntries(report.failed.map((f) => [f.path, f.error]));
+      assert.match(why["a.jpg"], /^cannot read a\.jpg: No such file or directory/);
+      assert.equal(why["b.jpg"], "cannot write b.jpg: result carried no image bytes");
+      assert.equal(why["c.jpg"], "cannot write c.jpg: a folder of that name is in the way");
+      // The one good answer is written as sent.
+      assert.deepEqual(await Deno.readFile(join(out, "d.jpg")), d.payload);
+      assert.deepEqual(await listTree(out), ["c.jpg", "d.jpg"]);
+    } finally {
+      fake.close();
+    }
+  });
+});
+
+Deno.test(`parallel: a local worker that never joins (stopped before its join) ends the run after ${START_TIMEOUT_MS / 1000}s with exit 3`, async () => {
+  await withRunDir(async (dir) => {
+    const input = join(dir, "in");
+    await writeImages(input, ["a.jpg"]);
+    const run = startRun([
+      "parallel",
+      "-w",
+      "1",
+      "-i",
+      input,
+      "-o",
+      join(dir, "out"),
+      "--verbose",
+      // Should the worker join before it is stopped, its task times out: a clear failure below.
+      "--task-timeout",
+      "5",
+    ]);
+    // Stop the worker process as soon as it exists: it boots in hundreds of ms, so it has
+    // not joined yet (checked below: the verbose log would say so).
+    let pid = 0;
+    await waitUntil(() => (pid = workerPids(input)[0] ?? 0) !== 0, 30_000, "worker started");
+    Deno.kill(pid, "SIGSTOP");
+    const done = await run.done;
+    assert.doesNotMatch(done.stderr, /worker w1 joined/, "the worker joined before it was stopped");
+    assert.equal(done.code, 3, done.stderr);
+    assert.match(done.stderr, new RegExp(`no worker joined within ${START_TIMEOUT_MS / 1000}s`));
+    assert.deepEqual(await listTree(join(dir, "out")), []);
+    // The stopped worker, deaf to quit, was killed on the way out.
+    assert.deepEqual(workerPids(input), []);
+  });
+});
+
+/** The permission flags of `deno task worker` (deno.json). */
+const WORKER_FLAGS = [
+  `--allow-read=${remoteWorkerReads().join(",")}`,
+  `--allow-ffi=${join(SOURCE_ROOT, "node_modules")}`,
+  "--allow-env=ZPIX_TOKEN",
+  "--allow-sys=hostname",
+  `--allow-run=${Deno.execPath()}`,
+];
+
+const PIPELINE: Pipeline = {
+  steps: [],
+  format: "jpeg",
+  quality: 75,
+  encoder: "fast",
+  maxPixels: 100_000_000,
+};
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  Deno.test(`worker --processes 2: ${signal} to the parent reaches both children; each leaves, all exit 0`, async () => {
+    await withTempDir(async (dir) => {
+      const server = await TestServer.open(dir);
+      const parent = spawnZpix(["worker", "--connect", server.endpoint, "--processes", "2"], {
+        flags: WORKER_FLAGS,
+      });
+      try {
+        // Both children join, get the pipeline and ask for work (in any interleaving).
+        const ids = new Set<string>();
+        const ready = new Set<string>();
+        while (ready.size < 2) {
+          const { id, message } = await server.next();
+          if (message.type === "ready") ready.add(id);
+          if (message.type !== "join" || ids.has(id)) continue; // heartbeats, repeated joins
+          assert.equal(message.local, false);
+          ids.add(id);
+          await server.send(id, { type: "hello", worker: id, pipeline: PIPELINE });
+        }
+        assert.deepEqual([...ready].sort(), [...ids].sort());
+        const children = (await processTable()).filter((p) => p.ppid === parent.pid);
+        assert.equal(children.length, 2, JSON.stringify(children));
+
+        parent.child.kill(signal);
+        const left = new Set<string>();
+        try {
+          while (left.size < 2) left.add((await server.expect("leave", 10_000)).id);
+        } catch (error) {
+          const parentState = await Promise.race([
+            parent.output.then((out) => `exited with ${out.code}`),
+            sleep(200).then(() => "still running"),
+          ]);
+          throw new Error(
+            `after ${signal} to the parent, ${left.size} of 2 children left ` +
+              `(parent ${parentState}): ${(error as Error).message}`,
+          );
+        }
+        assert.deepEqual([...left].sort(), [...ids].sort());
+        const out = await parent.output;
+        assert.equal(out.code, 0, out.stderr);
+        const alive = new Set((await processTable()).map((p) => p.pid));
+        assert.deepEqual(children.filter((c) => alive.has(c.pid)), [], "children left behind");
+      } finally {
+        // Children outlive a SIGKILLed parent (and hold its output pipes): kill them first.
+        for (const child of (await processTable()).filter((p) => p.ppid === parent.pid)) {
+          try {
+            Deno.kill(child.pid, "SIGKILL");
+          } catch {
+            // exited
+          }
+        }
+        try {
+          parent.child.kill("SIGKILL");
+        } catch {
+          // exited
+        }
+        await parent.output;
+        server.close();
+      }
+    });
+  });
+}
