@@ -5,7 +5,8 @@
  * runs its script, and the DOM it dumps must show one timeline row per
  * worker with one bar per task, the totals, the failure messages, and chart
  * vertices matching the samples. A screenshot must come out; set
- * ZPIX_SCREENSHOT=FILE to keep it. Skipped where /usr/bin/chromium is absent.
+ * ZPIX_SCREENSHOT=FILE to keep it. Ignored (the reason in its name) where
+ * /usr/bin/chromium is absent.
  */
 
 import assert from "node:assert/strict";
@@ -57,7 +58,8 @@ function pngSize(bytes: Uint8Array): [number, number] {
 }
 
 Deno.test({
-  name: "report page: Chromium shows the run's workers, bars, totals, failures and samples",
+  name: "report page: Chromium shows the run's workers, bars, totals, failures and samples" +
+    (hasChromium ? "" : ` (ignored: no ${CHROMIUM})`),
   ignore: !hasChromium,
   sanitizeResources: false,
   async fn() {
