@@ -9,7 +9,7 @@
  * @module
  */
 
-import * as zmq from "../server/zmq.ts";
+import * as zmq from "../transport/zmq.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
@@ -21,10 +21,10 @@ import {
   type ServerMessage,
   SOCKET_OPTIONS,
   type WorkerMessage,
-} from "../server/protocol.ts";
-import { SOURCE_ROOT } from "../server/pool.ts";
-import type { Pipeline } from "../server/job.ts";
-import { START_TIMEOUT_MS } from "../server/parallel.ts";
+} from "../transport/protocol.ts";
+import { SOURCE_ROOT } from "../core/runtime.ts";
+import type { Pipeline } from "../core/job.ts";
+import { START_TIMEOUT_MS } from "../broker/workers.ts";
 import { remoteWorkerReads } from "../worker/processes.ts";
 import { nextWithin, processTable, sleep, spawnZpix, TestServer, withTempDir } from "./helpers.ts";
 import {
