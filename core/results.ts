@@ -49,12 +49,22 @@ export interface Span {
   end: number;
   /** Whether it succeeded; null when the worker was lost during it. */
   ok: boolean | null;
+  /** The task's input path, relative to `--input` (set in reports; older reports lack it). */
+  input?: string;
 }
 
 /** Busy fraction (0..1) of each core over one sampling interval. */
 export interface CpuSample {
   /** Seconds since the run started, at the end of the interval. */
   t: number;
-  /** Busy fraction per core. */
+  /** Busy fraction per core: the whole machine's, every program's use. */
   cores: number[];
+  /**
+   * CPU seconds (user + system, all threads) the zpix server process itself
+   * used over the interval; absent in older reports.
+   */
+  server?: number;
 }
+
+/** Least seconds between two kept points of a worker's reported CPU time (`WorkerReport.cpuTime`). */
+export const CPU_POINT_SECONDS = 0.25;

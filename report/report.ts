@@ -28,6 +28,13 @@ export interface WorkerReport {
   idleSeconds: number;
   /** Every task it held, ms from the run's start. */
   spans: Span[];
+  /**
+   * The worker process's own CPU time as it reported it with its results:
+   * [seconds since the run's start, cumulative CPU seconds (user + system,
+   * all threads) of the process since it started], at most one point per
+   * `CPU_POINT_SECONDS` (core/results.ts). Absent for workers that did not report it.
+   */
+  cpuTime?: [number, number][];
 }
 
 /**

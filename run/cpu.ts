@@ -2,12 +2,16 @@
  * CPU use per core, sampled during a run from `node:os` `cpus()` (needs
  * `--allow-sys=cpus`; Deno 2.9 reads `/proc/stat` for it), else from
  * `/proc/stat` directly (which Deno only allows under `--allow-all`). Without
- * either, sampling quietly records nothing.
+ * either, sampling quietly records nothing. That is the whole machine's
+ * use, every program's; beside it each sample holds this process's own CPU
+ * time over the interval (`node:process` `cpuUsage()`: getrusage, all
+ * threads, no permission needed in Deno 2.9).
  *
  * @module
  */
 
 import { cpus } from "node:os";
+import process from "node:process";
 import type { CpuSample } from "../core/results.ts";
 
 /** Parses `/proc/stat`'s per-core lines into [busy, total] jiffies. */
@@ -47,11 +51,18 @@ export function readCpuTimes(): [number, number][] | null {
   }
 }
 
+/** This process's CPU time so far (user + system, all threads), in seconds. */
+export function processCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
 /** Samples CPU use at a fixed interval until stopped. */
 export class CpuSampler {
   readonly samples: CpuSample[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
   #last: [number, number][] | null = null;
+  #lastOwn = 0;
   #start = 0;
 
   #read(): [number, number][] | null {
@@ -62,6 +73,7 @@ export class CpuSampler {
   start(intervalMs = 250): void {
     this.#start = performance.now();
     this.#last = this.#read();
+    this.#lastOwn = processCpuSeconds();
     if (!this.#last) return;
     this.#timer = setInterval(() => this.#sample(), intervalMs);
   }
@@ -74,10 +86,13 @@ export class CpuSampler {
       return total > total0 ? Math.round(((busy - busy0) / (total - total0)) * 1000) / 1000 : 0;
     });
     this.#last = now;
+    const own = processCpuSeconds();
     this.samples.push({
       t: Math.round(performance.now() - this.#start) / 1000,
       cores,
+      server: Math.round((own - this.#lastOwn) * 1e4) / 1e4,
     });
+    this.#lastOwn = own;
   }
 
   /** Stops sampling, taking a last sample. */

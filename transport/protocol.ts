@@ -99,6 +99,11 @@ export type ResultMessage =
     attempt: number;
     /** Whether the worker wants another task. */
     more: boolean;
+    /**
+     * The worker process's CPU time so far (user + system, all threads,
+     * since it started), in ms, for the report; optional (older workers).
+     */
+    cpu?: number;
   }
   & (
     | (
@@ -199,6 +204,12 @@ function decodeFrames<M extends Message>(
     throw new ProtocolError(
       `unexpected message type ${JSON.stringify(header.type)}`,
     );
+  }
+  if (header.type === "result" && "cpu" in header) {
+    const cpu = (header as { cpu?: unknown }).cpu;
+    if (typeof cpu !== "number" || !Number.isFinite(cpu) || cpu < 0) {
+      throw new ProtocolError(`result: cpu is ${JSON.stringify(cpu)}, expected ms >= 0`);
+    }
   }
   const { v: _v, ...message } = header;
   return {

@@ -227,3 +227,20 @@ Deno.test("Outbox reports a failed send to onError instead of throwing", async (
   await outbox.send([new Uint8Array([2])]);
   assert.equal(errors.length, 2);
 });
+
+Deno.test("a result's optional cpu (the worker's process CPU ms) is checked where it is decoded", () => {
+  const result = { type: "result", task: 3, attempt: 1, more: true, ok: false, error: "x" };
+  for (const cpu of [0, 1234.5]) {
+    const { message } = decodeWorkerMessage([bytes({ v: PROTOCOL_VERSION, ...result, cpu })]);
+    assert.equal(message.type === "result" && message.cpu, cpu);
+  }
+  const without = decodeWorkerMessage([bytes({ v: PROTOCOL_VERSION, ...result })]).message;
+  assert.ok(without.type === "result" && without.cpu === undefined);
+  for (const cpu of [-1, "12", null, 1e400, {}]) {
+    assert.throws(
+      () => decodeWorkerMessage([bytes({ v: PROTOCOL_VERSION, ...result, cpu })]),
+      (error: Error) => error instanceof ProtocolError && /cpu/.test(error.message),
+      JSON.stringify(cpu),
+    );
+  }
+});

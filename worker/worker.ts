@@ -9,6 +9,7 @@
 
 import * as zmq from "../transport/zmq.ts";
 import { hostname } from "node:os";
+import process from "node:process";
 import {
   broadcastEndpoint,
   decodeBroadcast,
@@ -270,7 +271,10 @@ export async function runWorker(
         done++;
         const more = !stop.aborted &&
           (options.maxTasks === 0 || done < options.maxTasks);
-        await send({ ...result.message, more: more && !askedAhead }, result.payload);
+        // Its own CPU time so far, for the report (node:process needs no permission).
+        const { user, system } = process.cpuUsage();
+        const cpu = Math.round((user + system) / 1000);
+        await send({ ...result.message, more: more && !askedAhead, cpu }, result.payload);
         if (!more) {
           // Recycled or asked to stop: leave gracefully (a local server starts a fresh worker).
           await leave();
