@@ -1,8 +1,16 @@
 /**
  * The run report page's charts, as inline SVG strings: images per second,
- * one timeline row per worker, CPU use per core. All three share one time
- * axis (same width, same left label column), so an idle gap in a worker's
- * row lines up with the dip it causes in throughput and CPU use.
+ * one timeline row per worker, CPU use per core. All three share one time axis (same width, same left label column), so an
+ * idle gap in a worker's row lines up with the dip it causes in throughput
+ * and CPU use.
+ *
+ * Each SVG has a fixed-width label column (row labels, y ticks, axis title)
+ * and a plot: the graphics inside `<g class="plot">`, the texts placed in
+ * plot coordinates marked `class="… px"` with their `data-x`. The page's
+ * script re-lays a chart to the width it is shown at (see `html.ts`): the
+ * SVG's user unit stays one CSS pixel, so text keeps its size at any page
+ * width, and only the plot stretches or shrinks. Without the script the
+ * SVG scales as a whole.
  *
  * Pure functions of the {@link Report}; no DOM, no I/O.
  *
@@ -10,7 +18,7 @@
  */
 
 import type { Report, WorkerReport } from "./report.ts";
-import type { Span } from "../core/results.ts";
+import type { CpuSample, Span } from "../core/results.ts";
 import { escapeHtml, formatSeconds } from "./format.ts";
 
 /** Chart geometry, in SVG user units (CSS pixels at 100 %). */
@@ -96,7 +104,10 @@ export function throughputSeries(report: Report): RatePoint[] {
 export const SLOW_FACTOR = 3;
 
 /** What a span's bar means (its CSS class and legend entry). */
-export function spanKind(span: Span, slowMs: number): "ok" | "slow" | "failed" | "lost" {
+export type SpanKind = "ok" | "slow" | "failed" | "lost";
+
+/** What a span's bar means. */
+export function spanKind(span: Span, slowMs: number): SpanKind {
   if (span.ok === null) return "lost";
   if (!span.ok) return "failed";
   return span.end - span.start > slowMs ? "slow" : "ok";
@@ -114,23 +125,43 @@ export function slowThreshold(workers: readonly WorkerReport[]): number {
 const x = (t: number, duration: number) => CHART.label + (t / duration) * PLOT;
 const r1 = (v: number) => Math.round(v * 10) / 10;
 
-/** The grid and tick labels of the shared time axis, for a plot `top`..`bottom`. */
-function timeGrid(duration: number, top: number, bottom: number, labels: boolean): string {
-  return niceTicks(duration).map((t) => {
-    const px = r1(x(t, duration));
-    const line = `<line class="grid" x1="${px}" x2="${px}" y1="${top}" y2="${bottom}"/>`;
-    return labels
-      ? `${line}<text class="tick" x="${px}" y="${bottom + 14}" text-anchor="middle">${
-        formatSeconds(t)
-      }</text>`
-      : line;
-  }).join("");
+/** A text placed in plot coordinates: the page's layout script moves it with the plot. */
+function plotText(px: number, y: number, cls: string, content: string, anchor = "start"): string {
+  return `<text class="${cls} px" x="${px}" data-x="${px}" y="${y}" text-anchor="${anchor}">${content}</text>`;
 }
 
-function svg(kind: string, height: number, body: string, label: string, duration: number): string {
+/** The grid lines and the tick labels of the shared time axis, for a plot `top`..`bottom`. */
+function timeGrid(duration: number, top: number, bottom: number): [string, string] {
+  const ticks = niceTicks(duration);
+  const lines = ticks.map((t) => {
+    const px = r1(x(t, duration));
+    return `<line class="grid" x1="${px}" x2="${px}" y1="${top}" y2="${bottom}"/>`;
+  }).join("");
+  const labels = ticks.map((t) =>
+    plotText(r1(x(t, duration)), bottom + 14, "tick time-tick", formatSeconds(t), "middle")
+  ).join("");
+  return [lines, labels];
+}
+
+/**
+ * One chart: `fixed` is drawn as is (label column, legends at fixed places),
+ * `plot` inside the group the layout script stretches, `texts` are
+ * {@link plotText}s.
+ */
+function svg(
+  kind: string,
+  height: number,
+  parts: { fixed?: string; plot: string; texts?: string },
+  label: string,
+  duration: number,
+): string {
   return `<svg class="chart time-chart" data-chart="${kind}" data-duration="${duration}" role="img" aria-label="${
     escapeHtml(label)
-  }" viewBox="0 0 ${CHART.width} ${height}" width="${CHART.width}" height="${height}" data-plot-left="${CHART.label}" data-plot-width="${PLOT}">${body}<line class="cursor" x1="-10" x2="-10" y1="0" y2="${height}"/></svg>`;
+  }" viewBox="0 0 ${CHART.width} ${height}" width="${CHART.width}" height="${height}" data-width="${CHART.width}" data-plot-left="${CHART.label}" data-plot-width="${PLOT}" data-plot-base="${PLOT}">${
+    parts.fixed ?? ""
+  }<g class="plot">${parts.plot}</g>${
+    parts.texts ?? ""
+  }<line class="cursor" x1="-10" x2="-10" y1="0" y2="${height}"/></svg>`;
 }
 
 /** The images-per-second chart: an area with one vertex per bucket, and the run's mean. */
@@ -141,29 +172,62 @@ export function throughputChart(report: Report, duration = runDuration(report)):
   const yTicks = niceTicks(max, 4, true);
   const yMax = yTicks[yTicks.length - 1] || 1;
   const y = (v: number) => r1(bottom - (v / yMax) * plotH);
-  let body = timeGrid(duration, top, bottom, true);
-  body += yTicks.map((v) =>
-    `<line class="grid" x1="${CHART.label}" x2="${CHART.label + PLOT}" y1="${y(v)}" y2="${
-      y(v)
-    }"/><text class="tick" x="${CHART.label - 6}" y="${y(v) + 4}" text-anchor="end">${v}</text>`
+  const [grid, timeLabels] = timeGrid(duration, top, bottom);
+  let plot = grid, texts = timeLabels;
+  plot += yTicks.map((v) =>
+    `<line class="grid" x1="${CHART.label}" x2="${CHART.label + PLOT}" y1="${y(v)}" y2="${y(v)}"/>`
   ).join("");
-  body += `<text class="row-label" x="4" y="${top + 14}">images / second</text>`;
+  let fixed = yTicks.map((v) =>
+    `<text class="tick" x="${CHART.label - 6}" y="${y(v) + 4}" text-anchor="end">${v}</text>`
+  ).join("");
+  fixed += `<text class="row-label" x="4" y="${top + 14}">images / second</text>`;
   if (series.length) {
     const pts = series.map((p) => `${r1(x(p.t, duration))},${y(p.rate)}`).join(" ");
     const first = r1(x(series[0].t, duration));
     const last = r1(x(series[series.length - 1].t, duration));
-    body += `<polygon class="rate-area" points="${first},${bottom} ${pts} ${last},${bottom}"/>`;
-    body += `<polyline class="rate-line" data-points="${series.length}" points="${pts}"/>`;
+    plot += `<polygon class="rate-area" points="${first},${bottom} ${pts} ${last},${bottom}"/>`;
+    plot += `<polyline class="rate-line" data-points="${series.length}" points="${pts}"/>`;
     const mean = y(report.imagesPerSecond);
-    body += `<line class="mean" x1="${CHART.label}" x2="${
+    plot += `<line class="mean" x1="${CHART.label}" x2="${
       CHART.label + PLOT
-    }" y1="${mean}" y2="${mean}"/><text class="tick mean-label" x="${CHART.label + PLOT - 4}" y="${
-      mean - 4
-    }" text-anchor="end">mean ${report.imagesPerSecond} img/s</text>`;
+    }" y1="${mean}" y2="${mean}"/>`;
+    texts += plotText(
+      CHART.label + PLOT - 4,
+      mean - 4,
+      "tick mean-label",
+      `mean ${report.imagesPerSecond} img/s`,
+      "end",
+    );
   } else {
-    body += `<text class="empty" x="${CHART.label + 8}" y="${top + 60}">no images completed</text>`;
+    fixed += `<text class="empty" x="${CHART.label + 8}" y="${
+      top + 60
+    }">no images completed</text>`;
   }
-  return svg("throughput", bottom + 20, body, "images per second over time", duration);
+  return svg(
+    "throughput",
+    bottom + 20,
+    { fixed, plot, texts },
+    "images per second over time",
+    duration,
+  );
+}
+
+/** Draws one bar per task. */
+function rowBars(w: WorkerReport, kinds: SpanKind[], y: number, h: number, duration: number) {
+  return w.spans.map((s, i) => {
+    const kind = kinds[i];
+    const x0 = x(s.start / 1000, duration), x1 = x(s.end / 1000, duration);
+    const width = Math.max(1, x1 - x0 - (x1 - x0 > 3 ? 1 : 0));
+    return `<rect class="bar ${kind}" x="${r1(x0)}" y="${y}" width="${
+      r1(width)
+    }" height="${h}"><title>${
+      escapeHtml(
+        `${w.id} · task ${s.task} · ${s.end - s.start} ms · ${
+          kind === "lost" ? "worker lost" : kind
+        }`,
+      )
+    }</title></rect>`;
+  }).join("");
 }
 
 /** One timeline row per worker, one bar per task it held. */
@@ -173,44 +237,43 @@ export function workerTimeline(report: Report, duration = runDuration(report)): 
   const workers = [...report.workers].sort((a, b) =>
     a.id.localeCompare(b.id, "en", { numeric: true })
   );
-  const rows = workers.map((w, i) => {
+  let fixed = "", plot = "";
+  workers.forEach((w, i) => {
     const y = top + i * rowH;
     const busy = w.busySeconds + w.idleSeconds > 0
       ? Math.round((100 * w.busySeconds) / (w.busySeconds + w.idleSeconds))
       : 0;
     const where = [w.host && w.host !== "local" ? w.host : "", w.pid ? `pid ${w.pid}` : ""]
       .filter(Boolean).join(" ");
-    const bars = w.spans.map((s) => {
-      const kind = spanKind(s, slowMs);
-      const x0 = x(s.start / 1000, duration), x1 = x(s.end / 1000, duration);
-      const width = Math.max(1, x1 - x0 - (x1 - x0 > 3 ? 1 : 0));
-      return `<rect class="bar ${kind}" x="${r1(x0)}" y="${y + 3}" width="${r1(width)}" height="${
-        rowH - 6
-      }"><title>${escapeHtml(w.id)} · task ${s.task} · ${s.end - s.start} ms · ${
-        kind === "lost" ? "worker lost" : kind
-      }</title></rect>`;
-    }).join("");
-    return `<g class="worker-row" data-worker="${
+    const kinds = w.spans.map((s) => spanKind(s, slowMs));
+    const bars = rowBars(w, kinds, y + 3, rowH - 6, duration);
+    fixed += `<text class="row-label" x="4" y="${y + 15}"><tspan class="worker-id">${
       escapeHtml(w.id)
-    }" data-bars="${w.spans.length}">` +
-      `<rect class="track" x="${CHART.label}" y="${y + 2}" width="${PLOT}" height="${rowH - 4}"/>` +
-      `<text class="row-label" x="4" y="${y + 15}"><tspan class="worker-id">${
-        escapeHtml(w.id)
-      }</tspan><tspan class="muted" dx="6">${w.processed} ok${
-        w.failed ? ` · ${w.failed} failed` : ""
-      } · ${busy}% busy</tspan><title>${escapeHtml(where)}</title></text>${bars}</g>`;
-  }).join("");
+    }</tspan><tspan class="muted" dx="6">${w.processed} ok${
+      w.failed ? ` · ${w.failed} failed` : ""
+    } · ${busy}% busy</tspan><title>${escapeHtml(where)}</title></text>`;
+    plot +=
+      `<g class="worker-row" data-worker="${escapeHtml(w.id)}" data-bars="${w.spans.length}">` +
+      `<rect class="track" x="${CHART.label}" y="${y + 2}" width="${PLOT}" height="${
+        rowH - 4
+      }"/>${bars}</g>`;
+  });
   const bottom = top + report.workers.length * rowH;
-  const body = timeGrid(duration, top, bottom, true) + rows;
-  return svg("workers", bottom + 20, body, "tasks per worker over time", duration);
+  const [grid, texts] = timeGrid(duration, top, bottom);
+  return svg(
+    "workers",
+    bottom + 20,
+    { fixed, plot: grid + plot, texts },
+    "tasks per worker over time",
+    duration,
+  );
 }
 
 /** Averages consecutive samples so that at most `max` columns remain. */
-function downsample(report: Report, max: number): Report["cpu"] {
-  const cpu = report.cpu;
-  if (cpu.length <= max) return cpu;
+function downsample(cpu: readonly CpuSample[], max: number): CpuSample[] {
+  if (cpu.length <= max) return [...cpu];
   const group = Math.ceil(cpu.length / max);
-  const out: Report["cpu"] = [];
+  const out: CpuSample[] = [];
   for (let i = 0; i < cpu.length; i += group) {
     const chunk = cpu.slice(i, i + group);
     const cores = chunk[0].cores.map((_, c) =>
@@ -230,7 +293,7 @@ export const MAX_CPU_POINTS = 600;
  * under an "all cores" mean row.
  */
 export function cpuChart(report: Report, duration = runDuration(report)): string {
-  const samples = downsample(report, MAX_CPU_POINTS);
+  const samples = downsample(report.cpu, MAX_CPU_POINTS);
   const cores = Math.max(0, ...samples.map((s) => s.cores.length));
   const rowH = 30, top = 4;
   const rows: { label: string; values: number[] }[] = [];
@@ -243,7 +306,8 @@ export function cpuChart(report: Report, duration = runDuration(report)): string
       rows.push({ label: `cpu${c}`, values: samples.map((s) => s.cores[c] ?? 0) });
     }
   }
-  const body = rows.map((row, i) => {
+  let fixed = "", plot = "";
+  rows.forEach((row, i) => {
     const y0 = top + i * rowH, base = y0 + rowH - 3, h = rowH - 6;
     const mean = row.values.length
       ? Math.round((100 * row.values.reduce((a, b) => a + b, 0)) / row.values.length)
@@ -255,22 +319,25 @@ export function cpuChart(report: Report, duration = runDuration(report)): string
     }).join(" ");
     const x0 = CHART.label;
     const x1 = samples.length ? r1(x(samples[samples.length - 1].t, duration)) : CHART.label;
-    return `<g class="cpu-row${i === 0 ? " all" : ""}" data-core="${escapeHtml(row.label)}">` +
+    plot += `<g class="cpu-row${i === 0 ? " all" : ""}" data-core="${escapeHtml(row.label)}">` +
       `<rect class="track" x="${CHART.label}" y="${y0 + 3}" width="${PLOT}" height="${h}"/>` +
       `<polygon class="cpu-area" points="${x0},${base} ${pts} ${x1},${base}"/>` +
-      `<polyline class="cpu-line" data-points="${samples.length}" points="${pts}"/>` +
-      `<text class="row-label" x="4" y="${y0 + 19}"><tspan class="worker-id">${
-        escapeHtml(row.label)
-      }</tspan><tspan class="muted" dx="6">mean ${mean}%</tspan></text></g>`;
-  }).join("");
+      `<polyline class="cpu-line" data-points="${samples.length}" points="${pts}"/></g>`;
+    fixed += `<text class="row-label" x="4" y="${y0 + 19}"><tspan class="worker-id">${
+      escapeHtml(row.label)
+    }</tspan><tspan class="muted" dx="6">mean ${mean}%</tspan></text>`;
+  });
   const bottom = top + rows.length * rowH;
-  const empty = rows.length
-    ? ""
-    : `<text class="empty" x="${CHART.label + 8}" y="30">no CPU samples (needs /proc/stat)</text>`;
+  if (!rows.length) {
+    fixed += `<text class="empty" x="${
+      CHART.label + 8
+    }" y="30">no CPU samples (needs /proc/stat)</text>`;
+  }
+  const [grid, texts] = timeGrid(duration, top, Math.max(bottom, 40));
   return svg(
     "cpu",
     Math.max(bottom, 40) + 20,
-    timeGrid(duration, top, Math.max(bottom, 40), true) + body + empty,
+    { fixed, plot: grid + plot, texts },
     "CPU use per core over time",
     duration,
   );

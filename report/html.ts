@@ -213,8 +213,10 @@ section.cards{display:grid;grid-template-columns:repeat(6,1fr);gap:12px;backgrou
 .card .note{color:var(--muted);font-size:12px;margin-top:2px}
 .card.bad .value{color:var(--bad)}.card.warn .value{color:var(--warn)}
 svg.chart{display:block;font-size:12px;max-width:100%;height:auto}
+svg.chart.laid{width:100%;max-width:none;min-width:480px}
 svg .grid{stroke:var(--line);stroke-width:1}
 svg .tick{fill:var(--muted);font-size:11px}
+svg .grid,svg .rate-line,svg .mean,svg .cpu-line,svg .cursor{vector-effect:non-scaling-stroke}
 svg .row-label{fill:var(--fg);font-size:12px}
 svg .worker-id{font-weight:600}
 svg .muted{fill:var(--muted)}
@@ -260,6 +262,37 @@ const SCRIPT = `
   const when = document.querySelector("[data-started]");
   if (when && data.startedAt) when.textContent = new Date(data.startedAt).toLocaleString();
   const charts = [...document.querySelectorAll("svg.time-chart")];
+  // Lays each chart out at the width it is shown at, one user unit per CSS pixel: text keeps
+  // its size and the label column its width; only the plot (and the texts placed in it) stretch.
+  const layout = () => {
+    for (const svg of charts) {
+      svg.classList.add("laid");
+      const width = Math.round(svg.getBoundingClientRect().width);
+      const height = +svg.getAttribute("height");
+      if (!width) continue;
+      const left = +svg.dataset.plotLeft, base = +svg.dataset.plotBase;
+      const plot = Math.max(40, base + width - +svg.dataset.width);
+      const scale = plot / base;
+      svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+      // (the width and height attributes set the aspect ratio CSS sizes it by: keep them in step)
+      svg.setAttribute("width", width);
+      svg.style.height = height + "px";
+      svg.dataset.plotWidth = plot;
+      svg.querySelector("g.plot").setAttribute(
+        "transform", "translate(" + left + " 0) scale(" + scale + " 1) translate(" + -left + " 0)");
+      let last = -Infinity;
+      for (const text of svg.querySelectorAll("text.px")) {
+        const px = left + (+text.dataset.x - left) * scale;
+        text.setAttribute("x", px);
+        // Time labels closer than 48 px to the last one shown are left out.
+        const crowded = text.classList.contains("time-tick") && px - last < 48;
+        text.style.display = crowded ? "none" : "";
+        if (!crowded && text.classList.contains("time-tick")) last = px;
+      }
+    }
+  };
+  layout();
+  addEventListener("resize", layout);
   const readout = document.getElementById("cursor-readout");
   const place = (t) => {
     for (const svg of charts) {
