@@ -164,23 +164,35 @@ function svg(
   }<line class="cursor" x1="-10" x2="-10" y1="0" y2="${height}"/></svg>`;
 }
 
-/** The images-per-second chart: an area with one vertex per bucket, and the run's mean. */
+/** Width of a tick label in user units, roughly (11 px system-ui digits). */
+const textWidth = (text: string, px = 11) => text.length * px * 0.6;
+
+/**
+ * The images-per-second chart: an area with one vertex per bucket, and the
+ * run's mean as a dashed line. The y-axis title stands along the axis, next
+ * to its tick labels; the mean's label is in the legend above the plot, where
+ * the curve (never above the top tick) cannot cross it.
+ */
 export function throughputChart(report: Report, duration = runDuration(report)): string {
   const series = throughputSeries(report);
-  const top = 10, plotH = 120, bottom = top + plotH;
+  const top = 30, plotH = 120, bottom = top + plotH;
   const max = Math.max(1, ...series.map((p) => p.rate), report.imagesPerSecond);
   const yTicks = niceTicks(max, 4, true);
   const yMax = yTicks[yTicks.length - 1] || 1;
   const y = (v: number) => r1(bottom - (v / yMax) * plotH);
   const [grid, timeLabels] = timeGrid(duration, top, bottom);
-  let plot = grid, texts = timeLabels;
+  let plot = grid;
   plot += yTicks.map((v) =>
     `<line class="grid" x1="${CHART.label}" x2="${CHART.label + PLOT}" y1="${y(v)}" y2="${y(v)}"/>`
   ).join("");
   let fixed = yTicks.map((v) =>
-    `<text class="tick" x="${CHART.label - 6}" y="${y(v) + 4}" text-anchor="end">${v}</text>`
+    `<text class="tick y-tick" x="${CHART.label - 6}" y="${y(v) + 4}" text-anchor="end">${v}</text>`
   ).join("");
-  fixed += `<text class="row-label" x="4" y="${top + 14}">images / second</text>`;
+  // Along the axis: rotated, its baseline just left of the widest tick label.
+  const titleX = r1(CHART.label - 6 - Math.max(...yTicks.map((v) => textWidth(String(v)))) - 8);
+  const titleY = (top + bottom) / 2;
+  fixed +=
+    `<text class="axis-title" x="${titleX}" y="${titleY}" text-anchor="middle" transform="rotate(-90 ${titleX} ${titleY})">images / second</text>`;
   if (series.length) {
     const pts = series.map((p) => `${r1(x(p.t, duration))},${y(p.rate)}`).join(" ");
     const first = r1(x(series[0].t, duration));
@@ -191,13 +203,13 @@ export function throughputChart(report: Report, duration = runDuration(report)):
     plot += `<line class="mean" x1="${CHART.label}" x2="${
       CHART.label + PLOT
     }" y1="${mean}" y2="${mean}"/>`;
-    texts += plotText(
-      CHART.label + PLOT - 4,
-      mean - 4,
-      "tick mean-label",
-      `mean ${report.imagesPerSecond} img/s`,
-      "end",
-    );
+    // The legend, above the plot.
+    const ly = top - 14;
+    fixed += `<line class="mean" x1="${CHART.label}" x2="${CHART.label + 24}" y1="${ly - 4}" y2="${
+      ly - 4
+    }"/><text class="tick mean-label" x="${
+      CHART.label + 30
+    }" y="${ly}">mean ${report.imagesPerSecond} img/s over the run</text>`;
   } else {
     fixed += `<text class="empty" x="${CHART.label + 8}" y="${
       top + 60
@@ -206,7 +218,7 @@ export function throughputChart(report: Report, duration = runDuration(report)):
   return svg(
     "throughput",
     bottom + 20,
-    { fixed, plot, texts },
+    { fixed, plot, texts: timeLabels },
     "images per second over time",
     duration,
   );

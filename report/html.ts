@@ -216,6 +216,7 @@ svg.chart{display:block;font-size:12px;max-width:100%;height:auto}
 svg.chart.laid{width:100%;max-width:none;min-width:480px}
 svg .grid{stroke:var(--line);stroke-width:1}
 svg .tick{fill:var(--muted);font-size:11px}
+svg .axis-title{fill:var(--muted);font-size:12px}
 svg .grid,svg .rate-line,svg .mean,svg .cpu-line,svg .cursor{vector-effect:non-scaling-stroke}
 svg .row-label{fill:var(--fg);font-size:12px}
 svg .worker-id{font-weight:600}

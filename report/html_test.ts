@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { parseJob } from "../cli/args.ts";
 import type { Report } from "./report.ts";
 import { jobCommandLine, MAX_TABLE_ROWS, renderReportHtml, shellQuote } from "./html.ts";
-import { MAX_CPU_POINTS, niceTicks, slowThreshold, throughputSeries } from "./charts.ts";
+import { CHART, MAX_CPU_POINTS, niceTicks, slowThreshold, throughputSeries } from "./charts.ts";
 import { escapeHtml, formatSeconds } from "./format.ts";
 
 const EVIL = `<img src=x onerror="alert(1)">&'`;
@@ -222,4 +222,21 @@ Deno.test("helpers: ticks, durations, straggler threshold", () => {
   assert.deepEqual(formatSeconds(0.85), "850ms");
   assert.deepEqual(formatSeconds(65), "1m05s");
   assert.deepEqual(slowThreshold([]), Infinity);
+});
+
+Deno.test("throughput chart: the axis title stands by its ticks, the mean's label above the plot", () => {
+  const svg =
+    /<svg[^>]*data-chart="throughput"[\s\S]*?<\/svg>/.exec(renderReportHtml(sampleReport()))![0];
+  const title = /<text class="axis-title" x="([\d.]+)" y="([\d.]+)"[^>]*rotate\(-90/.exec(svg)!;
+  const left = CHART.label;
+  assert.ok(+title[1] < left - 6 && +title[1] > left - 80, `title at x=${title[1]}`);
+  const top = Math.min(...[...svg.matchAll(/class="tick y-tick" x="[\d.]+" y="([\d.]+)"/g)].map(
+    (m) => +m[1] - 4,
+  ));
+  const mean = /class="tick mean-label" x="[\d.]+" y="([\d.]+)"/.exec(svg)!;
+  const curve = /class="rate-line"[^>]*points="([^"]*)"/.exec(svg)![1].split(" ").map((p) =>
+    +p.split(",")[1]
+  );
+  assert.ok(+mean[1] + 3 < top, "the mean's label is above the plot");
+  assert.ok(curve.every((y) => y >= top), "the curve stays in the plot");
 });
