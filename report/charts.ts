@@ -103,23 +103,65 @@ export function throughputSeries(report: Report): RatePoint[] {
 /** Spans longer than this many times the median successful span are marked slow. */
 export const SLOW_FACTOR = 3;
 
-/** What a span's bar means (its CSS class and legend entry). */
-export type SpanKind = "ok" | "slow" | "failed" | "lost";
+/**
+ * The most tasks of one worker that can count as its warm-up (see
+ * {@link workerSpanKinds}).
+ */
+export const WARMUP_MAX_TASKS = 5;
 
-/** What a span's bar means. */
-export function spanKind(span: Span, slowMs: number): SpanKind {
+/** What a span's bar means (its CSS class and legend entry). */
+export type SpanKind = "ok" | "warmup" | "slow" | "failed" | "lost";
+
+/** What a span's bar means, warm-up aside (see {@link workerSpanKinds}). */
+export function spanKind(span: Span, slowMs: number): Exclude<SpanKind, "warmup"> {
   if (span.ok === null) return "lost";
   if (!span.ok) return "failed";
   return span.end - span.start > slowMs ? "slow" : "ok";
 }
 
-/** The duration above which a successful span counts as a straggler. */
+/** A worker's spans in the order it held them. */
+function chronological(spans: readonly Span[]): number[] {
+  return spans.map((_, i) => i).sort((a, b) => spans[a].start - spans[b].start || a - b);
+}
+
+/**
+ * The duration above which a successful span counts as a straggler:
+ * {@link SLOW_FACTOR} times the median successful span (and at least 20 ms
+ * more), the median taken without each worker's first task. A worker's
+ * first task pays for its start-up (codecs compiled, code not yet
+ * optimised): several times a usual task, and one per worker, so with
+ * many workers and few images the first tasks would pull the median up.
+ */
 export function slowThreshold(workers: readonly WorkerReport[]): number {
-  const durations = workers.flatMap((w) => w.spans.filter((s) => s.ok).map((s) => s.end - s.start))
-    .sort((a, b) => a - b);
+  const durations = workers.flatMap((w) =>
+    chronological(w.spans).slice(1).map((i) => w.spans[i]).filter((s) => s.ok)
+      .map((s) => s.end - s.start)
+  ).sort((a, b) => a - b);
   if (durations.length < 4) return Infinity;
   const median = durations[Math.floor(durations.length / 2)];
   return Math.max(median * SLOW_FACTOR, median + 20);
+}
+
+/**
+ * The kind of each of a worker's spans (in `spans` order). A worker warms
+ * up: its first tasks run several times slower than later ones (measured:
+ * 444, 117, 301, 209, 87 ms, then a median of 17 ms, on a loaded 2-core
+ * machine), because each codec's WASM is compiled and the code optimised
+ * on first use. Those are not slow images, so a worker's slow tasks before
+ * its first task at normal speed (at most {@link WARMUP_MAX_TASKS} of them,
+ * so that a worker slow all along is still seen) are "warmup", not "slow".
+ * Failed and lost tasks are always shown as such.
+ */
+export function workerSpanKinds(spans: readonly Span[], slowMs: number): SpanKind[] {
+  const kinds: SpanKind[] = new Array(spans.length);
+  let warming = true, held = 0;
+  for (const i of chronological(spans)) {
+    const kind = spanKind(spans[i], slowMs);
+    if (held++ >= WARMUP_MAX_TASKS) warming = false;
+    kinds[i] = warming && kind === "slow" ? "warmup" : kind;
+    if (kind === "ok") warming = false;
+  }
+  return kinds;
 }
 
 const x = (t: number, duration: number) => CHART.label + (t / duration) * PLOT;
@@ -257,7 +299,7 @@ export function workerTimeline(report: Report, duration = runDuration(report)): 
       : 0;
     const where = [w.host && w.host !== "local" ? w.host : "", w.pid ? `pid ${w.pid}` : ""]
       .filter(Boolean).join(" ");
-    const kinds = w.spans.map((s) => spanKind(s, slowMs));
+    const kinds = workerSpanKinds(w.spans, slowMs);
     const bars = rowBars(w, kinds, y + 3, rowH - 6, duration);
     fixed += `<text class="row-label" x="4" y="${y + 15}"><tspan class="worker-id">${
       escapeHtml(w.id)

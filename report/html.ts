@@ -14,7 +14,13 @@ import type { Job } from "../core/job.ts";
 import { formatStep } from "../ops/pipeline.ts";
 import { EXTENSIONS } from "../ops/formats.ts";
 import { redactReport, type Report } from "./report.ts";
-import { cpuChart, runDuration, throughputChart, workerTimeline } from "./charts.ts";
+import {
+  cpuChart,
+  runDuration,
+  throughputChart,
+  WARMUP_MAX_TASKS,
+  workerTimeline,
+} from "./charts.ts";
 import { escapeHtml, formatSeconds } from "./format.ts";
 
 /** Rows shown per failure/warning table; the rest are counted, and are in the embedded JSON. */
@@ -167,6 +173,7 @@ function settings(report: Report): string {
 }
 
 const LEGEND = `<div class="legend"><span><i class="sw ok"></i>task done</span>` +
+  `<span><i class="sw warmup"></i>warm-up: a worker's first tasks, slow while it starts (at most ${WARMUP_MAX_TASKS})</span>` +
   `<span><i class="sw slow"></i>straggler (over 3× the median task)</span>` +
   `<span><i class="sw failed"></i>task failed</span>` +
   `<span><i class="sw lost"></i>worker lost during task (retried)</span>` +
@@ -192,7 +199,7 @@ function status(report: Report): [string, string] {
 
 const STYLE = `
 :root{--fg:#1f2933;--muted:#65748b;--line:#e4e7ec;--bg:#f6f7f9;--card:#fff;--ok:#3b82f6;
---slow:#7c3aed;--bad:#dc2626;--warn:#d97706;--good:#15803d}
+--slow:#7c3aed;--warmup:#93c5fd;--bad:#dc2626;--warn:#d97706;--good:#15803d}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--fg);font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 main{max-width:1120px;margin:0 auto;padding:24px 20px 40px}
@@ -222,8 +229,8 @@ svg .row-label{fill:var(--fg);font-size:12px}
 svg .worker-id{font-weight:600}
 svg .muted{fill:var(--muted)}
 svg .track{fill:#eef1f5}
-svg .bar.ok{fill:var(--ok)}svg .bar.slow{fill:var(--slow)}svg .bar.failed{fill:var(--bad)}
-svg .bar.lost{fill:var(--warn)}
+svg .bar.ok{fill:var(--ok)}svg .warmup{fill:var(--warmup)}svg .slow{fill:var(--slow)}
+svg .failed{fill:var(--bad)}svg .lost{fill:var(--warn)}
 svg .bar:hover{opacity:.7}
 svg .rate-area{fill:rgba(59,130,246,.15)}
 svg .rate-line{fill:none;stroke:var(--ok);stroke-width:2;stroke-linejoin:round}
@@ -234,9 +241,9 @@ svg .cpu-line{fill:none;stroke:var(--good);stroke-width:1.2;stroke-linejoin:roun
 svg .cpu-row.all .cpu-area{fill:rgba(21,128,61,.38)}
 svg .empty{fill:var(--muted)}
 svg .cursor{stroke:#111;stroke-width:1;stroke-dasharray:2 2;pointer-events:none}
-.legend{display:flex;gap:18px;flex-wrap:wrap;color:var(--muted);font-size:12px;margin:0 0 8px}
+.legend{display:flex;gap:4px 18px;flex-wrap:wrap;color:var(--muted);font-size:12px;margin:0 0 8px}
 .sw{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:5px;vertical-align:-2px}
-.sw.ok{background:var(--ok)}.sw.slow{background:var(--slow)}.sw.failed{background:var(--bad)}
+.sw.ok{background:var(--ok)}.sw.warmup{background:var(--warmup)}.sw.slow{background:var(--slow)}.sw.failed{background:var(--bad)}
 .sw.lost{background:var(--warn)}.sw.idle{background:#eef1f5;border:1px solid var(--line)}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}

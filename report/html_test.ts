@@ -8,7 +8,16 @@ import assert from "node:assert/strict";
 import { parseJob } from "../cli/args.ts";
 import type { Report } from "./report.ts";
 import { jobCommandLine, MAX_TABLE_ROWS, renderReportHtml, shellQuote } from "./html.ts";
-import { CHART, MAX_CPU_POINTS, niceTicks, slowThreshold, throughputSeries } from "./charts.ts";
+import {
+  CHART,
+  MAX_CPU_POINTS,
+  niceTicks,
+  slowThreshold,
+  throughputSeries,
+  WARMUP_MAX_TASKS,
+  workerSpanKinds,
+} from "./charts.ts";
+import type { Span } from "../core/results.ts";
 import { escapeHtml, formatSeconds } from "./format.ts";
 
 const EVIL = `<img src=x onerror="alert(1)">&'`;
@@ -222,6 +231,48 @@ Deno.test("helpers: ticks, durations, straggler threshold", () => {
   assert.deepEqual(formatSeconds(0.85), "850ms");
   assert.deepEqual(formatSeconds(65), "1m05s");
   assert.deepEqual(slowThreshold([]), Infinity);
+});
+
+/** `durations` ms back to back from 100 ms, as a worker's spans, all successful. */
+function spansOf(durations: number[], first = 0): Span[] {
+  let t = 100;
+  return durations.map((d, i) => {
+    const span = { task: first + i, start: t, end: t + d, ok: true, input: `f${first + i}.jpg` };
+    t += d + 1;
+    return span;
+  });
+}
+
+Deno.test("warm-up: a worker's slow first tasks are not stragglers, nor in the median", () => {
+  // Four workers whose first task took 1 s and the next 20 ms: the threshold comes from the
+  // 20 ms tasks (taken with the first ones, the median would be the 1 s of a first task).
+  const workers = ["w1", "w2", "w3", "w4"].map((id, w) => ({
+    ...sampleReport().workers[0],
+    id,
+    spans: spansOf([1000, 20], 2 * w),
+  }));
+  assert.deepEqual(slowThreshold(workers), 60);
+  // A worker warms up until its first task at normal speed: 300, 200, 100 ms, then 20 ms.
+  const usual = Array(20).fill(20);
+  const kinds = workerSpanKinds(spansOf([300, 200, 100, ...usual, 300, ...usual]), 60);
+  assert.deepEqual(kinds.slice(0, 4), ["warmup", "warmup", "warmup", "ok"]);
+  assert.deepEqual(kinds.filter((k) => k === "slow").length, 1, "the later 300 ms task");
+  assert.deepEqual(kinds[23], "slow");
+  // A worker slow all along: at most WARMUP_MAX_TASKS tasks are warm-up, the rest stragglers.
+  const slow = workerSpanKinds(spansOf(Array(8).fill(300)), 60);
+  assert.deepEqual(slow.filter((k) => k === "warmup").length, WARMUP_MAX_TASKS);
+  assert.deepEqual(slow.filter((k) => k === "slow").length, 8 - WARMUP_MAX_TASKS);
+  // Spans out of order in the report are judged in the order they were held.
+  const shuffled = spansOf([300, 20, 300]).reverse();
+  assert.deepEqual(workerSpanKinds(shuffled, 60), ["slow", "ok", "warmup"]);
+  // On the page: a warm-up bar, with its own legend entry.
+  const report = sampleReport();
+  report.workers[0].spans = spansOf([300, 200, ...usual, 300]);
+  report.workers[1].spans = spansOf([250, ...usual], 100);
+  const html = renderReportHtml(report);
+  assert.deepEqual(count(html, /class="bar warmup"/g), 3);
+  assert.deepEqual(count(html, /class="bar slow"/g), 1);
+  assertIncludes(html, "warm-up: a worker's first tasks");
 });
 
 Deno.test("throughput chart: the axis title stands by its ticks, the mean's label above the plot", () => {
