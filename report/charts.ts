@@ -266,6 +266,18 @@ export function throughputChart(report: Report, duration = runDuration(report)):
   );
 }
 
+/** The words for each kind of span in tooltips. */
+const KIND_WORDS: Record<SpanKind, string> = {
+  ok: "done",
+  warmup: "warm-up (worker start)",
+  slow: "straggler",
+  failed: "failed",
+  lost: "worker lost",
+};
+
+/** A span's name: its input file (older reports: its task number). */
+const spanName = (s: Span) => s.input ?? `task ${s.task}`;
+
 /** Draws one bar per task. */
 function rowBars(w: WorkerReport, kinds: SpanKind[], y: number, h: number, duration: number) {
   return w.spans.map((s, i) => {
@@ -275,11 +287,7 @@ function rowBars(w: WorkerReport, kinds: SpanKind[], y: number, h: number, durat
     return `<rect class="bar ${kind}" x="${r1(x0)}" y="${y}" width="${
       r1(width)
     }" height="${h}"><title>${
-      escapeHtml(
-        `${w.id} · task ${s.task} · ${s.end - s.start} ms · ${
-          kind === "lost" ? "worker lost" : kind
-        }`,
-      )
+      escapeHtml(`${w.id} · ${spanName(s)} · ${s.end - s.start} ms · ${KIND_WORDS[kind]}`)
     }</title></rect>`;
   }).join("");
 }

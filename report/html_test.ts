@@ -32,6 +32,7 @@ function sampleReport(overrides: Partial<Report> = {}, args: string[] = []): Rep
       start: 100 + i * 120,
       end: 100 + i * 120 + (i === n - 1 ? 700 : 100),
       ok: i === 1 && offset === 1 ? false : true,
+      input: `photos/img${2 * i + offset}.jpg`,
     }));
   return {
     mode: "parallel",
@@ -273,6 +274,20 @@ Deno.test("warm-up: a worker's slow first tasks are not stragglers, nor in the m
   assert.deepEqual(count(html, /class="bar warmup"/g), 3);
   assert.deepEqual(count(html, /class="bar slow"/g), 1);
   assertIncludes(html, "warm-up: a worker's first tasks");
+});
+
+Deno.test("timeline tooltips name the input file", () => {
+  const html = renderReportHtml(sampleReport());
+  const titles = [...html.matchAll(/<rect class="bar [^>]*><title>([^<]*)<\/title>/g)].map((m) =>
+    m[1]
+  );
+  assert.deepEqual(titles.length, 10);
+  assert.ok(titles.every((t) => /· photos\/img\d+\.jpg · \d+ ms · /.test(t)), titles[0]);
+  assertIncludes(html, "w1 · photos/img8.jpg · 700 ms · straggler");
+  // An old report without input paths still says which task.
+  const old = sampleReport();
+  for (const w of old.workers) for (const s of w.spans) delete s.input;
+  assertIncludes(renderReportHtml(old), "w1 · task 0 · 100 ms");
 });
 
 Deno.test("throughput chart: the axis title stands by its ticks, the mean's label above the plot", () => {
