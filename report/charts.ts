@@ -196,10 +196,11 @@ function svg(
   parts: { fixed?: string; plot: string; texts?: string },
   label: string,
   duration: number,
+  attributes = "",
 ): string {
   return `<svg class="chart time-chart" data-chart="${kind}" data-duration="${duration}" role="img" aria-label="${
     escapeHtml(label)
-  }" viewBox="0 0 ${CHART.width} ${height}" width="${CHART.width}" height="${height}" data-width="${CHART.width}" data-plot-left="${CHART.label}" data-plot-width="${PLOT}" data-plot-base="${PLOT}">${
+  }" viewBox="0 0 ${CHART.width} ${height}" width="${CHART.width}" height="${height}" data-width="${CHART.width}" data-plot-left="${CHART.label}" data-plot-width="${PLOT}" data-plot-base="${PLOT}"${attributes}>${
     parts.fixed ?? ""
   }<g class="plot">${parts.plot}</g>${
     parts.texts ?? ""
@@ -266,6 +267,17 @@ export function throughputChart(report: Report, duration = runDuration(report)):
   );
 }
 
+/**
+ * A worker row with more tasks than this is drawn aggregated: bars would be
+ * under ~3 px wide, a solid band with no gap or task to see.
+ */
+export const MAX_BARS_PER_ROW = 250;
+
+/** Whether the timeline draws pixel-wide bins instead of one bar per task. */
+export function timelineBinned(report: Report): boolean {
+  return report.workers.some((w) => w.spans.length > MAX_BARS_PER_ROW);
+}
+
 /** The words for each kind of span in tooltips. */
 const KIND_WORDS: Record<SpanKind, string> = {
   ok: "done",
@@ -277,6 +289,12 @@ const KIND_WORDS: Record<SpanKind, string> = {
 
 /** A span's name: its input file (older reports: its task number). */
 const spanName = (s: Span) => s.input ?? `task ${s.task}`;
+
+/** Up to three file names, and how many more. */
+function someNames(spans: Span[]): string {
+  const names = spans.slice(0, 3).map(spanName).join(", ");
+  return spans.length > 3 ? `${names} and ${spans.length - 3} more` : names;
+}
 
 /** Draws one bar per task. */
 function rowBars(w: WorkerReport, kinds: SpanKind[], y: number, h: number, duration: number) {
@@ -292,10 +310,94 @@ function rowBars(w: WorkerReport, kinds: SpanKind[], y: number, h: number, durat
   }).join("");
 }
 
-/** One timeline row per worker, one bar per task it held. */
+/** Busy share of a pixel column, in quarters (0: idle; 4: busy throughout). */
+const quarters = (share: number) => (share >= 0.995 ? 4 : Math.ceil(share * 4 - 1e-9));
+
+/**
+ * Draws a worker's tasks as one-unit-wide columns (one per pixel of the plot
+ * at 100 %): each column's height is the share of its time the worker held a
+ * task (in quarters), runs of equal columns merged into one rect. Failed,
+ * lost, straggling and warm-up tasks are drawn over them, full height and at
+ * least 3 units wide, neighbours of one kind merged, their tooltips naming
+ * the files. At most a few rects per plot unit, whatever the task count.
+ */
+function rowBins(w: WorkerReport, kinds: SpanKind[], y: number, h: number, duration: number) {
+  const bins = Math.round(PLOT);
+  const binMs = (duration * 1000) / bins;
+  const busy = new Float64Array(bins);
+  const started: Span[][] = Array.from({ length: bins }, () => []);
+  const clamp = (b: number) => Math.min(bins - 1, Math.max(0, b));
+  for (const s of w.spans) {
+    const b0 = clamp(Math.floor(s.start / binMs)), b1 = clamp(Math.floor((s.end - 1e-6) / binMs));
+    started[b0].push(s);
+    for (let b = b0; b <= b1; b++) {
+      busy[b] += Math.max(0, Math.min(s.end, (b + 1) * binMs) - Math.max(s.start, b * binMs));
+    }
+  }
+  const unit = PLOT / bins;
+  let out = "";
+  for (let b = 0; b < bins;) {
+    const q = quarters(busy[b] / binMs);
+    let e = b + 1;
+    while (e < bins && quarters(busy[e] / binMs) === q) e++;
+    if (q > 0) {
+      const spans = started.slice(b, e).flat();
+      const share = busy.slice(b, e).reduce((a, v) => a + v, 0) / ((e - b) * binMs);
+      const bh = r1((h * q) / 4);
+      const what = spans.length <= 3 && spans.length ? ` · ${someNames(spans)}` : "";
+      out += `<rect class="bin q${q}" x="${r1(CHART.label + b * unit)}" y="${
+        r1(y + h - bh)
+      }" width="${r1((e - b) * unit)}" height="${bh}"><title>${
+        escapeHtml(
+          `${w.id} · ${formatSeconds((b * binMs) / 1000)}–${formatSeconds((e * binMs) / 1000)} · ${
+            Math.round(100 * share)
+          }% busy · ${spans.length} task${spans.length === 1 ? "" : "s"} started${what}`,
+        )
+      }</title></rect>`;
+    }
+    b = e;
+  }
+  // The marks: every span that is not a plain success, grouped by kind when they touch.
+  const marked = chronological(w.spans).filter((i) => kinds[i] !== "ok");
+  for (const kind of ["warmup", "slow", "lost", "failed"] as const) {
+    const group: Span[] = [];
+    let x0 = 0, x1 = 0;
+    const flush = () => {
+      if (!group.length) return;
+      out += `<rect class="mark ${kind}" x="${r1(x0)}" y="${y}" width="${
+        r1(Math.max(3, x1 - x0))
+      }" height="${h}" data-tasks="${group.length}"><title>${
+        escapeHtml(
+          `${w.id} · ${someNames(group)} · ${
+            group.length === 1 ? `${group[0].end - group[0].start} ms · ` : ""
+          }${KIND_WORDS[kind]}`,
+        )
+      }</title></rect>`;
+      group.length = 0;
+    };
+    for (const i of marked) {
+      if (kinds[i] !== kind) continue;
+      const s = w.spans[i];
+      const s0 = x(s.start / 1000, duration), s1 = x(s.end / 1000, duration);
+      if (group.length && s0 > Math.max(x1, x0 + 3) + unit) flush();
+      if (!group.length) x0 = s0;
+      x1 = Math.max(group.length ? x1 : s1, s1);
+      group.push(s);
+    }
+    flush();
+  }
+  return out;
+}
+
+/**
+ * One timeline row per worker: one bar per task it held, or, past
+ * {@link MAX_BARS_PER_ROW} tasks in a row, pixel-wide columns (see
+ * `rowBins`) so that the SVG stays readable and its size bounded.
+ */
 export function workerTimeline(report: Report, duration = runDuration(report)): string {
   const rowH = 22, top = 4;
   const slowMs = slowThreshold(report.workers);
+  const binned = timelineBinned(report);
   const workers = [...report.workers].sort((a, b) =>
     a.id.localeCompare(b.id, "en", { numeric: true })
   );
@@ -308,7 +410,9 @@ export function workerTimeline(report: Report, duration = runDuration(report)): 
     const where = [w.host && w.host !== "local" ? w.host : "", w.pid ? `pid ${w.pid}` : ""]
       .filter(Boolean).join(" ");
     const kinds = workerSpanKinds(w.spans, slowMs);
-    const bars = rowBars(w, kinds, y + 3, rowH - 6, duration);
+    const bars = binned
+      ? rowBins(w, kinds, y + 3, rowH - 6, duration)
+      : rowBars(w, kinds, y + 3, rowH - 6, duration);
     fixed += `<text class="row-label" x="4" y="${y + 15}"><tspan class="worker-id">${
       escapeHtml(w.id)
     }</tspan><tspan class="muted" dx="6">${w.processed} ok${
@@ -328,6 +432,7 @@ export function workerTimeline(report: Report, duration = runDuration(report)): 
     { fixed, plot: grid + plot, texts },
     "tasks per worker over time",
     duration,
+    binned ? ` data-binned="true"` : "",
   );
 }
 

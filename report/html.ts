@@ -16,8 +16,10 @@ import { EXTENSIONS } from "../ops/formats.ts";
 import { redactReport, type Report } from "./report.ts";
 import {
   cpuChart,
+  MAX_BARS_PER_ROW,
   runDuration,
   throughputChart,
+  timelineBinned,
   WARMUP_MAX_TASKS,
   workerTimeline,
 } from "./charts.ts";
@@ -172,20 +174,30 @@ function settings(report: Report): string {
     }</table>`;
 }
 
-const LEGEND = `<div class="legend"><span><i class="sw ok"></i>task done</span>` +
-  `<span><i class="sw warmup"></i>warm-up: a worker's first tasks, slow while it starts (at most ${WARMUP_MAX_TASKS})</span>` +
-  `<span><i class="sw slow"></i>straggler (over 3× the median task)</span>` +
-  `<span><i class="sw failed"></i>task failed</span>` +
-  `<span><i class="sw lost"></i>worker lost during task (retried)</span>` +
-  `<span><i class="sw idle"></i>idle: no task held</span></div>`;
+function legend(binned: boolean): string {
+  return `<div class="legend">${
+    binned
+      ? `<span><i class="sw ok"></i>busy (column height: share of the time a task was held)</span>`
+      : `<span><i class="sw ok"></i>task done</span>`
+  }<span><i class="sw warmup"></i>warm-up: a worker's first tasks, slow while it starts (at most ${WARMUP_MAX_TASKS})</span>` +
+    `<span><i class="sw slow"></i>straggler (over 3× the median task)</span>` +
+    `<span><i class="sw failed"></i>task failed</span>` +
+    `<span><i class="sw lost"></i>worker lost during task (retried)</span>` +
+    `<span><i class="sw idle"></i>idle: no task held</span></div>`;
+}
 
 function timelines(report: Report): string {
   const duration = runDuration(report);
+  const binned = timelineBinned(report);
+  const tasks = report.workers.reduce((n, w) => n + w.spans.length, 0);
   const workers = report.workers.length
-    ? LEGEND + workerTimeline(report, duration)
+    ? legend(binned) + workerTimeline(report, duration)
     : `<p class="muted">A sequential run: one process did every image in turn, so there is no per-worker timeline.</p>`;
+  const how = binned
+    ? `one row per worker; ${tasks} tasks, over ${MAX_BARS_PER_ROW} in a row, drawn as pixel-wide columns`
+    : "one row per worker, one bar per task";
   return `<section><h2>Images per second</h2>${throughputChart(report, duration)}</section>
-<section><h2>Workers <span class="muted">one row per worker, one bar per task</span></h2>${workers}</section>
+<section><h2>Workers <span class="muted">${how}</span></h2>${workers}</section>
 <section><h2>CPU use per core <span class="muted">${report.cpu.length} samples from /proc/stat, 0–100% per row</span></h2>${
     cpuChart(report, duration)
   }</section>`;
@@ -229,9 +241,9 @@ svg .row-label{fill:var(--fg);font-size:12px}
 svg .worker-id{font-weight:600}
 svg .muted{fill:var(--muted)}
 svg .track{fill:#eef1f5}
-svg .bar.ok{fill:var(--ok)}svg .warmup{fill:var(--warmup)}svg .slow{fill:var(--slow)}
+svg .bar.ok,svg .bin{fill:var(--ok)}svg .warmup{fill:var(--warmup)}svg .slow{fill:var(--slow)}
 svg .failed{fill:var(--bad)}svg .lost{fill:var(--warn)}
-svg .bar:hover{opacity:.7}
+svg .bar:hover,svg .bin:hover,svg .mark:hover{opacity:.7}
 svg .rate-area{fill:rgba(59,130,246,.15)}
 svg .rate-line{fill:none;stroke:var(--ok);stroke-width:2;stroke-linejoin:round}
 svg .mean{stroke:var(--good);stroke-dasharray:5 4;stroke-width:1.5}

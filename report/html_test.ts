@@ -10,6 +10,7 @@ import type { Report } from "./report.ts";
 import { jobCommandLine, MAX_TABLE_ROWS, renderReportHtml, shellQuote } from "./html.ts";
 import {
   CHART,
+  MAX_BARS_PER_ROW,
   MAX_CPU_POINTS,
   niceTicks,
   slowThreshold,
@@ -18,6 +19,7 @@ import {
   workerSpanKinds,
 } from "./charts.ts";
 import type { Span } from "../core/results.ts";
+import { syntheticPath, syntheticReport } from "../tests/synthetic_report.ts";
 import { escapeHtml, formatSeconds } from "./format.ts";
 
 const EVIL = `<img src=x onerror="alert(1)">&'`;
@@ -305,4 +307,58 @@ Deno.test("throughput chart: the axis title stands by its ticks, the mean's labe
   );
   assert.ok(+mean[1] + 3 < top, "the mean's label is above the plot");
   assert.ok(curve.every((y) => y >= top), "the curve stays in the plot");
+});
+
+Deno.test("20,000 tasks: pixel-wide columns, every failure and straggler marked, size bounded", () => {
+  const report = syntheticReport(20_000, 8);
+  const html = renderReportHtml(report);
+  const timeline = /<svg[^>]*data-chart="workers"[\s\S]*?<\/svg>/.exec(html)![0];
+  assertIncludes(timeline, 'data-binned="true"');
+  assert.deepEqual(count(timeline, /<rect class="bar /g), 0);
+  const marks = (kind: string) =>
+    [...timeline.matchAll(new RegExp(`class="mark ${kind}"[^>]*data-tasks="(\\d+)"`, "g"))]
+      .reduce((n, m) => n + Number(m[1]), 0);
+  const spans = report.workers.flatMap((w) => w.spans);
+  assert.deepEqual(marks("failed"), spans.filter((s) => s.ok === false).length);
+  assert.deepEqual(marks("lost"), 1);
+  assert.ok(marks("slow") >= 15, `${marks("slow")} stragglers marked`);
+  assert.deepEqual(marks("warmup"), 3 * 8);
+  // Failures' tooltips name their files.
+  for (const failure of report.failed) assertIncludes(timeline, failure.path);
+  // The idle gap of w3 (20-25 s) shows as track with no column over it.
+  const plot = CHART.width - CHART.label - CHART.right;
+  const at = (t: number) => CHART.label + (t / report.seconds) * plot;
+  const w3 = timeline.split('data-worker="w3"')[1].split("</g>")[0];
+  const covered = [...w3.matchAll(/class="bin q\d" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"/g)]
+    .some((m) => +m[1] < at(24) && +m[1] + +m[2] > at(21));
+  assert.ok(!covered, "w3's idle gap is drawn busy");
+  // Bounded: whatever the task count, a few rects per plot unit and row.
+  const rects = count(timeline, /<rect /g);
+  assert.ok(rects < 8 * 60, `${rects} rects`);
+  console.log(
+    `20,000 tasks: page ${(html.length / 1024).toFixed(0)} KiB, timeline SVG ${
+      (timeline.length / 1024).toFixed(1)
+    } KiB (${rects} rects)`,
+  );
+  assert.ok(timeline.length < 64 * 1024, `timeline SVG ${timeline.length} bytes`);
+  assertIncludes(html, `over ${MAX_BARS_PER_ROW} in a row, drawn as pixel-wide columns`);
+  assertIncludes(html, syntheticPath(700));
+});
+
+Deno.test("binned timeline: even a worst case stays under two rects per plot unit and row", () => {
+  // 20,000 tasks of random length with random gaps on one worker: every column differs.
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  let t = 0;
+  const spans: Span[] = Array.from({ length: 20_000 }, (_, task) => {
+    const start = t + Math.round(random() * 6);
+    t = start + 1 + Math.round(random() * 6);
+    return { task, start, end: t, ok: random() > 0.01, input: `${task}.jpg` };
+  });
+  const report = sampleReport({ seconds: t / 1000, progress: [[t / 1000, 20_000]] });
+  report.workers = [{ ...report.workers[0], spans }];
+  const timeline =
+    /<svg[^>]*data-chart="workers"[\s\S]*?<\/svg>/.exec(renderReportHtml(report))![0];
+  const plot = CHART.width - CHART.label - CHART.right;
+  assert.ok(count(timeline, /<rect /g) < 2 * plot, `${count(timeline, /<rect /g)} rects`);
 });
