@@ -1,6 +1,7 @@
 /**
  * The run report page's charts, as inline SVG strings: images per second,
- * one timeline row per worker, CPU use per core. All three share one time axis (same width, same left label column), so an
+ * one timeline row per worker, CPU use (the machine's and zpix's own). All
+ * three share one time axis (same width, same left label column), so an
  * idle gap in a worker's row lines up with the dip it causes in throughput
  * and CPU use.
  *
@@ -436,7 +437,7 @@ export function workerTimeline(report: Report, duration = runDuration(report)): 
   );
 }
 
-/** Averages consecutive samples so that at most `max` columns remain. */
+/** Averages consecutive samples so that at most `max` columns remain (server CPU is summed). */
 function downsample(cpu: readonly CpuSample[], max: number): CpuSample[] {
   if (cpu.length <= max) return [...cpu];
   const group = Math.ceil(cpu.length / max);
@@ -446,7 +447,11 @@ function downsample(cpu: readonly CpuSample[], max: number): CpuSample[] {
     const cores = chunk[0].cores.map((_, c) =>
       chunk.reduce((sum, s) => sum + (s.cores[c] ?? 0), 0) / chunk.length
     );
-    out.push({ t: chunk[chunk.length - 1].t, cores });
+    const sample: CpuSample = { t: chunk[chunk.length - 1].t, cores };
+    if (chunk.some((s) => s.server !== undefined)) {
+      sample.server = chunk.reduce((sum, s) => sum + (s.server ?? 0), 0);
+    }
+    out.push(sample);
   }
   return out;
 }
@@ -454,23 +459,101 @@ function downsample(cpu: readonly CpuSample[], max: number): CpuSample[] {
 /** The most CPU samples drawn as separate points; longer runs are averaged down to this. */
 export const MAX_CPU_POINTS = 600;
 
+/** A worker's cumulative CPU seconds at `t`, interpolated between its reported points. */
+function cpuAt(points: readonly [number, number][], t: number): number {
+  if (t <= points[0][0]) return points[0][1];
+  for (let i = 1; i < points.length; i++) {
+    const [t1, c1] = points[i];
+    if (t <= t1) {
+      const [t0, c0] = points[i - 1];
+      return t1 > t0 ? c0 + ((c1 - c0) * (t - t0)) / (t1 - t0) : c1;
+    }
+  }
+  return points[points.length - 1][1];
+}
+
+/** zpix's own CPU time, beside the machine's. */
+export interface CpuSummary {
+  /** Cores of the machine (0 without samples). */
+  cores: number;
+  /** Mean busy share of the machine over the samples, all programs (0..1). */
+  machine: number;
+  /** CPU seconds of the server process over the samples, or null if not recorded. */
+  server: number | null;
+  /** Each worker's process CPU seconds (as of its last result), where it reported it. */
+  workers: { id: string; local: boolean; seconds: number }[];
+}
+
+/** zpix's own CPU time: the server's and each worker's, beside the machine's mean use. */
+export function cpuSummary(report: Report): CpuSummary {
+  const cores = Math.max(0, ...report.cpu.map((s) => s.cores.length));
+  const all = report.cpu.map((s) =>
+    s.cores.reduce((a, b) => a + b, 0) / Math.max(1, s.cores.length)
+  );
+  return {
+    cores,
+    machine: all.length ? all.reduce((a, b) => a + b, 0) / all.length : 0,
+    server: report.cpu.some((s) => s.server !== undefined)
+      ? report.cpu.reduce((sum, s) => sum + (s.server ?? 0), 0)
+      : null,
+    workers: report.workers.filter((w) => w.cpuTime?.length).map((w) => ({
+      id: w.id,
+      local: w.host === "local",
+      seconds: w.cpuTime![w.cpuTime!.length - 1][1],
+    })),
+  };
+}
+
 /**
- * CPU use per core over the run: one small step chart per core (0-100 %),
- * one step per sample (the busy fraction over the interval it closes),
- * under an "all cores" mean row.
+ * zpix's share of the machine in each sample's interval: the server's
+ * process CPU plus that of the workers on this machine (their reported
+ * cumulative CPU, interpolated to the sample times; a worker's CPU before
+ * its first result is not placed in time, only in its total), over the
+ * interval's CPU capacity. Null when nothing of zpix's own was recorded.
+ */
+function zpixShare(report: Report, samples: readonly CpuSample[], cores: number): number[] | null {
+  const locals = report.workers.filter((w) => w.host === "local" && w.cpuTime?.length);
+  if (!samples.some((s) => s.server !== undefined) && !locals.length) return null;
+  return samples.map((s, k) => {
+    const t0 = k ? samples[k - 1].t : 0;
+    const span = s.t - t0;
+    if (span <= 0 || cores === 0) return 0;
+    const workers = locals.reduce(
+      (sum, w) => sum + cpuAt(w.cpuTime!, s.t) - cpuAt(w.cpuTime!, t0),
+      0,
+    );
+    return ((s.server ?? 0) + workers) / (span * cores);
+  });
+}
+
+/**
+ * CPU use over the run, one small step chart per row (0-100 %), one step
+ * per sample (the busy share over the interval it closes): the whole
+ * machine's (every program on it, from the kernel's counters), zpix's own
+ * (server and local workers, from their process CPU time) on the same
+ * scale, then each core's (the machine's again).
  */
 export function cpuChart(report: Report, duration = runDuration(report)): string {
   const samples = downsample(report.cpu, MAX_CPU_POINTS);
   const cores = Math.max(0, ...samples.map((s) => s.cores.length));
   const rowH = 30, top = 4;
-  const rows: { label: string; values: number[] }[] = [];
+  const rows: { label: string; note: string; cls: string; values: number[] }[] = [];
   if (cores > 0) {
     rows.push({
-      label: "all cores",
+      label: "machine",
+      note: "all programs",
+      cls: "all",
       values: samples.map((s) => s.cores.reduce((a, b) => a + b, 0) / Math.max(1, s.cores.length)),
     });
+    const zpix = zpixShare(report, samples, cores);
+    if (zpix) rows.push({ label: "zpix", note: "its processes", cls: "zpix", values: zpix });
     for (let c = 0; c < cores; c++) {
-      rows.push({ label: `cpu${c}`, values: samples.map((s) => s.cores[c] ?? 0) });
+      rows.push({
+        label: `cpu${c}`,
+        note: "",
+        cls: "",
+        values: samples.map((s) => s.cores[c] ?? 0),
+      });
     }
   }
   let fixed = "", plot = "";
@@ -486,13 +569,18 @@ export function cpuChart(report: Report, duration = runDuration(report)): string
     }).join(" ");
     const x0 = CHART.label;
     const x1 = samples.length ? r1(x(samples[samples.length - 1].t, duration)) : CHART.label;
-    plot += `<g class="cpu-row${i === 0 ? " all" : ""}" data-core="${escapeHtml(row.label)}">` +
+    plot +=
+      `<g class="cpu-row${row.cls ? ` ${row.cls}` : ""}" data-core="${
+        escapeHtml(row.label)
+      }" data-mean="${mean}">` +
       `<rect class="track" x="${CHART.label}" y="${y0 + 3}" width="${PLOT}" height="${h}"/>` +
       `<polygon class="cpu-area" points="${x0},${base} ${pts} ${x1},${base}"/>` +
       `<polyline class="cpu-line" data-points="${samples.length}" points="${pts}"/></g>`;
     fixed += `<text class="row-label" x="4" y="${y0 + 19}"><tspan class="worker-id">${
       escapeHtml(row.label)
-    }</tspan><tspan class="muted" dx="6">mean ${mean}%</tspan></text>`;
+    }</tspan><tspan class="muted" dx="6">${
+      row.note ? `${escapeHtml(row.note)} · ` : "mean "
+    }${mean}%</tspan></text>`;
   });
   const bottom = top + rows.length * rowH;
   if (!rows.length) {
@@ -505,7 +593,7 @@ export function cpuChart(report: Report, duration = runDuration(report)): string
     "cpu",
     Math.max(bottom, 40) + 20,
     { fixed, plot: grid + plot, texts },
-    "CPU use per core over time",
+    "CPU use over time: the machine's and zpix's own",
     duration,
   );
 }

@@ -16,6 +16,7 @@ import { EXTENSIONS } from "../ops/formats.ts";
 import { redactReport, type Report } from "./report.ts";
 import {
   cpuChart,
+  cpuSummary,
   MAX_BARS_PER_ROW,
   runDuration,
   throughputChart,
@@ -186,6 +187,45 @@ function legend(binned: boolean): string {
     `<span><i class="sw idle"></i>idle: no task held</span></div>`;
 }
 
+const cpuSeconds = (s: number) => `${s.toFixed(s < 10 ? 2 : 1)} s`;
+
+/** The CPU section's words: the machine's use, all programs, and zpix's own CPU time. */
+function cpuNote(report: Report): string {
+  const c = cpuSummary(report);
+  const parts: string[] = [];
+  if (c.cores) {
+    parts.push(
+      `The machine (${c.cores} cores) was ${
+        Math.round(100 * c.machine)
+      }% busy on average: every program on it, zpix included.`,
+    );
+  }
+  const workers = c.workers.reduce((sum, w) => sum + w.seconds, 0);
+  if (c.server !== null || c.workers.length) {
+    const own = (c.server ?? 0) + workers;
+    const wall = report.seconds > 0 ? report.seconds : 0;
+    parts.push(
+      `zpix's own CPU time: <strong data-cpu="zpix">${cpuSeconds(own)}</strong> (server ${
+        c.server === null ? "not recorded" : cpuSeconds(c.server)
+      }, workers ${cpuSeconds(workers)}${
+        c.workers.length
+          ? `: ${
+            c.workers.map((w) =>
+              `${escapeHtml(w.id)} ${cpuSeconds(w.seconds)}${w.local ? "" : " (remote)"}`
+            ).join(", ")
+          }`
+          : ""
+      })${
+        wall ? `, ${(own / wall).toFixed(2)} cores on average over ${formatSeconds(wall)}` : ""
+      }.` +
+        ` Workers' times are their whole processes' (start-up included), as of their last result.`,
+    );
+  } else if (report.mode !== "sequential" || c.cores) {
+    parts.push("zpix's own CPU time was not recorded in this report.");
+  }
+  return parts.length ? `<p class="chart-note" data-cpu-note>${parts.join(" ")}</p>` : "";
+}
+
 function timelines(report: Report): string {
   const duration = runDuration(report);
   const binned = timelineBinned(report);
@@ -198,9 +238,10 @@ function timelines(report: Report): string {
     : "one row per worker, one bar per task";
   return `<section><h2>Images per second</h2>${throughputChart(report, duration)}</section>
 <section><h2>Workers <span class="muted">${how}</span></h2>${workers}</section>
-<section><h2>CPU use per core <span class="muted">${report.cpu.length} samples from /proc/stat, 0–100% per row</span></h2>${
-    cpuChart(report, duration)
-  }</section>`;
+<section><h2>CPU use: the machine's and zpix's own <span class="muted">${report.cpu.length} samples; machine and per-core rows from /proc/stat (all programs), the zpix row from the server's and workers' process CPU time; 0–100% of the machine per row</span></h2>${
+    cpuNote(report)
+  }${cpuChart(report, duration)}</section>
+`;
 }
 
 function status(report: Report): [string, string] {
@@ -251,6 +292,8 @@ svg .mean-label{fill:var(--good)}
 svg .cpu-area{fill:rgba(21,128,61,.22)}
 svg .cpu-line{fill:none;stroke:var(--good);stroke-width:1.2;stroke-linejoin:round}
 svg .cpu-row.all .cpu-area{fill:rgba(21,128,61,.38)}
+svg .cpu-row.zpix .cpu-area{fill:rgba(59,130,246,.38)}svg .cpu-row.zpix .cpu-line{stroke:var(--ok)}
+.chart-note{margin:0 0 10px;color:var(--fg)}
 svg .empty{fill:var(--muted)}
 svg .cursor{stroke:#111;stroke-width:1;stroke-dasharray:2 2;pointer-events:none}
 .legend{display:flex;gap:4px 18px;flex-wrap:wrap;color:var(--muted);font-size:12px;margin:0 0 8px}

@@ -362,3 +362,18 @@ Deno.test("binned timeline: even a worst case stays under two rects per plot uni
   const plot = CHART.width - CHART.label - CHART.right;
   assert.ok(count(timeline, /<rect /g) < 2 * plot, `${count(timeline, /<rect /g)} rects`);
 });
+
+Deno.test("CPU: the machine's rows say so; zpix's own row and CPU time beside them", () => {
+  const report = syntheticReport(20_000, 8);
+  const html = renderReportHtml(report);
+  assertIncludes(html, "CPU use: the machine's and zpix's own");
+  assertIncludes(html, `data-core="machine" data-mean="98"`);
+  // Server 0.02 s per 0.25 s sample, eight workers at 0.9 s per s: 7.28 of 8 cores.
+  assertIncludes(html, `data-core="zpix" data-mean="91"`);
+  assertIncludes(html, "zpix's own CPU time: <strong");
+  assert.match(html, /server 4\.\d+ s, workers [\d.]+ s: w1 [\d.]+ s/);
+  // Without zpix's own figures (older reports) there is no zpix row, and the page says so.
+  const old = renderReportHtml(sampleReport());
+  assert.ok(!old.includes(`data-core="zpix"`));
+  assertIncludes(old, "zpix's own CPU time was not recorded");
+});
