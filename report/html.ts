@@ -205,20 +205,27 @@ function cpuNote(report: Report): string {
     const own = (c.server ?? 0) + workers;
     const wall = report.seconds > 0 ? report.seconds : 0;
     parts.push(
-      `zpix's own CPU time: <strong data-cpu="zpix">${cpuSeconds(own)}</strong> (server ${
-        c.server === null ? "not recorded" : cpuSeconds(c.server)
-      }, workers ${cpuSeconds(workers)}${
-        c.workers.length
-          ? `: ${
-            c.workers.map((w) =>
-              `${escapeHtml(w.id)} ${cpuSeconds(w.seconds)}${w.local ? "" : " (remote)"}`
-            ).join(", ")
+      `zpix's own CPU time: <strong data-cpu="zpix">${cpuSeconds(own)}</strong> (${
+        report.mode === "sequential" && !c.workers.length
+          ? "its one process: a sequential run"
+          : `server ${c.server === null ? "not recorded" : cpuSeconds(c.server)}, workers ${
+            cpuSeconds(workers)
+          }${
+            c.workers.length
+              ? `: ${
+                c.workers.map((w) =>
+                  `${escapeHtml(w.id)} ${cpuSeconds(w.seconds)}${w.local ? "" : " (remote)"}`
+                ).join(", ")
+              }`
+              : ""
           }`
-          : ""
       })${
         wall ? `, ${(own / wall).toFixed(2)} cores on average over ${formatSeconds(wall)}` : ""
-      }.` +
-        ` Workers' times are their whole processes' (start-up included), as of their last result.`,
+      }.${
+        c.workers.length
+          ? " Workers' times are their whole processes' (start-up included), as of their last result."
+          : ""
+      }`,
     );
   } else if (report.mode !== "sequential" || c.cores) {
     parts.push("zpix's own CPU time was not recorded in this report.");
@@ -238,7 +245,9 @@ function timelines(report: Report): string {
     : "one row per worker, one bar per task";
   return `<section><h2>Images per second</h2>${throughputChart(report, duration)}</section>
 <section><h2>Workers <span class="muted">${how}</span></h2>${workers}</section>
-<section><h2>CPU use: the machine's and zpix's own <span class="muted">${report.cpu.length} samples; machine and per-core rows from /proc/stat (all programs), the zpix row from the server's and workers' process CPU time; 0–100% of the machine per row</span></h2>${
+<section><h2>CPU use: the machine's and zpix's own <span class="muted">${report.cpu.length} sample${
+    report.cpu.length === 1 ? "" : "s"
+  }; machine and per-core rows from /proc/stat (all programs), the zpix row from the server's and workers' process CPU time; 0–100% of the machine per row</span></h2>${
     cpuNote(report)
   }${cpuChart(report, duration)}</section>
 `;
