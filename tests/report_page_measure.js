@@ -70,6 +70,22 @@
     }
     out.charts[svg.dataset.chart] = chart;
   }
+  // The time cursor: a mouse move over the middle of the throughput plot puts the cursor
+  // line of every chart at that x on screen.
+  const first = document.querySelector('svg[data-chart="throughput"]');
+  const drawn = first.querySelector("g.plot").getBoundingClientRect(); // the plot as drawn
+  const at = (drawn.left + drawn.right) / 2;
+  const ctm = first.getScreenCTM();
+  first.dispatchEvent(
+    new MouseEvent("mousemove", { clientX: at, clientY: ctm.f + 60, bubbles: true }),
+  );
+  out.cursor = {
+    at,
+    lines: [...document.querySelectorAll("svg.chart .cursor")].map((line) => {
+      const r = line.getBoundingClientRect();
+      return (r.left + r.right) / 2;
+    }),
+  };
   out.headings = [...document.querySelectorAll("h2")].map((h) => h.textContent);
   out.cpuNote = document.querySelector("[data-cpu-note]")?.textContent ?? null;
   const pre = document.createElement("pre");

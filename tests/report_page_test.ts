@@ -10,7 +10,8 @@
  * no text under 9 px on screen, no chart wider than its section, row
  * labels clear of the plots, the throughput chart's axis title beside its
  * ticks and its mean's label off the curve, tooltips naming input files,
- * the CPU chart titled as the machine's and zpix's own. Screenshots must
+ * the CPU chart titled as the machine's and zpix's own, the time cursor
+ * under the mouse in every chart. Screenshots must
  * come out; set ZPIX_SCREENSHOTS=DIR to keep them (DIR/real-1200.png, …).
  *
  * Ignored, saying so, where /usr/bin/chromium is absent (`.ci/run` installs it).
@@ -85,6 +86,7 @@ interface Measured {
   small: [string, string, number][];
   headings: string[];
   cpuNote: string | null;
+  cursor: { at: number; lines: number[] };
   charts: Record<string, {
     svg: Box;
     sectionRight: number;
@@ -141,6 +143,11 @@ function checkLayout(m: Measured, width: number): void {
   assert.match(t.meanLabel!.text, /^mean [\d.]+ img\/s/);
   assert.equal(t.meanLabelOnCurve, 0, `the mean's label is on the curve ${at}`);
   assert.ok(t.meanLabel!.bottom <= t.plotTop!, `the mean's label over the plot ${at}`);
+  // The time cursor lines up across the charts, under the mouse.
+  assert.equal(m.cursor.lines.length, 3);
+  for (const line of m.cursor.lines) {
+    assert.ok(Math.abs(line - m.cursor.at) <= 1.5, `cursor at ${line}, mouse at ${m.cursor.at}`);
+  }
   assert.ok(
     m.headings.some((h) => h.startsWith("CPU use: the machine's and zpix's own")),
     "CPU chart title",
