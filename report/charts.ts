@@ -496,7 +496,9 @@ export function cpuSummary(report: Report): CpuSummary {
     server: report.cpu.some((s) => s.server !== undefined)
       ? report.cpu.reduce((sum, s) => sum + (s.server ?? 0), 0)
       : null,
-    workers: report.workers.filter((w) => w.cpuTime?.length).map((w) => ({
+    workers: report.workers.filter((w) => w.cpuTime?.length).sort((a, b) =>
+      a.id.localeCompare(b.id, "en", { numeric: true })
+    ).map((w) => ({
       id: w.id,
       local: w.host === "local",
       seconds: w.cpuTime![w.cpuTime!.length - 1][1],
