@@ -38,7 +38,7 @@ import { RunError } from "../core/errors.ts";
 import type { Job, Task } from "../core/job.ts";
 import { writeAtomic } from "../core/atomic.ts";
 import { readDimensions } from "../ops/formats.ts";
-import { CPU_POINT_SECONDS } from "../core/results.ts";
+import { WorkerCpuTimes } from "../run/cpu.ts";
 
 /** A decoded worker message, as the broker's handlers receive it. */
 type Incoming<T extends WorkerMessage["type"]> = Extract<WorkerMessage, { type: T }>;
@@ -69,8 +69,8 @@ export class Broker {
   #joinedOnce = false;
   #earlyExits = 0;
   #payloadsPeak = 0;
-  /** Each worker's reported process CPU time: [s since start, cumulative CPU s] (report.ts). */
-  readonly #cpuTimes = new Map<string, [number, number][]>();
+  /** Each worker's reported process CPU time, for the report. */
+  readonly #cpuTimes = new WorkerCpuTimes();
 
   /** A broker on bound sockets ({@link openSockets}); {@link run} starts it. */
   constructor(
@@ -317,7 +317,7 @@ export class Broker {
     peer: Peer | undefined,
   ): Promise<void> {
     if (!peer) return;
-    this.#noteCpu(id, message.cpu);
+    this.#cpuTimes.note(id, message.cpu, this.#now() / 1000);
     const task = this.#byIndex.get(message.task);
     if (!task) return;
     const scheduler = this.#scheduler;
@@ -447,18 +447,6 @@ export class Broker {
     return this.#result();
   }
 
-  /** Records a worker's cumulative CPU ms, thinned to one point per {@link CPU_POINT_SECONDS}. */
-  #noteCpu(id: string, ms: number | undefined): void {
-    if (ms === undefined) return;
-    const points = this.#cpuTimes.get(id) ?? [];
-    this.#cpuTimes.set(id, points);
-    const point: [number, number] = [Math.round(this.#now()) / 1000, ms / 1000];
-    // The last point is replaced until the next is CPU_POINT_SECONDS later.
-    if (points.length > 1 && point[0] - points[points.length - 2][0] < CPU_POINT_SECONDS) {
-      points[points.length - 1] = point;
-    } else points.push(point);
-  }
-
   /** Per-worker lines for the report, and the time workers held tasks. */
   #result(): ModeResult {
     const end = this.#now();
@@ -478,7 +466,7 @@ export class Broker {
           end: Math.round(s.end),
           input: this.#byIndex.get(s.task)?.input,
         })),
-        ...(this.#cpuTimes.has(w.id) ? { cpuTime: this.#cpuTimes.get(w.id) } : {}),
+        ...(this.#cpuTimes.of(w.id) ? { cpuTime: this.#cpuTimes.of(w.id) } : {}),
       };
     });
     return {

@@ -14,16 +14,9 @@ import type { Job } from "../core/job.ts";
 import { formatStep } from "../ops/pipeline.ts";
 import { EXTENSIONS } from "../ops/formats.ts";
 import { redactReport, type Report } from "./report.ts";
-import {
-  cpuChart,
-  cpuSummary,
-  MAX_BARS_PER_ROW,
-  runDuration,
-  throughputChart,
-  timelineBinned,
-  WARMUP_MAX_TASKS,
-  workerTimeline,
-} from "./charts.ts";
+import { cpuChart, cpuSummary } from "./cpu_chart.ts";
+import { MAX_BARS_PER_ROW, timelineBinned, WARMUP_MAX_TASKS, workerTimeline } from "./timeline.ts";
+import { runDuration, throughputChart } from "./charts.ts";
 import { escapeHtml, formatSeconds } from "./format.ts";
 
 /** Rows shown per failure/warning table; the rest are counted, and are in the embedded JSON. */

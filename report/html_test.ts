@@ -8,16 +8,9 @@ import assert from "node:assert/strict";
 import { parseJob } from "../cli/args.ts";
 import type { Report } from "./report.ts";
 import { jobCommandLine, MAX_TABLE_ROWS, renderReportHtml, shellQuote } from "./html.ts";
-import {
-  CHART,
-  MAX_BARS_PER_ROW,
-  MAX_CPU_POINTS,
-  niceTicks,
-  slowThreshold,
-  throughputSeries,
-  WARMUP_MAX_TASKS,
-  workerSpanKinds,
-} from "./charts.ts";
+import { CHART, niceTicks, throughputSeries } from "./charts.ts";
+import { MAX_BARS_PER_ROW, slowThreshold, WARMUP_MAX_TASKS, workerSpanKinds } from "./timeline.ts";
+import { MAX_CPU_POINTS } from "./cpu_chart.ts";
 import type { Span } from "../core/results.ts";
 import { syntheticPath, syntheticReport } from "../tests/synthetic_report.ts";
 import { escapeHtml, formatSeconds } from "./format.ts";

@@ -12,7 +12,7 @@
 
 import { cpus } from "node:os";
 import process from "node:process";
-import type { CpuSample } from "../core/results.ts";
+import { CPU_POINT_SECONDS, type CpuSample } from "../core/results.ts";
 
 /** Parses `/proc/stat`'s per-core lines into [busy, total] jiffies. */
 export function parseProcStat(text: string): [number, number][] {
@@ -103,5 +103,31 @@ export class CpuSampler {
       this.#sample();
     }
     return this.samples;
+  }
+}
+
+/**
+ * The process CPU time each worker reports with its results, as points for
+ * the report (`WorkerReport.cpuTime`: [s since the start, cumulative CPU
+ * s]), thinned to one per {@link CPU_POINT_SECONDS}.
+ */
+export class WorkerCpuTimes {
+  readonly #points = new Map<string, [number, number][]>();
+
+  /** Notes worker `id`'s cumulative CPU `ms` (if it sent one) at `seconds` since the start. */
+  note(id: string, ms: number | undefined, seconds: number): void {
+    if (ms === undefined) return;
+    const points = this.#points.get(id) ?? [];
+    this.#points.set(id, points);
+    const point: [number, number] = [Math.round(seconds * 1000) / 1000, ms / 1000];
+    // The last point is replaced until the next is CPU_POINT_SECONDS later.
+    if (points.length > 1 && point[0] - points[points.length - 2][0] < CPU_POINT_SECONDS) {
+      points[points.length - 1] = point;
+    } else points.push(point);
+  }
+
+  /** Worker `id`'s points, or undefined when it sent none. */
+  of(id: string): [number, number][] | undefined {
+    return this.#points.get(id);
   }
 }
