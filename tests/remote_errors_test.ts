@@ -182,26 +182,41 @@ Deno.test(`parallel: a local worker that never joins (stopped before its join) e
   await withRunDir(async (dir) => {
     const input = join(dir, "in");
     await writeImages(input, ["a.jpg"]);
-    const run = startRun([
-      "parallel",
-      "-w",
-      "1",
-      "-i",
-      input,
-      "-o",
-      join(dir, "out"),
-      "--verbose",
-      // Should the worker join before it is stopped, its task times out: a clear failure below.
-      "--task-timeout",
-      "5",
-    ]);
     // Stop the worker process as soon as it exists: it boots in hundreds of ms, so it has
-    // not joined yet (checked below: the verbose log would say so).
-    let pid = 0;
-    await waitUntil(() => (pid = workerPids(input)[0] ?? 0) !== 0, 30_000, "worker started");
-    Deno.kill(pid, "SIGSTOP");
-    const done = await run.done;
-    assert.doesNotMatch(done.stderr, /worker w1 joined/, "the worker joined before it was stopped");
+    // usually not joined yet. On a loaded machine it sometimes has (the verbose log says so):
+    // that run proves nothing about the start-up deadline and is made again, up to 5 times.
+    let done: { code: number; stderr: string } | null = null;
+    for (let attempt = 1; attempt <= 5 && done === null; attempt++) {
+      const out = join(dir, "out");
+      await Deno.remove(out, { recursive: true }).catch(() => {});
+      const run = startRun([
+        "parallel",
+        "-w",
+        "1",
+        "-i",
+        input,
+        "-o",
+        out,
+        "--verbose",
+        // Should the worker join before it is stopped, its task times out quickly.
+        "--task-timeout",
+        "5",
+      ]);
+      let pid = 0;
+      await waitUntil(() => (pid = workerPids(input)[0] ?? 0) !== 0, 30_000, "worker started");
+      Deno.kill(pid, "SIGSTOP");
+      const result = await run.done;
+      if (/worker w\S* joined/.test(result.stderr)) {
+        try {
+          Deno.kill(pid, "SIGKILL");
+        } catch {
+          // the server already killed it
+        }
+        continue;
+      }
+      done = result;
+    }
+    assert.ok(done, "the worker joined before it could be stopped in 5 runs");
     assert.equal(done.code, 3, done.stderr);
     assert.match(done.stderr, new RegExp(`no worker joined within ${START_TIMEOUT_MS / 1000}s`));
     assert.deepEqual(await listTree(join(dir, "out")), []);
