@@ -206,8 +206,9 @@ function checkPixelLimit(
 /**
  * Decodes JPEG or PNG bytes (format sniffed by magic bytes) to upright RGBA.
  *
- * - JPEG: baseline, progressive, grayscale via MozJPEG; CMYK/YCCK (Adobe,
- *   inverted) via jpeg-js; EXIF orientation 2..8 applied like OpenCV's
+ * - JPEG: baseline, progressive, grayscale, CMYK/YCCK (Adobe, inverted) by
+ *   our own decoder (kernels/jpeg_decode.ts); what it declines via MozJPEG,
+ *   or jpeg-js for CMYK/YCCK; EXIF orientation 2..8 applied like OpenCV's
  *   `imread` / Pillow's `exif_transpose`; data ending before EOI gives a
  *   warning (or a {@link DecodeError} if nothing decodes).
  * - PNG: any bit depth/colour type (16-bit reduced to 8 by taking the high
@@ -238,9 +239,7 @@ export async function decodeImage(
   // Baseline JPEGs need no MozJPEG: try our decoder before initialising the
   // codecs, so a worker that only meets those never compiles them.
   const info = format === "jpeg" ? readJpegInfo(bytes) : null;
-  const fast = info && info.precision === 8 && info.components !== 4
-    ? tryDecodeJpegFast(bytes)
-    : null;
+  const fast = info && info.precision === 8 ? tryDecodeJpegFast(bytes) : null;
   const c = fast ? null : await ready();
   try {
     return CODECS[format].decode(c, bytes, maxPixels, fast);
@@ -259,10 +258,11 @@ const TRUNCATION_MESSAGES = /premature end|empty input file/i;
 const TRUNCATED_JPEG_WARNING = "JPEG data ends early (truncated?)";
 
 /**
- * Our WASM SIMD decoder, for the common baseline JPEGs (bit-exact with
- * MozJPEG's decoder on them, ~2x faster); null for anything it does not take
- * (progressive, damaged or truncated data, ...): MozJPEG decodes those and
- * reports what is wrong.
+ * Our WASM SIMD decoder, for baseline and progressive JPEGs (bit-exact with
+ * MozJPEG's decoder on them, ~2x faster) and Adobe CMYK/YCCK ones (libjpeg's
+ * samples, converted as Pillow does); null for anything it does not take
+ * (damaged or truncated data, exotic kinds): MozJPEG (or jpeg-js for
+ * CMYK) decodes those and reports what is wrong.
  */
 function tryDecodeJpegFast(bytes: Uint8Array): Image | null {
   try {
@@ -295,6 +295,9 @@ function decodeJpeg(
   if (fast) {
     image = fast;
     if (info.components === 1) notes.push("grayscale JPEG expanded to RGB");
+    if (info.components === 4) {
+      notes.push(`${info.adobeTransform === 2 ? "YCCK" : "CMYK"} JPEG converted to RGB`);
+    }
   } else if (info.components === 4) {
     if (info.adobeTransform === null) {
       throw new DecodeError(

@@ -1,5 +1,6 @@
 /**
- * The fused fast path for the common job: a baseline JPEG in, the pipeline's
+ * The fused fast path for the common job: a JPEG in (baseline, progressive
+ * or Adobe CMYK/YCCK, whatever `decodeJpegFastAt` takes), the pipeline's
  * steps, a JPEG out from the fast encoder, all inside the kernels'
  * WebAssembly memory. Only the file's bytes go in and only the output
  * file's bytes come out: no decoded image is copied between JS and wasm
@@ -9,7 +10,7 @@
  * It produces exactly the bytes of `decodeImage` → `applyPipeline` →
  * `encodeJpegFast` (tested in `transcode_test.ts`): the same kernels run in
  * the same order, on resident images. Anything it does not take (PNG,
- * progressive or damaged JPEGs, CMYK, EXIF orientations that turn the image,
+ * damaged or exotic JPEGs, EXIF orientations that turn the image,
  * images over the pixel limit) returns null, and the caller takes the
  * general path, which also explains what is wrong.
  *
@@ -102,7 +103,7 @@ export function transcodeJpegFast(
 ): Transcoded | null {
   if (sniffFormat(bytes) !== "jpeg") return null;
   const info = readJpegInfo(bytes);
-  if (!info || info.precision !== 8 || (info.components !== 1 && info.components !== 3)) {
+  if (!info || info.precision !== 8 || info.components === 2) {
     return null;
   }
   if (info.width * info.height > maxPixels || !info.hasEoi) return null;

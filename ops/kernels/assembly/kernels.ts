@@ -1077,3 +1077,337 @@ export function jpegToRgba(yp: usize, ys: i32, cbp: usize, crp: usize, cs: i32, 
     yccRow(yr, cbr, crr, w, out + <usize>y * rowBytes);
   }
 }
+
+// ---------------------------------------------------------------------------
+// Progressive JPEG decoding (SOF2): each scan adds to a buffer of all the
+// image's coefficients (i16, natural order, 64 per block), as libjpeg's
+// jdphuff.c does; then every block goes through the same IDCT as above.
+// ---------------------------------------------------------------------------
+
+// Blocks left in the current end-of-band run.
+let eobRun: i32 = 0;
+
+// The next n (0..16) bits as an unsigned value.
+@inline
+function dBits(n: i32): i32 {
+  if (dCnt < 32) dFill();
+  const v = n ? <i32>(dBuf >> <u64>(64 - n)) : 0;
+  dBuf <<= <u64>n;
+  dCnt -= n;
+  return v;
+}
+
+@inline
+function dBit(): i32 {
+  if (dCnt < 1) dFill();
+  const v = <i32>(dBuf >> 63);
+  dBuf <<= 1;
+  dCnt -= 1;
+  return v;
+}
+
+// DC first scan for one block: pred += diff; coef[0] = pred << al.
+@inline
+function progDcFirst(blk: usize, dc: usize, pred: usize, al: i32): void {
+  if (dCnt < 32) dFill();
+  const s = dHuff(dc);
+  let p = load<i32>(pred);
+  if (s) p += extend(dBits(s), s);
+  store<i32>(pred, p);
+  store<i16>(blk, <i16>(p << al));
+}
+
+// AC first scan (one band ss..se) for one block.
+function progAcFirst(blk: usize, ac: usize, ss: i32, se: i32, al: i32): void {
+  if (eobRun > 0) {
+    eobRun--;
+    return;
+  }
+  const fast = ac + HUFF_FAST;
+  for (let k = ss; k <= se; k++) {
+    if (dCnt < 32) dFill();
+    const f = load<i32>(fast + (<usize>(dBuf >> <u64>(64 - HUFF_BITS)) << 2));
+    if (f && (f >> 8) != 0) {
+      const l = f & 15;
+      dBuf <<= <u64>l;
+      dCnt -= l;
+      k += (f >> 4) & 15;
+      if (k > se) {
+        dErr = 1;
+        return;
+      }
+      store<i16>(blk + (<usize>load<u8>(ZIGZAG + k) << 1), <i16>((f >> 8) << al));
+      continue;
+    }
+    const rs = dHuff(ac);
+    const r = rs >> 4, s = rs & 15;
+    if (s) {
+      k += r;
+      if (k > se) {
+        dErr = 1;
+        return;
+      }
+      const v = extend(<i32>(dBuf >> <u64>(64 - s)), s);
+      dBuf <<= <u64>s;
+      dCnt -= s;
+      store<i16>(blk + (<usize>load<u8>(ZIGZAG + k) << 1), <i16>(v << al));
+    } else if (r == 15) {
+      k += 15;
+    } else {
+      eobRun = (1 << r) - 1;
+      if (r) eobRun += dBits(r);
+      return;
+    }
+  }
+}
+
+// Refines a nonzero coefficient by one correction bit (p1 = 1 << al).
+@inline
+function refineCoef(c: usize, p1: i32): void {
+  if (dBit()) {
+    const v = <i32>load<i16>(c);
+    if ((v & p1) == 0) store<i16>(c, <i16>(v >= 0 ? v + p1 : v - p1));
+  }
+}
+
+// AC refinement scan (one band ss..se) for one block, as jdphuff.c's
+// decode_mcu_AC_refine (minus its tolerance of corrupt data).
+function progAcRefine(blk: usize, ac: usize, ss: i32, se: i32, al: i32): void {
+  const p1 = 1 << al;
+  let k = ss;
+  if (eobRun == 0) {
+    for (; k <= se; k++) {
+      if (dCnt < 32) dFill();
+      const rs = dHuff(ac);
+      let r = rs >> 4;
+      const s = rs & 15;
+      let val = 0;
+      if (s) {
+        if (s != 1) {
+          dErr = 1;
+          return;
+        }
+        val = dBit() ? p1 : -p1;
+      } else if (r != 15) {
+        eobRun = 1 << r;
+        if (r) eobRun += dBits(r);
+        break;
+      }
+      // skip r zero coefficients (refining the nonzero ones met on the way)
+      while (k <= se) {
+        const c = blk + (<usize>load<u8>(ZIGZAG + k) << 1);
+        if (load<i16>(c) != 0) {
+          refineCoef(c, p1);
+        } else {
+          if (r == 0) break;
+          r--;
+        }
+        k++;
+      }
+      if (s) {
+        if (k > se) {
+          dErr = 1;
+          return;
+        }
+        store<i16>(blk + (<usize>load<u8>(ZIGZAG + k) << 1), <i16>val);
+      }
+    }
+  }
+  if (eobRun > 0) {
+    for (; k <= se; k++) {
+      const c = blk + (<usize>load<u8>(ZIGZAG + k) << 1);
+      if (load<i16>(c) != 0) refineCoef(c, p1);
+    }
+    eobRun--;
+  }
+}
+
+/**
+ * Decodes one scan of a progressive JPEG into coefficient buffers. `p`
+ * points to i32 parameters: [0] data start, [1] data end (end of file), [2]
+ * restart interval (0: none), [3] Ss, [4] Se, [5] Ah, [6] Al, [7] components
+ * in the scan, [8] MCUs per row, [9] MCU rows (for a one-component scan:
+ * that component's blocks per row and block rows); then per scan component
+ * at p + 48 + 32 * c: coefficients (64 i16 per block, natural order),
+ * blocks per row of that buffer, H, V (1, 1 in a one-component scan), DC
+ * table, AC table, DC predictor (scratch). Returns the offset of the marker
+ * after the scan, or -1 on any error (corrupt or truncated data, bad
+ * restart markers, a refinement that is not one bit).
+ */
+export function jpegProgScan(p: usize): i32 {
+  dPos = <usize>load<i32>(p);
+  dLimit = <usize>load<i32>(p, 4);
+  dEnd = dLimit;
+  dBuf = 0;
+  dCnt = 0;
+  dPad = 0;
+  dErr = 0;
+  eobRun = 0;
+  const interval = load<i32>(p, 8);
+  const ss = load<i32>(p, 12), se = load<i32>(p, 16), ah = load<i32>(p, 20), al = load<i32>(p, 24);
+  const nComp = load<i32>(p, 28), mcusX = load<i32>(p, 32), mcusY = load<i32>(p, 36);
+  const kind = ss == 0 ? (ah == 0 ? 0 : 1) : (ah == 0 ? 2 : 3);
+  let left = interval;
+  let rst = 0;
+  for (let c = 0; c < nComp; c++) store<i32>(p + 48 + (<usize>c << 5), 0, 24);
+  for (let my = 0; my < mcusY; my++) {
+    for (let mx = 0; mx < mcusX; mx++) {
+      if (interval) {
+        if (left == 0) {
+          if (dCnt < dPad || dCnt - dPad >= 8) return -1;
+          dBuf = 0;
+          dCnt = 0;
+          dPad = 0;
+          let m = dPos;
+          if (m + 1 >= dLimit || load<u8>(m) != 0xff) return -1;
+          while (m + 1 < dLimit && load<u8>(m + 1) == 0xff) m++;
+          if (m + 1 >= dLimit || load<u8>(m + 1) != <u8>(0xd0 + (rst & 7))) return -1;
+          dPos = m + 2;
+          dEnd = dLimit;
+          rst++;
+          left = interval;
+          eobRun = 0;
+          for (let c = 0; c < nComp; c++) store<i32>(p + 48 + (<usize>c << 5), 0, 24);
+        }
+        left--;
+      }
+      for (let c = 0; c < nComp; c++) {
+        const cp = p + 48 + (<usize>c << 5);
+        const coef = <usize>load<i32>(cp), bpr = load<i32>(cp, 4);
+        const h = load<i32>(cp, 8), v = load<i32>(cp, 12);
+        const dc = <usize>load<i32>(cp, 16), ac = <usize>load<i32>(cp, 20);
+        for (let by = 0; by < v; by++) {
+          for (let bx = 0; bx < h; bx++) {
+            const blk = coef + (<usize>((my * v + by) * bpr + mx * h + bx) << 7);
+            if (kind == 0) progDcFirst(blk, dc, cp + 24, al);
+            else if (kind == 1) {
+              if (dBit()) store<i16>(blk, <i16>(<i32>load<i16>(blk) | (1 << al)));
+            } else if (kind == 2) progAcFirst(blk, ac, ss, se, al);
+            else progAcRefine(blk, ac, ss, se, al);
+            if (dErr) return -1;
+          }
+        }
+      }
+    }
+  }
+  if (dCnt < dPad || dCnt - dPad >= 8) return -1;
+  if (dPos >= dLimit || load<u8>(dPos) != 0xff) return -1;
+  return <i32>dPos;
+}
+
+/**
+ * Inverse DCT of a component's whole coefficient buffer (`bw` x `bh` blocks
+ * of 64 i16, natural order) into its plane at `plane` (row stride `stride`),
+ * at the scale `shift` as jpegDecodeScan does, with quant table `q`.
+ */
+export function jpegBlocksToPlane(coef: usize, bw: i32, bh: i32, q: usize, plane: usize, stride: i32, shift: i32): void {
+  const n = 8 >> shift;
+  const s = <usize>stride;
+  for (let by = 0; by < bh; by++) {
+    const row = plane + <usize>(by * n) * s;
+    for (let bx = 0; bx < bw; bx++) {
+      const blk = coef + (<usize>(by * bw + bx) << 7);
+      if (shift == 3) {
+        store<u8>(row + <usize>bx, dcSample(load<i16>(blk), load<i32>(q)));
+        continue;
+      }
+      let any = v128.and(v128.load(blk), i16x8(0, -1, -1, -1, -1, -1, -1, -1));
+      v128.store(DBLOCK, v128.load(blk));
+      for (let i: usize = 16; i < 128; i += 16) {
+        const x = v128.load(blk + i);
+        v128.store(DBLOCK + i, x);
+        any = v128.or(any, x);
+      }
+      const nz = v128.any_true(any) ? 1 : 0;
+      if (shift == 0) {
+        idct(q, row + (<usize>bx << 3), s, nz);
+      } else {
+        idct(q, DPIX, 8, nz);
+        reduceBlock(row + <usize>(bx * n), s, shift);
+      }
+    }
+  }
+}
+
+// (a * b + 127) / 255 rounded, for u16 lanes (Pillow's MULDIV255).
+@inline
+function mulDiv255(a: v128, b: v128): v128 {
+  const t = i16x8.add(i16x8.mul(a, b), i16x8.splat(128));
+  return i16x8.shr_u(i16x8.add(t, i16x8.shr_u(t, 8)), 8);
+}
+
+// Row y of component c (see jpegCmykToRgba), upsampled to full width if need be.
+function cmykRow(p: usize, c: i32, y: i32, cw: i32, ch: i32, up: usize, rowLen: usize, sums: usize): usize {
+  const cp = p + (<usize>c << 4);
+  const plane = <usize>load<i32>(cp), cs = <usize>load<i32>(cp, 4), mode = load<i32>(cp, 8);
+  const dst = up + <usize>c * rowLen;
+  if (mode == 2) {
+    chromaSums(plane + <usize>y * cs, 0, cw, sums);
+    upsampleRow(sums, cw, dst, 1, 2, 2);
+    return dst;
+  }
+  if (mode == 3) {
+    const cy = y >> 1;
+    const far = y & 1 ? min(cy + 1, ch - 1) : max(cy - 1, 0);
+    chromaSums(plane + <usize>cy * cs, plane + <usize>far * cs, cw, sums);
+    upsampleRow(sums, cw, dst, 8, 7, 4);
+    return dst;
+  }
+  return plane + <usize>y * cs;
+}
+
+/**
+ * Colour conversion of a four-component (Adobe CMYK or YCCK, inks stored
+ * inverted as Photoshop writes them) JPEG's planes to w x h RGBA at `out`.
+ * `p` holds per component (i32 x 4 at p + 16 * c): plane, row stride, mode
+ * (1: full size, 2: half width (h2v1), 3: half both ways (h2v2), upsampled
+ * like libjpeg's fancy upsampling). `ycck` != 0: the first three are YCbCr
+ * of the inverted inks, converted by libjpeg's ycck_cmyk_convert. Then R =
+ * K' - K' * (255 - C') / 255 (rounded) with C', K' the stored (inverted)
+ * samples, which is Pillow's CMYK -> RGB. `tmp`: scratch of 20 * w + 512
+ * bytes. Writes up to 28 bytes past the end of `out`.
+ */
+export function jpegCmykToRgba(p: usize, w: i32, h: i32, ycck: i32, out: usize, tmp: usize): void {
+  const cw = (w + 1) >> 1, ch = (h + 1) >> 1;
+  const rowLen = (<usize>w + 64) & ~15;
+  const sums = tmp; // i16 row, cw + 2 (+ slack)
+  const up = tmp + ((<usize>w << 1) + 64 & ~15); // 4 rows of rowLen
+  const rgb = up + (rowLen << 2); // w RGBA
+  const rowBytes = <usize>w << 2;
+  const c255 = i16x8.splat(255);
+  for (let y = 0; y < h; y++) {
+    const r0 = cmykRow(p, 0, y, cw, ch, up, rowLen, sums);
+    const r1 = cmykRow(p, 1, y, cw, ch, up, rowLen, sums);
+    const r2 = cmykRow(p, 2, y, cw, ch, up, rowLen, sums);
+    const r3 = cmykRow(p, 3, y, cw, ch, up, rowLen, sums);
+    if (ycck) yccRow(r0, r1, r2, w, rgb);
+    const o = out + <usize>y * rowBytes;
+    for (let x = 0; x < w; x += 8) {
+      const xo = <usize>x;
+      let cc: v128, mm: v128, yy: v128;
+      if (ycck) {
+        // libjpeg: C' = 255 - R etc. of the YCbCr triple
+        const lo = v128.load(rgb + (xo << 2)), hi = v128.load(rgb + (xo << 2), 16);
+        const rr = i8x16.shuffle(lo, hi, 0, 4, 8, 12, 16, 20, 24, 28, 0, 0, 0, 0, 0, 0, 0, 0);
+        const gg = i8x16.shuffle(lo, hi, 1, 5, 9, 13, 17, 21, 25, 29, 0, 0, 0, 0, 0, 0, 0, 0);
+        const bb = i8x16.shuffle(lo, hi, 2, 6, 10, 14, 18, 22, 26, 30, 0, 0, 0, 0, 0, 0, 0, 0);
+        // 255 - C' = R: the "ink" Pillow sees is the YCbCr conversion itself
+        cc = i16x8.extend_low_i8x16_u(rr);
+        mm = i16x8.extend_low_i8x16_u(gg);
+        yy = i16x8.extend_low_i8x16_u(bb);
+      } else {
+        cc = i16x8.sub(c255, i16x8.extend_low_i8x16_u(v128.load64_zero(r0 + xo)));
+        mm = i16x8.sub(c255, i16x8.extend_low_i8x16_u(v128.load64_zero(r1 + xo)));
+        yy = i16x8.sub(c255, i16x8.extend_low_i8x16_u(v128.load64_zero(r2 + xo)));
+      }
+      const k = i16x8.extend_low_i8x16_u(v128.load64_zero(r3 + xo));
+      const r16 = i16x8.sub(k, mulDiv255(cc, k));
+      const g16 = i16x8.sub(k, mulDiv255(mm, k));
+      const b16 = i16x8.sub(k, mulDiv255(yy, k));
+      const rg = i8x16.narrow_i16x8_u(r16, g16);
+      const ba = i8x16.narrow_i16x8_u(b16, c255);
+      v128.store(o + (xo << 2), i8x16.shuffle(rg, ba, 0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27));
+      v128.store(o + (xo << 2), i8x16.shuffle(rg, ba, 4, 12, 20, 28, 5, 13, 21, 29, 6, 14, 22, 30, 7, 15, 23, 31), 16);
+    }
+  }
+}

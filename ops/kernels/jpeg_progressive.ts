@@ -1,0 +1,157 @@
+/**
+ * Progressive JPEG (SOF2, Huffman, 8-bit) for {@link decodeJpegFastAt}: the
+ * scans (DC first and refinement, AC first and refinement with end-of-band
+ * runs, spectral selection, restart markers, tables redefined between scans)
+ * are decoded into a buffer of all the image's coefficients by the kernels'
+ * `jpegProgScan`, as libjpeg's jdphuff.c does; then every block goes through
+ * the same IDCT (and scaled decoding) as a baseline file's, and the same
+ * colour conversion.
+ *
+ * libjpeg smooths blocks across their edges ("block smoothing") when the
+ * file leaves the first AC coefficients incomplete; such files, like any
+ * irregular or damaged data (a scan script libjpeg would warn about, corrupt
+ * or truncated entropy data, bad restart markers), give null, so the caller
+ * falls back to MozJPEG, which handles and reports them.
+ *
+ * @module
+ */
+import type { Arena, Resident } from "./arena.ts";
+import { HUFF_BYTES, type MarkerState, readSegments, type Scan } from "./jpeg_markers.ts";
+import { type Layout, planesToRgba, rgbaScratchBytes } from "./jpeg_layout.ts";
+
+/** The kernels' exports used here beyond `KernelExports` (in `wasm.ts`). */
+type ProgressiveKernels = {
+  jpegProgScan(params: number): number;
+  jpegBlocksToPlane(
+    coef: number,
+    bw: number,
+    bh: number,
+    q: number,
+    plane: number,
+    stride: number,
+    shift: number,
+  ): void;
+};
+
+/**
+ * libjpeg-turbo smooths the blocks of a component whose coefficients 0..9
+ * (at most; 0..5 in older versions) are not all complete at the end.
+ */
+const SMOOTHED_COEFS = 10;
+
+/**
+ * Decodes a progressive JPEG whose header (up to its first scan) is `h`, at
+ * the layout `l` (its scale: 1 / `scale`), into `a`; null when unsupported
+ * or irregular.
+ */
+export function decodeProgressiveAt(
+  a: Arena,
+  bytes: Uint8Array,
+  h: MarkerState & { scan: Scan; frame: NonNullable<MarkerState["frame"]> },
+  l: Layout,
+  scale: 1 | 2 | 4 | 8,
+): Resident | null {
+  const comps = h.frame.components;
+  const nf = comps.length;
+  const { width, height, mcusX, mcusY } = l;
+  const gray = nf === 1;
+  const hmax = gray ? 1 : Math.max(...comps.map((c) => c.h));
+  const vmax = gray ? 1 : Math.max(...comps.map((c) => c.v));
+  const fw = h.frame.width, fh = h.frame.height;
+  // blocks a one-component scan covers (the component's own size, not the MCUs')
+  const own = comps.map((c) => ({
+    bw: Math.ceil(Math.ceil((fw * (gray ? 1 : c.h)) / hmax) / 8),
+    bh: Math.ceil(Math.ceil((fh * (gray ? 1 : c.v)) / vmax) / 8),
+  }));
+  const coefBytes = l.planes.map((p) => p.bw * p.bh * 128);
+  const need = bytes.length + 256 + nf * 256 + 8 * HUFF_BYTES +
+    coefBytes.reduce((n, b) => n + b, 0) + l.planes.reduce((n, p) => n + p.bytes, 0) +
+    width * height * 4 + rgbaScratchBytes(width) + (16 + 2 * nf) * 128;
+  if (a.top + need > 0x7fff0000) return null;
+  const k = a.k as typeof a.k & ProgressiveKernels;
+  const data = a.alloc(bytes.length);
+  const params = a.alloc(256);
+  const quant = a.alloc(nf * 256);
+  const tables = a.alloc(8 * HUFF_BYTES);
+  const coefs = coefBytes.map((n) => a.alloc(n));
+  const mem = a.view();
+  mem.set(bytes, data);
+  for (let c = 0; c < nf; c++) mem.fill(0, coefs[c], coefs[c] + coefBytes[c]);
+  // per component and coefficient: the Al of the last scan that coded it (-1: none yet)
+  const bits = comps.map(() => new Int8Array(64).fill(-1));
+  const latched = comps.map(() => false);
+  let scan: Scan | "eoi" | null = h.scan;
+  while (scan !== "eoi") {
+    if (!scan) return null;
+    const { ss, se, ah, al } = scan;
+    const ns = scan.ids.length;
+    // the checks of libjpeg's start_pass_phuff_decoder (errors and warnings alike)
+    if (ss === 0 ? se !== 0 : se < ss || se > 63 || ns !== 1) return null;
+    if (ah > 13 || al > 13 || (ah !== 0 && al !== ah - 1)) return null;
+    const idx = scan.ids.map((id) => comps.findIndex((c) => c.id === id));
+    if (idx.includes(-1) || new Set(idx).size !== ns) return null;
+    for (const c of idx) {
+      if (ss > 0 && bits[c][0] < 0) return null;
+      for (let i = ss; i <= se; i++) {
+        if (ah !== Math.max(bits[c][i], 0) || (ah !== 0 && bits[c][i] < 0)) return null;
+        bits[c][i] = al;
+      }
+    }
+    const dv = new DataView(mem.buffer);
+    const p32 = (off: number, v: number) => dv.setInt32(params + off, v, true);
+    p32(0, data + scan.dataStart);
+    p32(4, data + bytes.length);
+    p32(8, h.restart);
+    p32(12, ss);
+    p32(16, se);
+    p32(20, ah);
+    p32(24, al);
+    p32(28, ns);
+    if (ns === 1) {
+      p32(32, own[idx[0]].bw);
+      p32(36, own[idx[0]].bh);
+    } else {
+      p32(32, mcusX);
+      p32(36, mcusY);
+    }
+    for (let j = 0; j < ns; j++) {
+      const c = idx[j];
+      // libjpeg keeps the quantization table a component had at its first scan
+      if (!latched[c]) {
+        const q = h.quant[comps[c].tq];
+        if (!q) return null;
+        mem.set(new Uint8Array(q.buffer), quant + 256 * c);
+        latched[c] = true;
+      }
+      const [td, ta] = scan.tables[j];
+      const dcTable = ss === 0 && ah === 0 ? h.huff[td] : undefined;
+      const acTable = ss > 0 ? h.huff[4 + ta] : undefined;
+      if ((ss === 0 && ah === 0 && !dcTable) || (ss > 0 && !acTable)) return null;
+      const t = tables + 2 * j * HUFF_BYTES;
+      if (dcTable) mem.set(dcTable, t);
+      if (acTable) mem.set(acTable, t + HUFF_BYTES);
+      const o = 48 + 32 * j;
+      p32(o, coefs[c]);
+      p32(o + 4, l.planes[c].bw);
+      p32(o + 8, ns === 1 ? 1 : l.planes[c].h);
+      p32(o + 12, ns === 1 ? 1 : l.planes[c].v);
+      p32(o + 16, t);
+      p32(o + 20, t + HUFF_BYTES);
+    }
+    const end = k.jpegProgScan(params);
+    if (end < 0) return null;
+    scan = readSegments(bytes, end - data, h);
+  }
+  // every component's DC and first AC coefficients complete (no block smoothing)
+  if (bits.some((b) => b.subarray(0, SMOOTHED_COEFS).some((x) => x !== 0))) return null;
+  const planes = l.planes.map((p) => a.alloc(p.bytes));
+  const out = a.alloc(width * height * 4);
+  const tmp = a.alloc(rgbaScratchBytes(width));
+  const shift = Math.log2(scale);
+  for (let c = 0; c < nf; c++) {
+    const p = l.planes[c];
+    k.jpegBlocksToPlane(coefs[c], p.bw, p.bh, quant + 256 * c, planes[c], p.stride, shift);
+  }
+  planesToRgba(a, l, planes, out, tmp);
+  return { width, height, ptr: out };
+}
