@@ -24,6 +24,8 @@ type ProgressiveKernels = {
   jpegProgScan(params: number): number;
   jpegBlocksToPlane(
     coef: number,
+    dcs: number,
+    masks: number,
     bw: number,
     bh: number,
     q: number,
@@ -63,20 +65,26 @@ export function decodeProgressiveAt(
     bw: Math.ceil(Math.ceil((fw * (gray ? 1 : c.h)) / hmax) / 8),
     bh: Math.ceil(Math.ceil((fh * (gray ? 1 : c.v)) / vmax) / 8),
   }));
-  const coefBytes = l.planes.map((p) => p.bw * p.bh * 128);
+  // per block: 64 i16 AC terms, an i16 DC term and a u64 mask of the nonzero AC terms
+  const blocks = l.planes.map((p) => p.bw * p.bh);
   const need = bytes.length + 256 + nf * 256 + 8 * HUFF_BYTES +
-    coefBytes.reduce((n, b) => n + b, 0) + l.planes.reduce((n, p) => n + p.bytes, 0) +
-    width * height * 4 + rgbaScratchBytes(width) + (16 + 2 * nf) * 128;
+    blocks.reduce((n, b) => n + 138 * b, 0) + l.planes.reduce((n, p) => n + p.bytes, 0) +
+    width * height * 4 + rgbaScratchBytes(width) + (16 + 4 * nf) * 128;
   if (a.top + need > 0x7fff0000) return null;
   const k = a.k as typeof a.k & ProgressiveKernels;
   const data = a.alloc(bytes.length);
   const params = a.alloc(256);
   const quant = a.alloc(nf * 256);
   const tables = a.alloc(8 * HUFF_BYTES);
-  const coefs = coefBytes.map((n) => a.alloc(n));
+  const coefs = blocks.map((n) => a.alloc(128 * n));
+  const dcs = blocks.map((n) => a.alloc(2 * n));
+  const masks = blocks.map((n) => a.alloc(8 * n));
   const mem = a.view();
   mem.set(bytes, data);
-  for (let c = 0; c < nf; c++) mem.fill(0, coefs[c], coefs[c] + coefBytes[c]);
+  for (let c = 0; c < nf; c++) {
+    mem.fill(0, dcs[c], dcs[c] + 2 * blocks[c]);
+    mem.fill(0, masks[c], masks[c] + 8 * blocks[c]);
+  }
   // per component and coefficient: the Al of the last scan that coded it (-1: none yet)
   const bits = comps.map(() => new Int8Array(64).fill(-1));
   const latched = comps.map(() => false);
@@ -130,13 +138,15 @@ export function decodeProgressiveAt(
       const t = tables + 2 * j * HUFF_BYTES;
       if (dcTable) mem.set(dcTable, t);
       if (acTable) mem.set(acTable, t + HUFF_BYTES);
-      const o = 48 + 32 * j;
+      const o = 48 + 48 * j;
       p32(o, coefs[c]);
       p32(o + 4, l.planes[c].bw);
       p32(o + 8, ns === 1 ? 1 : l.planes[c].h);
       p32(o + 12, ns === 1 ? 1 : l.planes[c].v);
       p32(o + 16, t);
       p32(o + 20, t + HUFF_BYTES);
+      p32(o + 28, dcs[c]);
+      p32(o + 32, masks[c]);
     }
     const end = k.jpegProgScan(params);
     if (end < 0) return null;
@@ -150,7 +160,17 @@ export function decodeProgressiveAt(
   const shift = Math.log2(scale);
   for (let c = 0; c < nf; c++) {
     const p = l.planes[c];
-    k.jpegBlocksToPlane(coefs[c], p.bw, p.bh, quant + 256 * c, planes[c], p.stride, shift);
+    k.jpegBlocksToPlane(
+      coefs[c],
+      dcs[c],
+      masks[c],
+      p.bw,
+      p.bh,
+      quant + 256 * c,
+      planes[c],
+      p.stride,
+      shift,
+    );
   }
   planesToRgba(a, l, planes, out, tmp);
   return { width, height, ptr: out };

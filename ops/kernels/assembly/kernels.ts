@@ -1079,9 +1079,13 @@ export function jpegToRgba(yp: usize, ys: i32, cbp: usize, crp: usize, cs: i32, 
 }
 
 // ---------------------------------------------------------------------------
-// Progressive JPEG decoding (SOF2): each scan adds to a buffer of all the
-// image's coefficients (i16, natural order, 64 per block), as libjpeg's
-// jdphuff.c does; then every block goes through the same IDCT as above.
+// Progressive JPEG decoding (SOF2): each scan adds to buffers of all the
+// image's coefficients, as libjpeg's jdphuff.c does; then every block goes
+// through the same IDCT as above. Per component and block: the DC term (i16,
+// in an array of its own, so DC scans stay in cache), the 63 AC terms (64
+// i16, natural order; slot 0 unused) and a mask of the nonzero AC terms (u64,
+// bit k: zigzag index k), so refinement scans visit only the nonzero terms
+// and blocks without any never touch their coefficients.
 // ---------------------------------------------------------------------------
 
 // Blocks left in the current end-of-band run.
@@ -1106,120 +1110,245 @@ function dBit(): i32 {
   return v;
 }
 
-// DC first scan for one block: pred += diff; coef[0] = pred << al.
+// DC first scan for one block: pred += diff; dc = pred << al.
 @inline
-function progDcFirst(blk: usize, dc: usize, pred: usize, al: i32): void {
+function progDcFirst(dcp: usize, dc: usize, pred: usize, al: i32): void {
   if (dCnt < 32) dFill();
-  const s = dHuff(dc);
   let p = load<i32>(pred);
-  if (s) p += extend(dBits(s), s);
+  const f = load<i32>(dc + HUFF_FAST + (<usize>(dBuf >> <u64>(64 - HUFF_BITS)) << 2));
+  if (f) {
+    const l = f & 15;
+    dBuf <<= <u64>l;
+    dCnt -= l;
+    p += f >> 8;
+  } else {
+    const s = dHuff(dc);
+    if (s) p += extend(dBits(s), s);
+  }
   store<i32>(pred, p);
-  store<i16>(blk, <i16>(p << al));
+  store<i16>(dcp, <i16>(p << al));
 }
 
-// AC first scan (one band ss..se) for one block.
-function progAcFirst(blk: usize, ac: usize, ss: i32, se: i32, al: i32): void {
+// Clears the AC terms of a block on its first nonzero term (mask still 0),
+// so the buffer needs no clearing beforehand.
+@inline
+function firstTouch(blk: usize, m: u64): void {
+  if (m == 0) {
+    const z = i32x4.splat(0);
+    for (let i: usize = 0; i < 128; i += 16) v128.store(blk + i, z);
+  }
+}
+
+// AC first scan (one band ss..se) for one block; `mp`: its nonzero mask.
+function progAcFirst(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i32): void {
   if (eobRun > 0) {
     eobRun--;
     return;
   }
+  let m = load<u64>(mp);
   const fast = ac + HUFF_FAST;
   for (let k = ss; k <= se; k++) {
     if (dCnt < 32) dFill();
     const f = load<i32>(fast + (<usize>(dBuf >> <u64>(64 - HUFF_BITS)) << 2));
+    let v: i32;
     if (f && (f >> 8) != 0) {
       const l = f & 15;
       dBuf <<= <u64>l;
       dCnt -= l;
       k += (f >> 4) & 15;
-      if (k > se) {
-        dErr = 1;
-        return;
-      }
-      store<i16>(blk + (<usize>load<u8>(ZIGZAG + k) << 1), <i16>((f >> 8) << al));
-      continue;
-    }
-    const rs = dHuff(ac);
-    const r = rs >> 4, s = rs & 15;
-    if (s) {
-      k += r;
-      if (k > se) {
-        dErr = 1;
-        return;
-      }
-      const v = extend(<i32>(dBuf >> <u64>(64 - s)), s);
-      dBuf <<= <u64>s;
-      dCnt -= s;
-      store<i16>(blk + (<usize>load<u8>(ZIGZAG + k) << 1), <i16>(v << al));
-    } else if (r == 15) {
-      k += 15;
+      v = f >> 8;
     } else {
-      eobRun = (1 << r) - 1;
-      if (r) eobRun += dBits(r);
-      return;
-    }
-  }
-}
-
-// Refines a nonzero coefficient by one correction bit (p1 = 1 << al).
-@inline
-function refineCoef(c: usize, p1: i32): void {
-  if (dBit()) {
-    const v = <i32>load<i16>(c);
-    if ((v & p1) == 0) store<i16>(c, <i16>(v >= 0 ? v + p1 : v - p1));
-  }
-}
-
-// AC refinement scan (one band ss..se) for one block, as jdphuff.c's
-// decode_mcu_AC_refine (minus its tolerance of corrupt data).
-function progAcRefine(blk: usize, ac: usize, ss: i32, se: i32, al: i32): void {
-  const p1 = 1 << al;
-  let k = ss;
-  if (eobRun == 0) {
-    for (; k <= se; k++) {
-      if (dCnt < 32) dFill();
       const rs = dHuff(ac);
-      let r = rs >> 4;
-      const s = rs & 15;
-      let val = 0;
-      if (s) {
-        if (s != 1) {
-          dErr = 1;
-          return;
+      const r = rs >> 4, s = rs & 15;
+      if (!s) {
+        if (r == 15) {
+          k += 15;
+          continue;
         }
-        val = dBit() ? p1 : -p1;
-      } else if (r != 15) {
-        eobRun = 1 << r;
+        eobRun = (1 << r) - 1;
         if (r) eobRun += dBits(r);
         break;
       }
-      // skip r zero coefficients (refining the nonzero ones met on the way)
-      while (k <= se) {
-        const c = blk + (<usize>load<u8>(ZIGZAG + k) << 1);
-        if (load<i16>(c) != 0) {
-          refineCoef(c, p1);
-        } else {
-          if (r == 0) break;
-          r--;
-        }
-        k++;
+      k += r;
+      v = extend(<i32>(dBuf >> <u64>(64 - s)), s);
+      dBuf <<= <u64>s;
+      dCnt -= s;
+    }
+    if (k > se) {
+      dErr = 1;
+      return;
+    }
+    const c = <i16>(v << al);
+    if (c) {
+      firstTouch(blk, m);
+      store<i16>(blk + (<usize>load<u8>(ZIGZAG + k) << 1), c);
+      m |= <u64>1 << <u64>k;
+    }
+  }
+  store<u64>(mp, m);
+}
+
+// Bits k.. of a u64 (none for k >= 64).
+@inline
+function bitsFrom(k: i32): u64 {
+  return k >= 64 ? 0 : <u64>-1 << <u64>k;
+}
+
+// Bits below t (all for t >= 64).
+@inline
+function bitsBelow(t: i32): u64 {
+  return t >= 64 ? <u64>-1 : (<u64>1 << <u64>t) - 1;
+}
+
+// AC refinement scan (one band ss..se) for one block, as jdphuff.c's
+// decode_mcu_AC_refine (minus its tolerance of corrupt data), on the
+// nonzero mask: a run of r zeros ends at the (r + 1)-th zero term from k,
+// and the nonzero terms on the way each take a correction bit (read up to
+// 32 at a time). The bit buffer lives in locals, written back around the
+// slow calls.
+function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i32): void {
+  const p1 = 1 << al;
+  const band = bitsFrom(ss) & bitsBelow(se + 1);
+  let m = load<u64>(mp);
+  let k = ss;
+  let buf = dBuf, cnt = dCnt;
+  if (eobRun == 0) {
+    const fast = ac + HUFF_FAST;
+    for (; k <= se; k++) {
+      if (cnt < 32) {
+        dBuf = buf;
+        dCnt = cnt;
+        dFill();
+        buf = dBuf;
+        cnt = dCnt;
       }
-      if (s) {
-        if (k > se) {
+      const f = load<i32>(fast + (<usize>(buf >> <u64>(64 - HUFF_BITS)) << 2));
+      let r: i32, val = 0;
+      if (f && (f >> 8) != 0) {
+        // code and sign bit at once
+        const l = f & 15;
+        buf <<= <u64>l;
+        cnt -= l;
+        r = (f >> 4) & 15;
+        const v = f >> 8;
+        if (v != 1 && v != -1) {
           dErr = 1;
           return;
         }
-        store<i16>(blk + (<usize>load<u8>(ZIGZAG + k) << 1), <i16>val);
+        val = v > 0 ? p1 : -p1;
+      } else {
+        dBuf = buf;
+        dCnt = cnt;
+        const rs = dHuff(ac);
+        buf = dBuf;
+        cnt = dCnt;
+        r = rs >> 4;
+        const s = rs & 15;
+        if (s) {
+          if (s != 1) {
+            dErr = 1;
+            return;
+          }
+          val = <i64>buf < 0 ? p1 : -p1;
+          buf <<= 1;
+          cnt -= 1;
+        } else if (r != 15) {
+          eobRun = 1 << r;
+          if (r) {
+            eobRun += <i32>(buf >> <u64>(64 - r));
+            buf <<= <u64>r;
+            cnt -= r;
+          }
+          break;
+        }
       }
+      const from = band & bitsFrom(k);
+      let z = from & ~m;
+      for (let i = r; i > 0; i--) z &= z - 1;
+      const t = z ? <i32>ctz(z) : se + 1;
+      let bits = m & from & bitsBelow(t);
+      while (bits) {
+        const n = min(<i32>popcnt(bits), 32);
+        if (cnt < n) {
+          dBuf = buf;
+          dCnt = cnt;
+          dFill();
+          buf = dBuf;
+          cnt = dCnt;
+        }
+        let w = buf;
+        buf <<= <u64>n;
+        cnt -= n;
+        for (let i = 0; i < n; i++) {
+          const c = blk + (<usize>load<u8>(ZIGZAG + <usize>ctz(bits)) << 1);
+          bits &= bits - 1;
+          if (<i64>w < 0) {
+            const v = <i32>load<i16>(c);
+            if ((v & p1) == 0) store<i16>(c, <i16>(v >= 0 ? v + p1 : v - p1));
+          }
+          w <<= 1;
+        }
+      }
+      if (val) {
+        if (!z) {
+          dErr = 1;
+          return;
+        }
+        firstTouch(blk, m);
+        store<i16>(blk + (<usize>load<u8>(ZIGZAG + t) << 1), <i16>val);
+        m |= <u64>1 << <u64>t;
+      }
+      k = t;
     }
+    store<u64>(mp, m);
   }
   if (eobRun > 0) {
-    for (; k <= se; k++) {
-      const c = blk + (<usize>load<u8>(ZIGZAG + k) << 1);
-      if (load<i16>(c) != 0) refineCoef(c, p1);
+    let bits = m & band & bitsFrom(k);
+    while (bits) {
+      const n = min(<i32>popcnt(bits), 32);
+      if (cnt < n) {
+        dBuf = buf;
+        dCnt = cnt;
+        dFill();
+        buf = dBuf;
+        cnt = dCnt;
+      }
+      let w = buf;
+      buf <<= <u64>n;
+      cnt -= n;
+      for (let i = 0; i < n; i++) {
+        const c = blk + (<usize>load<u8>(ZIGZAG + <usize>ctz(bits)) << 1);
+        bits &= bits - 1;
+        if (<i64>w < 0) {
+          const v = <i32>load<i16>(c);
+          if ((v & p1) == 0) store<i16>(c, <i16>(v >= 0 ? v + p1 : v - p1));
+        }
+        w <<= 1;
+      }
     }
     eobRun--;
   }
+  dBuf = buf;
+  dCnt = cnt;
+}
+
+// At a restart interval's end: checks and skips RSTn (n = rst & 7), resets
+// the bit reader, the DC predictors of the scan's `nComp` components and
+// the EOB run. False if the marker is not there.
+function progRestart(p: usize, nComp: i32, rst: i32): bool {
+  if (dCnt < dPad || dCnt - dPad >= 8) return false;
+  dBuf = 0;
+  dCnt = 0;
+  dPad = 0;
+  let m = dPos;
+  if (m + 1 >= dLimit || load<u8>(m) != 0xff) return false;
+  while (m + 1 < dLimit && load<u8>(m + 1) == 0xff) m++;
+  if (m + 1 >= dLimit || load<u8>(m + 1) != <u8>(0xd0 + (rst & 7))) return false;
+  dPos = m + 2;
+  dEnd = dLimit;
+  eobRun = 0;
+  for (let c = 0; c < nComp; c++) store<i32>(p + 48 + <usize>c * 48, 0, 24);
+  return true;
 }
 
 /**
@@ -1228,11 +1357,13 @@ function progAcRefine(blk: usize, ac: usize, ss: i32, se: i32, al: i32): void {
  * restart interval (0: none), [3] Ss, [4] Se, [5] Ah, [6] Al, [7] components
  * in the scan, [8] MCUs per row, [9] MCU rows (for a one-component scan:
  * that component's blocks per row and block rows); then per scan component
- * at p + 48 + 32 * c: coefficients (64 i16 per block, natural order),
- * blocks per row of that buffer, H, V (1, 1 in a one-component scan), DC
- * table, AC table, DC predictor (scratch). Returns the offset of the marker
- * after the scan, or -1 on any error (corrupt or truncated data, bad
- * restart markers, a refinement that is not one bit).
+ * at p + 48 + 48 * c: AC terms (64 i16 per block), blocks per row of the
+ * buffers, H, V (1, 1 in a one-component scan), DC table, AC table, DC
+ * predictor (scratch), DC terms (i16 per block), nonzero masks (u64 per
+ * block). The DC terms and masks must start at 0; the AC terms of a block
+ * are cleared when its mask first becomes nonzero. Returns the offset of the marker after the scan, or -1 on any
+ * error (corrupt or truncated data, bad restart markers, a refinement that
+ * is not one bit).
  */
 export function jpegProgScan(p: usize): i32 {
   dPos = <usize>load<i32>(p);
@@ -1249,42 +1380,55 @@ export function jpegProgScan(p: usize): i32 {
   const kind = ss == 0 ? (ah == 0 ? 0 : 1) : (ah == 0 ? 2 : 3);
   let left = interval;
   let rst = 0;
-  for (let c = 0; c < nComp; c++) store<i32>(p + 48 + (<usize>c << 5), 0, 24);
-  for (let my = 0; my < mcusY; my++) {
-    for (let mx = 0; mx < mcusX; mx++) {
-      if (interval) {
-        if (left == 0) {
-          if (dCnt < dPad || dCnt - dPad >= 8) return -1;
-          dBuf = 0;
-          dCnt = 0;
-          dPad = 0;
-          let m = dPos;
-          if (m + 1 >= dLimit || load<u8>(m) != 0xff) return -1;
-          while (m + 1 < dLimit && load<u8>(m + 1) == 0xff) m++;
-          if (m + 1 >= dLimit || load<u8>(m + 1) != <u8>(0xd0 + (rst & 7))) return -1;
-          dPos = m + 2;
-          dEnd = dLimit;
-          rst++;
-          left = interval;
-          eobRun = 0;
-          for (let c = 0; c < nComp; c++) store<i32>(p + 48 + (<usize>c << 5), 0, 24);
+  for (let c = 0; c < nComp; c++) store<i32>(p + 48 + <usize>c * 48, 0, 24);
+  if (nComp == 1) {
+    // one component: MCU = one block, in the component's own raster order
+    const cp = p + 48;
+    const coef = <usize>load<i32>(cp), bpr = load<i32>(cp, 4);
+    const dc = <usize>load<i32>(cp, 16), ac = <usize>load<i32>(cp, 20);
+    const dcs = <usize>load<i32>(cp, 28), masks = <usize>load<i32>(cp, 32);
+    for (let by = 0; by < mcusY; by++) {
+      for (let bx = 0; bx < mcusX; bx++) {
+        if (interval) {
+          if (left == 0) {
+            if (!progRestart(p, 1, rst)) return -1;
+            rst++;
+            left = interval;
+          }
+          left--;
         }
-        left--;
+        const bi = <usize>(by * bpr + bx);
+        if (kind == 0) progDcFirst(dcs + (bi << 1), dc, cp + 24, al);
+        else if (kind == 1) {
+          if (dBit()) store<i16>(dcs + (bi << 1), <i16>(<i32>load<i16>(dcs + (bi << 1)) | (1 << al)));
+        } else if (kind == 2) progAcFirst(coef + (bi << 7), masks + (bi << 3), ac, ss, se, al);
+        else progAcRefine(coef + (bi << 7), masks + (bi << 3), ac, ss, se, al);
+        if (dErr) return -1;
       }
-      for (let c = 0; c < nComp; c++) {
-        const cp = p + 48 + (<usize>c << 5);
-        const coef = <usize>load<i32>(cp), bpr = load<i32>(cp, 4);
-        const h = load<i32>(cp, 8), v = load<i32>(cp, 12);
-        const dc = <usize>load<i32>(cp, 16), ac = <usize>load<i32>(cp, 20);
-        for (let by = 0; by < v; by++) {
-          for (let bx = 0; bx < h; bx++) {
-            const blk = coef + (<usize>((my * v + by) * bpr + mx * h + bx) << 7);
-            if (kind == 0) progDcFirst(blk, dc, cp + 24, al);
-            else if (kind == 1) {
-              if (dBit()) store<i16>(blk, <i16>(<i32>load<i16>(blk) | (1 << al)));
-            } else if (kind == 2) progAcFirst(blk, ac, ss, se, al);
-            else progAcRefine(blk, ac, ss, se, al);
-            if (dErr) return -1;
+    }
+  } else {
+    // interleaved (DC scans only): MCUs of H x V blocks per component
+    for (let my = 0; my < mcusY; my++) {
+      for (let mx = 0; mx < mcusX; mx++) {
+        if (interval) {
+          if (left == 0) {
+            if (!progRestart(p, nComp, rst)) return -1;
+            rst++;
+            left = interval;
+          }
+          left--;
+        }
+        for (let c = 0; c < nComp; c++) {
+          const cp = p + 48 + <usize>c * 48;
+          const bpr = load<i32>(cp, 4), h = load<i32>(cp, 8), v = load<i32>(cp, 12);
+          const dc = <usize>load<i32>(cp, 16), dcs = <usize>load<i32>(cp, 28);
+          for (let by = 0; by < v; by++) {
+            for (let bx = 0; bx < h; bx++) {
+              const dp = dcs + (<usize>((my * v + by) * bpr + mx * h + bx) << 1);
+              if (kind == 0) progDcFirst(dp, dc, cp + 24, al);
+              else if (dBit()) store<i16>(dp, <i16>(<i32>load<i16>(dp) | (1 << al)));
+              if (dErr) return -1;
+            }
           }
         }
       }
@@ -1296,35 +1440,36 @@ export function jpegProgScan(p: usize): i32 {
 }
 
 /**
- * Inverse DCT of a component's whole coefficient buffer (`bw` x `bh` blocks
- * of 64 i16, natural order) into its plane at `plane` (row stride `stride`),
- * at the scale `shift` as jpegDecodeScan does, with quant table `q`.
+ * Inverse DCT of a component's whole coefficient buffers (`bw` x `bh`
+ * blocks: DC terms at `dcs`, AC terms at `coef`, nonzero masks at `masks`,
+ * as jpegProgScan leaves them) into its plane at `plane` (row stride
+ * `stride`), at the scale `shift` as jpegDecodeScan does, with quant table `q`.
  */
-export function jpegBlocksToPlane(coef: usize, bw: i32, bh: i32, q: usize, plane: usize, stride: i32, shift: i32): void {
+export function jpegBlocksToPlane(coef: usize, dcs: usize, masks: usize, bw: i32, bh: i32, q: usize, plane: usize, stride: i32, shift: i32): void {
   const n = 8 >> shift;
   const s = <usize>stride;
+  const q0 = load<i32>(q);
   for (let by = 0; by < bh; by++) {
     const row = plane + <usize>(by * n) * s;
     for (let bx = 0; bx < bw; bx++) {
-      const blk = coef + (<usize>(by * bw + bx) << 7);
+      const bi = <usize>(by * bw + bx);
+      const dc = load<i16>(dcs + (bi << 1));
       if (shift == 3) {
-        store<u8>(row + <usize>bx, dcSample(load<i16>(blk), load<i32>(q)));
+        store<u8>(row + <usize>bx, dcSample(dc, q0));
         continue;
       }
-      let any = v128.and(v128.load(blk), i16x8(0, -1, -1, -1, -1, -1, -1, -1));
-      v128.store(DBLOCK, v128.load(blk));
-      for (let i: usize = 16; i < 128; i += 16) {
-        const x = v128.load(blk + i);
-        v128.store(DBLOCK + i, x);
-        any = v128.or(any, x);
-      }
-      const nz = v128.any_true(any) ? 1 : 0;
-      if (shift == 0) {
-        idct(q, row + (<usize>bx << 3), s, nz);
+      const out = shift == 0 ? row + (<usize>bx << 3) : DPIX;
+      const os: usize = shift == 0 ? s : 8;
+      if (load<u64>(masks + (bi << 3)) == 0) {
+        store<i16>(DBLOCK, dc);
+        idct(q, out, os, 0);
       } else {
-        idct(q, DPIX, 8, nz);
-        reduceBlock(row + <usize>(bx * n), s, shift);
+        const blk = coef + (bi << 7);
+        for (let i: usize = 0; i < 128; i += 16) v128.store(DBLOCK + i, v128.load(blk + i));
+        store<i16>(DBLOCK, dc);
+        idct(q, out, os, 1);
       }
+      if (shift != 0) reduceBlock(row + <usize>(bx * n), s, shift);
     }
   }
 }
