@@ -1,12 +1,15 @@
 // Microbenchmarks at the pipeline's typical size: a 500x375 image resized to
-// 512x512 and encoded. Run: deno bench --allow-read ops/kernels/kernels_bench.ts
+// 512x512 and encoded; and JPEG decoding of large photos, baseline against
+// progressive, and of CMYK. Run: deno bench --allow-read ops/kernels/kernels_bench.ts
 // (--allow-read only for the @jsquash comparisons, which load their wasm).
 import decodeMozjpeg from "@jsquash/jpeg/decode.js";
 import encodeMozjpeg from "@jsquash/jpeg/encode.js";
 import resizeJsquash from "@jsquash/resize";
 import { encodeJpegFast, flipRgba, grayRgba, resizeRgba, thresholdRgba } from "./mod.ts";
 import { decodeJpegFast } from "./jpeg_decode.ts";
-import { photoLikeImage } from "./test_util.ts";
+import { photoLikeImage, rng } from "./test_util.ts";
+import { defaultOptions as mozDefaults } from "@jsquash/jpeg/meta.js";
+import { decodeCmykJpeg } from "../cmyk.ts";
 
 const src = photoLikeImage(500, 375);
 const big = resizeRgba(src, 512, 512);
@@ -91,3 +94,70 @@ Deno.bench("jpeg decode 500x375 baseline 4:2:0: mozjpeg (@jsquash/jpeg)", {
 }, async () => {
   await decodeMozjpeg(srcJpeg.slice().buffer);
 });
+
+// Large photos, baseline against progressive (the same picture, MozJPEG's
+// encoder with progressive off and on, 4:2:0 q90): a Flickr photo from
+// ../shared/datasets/photos (if there) upscaled to 3840x2400 with mild noise
+// for texture, else a generated photo-like image.
+const largeSource = (() => {
+  let small;
+  try {
+    const url = new URL("../../../shared/datasets/photos/photo0010.jpg", import.meta.url);
+    small = decodeJpegFast(Deno.readFileSync(url));
+  } catch {
+    small = null;
+  }
+  if (!small) return photoLikeImage(3840, 2400);
+  const big = resizeRgba(small, 3840, 2400);
+  const r = rng(3);
+  for (let i = 0; i < big.data.length; i++) {
+    if ((i & 3) !== 3) big.data[i] = Math.max(0, Math.min(255, big.data[i] + (r() - 0.5) * 16));
+  }
+  return big;
+})();
+const largeJpeg = async (progressive: boolean) =>
+  new Uint8Array(
+    await encodeMozjpeg(asImageData(largeSource), {
+      ...mozDefaults,
+      quality: 90,
+      progressive,
+      auto_subsample: false,
+      chroma_subsample: 2,
+    }),
+  );
+const largeBaseline = await largeJpeg(false), largeProgressive = await largeJpeg(true);
+const largeCmyk = (() => {
+  try {
+    return Deno.readFileSync(
+      new URL("../../tests/fixtures/texture_cmyk_prog.jpg", import.meta.url),
+    );
+  } catch {
+    return null;
+  }
+})();
+Deno.bench(`jpeg decode 3840x2400 baseline (${largeBaseline.length} B): zpix`, {
+  group: "decode large",
+  baseline: true,
+}, () => {
+  decodeJpegFast(largeBaseline);
+});
+Deno.bench(`jpeg decode 3840x2400 progressive (${largeProgressive.length} B): zpix`, {
+  group: "decode large",
+}, () => {
+  decodeJpegFast(largeProgressive);
+});
+Deno.bench("jpeg decode 3840x2400 progressive: mozjpeg (@jsquash/jpeg)", {
+  group: "decode large",
+}, async () => {
+  await decodeMozjpeg(largeProgressive.slice().buffer);
+});
+if (largeCmyk) {
+  Deno.bench("jpeg decode 61x45 CMYK progressive: zpix", { group: "cmyk" }, () => {
+    decodeJpegFast(largeCmyk);
+  });
+  Deno.bench("jpeg decode 61x45 CMYK progressive: jpeg-js (the fallback)", {
+    group: "cmyk",
+  }, () => {
+    decodeCmykJpeg(largeCmyk, 1e8);
+  });
+}
