@@ -1140,6 +1140,7 @@ function firstTouch(blk: usize, m: u64): void {
 }
 
 // AC first scan (one band ss..se) for one block; `mp`: its nonzero mask.
+// The bit buffer lives in locals, written back around the slow calls.
 function progAcFirst(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i32): void {
   if (eobRun > 0) {
     eobRun--;
@@ -1147,18 +1148,35 @@ function progAcFirst(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i32
   }
   let m = load<u64>(mp);
   const fast = ac + HUFF_FAST;
+  let buf = dBuf, cnt = dCnt;
   for (let k = ss; k <= se; k++) {
-    if (dCnt < 32) dFill();
-    const f = load<i32>(fast + (<usize>(dBuf >> <u64>(64 - HUFF_BITS)) << 2));
+    if (cnt < 32) {
+      dBuf = buf;
+      dCnt = cnt;
+      dFill();
+      buf = dBuf;
+      cnt = dCnt;
+    }
+    const f = load<i32>(fast + (<usize>(buf >> <u64>(64 - HUFF_BITS)) << 2));
     let v: i32;
-    if (f && (f >> 8) != 0) {
+    if (f) {
+      // a whole coefficient, EOB (run 0) or ZRL (run 15)
       const l = f & 15;
-      dBuf <<= <u64>l;
-      dCnt -= l;
-      k += (f >> 4) & 15;
+      buf <<= <u64>l;
+      cnt -= l;
       v = f >> 8;
+      if (v == 0) {
+        if ((f & 0xf0) == 0) break;
+        k += 15;
+        continue;
+      }
+      k += (f >> 4) & 15;
     } else {
+      dBuf = buf;
+      dCnt = cnt;
       const rs = dHuff(ac);
+      buf = dBuf;
+      cnt = dCnt;
       const r = rs >> 4, s = rs & 15;
       if (!s) {
         if (r == 15) {
@@ -1166,17 +1184,21 @@ function progAcFirst(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i32
           continue;
         }
         eobRun = (1 << r) - 1;
-        if (r) eobRun += dBits(r);
+        if (r) {
+          eobRun += <i32>(buf >> <u64>(64 - r));
+          buf <<= <u64>r;
+          cnt -= r;
+        }
         break;
       }
       k += r;
-      v = extend(<i32>(dBuf >> <u64>(64 - s)), s);
-      dBuf <<= <u64>s;
-      dCnt -= s;
+      v = extend(<i32>(buf >> <u64>(64 - s)), s);
+      buf <<= <u64>s;
+      cnt -= s;
     }
     if (k > se) {
       dErr = 1;
-      return;
+      break;
     }
     const c = <i16>(v << al);
     if (c) {
@@ -1185,6 +1207,8 @@ function progAcFirst(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i32
       m |= <u64>1 << <u64>k;
     }
   }
+  dBuf = buf;
+  dCnt = cnt;
   store<u64>(mp, m);
 }
 
@@ -1224,6 +1248,13 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
       }
       const f = load<i32>(fast + (<usize>(buf >> <u64>(64 - HUFF_BITS)) << 2));
       let r: i32, val = 0;
+      if (f && (f & 0xff0) == 0) {
+        // EOB (run 0, no more bits)
+        buf <<= <u64>(f & 15);
+        cnt -= f & 15;
+        eobRun = 1;
+        break;
+      }
       if (f && (f >> 8) != 0) {
         // code and sign bit at once
         const l = f & 15;
