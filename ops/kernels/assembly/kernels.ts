@@ -1224,6 +1224,16 @@ function bitsBelow(t: i32): u64 {
   return t >= 64 ? <u64>-1 : (<u64>1 << <u64>t) - 1;
 }
 
+// One correction bit for the nonzero term at c: when set (and the term
+// still lacks that bit), |term| += p1. Branch-free: the bits are random.
+@inline
+function refineCoef(c: usize, bit: i32, p1: i32): void {
+  const v = <i32>load<i16>(c);
+  const sgn = v >> 31;
+  const apply = bit & <i32>((v & p1) == 0);
+  store<i16>(c, <i16>(v + (((p1 ^ sgn) - sgn) & -apply)));
+}
+
 // AC refinement scan (one band ss..se) for one block, as jdphuff.c's
 // decode_mcu_AC_refine (minus its tolerance of corrupt data), on the
 // nonzero mask: a run of r zeros ends at the (r + 1)-th zero term from k,
@@ -1313,10 +1323,7 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
         for (let i = 0; i < n; i++) {
           const c = blk + (<usize>load<u8>(ZIGZAG + <usize>ctz(bits)) << 1);
           bits &= bits - 1;
-          if (<i64>w < 0) {
-            const v = <i32>load<i16>(c);
-            if ((v & p1) == 0) store<i16>(c, <i16>(v >= 0 ? v + p1 : v - p1));
-          }
+          refineCoef(c, <i32>(w >> 63), p1);
           w <<= 1;
         }
       }
@@ -1350,10 +1357,7 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
       for (let i = 0; i < n; i++) {
         const c = blk + (<usize>load<u8>(ZIGZAG + <usize>ctz(bits)) << 1);
         bits &= bits - 1;
-        if (<i64>w < 0) {
-          const v = <i32>load<i16>(c);
-          if ((v & p1) == 0) store<i16>(c, <i16>(v >= 0 ? v + p1 : v - p1));
-        }
+        refineCoef(c, <i32>(w >> 63), p1);
         w <<= 1;
       }
     }
