@@ -847,18 +847,33 @@ function idct(q: usize, out: usize, stride: usize, nz: i32): void {
 }
 
 // Averages DPIX's 8x8 samples over (1 << shift)-square cells into the
-// (8 >> shift)-square block at `out` (row stride `stride`), rounding to nearest.
+// (8 >> shift)-square block at `out` (row stride `stride`), rounding to
+// nearest: (sum + half) >> (2 * shift), with SIMD pairwise sums.
 function reduceBlock(out: usize, stride: usize, shift: i32): void {
-  const n = 8 >> shift, cell = 1 << shift, half = 1 << (2 * shift - 1);
-  for (let y = 0; y < n; y++) {
-    for (let x = 0; x < n; x++) {
-      let sum = 0;
-      for (let yy = 0; yy < cell; yy++) {
-        const src = DPIX + <usize>(((y << shift) + yy) << 3) + <usize>(x << shift);
-        for (let xx = 0; xx < cell; xx++) sum += <i32>load<u8>(src + <usize>xx);
-      }
-      store<u8>(out + <usize>y * stride + <usize>x, <u8>((sum + half) >> (2 * shift)));
+  if (shift == 1) {
+    for (let r: usize = 0; r < 4; r += 2) {
+      // rows 4r..4r+3 of DPIX: two vectors of two rows each
+      const h0 = i16x8.extadd_pairwise_i8x16_u(v128.load(DPIX + (r << 4)));
+      const h1 = i16x8.extadd_pairwise_i8x16_u(v128.load(DPIX + (r << 4), 16));
+      const top = i8x16.shuffle(h0, h1, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+      const bot = i8x16.shuffle(h0, h1, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+      const sum = i16x8.shr_u(i16x8.add(i16x8.add(top, bot), i16x8.splat(2)), 2);
+      const b = i8x16.narrow_i16x8_u(sum, sum);
+      v128.store32_lane(out + r * stride, b, 0);
+      v128.store32_lane(out + (r + 1) * stride, b, 1);
     }
+    return;
+  }
+  // shift 2: 4x4 cells, 2x2 samples
+  for (let r: usize = 0; r < 2; r++) {
+    const q0 = i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(v128.load(DPIX + (r << 5))));
+    const q1 = i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(v128.load(DPIX + (r << 5), 16)));
+    // lanes: (row a, left), (row a, right), (row a + 1, left), (row a + 1, right)
+    const s = i32x4.add(q0, q1);
+    const t = i32x4.add(s, i8x16.shuffle(s, s, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7));
+    const v = i32x4.shr_u(i32x4.add(t, i32x4.splat(8)), 4);
+    store<u8>(out + r * stride, <u8>i32x4.extract_lane(v, 0));
+    store<u8>(out + r * stride + 1, <u8>i32x4.extract_lane(v, 1));
   }
 }
 
