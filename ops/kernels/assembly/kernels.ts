@@ -1445,28 +1445,37 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
     }
     store<u64>(mp, m);
   }
+  dBuf = buf;
+  dCnt = cnt;
   if (eobRun > 0) {
-    let bits = m & band & bitsFrom(k);
-    while (bits) {
-      const n = min(<i32>popcnt(bits), 32);
-      if (cnt < n) {
-        dBuf = buf;
-        dCnt = cnt;
-        dFill();
-        buf = dBuf;
-        cnt = dCnt;
-      }
-      let w = buf;
-      buf <<= <u64>n;
-      cnt -= n;
-      for (let i = 0; i < n; i++) {
-        const c = blk + (<usize>load<u8>(ZIGZAG + <usize>ctz(bits)) << 1);
-        bits &= bits - 1;
-        refineCoef(c, <i32>(w >> 63), p1);
-        w <<= 1;
-      }
-    }
+    const bits = m & band & bitsFrom(k);
+    if (bits) refineRun(blk, bits, p1);
     eobRun--;
+  }
+}
+
+// A block inside an end-of-band run of a refinement scan: one correction bit
+// for each nonzero term of `bits` (zigzag order), read up to 32 at a time.
+function refineRun(blk: usize, bits: u64, p1: i32): void {
+  let buf = dBuf, cnt = dCnt;
+  while (bits) {
+    const n = min(<i32>popcnt(bits), 32);
+    if (cnt < n) {
+      dBuf = buf;
+      dCnt = cnt;
+      dFill();
+      buf = dBuf;
+      cnt = dCnt;
+    }
+    let w = buf;
+    buf <<= <u64>n;
+    cnt -= n;
+    for (let i = 0; i < n; i++) {
+      const c = blk + (<usize>load<u8>(ZIGZAG + <usize>ctz(bits)) << 1);
+      bits &= bits - 1;
+      refineCoef(c, <i32>(w >> 63), p1);
+      w <<= 1;
+    }
   }
   dBuf = buf;
   dCnt = cnt;
@@ -1527,6 +1536,7 @@ export function jpegProgScan(p: usize): i32 {
     const coef = <usize>load<i32>(cp), bpr = load<i32>(cp, 4);
     const dc = <usize>load<i32>(cp, 16), ac = <usize>load<i32>(cp, 20);
     const dcs = <usize>load<i32>(cp, 28), masks = <usize>load<i32>(cp, 32);
+    const band = bitsFrom(ss) & bitsBelow(se + 1);
     for (let by = 0; by < mcusY; by++) {
       for (let bx = 0; bx < mcusX; bx++) {
         if (interval) {
@@ -1538,6 +1548,16 @@ export function jpegProgScan(p: usize): i32 {
           left--;
         }
         const bi = <usize>(by * bpr + bx);
+        if (kind >= 2 && eobRun > 0) {
+          // inside an end-of-band run: nothing to read in a first scan, the
+          // correction bits of the nonzero terms in a refinement scan
+          if (kind == 3) {
+            const bits = load<u64>(masks + (bi << 3)) & band;
+            if (bits) refineRun(coef + (bi << 7), bits, 1 << al);
+          }
+          eobRun--;
+          continue;
+        }
         if (kind == 0) progDcFirst(dcs + (bi << 1), dc, cp + 24, al);
         else if (kind == 1) {
           if (dBit()) store<i16>(dcs + (bi << 1), <i16>(<i32>load<i16>(dcs + (bi << 1)) | (1 << al)));
