@@ -44,13 +44,16 @@ export function decodeJpegFast(bytes: Uint8Array): Image | null {
  * stays resident in `a` (nothing is copied out); null as there.
  *
  * With `scale` 2, 4 or 8, decodes at that fraction of the size in each
- * dimension (rounded up): each 8x8 block becomes 4x4 or 2x2 samples, the
- * rounded means of its inverse DCT's, or (1/8) one sample, its DC term
- * (libjpeg's 1x1 scaled IDCT, no inverse DCT at all). Colour conversion
+ * dimension (rounded up) as libjpeg-turbo does when asked to scale (its DCT
+ * scaling; bit-exact, tested against its decoding through Pillow): each 8x8
+ * block becomes 4x4, 2x2 or 1x1 samples straight from its coefficients
+ * (jidctred's reduced inverse DCTs), except that a chroma plane takes a
+ * twice (four times) larger IDCT where that spares upsampling it (4:2:0
+ * chroma at 1/2: the full 8x8 IDCT, no upsampling); what still needs
+ * upsampling is upsampled fancily, or plainly at 1/8. Colour conversion
  * and every later stage then work on the small image; the entropy decoding
- * still reads every coefficient. Chroma is upsampled from the scaled planes
- * as at full size. Null also when the scaled image would be too narrow for
- * that (4 pixels or less).
+ * still reads every coefficient. Null also where libjpeg would upsample a
+ * plane 2 samples wide or less plainly.
  */
 export function decodeJpegFastAt(
   a: Arena,
@@ -61,7 +64,7 @@ export function decodeJpegFastAt(
   if (!h) return null;
   const l = planLayout(h, scale);
   if (!l) return null;
-  if (h.frame.progressive) return decodeProgressiveAt(a, bytes, h, l, scale);
+  if (h.frame.progressive) return decodeProgressiveAt(a, bytes, h, l);
   const { scan, restart } = h;
   if (scan.ss !== 0 || scan.se !== 63 || scan.ah !== 0 || scan.al !== 0) return null;
   const { width, height, mcusX, mcusY } = l;
@@ -71,13 +74,13 @@ export function decodeJpegFastAt(
   if (h.scanIds.some((id, c) => id !== comps[c].id)) return null;
   const k = a.k;
   // everything this decode needs, counted before anything is reserved
-  const need = bytes.length + 32 + 32 * comps.length +
+  const need = bytes.length + 32 + 48 * comps.length +
     comps.length * (256 + 2 * HUFF_BYTES) +
     l.planes.reduce((n, p) => n + p.bytes, 0) + width * height * 4 + rgbaScratchBytes(width) +
     (8 + comps.length) * 128;
   if (a.top + need > 0x7fff0000) return null;
   const data = a.alloc(bytes.length);
-  const params = a.alloc(32 + 32 * comps.length);
+  const params = a.alloc(32 + 48 * comps.length);
   const tables = a.alloc(comps.length * (256 + 2 * HUFF_BYTES));
   const planes = l.planes.map((p) => a.alloc(p.bytes));
   const out = a.alloc(width * height * 4);
@@ -92,7 +95,6 @@ export function decodeJpegFastAt(
   p32(12, mcusY);
   p32(16, restart);
   p32(20, comps.length);
-  p32(24, Math.log2(scale));
   for (let c = 0; c < comps.length; c++) {
     const q = h.quant[comps[c].tq];
     const [td, ta] = h.scanTables[c];
@@ -102,7 +104,7 @@ export function decodeJpegFastAt(
     mem.set(new Uint8Array(q.buffer), t);
     mem.set(dc, t + 256);
     mem.set(ac, t + 256 + HUFF_BYTES);
-    const o = 32 + 32 * c;
+    const o = 32 + 48 * c;
     p32(o, planes[c]);
     p32(o + 4, l.planes[c].stride);
     p32(o + 8, l.planes[c].h);
@@ -110,6 +112,7 @@ export function decodeJpegFastAt(
     p32(o + 16, t);
     p32(o + 20, t + 256);
     p32(o + 24, t + 256 + HUFF_BYTES);
+    p32(o + 32, l.planes[c].shift);
   }
   const end = k.jpegDecodeScan(params);
   if (end < 0) return null;

@@ -16,46 +16,15 @@ function isYcc(h: Header): boolean {
   return ids !== "82,71,66";
 }
 
-/** Sampling mode of the kernels' `jpegToRgba`: 0 gray, 1 4:4:4, 2 4:2:2, 3 4:2:0; -1 other. */
-function samplingMode(f: Frame): number {
-  if (f.components.length === 1) return 0;
-  const [y, cb, cr] = f.components;
-  if (cb.h !== 1 || cb.v !== 1 || cr.h !== 1 || cr.v !== 1) return -1;
-  if (y.h === 1 && y.v === 1) return 1;
-  // libjpeg upsamples plainly (not fancy) when the chroma is 2 samples wide or less
-  if (f.width <= 4) return -1;
-  if (y.h === 2 && y.v === 1) return 2;
-  if (y.h === 2 && y.v === 2) return 3;
-  return -1;
-}
-
-/**
- * Per-component modes of the kernels' `jpegCmykToRgba` for a 4-component
- * frame (1 full size, 2 half width, 3 half both ways), or null for other
- * samplings (and, as above, for half-width planes 2 samples wide or less).
- */
-function cmykModes(f: Frame): number[] | null {
-  const hmax = Math.max(...f.components.map((c) => c.h));
-  const vmax = Math.max(...f.components.map((c) => c.v));
-  const modes = f.components.map((c) =>
-    c.h === hmax && c.v === vmax
-      ? 1
-      : 2 * c.h === hmax && c.v === vmax
-      ? 2
-      : 2 * c.h === hmax && 2 * c.v === vmax
-      ? 3
-      : -1
-  );
-  if (modes.includes(-1) || (f.width <= 4 && modes.some((m) => m > 1))) return null;
-  return modes;
-}
-
 /** Where a decode at some scale puts each component's samples. */
 export interface Layout {
   /** Output size (the frame's, divided by the scale and rounded up). */
   width: number;
   height: number;
-  /** `jpegToRgba`'s mode for 1 or 3 components; 4 for CMYK/YCCK. */
+  /**
+   * `jpegToRgba`'s mode for 1 or 3 components (0 gray, 1 4:4:4, 2 4:2:2,
+   * 3 4:2:0, 4 4:2:2 upsampled plainly); -1 for 4 components.
+   */
   mode: number;
   /** `jpegCmykToRgba`'s mode per component (4 components only). */
   cmykModes: number[];
@@ -63,43 +32,74 @@ export interface Layout {
   ycck: boolean;
   mcusX: number;
   mcusY: number;
-  /** Per component: sampling (1, 1 for gray), plane row stride and bytes, blocks across and down. */
-  planes: { h: number; v: number; stride: number; bytes: number; bw: number; bh: number }[];
+  /**
+   * Per component: sampling (1, 1 for gray), block size in the plane as a
+   * shift (8 >> shift samples a side), plane row stride and bytes, blocks
+   * across and down.
+   */
+  planes: {
+    h: number;
+    v: number;
+    shift: number;
+    stride: number;
+    bytes: number;
+    bw: number;
+    bh: number;
+  }[];
 }
 
-/** The layout of a decode of `h`'s frame at 1/`scale`, or null when the kernels do not take it. */
+/**
+ * The layout of a decode of `h`'s frame at 1/`scale`, or null when the
+ * kernels do not take it. As libjpeg(-turbo) does: each component's blocks
+ * are decoded at 8 / `scale` samples a side, or at twice (four times...)
+ * that while this spares upsampling it (so 4:2:0 chroma at 1/2 takes the
+ * full 8x8 IDCT and needs no upsampling); what still needs upsampling (by
+ * 2, across or both ways) is upsampled fancily, or plainly at 1/8.
+ */
 export function planLayout(h: MarkerState & { frame: Frame }, scale: 1 | 2 | 4 | 8): Layout | null {
   const frame = h.frame;
   const { width: fullWidth, height: fullHeight } = frame;
   const width = Math.ceil(fullWidth / scale), height = Math.ceil(fullHeight / scale);
   const comps = frame.components;
-  let mode: number, modes: number[] = [];
-  let ycck = false;
-  if (comps.length === 4) {
-    // the Adobe convention (inverted inks) is the only one known for sure
-    if (h.adobeTransform === null) return null;
-    const m = cmykModes({ ...frame, width });
-    if (!m) return null;
-    modes = m;
-    mode = 4;
-    ycck = h.adobeTransform !== 0;
-  } else {
-    if (comps.length === 3 && !isYcc(h as Header)) return null;
-    mode = samplingMode({ ...frame, width });
-    if (mode < 0) return null;
-  }
-  const gray = comps.length === 1;
+  const nf = comps.length;
+  if (nf === 3 && !isYcc(h as Header)) return null;
+  // the Adobe convention (inverted inks) is the only one known for sure
+  if (nf === 4 && h.adobeTransform === null) return null;
+  const gray = nf === 1;
   const hmax = gray ? 1 : Math.max(...comps.map((c) => c.h));
   const vmax = gray ? 1 : Math.max(...comps.map((c) => c.v));
   const mcusX = Math.ceil(fullWidth / (8 * hmax)), mcusY = Math.ceil(fullHeight / (8 * vmax));
-  const block = 8 / scale; // samples per block side in the planes
+  const min = 8 / scale; // libjpeg's min_DCT_scaled_size
   const planes = comps.map((c) => {
     const ch = gray ? 1 : c.h, cv = gray ? 1 : c.v;
+    let size = min;
+    while (
+      size < 8 && (hmax * min) % (ch * size * 2) === 0 && (vmax * min) % (cv * size * 2) === 0
+    ) size *= 2;
     const bw = mcusX * ch, bh = mcusY * cv;
-    const stride = bw * block;
-    return { h: ch, v: cv, stride, bytes: stride * bh * block, bw, bh };
+    const stride = bw * size;
+    return { h: ch, v: cv, shift: Math.log2(8 / size), stride, bytes: stride * bh * size, bw, bh };
   });
-  return { width, height, mode, cmykModes: modes, ycck, mcusX, mcusY, planes };
+  // per component: how much it is to be upsampled, across and down
+  const fancy = min > 1;
+  const modes = planes.map((p) => {
+    const x = (hmax * min) / (p.h * (8 >> p.shift)), y = (vmax * min) / (p.v * (8 >> p.shift));
+    if (x === 1 && y === 1) return 1;
+    // libjpeg upsamples plainly (not fancy) when the plane is 2 samples wide or less
+    if (width <= 4) return -1;
+    if (x === 2 && y === 1) return fancy ? 2 : 4;
+    if (x === 2 && y === 2 && fancy) return 3;
+    return -1;
+  });
+  if (modes.includes(-1)) return null;
+  const layout = { width, height, cmykModes: [] as number[], ycck: false, mcusX, mcusY, planes };
+  if (nf === 4) {
+    return { ...layout, mode: -1, cmykModes: modes, ycck: h.adobeTransform !== 0 };
+  }
+  if (gray) return { ...layout, mode: 0 };
+  // Y full size, both chroma planes alike
+  if (modes[0] !== 1 || modes[1] !== modes[2]) return null;
+  return { ...layout, mode: modes[1] === 4 ? 4 : modes[1] };
 }
 
 /**
@@ -108,7 +108,7 @@ export function planLayout(h: MarkerState & { frame: Frame }, scale: 1 | 2 | 4 |
  */
 export function planesToRgba(a: Arena, l: Layout, ptrs: number[], out: number, tmp: number) {
   const k = a.k;
-  if (l.mode === 4) {
+  if (l.mode === -1) {
     const p = a.alloc(64);
     const dv = new DataView(a.view().buffer);
     for (let c = 0; c < 4; c++) {

@@ -43,7 +43,7 @@ const SMOOTHED_COEFS = 10;
 
 /**
  * Decodes a progressive JPEG whose header (up to its first scan) is `h`, at
- * the layout `l` (its scale: 1 / `scale`), into `a`; null when unsupported
+ * the layout `l` (which says the scale), into `a`; null when unsupported
  * or irregular.
  */
 export function decodeProgressiveAt(
@@ -51,7 +51,6 @@ export function decodeProgressiveAt(
   bytes: Uint8Array,
   h: MarkerState & { scan: Scan; frame: NonNullable<MarkerState["frame"]> },
   l: Layout,
-  scale: 1 | 2 | 4 | 8,
 ): Resident | null {
   const comps = h.frame.components;
   const nf = comps.length;
@@ -157,7 +156,6 @@ export function decodeProgressiveAt(
   const planes = l.planes.map((p) => a.alloc(p.bytes));
   const out = a.alloc(width * height * 4);
   const tmp = a.alloc(rgbaScratchBytes(width));
-  const shift = Math.log2(scale);
   for (let c = 0; c < nf; c++) {
     const p = l.planes[c];
     k.jpegBlocksToPlane(
@@ -169,7 +167,7 @@ export function decodeProgressiveAt(
       quant + 256 * c,
       planes[c],
       p.stride,
-      shift,
+      p.shift,
     );
   }
   planesToRgba(a, l, planes, out, tmp);

@@ -591,8 +591,6 @@ const ZIGZAG = memory.data<u8>([
 // One block of 64 i16 coefficients (natural order) and the IDCT workspace (64 i32).
 const DBLOCK = memory.data(128, 16);
 const DWS = memory.data(256, 16);
-// One block's 8x8 samples, for decoding at 1/2 or 1/4 scale (then averaged).
-const DPIX = memory.data(64, 16);
 
 // Bit reader: bits are consumed from the top of dBuf; dCnt bits are valid, of
 // which the last dPad are zeros fed after a marker or the end of the data.
@@ -846,35 +844,120 @@ function idct(q: usize, out: usize, stride: usize, nz: i32): void {
   }
 }
 
-// Averages DPIX's 8x8 samples over (1 << shift)-square cells into the
-// (8 >> shift)-square block at `out` (row stride `stride`), rounding to
-// nearest: (sum + half) >> (2 * shift), with SIMD pairwise sums.
-function reduceBlock(out: usize, stride: usize, shift: i32): void {
-  if (shift == 1) {
-    for (let r: usize = 0; r < 4; r += 2) {
-      // rows 4r..4r+3 of DPIX: two vectors of two rows each
-      const h0 = i16x8.extadd_pairwise_i8x16_u(v128.load(DPIX + (r << 4)));
-      const h1 = i16x8.extadd_pairwise_i8x16_u(v128.load(DPIX + (r << 4), 16));
-      const top = i8x16.shuffle(h0, h1, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
-      const bot = i8x16.shuffle(h0, h1, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
-      const sum = i16x8.shr_u(i16x8.add(i16x8.add(top, bot), i16x8.splat(2)), 2);
-      const b = i8x16.narrow_i16x8_u(sum, sum);
-      v128.store32_lane(out + r * stride, b, 0);
-      v128.store32_lane(out + (r + 1) * stride, b, 1);
+// libjpeg's reduced-size inverse DCTs (jidctred.c: jpeg_idct_4x4 and
+// jpeg_idct_2x2, bit exact; their shortcuts for zero columns and rows give
+// the same values as the full computation): a block's 4x4 or 2x2 samples
+// straight from its coefficients, for decoding at 1/2 or 1/4 scale.
+
+// The 4x4 IDCT's 1-D pass over vectors x0..x7 (rows or columns 0..7, 4 is
+// unused), descaled by `shift`; writes the 4 outputs at p, p + 32, p + 64, p + 96.
+@inline
+function idct4Pass(x0: v128, x1: v128, x2: v128, x3: v128, x5: v128, x6: v128, x7: v128, shift: i32, p: usize): void {
+  const bias = i32x4.splat(1 << (shift - 1));
+  const tmp0 = i32x4.add(i32x4.shl(x0, 14), bias);
+  const tmp2 = i32x4.add(i32x4.mul(x2, i32x4.splat(15137)), i32x4.mul(x6, i32x4.splat(-6270)));
+  const tmp10 = i32x4.add(tmp0, tmp2), tmp12 = i32x4.sub(tmp0, tmp2);
+  const o0 = i32x4.add(
+    i32x4.add(i32x4.mul(x7, i32x4.splat(-1730)), i32x4.mul(x5, i32x4.splat(11893))),
+    i32x4.add(i32x4.mul(x3, i32x4.splat(-17799)), i32x4.mul(x1, i32x4.splat(8697))),
+  );
+  const o2 = i32x4.add(
+    i32x4.add(i32x4.mul(x7, i32x4.splat(-4176)), i32x4.mul(x5, i32x4.splat(-4926))),
+    i32x4.add(i32x4.mul(x3, i32x4.splat(7373)), i32x4.mul(x1, i32x4.splat(20995))),
+  );
+  v128.store(p, i32x4.shr_s(i32x4.add(tmp10, o2), shift));
+  v128.store(p, i32x4.shr_s(i32x4.add(tmp12, o0), shift), 32);
+  v128.store(p, i32x4.shr_s(i32x4.sub(tmp12, o0), shift), 64);
+  v128.store(p, i32x4.shr_s(i32x4.sub(tmp10, o2), shift), 96);
+}
+
+// Dequantized row k of DBLOCK, columns 4h..4h+3, as i32x4.
+@inline
+function dqRow(q: usize, k: usize, h: usize): v128 {
+  return i32x4.mul(i32x4.extend_low_i16x8_s(v128.load64_zero(DBLOCK + (k << 4) + (h << 3))), v128.load(q + (k << 5) + (h << 4)));
+}
+
+// The value every sample of a DC-only block gets (at any IDCT size).
+@inline
+function dcOnly(q: usize): i32 {
+  return ((<i32>load<i16>(DBLOCK) * load<i32>(q)) << 2) + 16 >> 5;
+}
+
+// jpeg_idct_4x4 of DBLOCK with `q` into 4x4 bytes at out (row stride `stride`).
+function idct4(q: usize, out: usize, stride: usize, nz: i32): void {
+  if (!nz) {
+    const x = dcOnly(q);
+    const v = idctRange(i32x4.splat(x), i32x4.splat(x));
+    for (let r: usize = 0; r < 4; r++) v128.store32_lane(out + r * stride, v, 0);
+    return;
+  }
+  // columns: 4 rows of 8 (two halves of 4 columns) at DWS, row stride 32
+  for (let h: usize = 0; h < 2; h++) {
+    idct4Pass(dqRow(q, 0, h), dqRow(q, 1, h), dqRow(q, 2, h), dqRow(q, 3, h), dqRow(q, 5, h), dqRow(q, 6, h), dqRow(q, 7, h), 12, DWS + (h << 4));
+  }
+  // rows: transposed, each vector holds one column of the 4 rows
+  transpose4(DWS, DWS);
+  transpose4(DWS + 16, DWS + 16);
+  idct4Pass(
+    v128.load(DWS), v128.load(DWS, 32), v128.load(DWS, 64), v128.load(DWS, 96),
+    v128.load(DWS, 48), v128.load(DWS, 80), v128.load(DWS, 112), 19, DWS + 128,
+  );
+  transpose4(DWS + 128, DWS + 128);
+  const a = idctRange(v128.load(DWS, 128), v128.load(DWS, 160));
+  const b = idctRange(v128.load(DWS, 192), v128.load(DWS, 224));
+  v128.store32_lane(out, a, 0);
+  v128.store32_lane(out + stride, a, 1);
+  v128.store32_lane(out + 2 * stride, b, 0);
+  v128.store32_lane(out + 3 * stride, b, 1);
+}
+
+// libjpeg's range limit (see idctRange) of one value.
+@inline
+function rangeLimit(x: i32): u8 {
+  const y = ((x + 512) & 1023) - 384;
+  return <u8>(y < 0 ? 0 : y > 255 ? 255 : y);
+}
+
+// jpeg_idct_2x2 of DBLOCK with `q` into 2x2 bytes at out (row stride `stride`).
+function idct2(q: usize, out: usize, stride: usize, nz: i32): void {
+  if (!nz) {
+    const v = rangeLimit(dcOnly(q));
+    for (let r: usize = 0; r < 2; r++) {
+      store<u8>(out + r * stride, v);
+      store<u8>(out + r * stride, v, 1);
     }
     return;
   }
-  // shift 2: 4x4 cells, 2x2 samples
-  for (let r: usize = 0; r < 2; r++) {
-    const q0 = i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(v128.load(DPIX + (r << 5))));
-    const q1 = i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(v128.load(DPIX + (r << 5), 16)));
-    // lanes: (row a, left), (row a, right), (row a + 1, left), (row a + 1, right)
-    const s = i32x4.add(q0, q1);
-    const t = i32x4.add(s, i8x16.shuffle(s, s, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7));
-    const v = i32x4.shr_u(i32x4.add(t, i32x4.splat(8)), 4);
-    store<u8>(out + r * stride, <u8>i32x4.extract_lane(v, 0));
-    store<u8>(out + r * stride + 1, <u8>i32x4.extract_lane(v, 1));
+  // columns (two halves of 4): rows 0, 1, 3, 5, 7 -> 2 rows at DWS, DWS + 32
+  const bias = i32x4.splat(1 << 12);
+  for (let h: usize = 0; h < 2; h++) {
+    const tmp10 = i32x4.add(i32x4.shl(dqRow(q, 0, h), 15), bias);
+    const t0 = i32x4.add(
+      i32x4.add(i32x4.mul(dqRow(q, 7, h), i32x4.splat(-5906)), i32x4.mul(dqRow(q, 5, h), i32x4.splat(6967))),
+      i32x4.add(i32x4.mul(dqRow(q, 3, h), i32x4.splat(-10426)), i32x4.mul(dqRow(q, 1, h), i32x4.splat(29692))),
+    );
+    v128.store(DWS + (h << 4), i32x4.shr_s(i32x4.add(tmp10, t0), 13));
+    v128.store(DWS + (h << 4), i32x4.shr_s(i32x4.sub(tmp10, t0), 13), 32);
   }
+  // rows (64-bit, as libjpeg's JLONG on 64-bit hosts)
+  for (let r: usize = 0; r < 2; r++) {
+    const w = DWS + (r << 5);
+    const tmp10 = <i64>load<i32>(w) << 15;
+    const t0 = <i64>load<i32>(w, 28) * -5906 + <i64>load<i32>(w, 20) * 6967 +
+      <i64>load<i32>(w, 12) * -10426 + <i64>load<i32>(w, 4) * 29692;
+    store<u8>(out + r * stride, rangeLimit(<i32>((tmp10 + t0 + (1 << 19)) >> 20)));
+    store<u8>(out + r * stride, rangeLimit(<i32>((tmp10 - t0 + (1 << 19)) >> 20)), 1);
+  }
+}
+
+// The inverse DCT of DBLOCK at 8 >> shift samples a side: 8x8 (islow), 4x4,
+// 2x2 (jidctred) or 1x1 (the DC term), into out (row stride `stride`).
+@inline
+function idctScaled(q: usize, out: usize, stride: usize, nz: i32, shift: i32): void {
+  if (shift == 0) idct(q, out, stride, nz);
+  else if (shift == 1) idct4(q, out, stride, nz);
+  else if (shift == 2) idct2(q, out, stride, nz);
+  else store<u8>(out, dcSample(load<i16>(DBLOCK), load<i32>(q)));
 }
 
 // The one sample of a block decoded at 1/8 scale: its dequantized DC term
@@ -890,11 +973,11 @@ function dcSample(coef: i16, q: i32): u8 {
  * Decodes the entropy-coded data of one baseline scan into component planes.
  * `p` points to i32 parameters: [0] data start, [1] data end (end of file),
  * [2] MCUs per row, [3] MCU rows, [4] restart interval (0: none), [5]
- * components, [6] the scale as a shift: 0 full size; 1 or 2, 1/2 or 1/4
- * (each block's samples averaged over 2x2 or 4x4, rounded); 3, 1/8 (one
- * sample per block: its DC term, as libjpeg's 1x1 IDCT gives); then per
- * component at p + 32 + 32 * c: plane, row stride,
- * H, V, quant table (64 i32), DC table, AC table, DC predictor (scratch).
+ * components; then per component at p + 32 + 48 * c: plane, row stride,
+ * H, V, quant table (64 i32), DC table, AC table, DC predictor (scratch),
+ * and the size of its blocks in the plane as a shift (libjpeg's
+ * DCT_scaled_size 8 >> shift): 0, 8x8 samples (full size); 1 or 2, 4x4 or
+ * 2x2 (jidctred's reduced IDCTs); 3, one sample (the DC term: its 1x1 IDCT).
  * Returns the offset of the first byte after the scan (a marker), or -1 on
  * any error (corrupt or truncated data, bad restart markers).
  */
@@ -907,10 +990,10 @@ export function jpegDecodeScan(p: usize): i32 {
   dPad = 0;
   dErr = 0;
   const mcusX = load<i32>(p, 8), mcusY = load<i32>(p, 12);
-  const interval = load<i32>(p, 16), nComp = load<i32>(p, 20), shift = load<i32>(p, 24);
+  const interval = load<i32>(p, 16), nComp = load<i32>(p, 20);
   let left = interval;
   let rst = 0;
-  for (let c = 0; c < nComp; c++) store<i32>(p + 32 + (<usize>c << 5), 0, 28);
+  for (let c = 0; c < nComp; c++) store<i32>(p + 32 + <usize>c * 48, 0, 28);
   for (let my = 0; my < mcusY; my++) {
     for (let mx = 0; mx < mcusX; mx++) {
       if (interval) {
@@ -928,46 +1011,24 @@ export function jpegDecodeScan(p: usize): i32 {
           dEnd = dLimit;
           rst++;
           left = interval;
-          for (let c = 0; c < nComp; c++) store<i32>(p + 32 + (<usize>c << 5), 0, 28);
+          for (let c = 0; c < nComp; c++) store<i32>(p + 32 + <usize>c * 48, 0, 28);
         }
         left--;
       }
       for (let c = 0; c < nComp; c++) {
-        const cp = p + 32 + (<usize>c << 5);
+        const cp = p + 32 + <usize>c * 48;
         const plane = <usize>load<i32>(cp), stride = <usize>load<i32>(cp, 4);
         const h = load<i32>(cp, 8), v = load<i32>(cp, 12);
         const q = <usize>load<i32>(cp, 16), dc = <usize>load<i32>(cp, 20), ac = <usize>load<i32>(cp, 24);
-        if (shift == 1 || shift == 2) {
-          const n = 8 >> shift;
-          for (let by = 0; by < v; by++) {
-            const row = plane + <usize>((my * v + by) * n) * stride;
-            for (let bx = 0; bx < h; bx++) {
-              const nz = dBlock(dc, ac, cp + 28);
-              if (dErr) return -1;
-              idct(q, DPIX, 8, nz);
-              reduceBlock(row + <usize>((mx * h + bx) * n), stride, shift);
-            }
-          }
-          continue;
-        }
-        if (shift == 3) {
-          // every coefficient is still decoded (the bit stream), only the DC is used
-          for (let by = 0; by < v; by++) {
-            const row = plane + <usize>(my * v + by) * stride;
-            for (let bx = 0; bx < h; bx++) {
-              dBlock(dc, ac, cp + 28);
-              if (dErr) return -1;
-              store<u8>(row + <usize>(mx * h + bx), dcSample(load<i16>(DBLOCK), load<i32>(q)));
-            }
-          }
-          continue;
-        }
+        const shift = load<i32>(cp, 32);
+        const n = 8 >> shift;
         for (let by = 0; by < v; by++) {
-          const row = plane + <usize>((my * v + by) << 3) * stride;
+          const row = plane + <usize>((my * v + by) * n) * stride;
           for (let bx = 0; bx < h; bx++) {
+            // every coefficient is decoded (the bit stream), whatever the size
             const nz = dBlock(dc, ac, cp + 28);
             if (dErr) return -1;
-            idct(q, row + <usize>((mx * h + bx) << 3), stride, nz);
+            idctScaled(q, row + <usize>((mx * h + bx) * n), stride, nz, shift);
           }
         }
       }
@@ -1008,6 +1069,16 @@ function chromaSums(a: usize, b: usize, n: i32, dst: usize): void {
   store<i16>(dst + (<usize>(n + 1) << 1), load<i16>(dst + (<usize>n << 1)));
 }
 
+// Plain (not fancy) horizontal 2x upsampling of the u8 row src (n samples):
+// each sample twice, as libjpeg's h2v1_upsample (used at 1/8 scale).
+function duplicateRow(src: usize, n: i32, out: usize): void {
+  for (let x = 0; x < n; x += 16) {
+    const v = v128.load(src + <usize>x);
+    v128.store(out + (<usize>x << 1), i8x16.shuffle(v, v, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7));
+    v128.store(out + (<usize>x << 1), i8x16.shuffle(v, v, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15), 16);
+  }
+}
+
 // Writes n RGBA pixels from Y, Cb, Cr rows with libjpeg's fixed point
 // YCbCr -> RGB (16-bit tables with rounding, then clamped), rewritten exactly
 // over Cb, Cr - 128 in -128..127: R = Y + Cr + q15mulr(Cr, 13172),
@@ -1042,7 +1113,8 @@ function yccRow(yr: usize, cbr: usize, crr: usize, n: i32, out: usize): void {
 /**
  * Colour conversion of decoded planes to w x h RGBA at `out`. `mode`: 0 gray
  * (Y only), 1 YCbCr 4:4:4, 2 4:2:2 (h2v1), 3 4:2:0 (h2v2); chroma is
- * upsampled like libjpeg's fancy upsampling. `tmp` is scratch of at least
+ * upsampled like libjpeg's fancy upsampling; 4: 4:2:2 upsampled plainly
+ * (each chroma sample twice, as libjpeg does at 1/8 scale). `tmp` is scratch of at least
  * 8 * w + 256 bytes. Writes up to 28 bytes past the end of `out`.
  */
 export function jpegToRgba(yp: usize, ys: i32, cbp: usize, crp: usize, cs: i32, w: i32, h: i32, mode: i32, out: usize, tmp: usize): void {
@@ -1070,6 +1142,12 @@ export function jpegToRgba(yp: usize, ys: i32, cbp: usize, crp: usize, cs: i32, 
     if (mode == 1) {
       cbr += <usize>y * <usize>cs;
       crr += <usize>y * <usize>cs;
+    } else if (mode == 4) {
+      const o = <usize>y * <usize>cs;
+      duplicateRow(cbp + o, cw, upCb);
+      duplicateRow(crp + o, cw, upCr);
+      cbr = upCb;
+      crr = upCr;
     } else if (mode == 2) {
       const o = <usize>y * <usize>cs;
       chromaSums(cbp + o, 0, cw, sums);
@@ -1603,33 +1681,26 @@ export function jpegProgScan(p: usize): i32 {
  * Inverse DCT of a component's whole coefficient buffers (`bw` x `bh`
  * blocks: DC terms at `dcs`, AC terms at `coef`, nonzero masks at `masks`,
  * as jpegProgScan leaves them) into its plane at `plane` (row stride
- * `stride`), at the scale `shift` as jpegDecodeScan does, with quant table `q`.
+ * `stride`), at the block size `shift` as jpegDecodeScan's, with quant table `q`.
  */
 export function jpegBlocksToPlane(coef: usize, dcs: usize, masks: usize, bw: i32, bh: i32, q: usize, plane: usize, stride: i32, shift: i32): void {
   const n = 8 >> shift;
   const s = <usize>stride;
-  const q0 = load<i32>(q);
   for (let by = 0; by < bh; by++) {
     const row = plane + <usize>(by * n) * s;
     for (let bx = 0; bx < bw; bx++) {
       const bi = <usize>(by * bw + bx);
       const dc = load<i16>(dcs + (bi << 1));
-      if (shift == 3) {
-        store<u8>(row + <usize>bx, dcSample(dc, q0));
-        continue;
-      }
-      const out = shift == 0 ? row + (<usize>bx << 3) : DPIX;
-      const os: usize = shift == 0 ? s : 8;
-      if (load<u64>(masks + (bi << 3)) == 0) {
+      const out = row + <usize>(bx * n);
+      if (load<u64>(masks + (bi << 3)) == 0 || shift == 3) {
         store<i16>(DBLOCK, dc);
-        idct(q, out, os, 0);
+        idctScaled(q, out, s, 0, shift);
       } else {
         const blk = coef + (bi << 7);
         for (let i: usize = 0; i < 128; i += 16) v128.store(DBLOCK + i, v128.load(blk + i));
         store<i16>(DBLOCK, dc);
-        idct(q, out, os, 1);
+        idctScaled(q, out, s, 1, shift);
       }
-      if (shift != 0) reduceBlock(row + <usize>(bx * n), s, shift);
     }
   }
 }
@@ -1651,6 +1722,10 @@ function cmykRow(p: usize, c: i32, y: i32, cw: i32, ch: i32, up: usize, rowLen: 
     upsampleRow(sums, cw, dst, 1, 2, 2);
     return dst;
   }
+  if (mode == 4) {
+    duplicateRow(plane + <usize>y * cs, cw, dst);
+    return dst;
+  }
   if (mode == 3) {
     const cy = y >> 1;
     const far = y & 1 ? min(cy + 1, ch - 1) : max(cy - 1, 0);
@@ -1666,7 +1741,8 @@ function cmykRow(p: usize, c: i32, y: i32, cw: i32, ch: i32, up: usize, rowLen: 
  * inverted as Photoshop writes them) JPEG's planes to w x h RGBA at `out`.
  * `p` holds per component (i32 x 4 at p + 16 * c): plane, row stride, mode
  * (1: full size, 2: half width (h2v1), 3: half both ways (h2v2), upsampled
- * like libjpeg's fancy upsampling). `ycck` != 0: the first three are YCbCr
+ * like libjpeg's fancy upsampling; 4: half width, upsampled plainly as
+ * libjpeg does at 1/8 scale). `ycck` != 0: the first three are YCbCr
  * of the inverted inks, converted by libjpeg's ycck_cmyk_convert. Then R =
  * K' - K' * (255 - C') / 255 (rounded) with C', K' the stored (inverted)
  * samples, which is Pillow's CMYK -> RGB. `tmp`: scratch of 20 * w + 512
