@@ -26,7 +26,7 @@
  * @module
  */
 
-import { DEFAULT_MAX_PIXELS } from "./defaults.ts";
+import { DEFAULT_MAX_PIXELS, overPixelLimit } from "./defaults.ts";
 import { applyOrientation, describeOrientation, readExifOrientation } from "./exif.ts";
 import { assertImage, type Image } from "./image.ts";
 import { type JpegInfo, readJpegInfo } from "./jpeg_markers.ts";
@@ -181,10 +181,6 @@ async function ready(): Promise<Codecs> {
 // ---------------------------------------------------------------------------
 // Sniffing and header reading.
 
-function megapixels(n: number): string {
-  return String(Math.round(n / 1e5) / 10);
-}
-
 function checkPixelLimit(
   width: number,
   height: number,
@@ -193,9 +189,7 @@ function checkPixelLimit(
   const n = width * height;
   if (n > maxPixels) {
     throw new DecodeError(
-      `image is ${width}x${height} = ${megapixels(n)} megapixels, over the limit of ${
-        megapixels(maxPixels)
-      } megapixels (--max-pixels)`,
+      `image is ${width}x${height} = ${overPixelLimit(n, maxPixels)} (--max-pixels)`,
     );
   }
 }

@@ -12,6 +12,7 @@
 import { join } from "node:path";
 import type { Job, Task } from "../core/job.ts";
 import { describeUnknown, readDimensions } from "../ops/formats.ts";
+import { overPixelLimit } from "../ops/defaults.ts";
 
 /** How much of each input is read to judge it: headers sit in the first bytes. */
 const HEAD_BYTES = 256 * 1024;
@@ -49,8 +50,9 @@ export async function refusal(path: string, maxPixels: number): Promise<string |
     return describeUnknown(bytes).startsWith("not a") ? describeUnknown(bytes) : null;
   }
   const pixels = size.width * size.height;
+  // The decoder's own words (ops/codec.ts), so a dry run and a real run say the same.
   return pixels > maxPixels
-    ? `${size.width}x${size.height} = ${pixels} pixels, over the limit of ${maxPixels} (--max-pixels)`
+    ? `image is ${size.width}x${size.height} = ${overPixelLimit(pixels, maxPixels)} (--max-pixels)`
     : null;
 }
 

@@ -152,6 +152,19 @@ const WORKER_TYPES = new Set(["join", "ready", "result", "heartbeat", "leave"]);
 const SERVER_TYPES = new Set(["hello", "refused", "task"]);
 const BROADCAST_TYPES = new Set(["quit", "heartbeat"]);
 
+/** A received `v` as a person reads it: its value and, unless it is a number, its type. */
+function describeVersion(v: unknown): string {
+  if (v === undefined) return "missing";
+  if (typeof v === "number" || v === null) return String(v);
+  const kind = Array.isArray(v)
+    ? "an array"
+    : typeof v === "object"
+    ? "an object"
+    : `a ${typeof v}`;
+  const text = JSON.stringify(v) ?? String(v);
+  return `${text.length > 40 ? text.slice(0, 40) + "..." : text} (${kind})`;
+}
+
 /** A frame that is not a valid message of this protocol version. */
 export class ProtocolError extends Error {
   override name = "ProtocolError";
@@ -197,7 +210,7 @@ function decodeFrames<M extends Message>(
   }
   if (header.v !== PROTOCOL_VERSION) {
     throw new ProtocolError(
-      `protocol version ${String(header.v)}, expected ${PROTOCOL_VERSION}`,
+      `protocol version ${describeVersion(header.v)}, expected the number ${PROTOCOL_VERSION}`,
     );
   }
   if (typeof header.type !== "string" || !types.has(header.type)) {

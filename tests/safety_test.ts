@@ -1,0 +1,82 @@
+/**
+ * Local safety (issue 13, items 9 and 10): messages that say what is wrong.
+ * Real zpix processes, real files and sockets.
+ *
+ * @module
+ */
+
+import * as zmq from "../transport/zmq.ts";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  decodeServerMessage,
+  receiveAll,
+  type ServerMessage,
+  SOCKET_OPTIONS,
+} from "../transport/protocol.ts";
+import { nextWithin, spawnZpix, ZPIX_FLAGS } from "./helpers.ts";
+import { readReport, startRun, withRunDir, writeImages } from "./reliability_helpers.ts";
+
+/** The permission flags of `deno task serve` (deno.json). */
+const SERVE_FLAGS = [
+  ...ZPIX_FLAGS.filter((flag) => !flag.startsWith("--allow-env")),
+  "--allow-env=ZPIX_TOKEN,INIT_CWD",
+];
+
+Deno.test("a small --max-pixels is said in exact pixels, not as 0 megapixels", async () => {
+  await withRunDir(async (dir) => {
+    await writeImages(join(dir, "in"), ["a.jpg"]); // 64x48
+    const report = join(dir, "report.json");
+    const run = await startRun([
+      "sequential",
+      ...["-i", join(dir, "in"), "-o", join(dir, "out"), "--max-pixels", "100", "-q"],
+      ...["--report", report],
+    ]).done;
+    assert.equal(run.code, 1, run.stderr);
+    assert.deepEqual((await readReport(report)).failed, [{
+      path: "a.jpg",
+      error: "image is 64x48 = 3,072 pixels, over the limit of 100 pixels (--max-pixels)",
+    }]);
+  });
+});
+
+Deno.test('a join whose protocol version is the string "1" is refused, and told why', async () => {
+  await withRunDir(async (dir) => {
+    await writeImages(join(dir, "in"), ["a.jpg"]);
+    const endpoint = `ipc://${dir}/serve`;
+    const server = spawnZpix([
+      "serve",
+      ...["--bind", endpoint, "--workers", "0", "-i", join(dir, "in"), "-o", join(dir, "out")],
+    ], { flags: SERVE_FLAGS });
+    const dealer = new zmq.Dealer({ ...SOCKET_OPTIONS, routingId: "raw-1" });
+    try {
+      dealer.connect(endpoint);
+      const join_ = { v: "1", type: "join", pid: 1, host: "raw", local: false, token: null };
+      await dealer.send([new TextEncoder().encode(JSON.stringify(join_))]);
+      const frames = await nextWithin(receiveAll(dealer), 15_000, "an answer to the join");
+      const { message } = decodeServerMessage(frames as Uint8Array[]);
+      assert.deepEqual(
+        message,
+        {
+          type: "refused",
+          reason: 'protocol version "1" (a string), expected the number 1',
+        } satisfies ServerMessage,
+      );
+      server.child.kill("SIGTERM");
+      const out = await server.output;
+      assert.equal(out.code, 143, out.stderr);
+      assert.match(
+        out.stderr,
+        /ignoring a bad message from raw-1: protocol version "1" \(a string\), expected the number 1/,
+      );
+    } finally {
+      dealer.close();
+      try {
+        server.child.kill("SIGKILL");
+      } catch {
+        // finished
+      }
+      await server.output;
+    }
+  });
+});
