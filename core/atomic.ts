@@ -11,19 +11,32 @@ import { basename, dirname, join } from "node:path";
 /** Marker in the names of files being written; never left behind. */
 export const TEMP_MARKER = ".zpix-tmp-";
 
+/** Longest file name, in bytes, of the usual file systems (ext4, XFS, Btrfs, tmpfs, APFS). */
+export const NAME_MAX = 255;
+
+/**
+ * The longest start of `name` whose UTF-8 form fits in `max` bytes, never
+ * cutting a character in two.
+ */
+export function fitBytes(name: string, max: number): string {
+  const bytes = new Uint8Array(Math.max(0, max));
+  const { read } = new TextEncoder().encodeInto(name, bytes);
+  return name.slice(0, read);
+}
+
 /**
  * Writes `bytes` to `path` atomically: to a temporary name in the same
- * folder, then renamed. Creates missing parent folders. Synchronous calls:
+ * folder, then renamed. The temporary name is `.NAME` cut to fit
+ * {@link NAME_MAX} with its suffix (TEMP_MARKER, pid, random), so a name of
+ * up to 255 bytes can be written. Creates missing parent folders. Synchronous calls:
  * a worker does one thing at a time, and the async variants' hop through
  * Deno's blocking thread pool cost a loaded 2-core machine ~2 ms a file.
  */
 export function writeAtomic(path: string, bytes: Uint8Array): void {
   const dir = dirname(path);
   Deno.mkdirSync(dir, { recursive: true });
-  const temp = join(
-    dir,
-    `.${basename(path)}${TEMP_MARKER}${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`,
-  );
+  const suffix = `${TEMP_MARKER}${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const temp = join(dir, `.${fitBytes(basename(path), NAME_MAX - 1 - suffix.length)}${suffix}`);
   try {
     Deno.writeFileSync(temp, bytes);
     Deno.renameSync(temp, path);

@@ -1,5 +1,6 @@
 /**
- * Local safety (issue 13, items 9 and 10): messages that say what is wrong.
+ * Local safety (issue 13, items 9 and 10): messages that say what is wrong,
+ * temporary names that fit NAME_MAX.
  * Real zpix processes, real files and sockets.
  *
  * @module
@@ -15,7 +16,13 @@ import {
   SOCKET_OPTIONS,
 } from "../transport/protocol.ts";
 import { nextWithin, spawnZpix, ZPIX_FLAGS } from "./helpers.ts";
-import { readReport, startRun, withRunDir, writeImages } from "./reliability_helpers.ts";
+import {
+  readReport,
+  startRun,
+  temporaries,
+  withRunDir,
+  writeImages,
+} from "./reliability_helpers.ts";
 
 /** The permission flags of `deno task serve` (deno.json). */
 const SERVE_FLAGS = [
@@ -77,6 +84,34 @@ Deno.test('a join whose protocol version is the string "1" is refused, and told 
         // finished
       }
       await server.output;
+    }
+  });
+});
+
+Deno.test("names of up to 255 bytes (NAME_MAX) are written, ASCII or not, with no temporary left", async () => {
+  await withRunDir(async (dir) => {
+    const names = [
+      "a".repeat(251) + ".jpg", // 255 bytes
+      "é".repeat(125) + "x.jpg", // 255 bytes, two-byte characters
+      "😀".repeat(57) + "b".repeat(22) + ".png", // 255 bytes, four-byte characters
+      "c".repeat(230) + ".jpg", // 234 bytes: the temporary of 231+ bytes used to be too long
+    ];
+    for (const name of names) assert.ok(new TextEncoder().encode(name).length <= 255, name);
+    const input = join(dir, "in");
+    await writeImages(input, names);
+    for (const mode of ["sequential", "parallel"]) {
+      const out = join(dir, `out-${mode}`);
+      const report = join(dir, `${mode}.json`);
+      const run = await startRun([
+        mode,
+        ...["-i", input, "-o", out, "--size", "16x16", "-q", "--report", report],
+        ...(mode === "parallel" ? ["-w", "1"] : []),
+      ]).done;
+      assert.equal(run.code, 0, `${mode}: ${run.stderr}`);
+      assert.deepEqual((await readReport(report)).failed, [], mode);
+      const written = (await Array.fromAsync(Deno.readDir(out))).map((e) => e.name).sort();
+      assert.deepEqual(written, [...names].sort(), mode);
+      assert.deepEqual(await temporaries(out), [], mode);
     }
   });
 });
