@@ -33,10 +33,9 @@ import {
 } from "./workers.ts";
 import type { ModeResult, Recorder } from "../run/run.ts";
 import type { Log } from "../core/log.ts";
-import { describeWriteError } from "../task/task.ts";
 import { RunError } from "../core/errors.ts";
 import type { Job, Task } from "../core/job.ts";
-import { writeAtomic } from "../core/atomic.ts";
+import { describeWriteError, writeAtomic } from "../core/atomic.ts";
 import { readDimensions } from "../ops/formats.ts";
 import { WorkerCpuTimes } from "../run/cpu.ts";
 

@@ -49,3 +49,30 @@ export function writeAtomic(path: string, bytes: Uint8Array): void {
     throw error;
   }
 }
+
+/** Says which access the sandbox refused, so the missing flag is obvious. */
+export function describeNotCapable(error: Error): string {
+  const match = /Requires (\w+) access to "?([^",]+)"?/.exec(error.message);
+  return match
+    ? `not allowed to ${match[1]} ${match[2]} (outside the worker's sandbox)`
+    : error.message;
+}
+
+/** Says why an output could not be written, in one line without temporary names. */
+export function describeWriteError(error: unknown, outputPath: string): string {
+  const message = error instanceof Error
+    ? error.message.replace(/\s+/g, " ").trim()
+    : String(error);
+  const why = /No space left|ENOSPC|os error 28/i.test(message)
+    ? "disk full"
+    : error instanceof Deno.errors.IsADirectory
+    ? "a folder of that name is in the way"
+    : error instanceof Deno.errors.PermissionDenied
+    ? "permission denied"
+    : error instanceof Deno.errors.NotCapable
+    ? describeNotCapable(error)
+    : /Read-only file system|os error 30/i.test(message)
+    ? "read-only file system"
+    : message.replace(/ \(os error \d+\)/, "").replace(/: (rename|open|mkdir|write) '.*$/, "");
+  return `cannot write ${outputPath}: ${why}`;
+}

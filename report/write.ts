@@ -6,6 +6,8 @@
  */
 
 import { redactReport, type Report } from "./report.ts";
+import { describeWriteError, writeAtomic } from "../core/atomic.ts";
+import { RunError } from "../core/errors.ts";
 
 /** Writes the report to every `--report` file (JSON, or the HTML page); never the token. */
 export async function writeReports(
@@ -13,11 +15,20 @@ export async function writeReports(
   paths: readonly string[],
 ): Promise<void> {
   for (const path of paths) {
+    let text: string;
     if (/\.html?$/i.test(path)) {
       const { renderReportHtml } = await import("./html.ts");
-      await Deno.writeTextFile(path, renderReportHtml(report));
+      text = renderReportHtml(report);
     } else {
-      await Deno.writeTextFile(path, JSON.stringify(redactReport(report), null, 2) + "\n");
+      text = JSON.stringify(redactReport(report), null, 2) + "\n";
+    }
+    // Atomically, as outputs are: a full disk leaves the previous file (or none), never half a one.
+    try {
+      writeAtomic(path, new TextEncoder().encode(text));
+    } catch (error) {
+      throw new RunError(
+        describeWriteError(error, path).replace(/^cannot write /, "cannot write --report "),
+      );
     }
   }
 }

@@ -14,7 +14,7 @@ import { transcodeJpegFast } from "../ops/transcode.ts";
 import type { Image } from "../ops/image.ts";
 import type { Pipeline } from "../core/job.ts";
 import type { Outcome, Summary, Timings } from "../core/results.ts";
-import { writeAtomic } from "../core/atomic.ts";
+import { describeNotCapable, describeWriteError, writeAtomic } from "../core/atomic.ts";
 import { type Format, formatForName } from "../ops/formats.ts";
 
 /** The encoded result of one image. */
@@ -122,11 +122,7 @@ export function describeError(
     return `input file not found (was it moved or deleted?)`;
   }
   if (error instanceof Deno.errors.NotCapable) {
-    // The sandbox refused: say which access, so the missing flag is obvious.
-    const match = /Requires (\w+) access to "?([^",]+)"?/.exec(error.message);
-    return match
-      ? `not allowed to ${match[1]} ${match[2]} (outside the worker's sandbox)`
-      : error.message;
+    return describeNotCapable(error);
   }
   if (error instanceof Deno.errors.PermissionDenied) {
     return error.message.includes(dirname(outputPath))
@@ -191,23 +187,4 @@ export async function processFile(
         : describeError(error, inputPath, outputPath),
     };
   }
-}
-
-/** Says why an output could not be written, in one line without temporary names. */
-export function describeWriteError(error: unknown, outputPath: string): string {
-  const message = error instanceof Error
-    ? error.message.replace(/\s+/g, " ").trim()
-    : String(error);
-  const why = /No space left|ENOSPC|os error 28/i.test(message)
-    ? "disk full"
-    : error instanceof Deno.errors.IsADirectory
-    ? "a folder of that name is in the way"
-    : error instanceof Deno.errors.PermissionDenied
-    ? "permission denied"
-    : error instanceof Deno.errors.NotCapable
-    ? describeError(error, outputPath, outputPath)
-    : /Read-only file system|os error 30/i.test(message)
-    ? "read-only file system"
-    : message.replace(/ \(os error \d+\)/, "").replace(/: (rename|open|mkdir|write) '.*$/, "");
-  return `cannot write ${outputPath}: ${why}`;
 }

@@ -1,6 +1,6 @@
 /**
  * Local safety (issue 13, items 9 and 10): messages that say what is wrong,
- * temporary names that fit NAME_MAX.
+ * temporary names that fit NAME_MAX, reports written atomically.
  * Real zpix processes, real files and sockets.
  *
  * @module
@@ -112,6 +112,52 @@ Deno.test("names of up to 255 bytes (NAME_MAX) are written, ASCII or not, with n
       const written = (await Array.fromAsync(Deno.readDir(out))).map((e) => e.name).sort();
       assert.deepEqual(written, [...names].sort(), mode);
       assert.deepEqual(await temporaries(out), [], mode);
+    }
+  });
+});
+
+/** Mounts a tmpfs at `dir` (root only); false, with a message, where that is not permitted. */
+async function mountTmpfs(dir: string, options: string): Promise<boolean> {
+  await Deno.mkdir(dir, { recursive: true });
+  try {
+    const out = await new Deno.Command("mount", {
+      args: ["-t", "tmpfs", "-o", options, "tmpfs", dir],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (out.success) return true;
+    console.log(`skipped: cannot mount a tmpfs: ${new TextDecoder().decode(out.stderr).trim()}`);
+  } catch (error) {
+    console.log(`skipped: cannot run mount: ${(error as Error).message}`);
+  }
+  return false;
+}
+
+Deno.test("a report that does not fit on the disk leaves the previous one whole: exit 3, one line", async () => {
+  await withRunDir(async (dir) => {
+    await writeImages(join(dir, "in"), ["a.jpg", "b.png"]);
+    const reports = join(dir, "reports");
+    if (!(await mountTmpfs(reports, "size=64k"))) return;
+    try {
+      const previous = "<!doctype html><p>the previous run's report</p>\n";
+      await Deno.writeTextFile(join(reports, "run.html"), previous);
+      // Fill the disk but one 4 KiB page: a report page (tens of KB) cannot fit.
+      await Deno.writeFile(join(reports, "filler"), new Uint8Array(56 * 1024));
+      const run = await startRun([
+        "parallel",
+        ...["-i", join(dir, "in"), "-o", join(dir, "out"), "--size", "16x16", "-w", "1", "-q"],
+        ...["--report", join(reports, "run.html")],
+      ]).done;
+      assert.equal(run.code, 3, run.stderr);
+      assert.match(run.stderr, /^zpix: error: cannot write --report .*run\.html: disk full$/);
+      assert.equal(await Deno.readTextFile(join(reports, "run.html")), previous);
+      assert.deepEqual(await temporaries(reports), []);
+      assert.deepEqual(
+        (await Array.fromAsync(Deno.readDir(join(dir, "out")))).map((e) => e.name).sort(),
+        ["a.jpg", "b.png"],
+      );
+    } finally {
+      await new Deno.Command("umount", { args: [reports] }).output();
     }
   });
 });
