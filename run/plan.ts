@@ -82,6 +82,35 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * `path` with every symlink resolved: the real path of its longest part that
+ * exists, with the rest (folders yet to be made) appended. A dangling
+ * symlink is a usage error: what it would make is not known.
+ */
+async function realPathOf(path: string, flag: string): Promise<string> {
+  const rest: string[] = [];
+  for (let at = path;;) {
+    try {
+      return join(await Deno.realPath(at), ...rest);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      if (await Deno.lstat(at).then((stat) => stat.isSymlink, () => false)) {
+        throw new UsageError(`${flag} ${path}: ${at} is a symlink to nothing`);
+      }
+      const parent = dirname(at);
+      if (parent === at) return path;
+      rest.unshift(basename(at));
+      at = parent;
+    }
+  }
+}
+
+/** Whether `path` is `root` or inside it (both resolved, absolute). */
+function within(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === "" || (rel !== ".." && !rel.startsWith("../") && !isAbsolute(rel));
+}
+
 async function* walk(
   root: string,
   dir: string,
@@ -113,21 +142,35 @@ export async function planTasks(job: Job): Promise<Task[]> {
     );
   }
   if (!inputIsDir) throw new UsageError(`--input ${job.input} is not a folder or a file`);
-  if (job.only !== null) return nameTasks(job, [job.only]);
-  if (job.output !== STDOUT) await checkOutputFolder(job.output);
+  // `--output -` writes to no folder: nothing of it to check against the inputs.
+  const toFolder = job.output !== STDOUT;
+  if (toFolder) await checkOutputFolder(job.output);
+  // Compared after following symlinks: an --output that is (or lies under) a link must not lead
+  // back onto the inputs. With one file as --input, its folder is the input folder.
+  const realInput = await Deno.realPath(job.input);
+  const realOutput = toFolder ? await realPathOf(job.output, "--output") : null;
+  if (realOutput === realInput) {
+    throw new UsageError(
+      `--output ${job.output} is --input ${job.input} once symlinks are followed (both are ${realInput}): ` +
+        "zpix never overwrites its inputs",
+    );
+  }
+  if (job.only !== null) return await checkNoInputOverwritten(job, nameTasks(job, [job.only]));
 
   const pattern = job.pattern ?? DEFAULT_PATTERN;
   const matches = job.pattern === null
     ? matchesDefault
     : (await import("picomatch")).default(pattern, { basename: !pattern.includes("/") });
   // An output folder inside the input folder must not be read back as input.
-  const outputRoot = relative(job.input, job.output);
-  const outputInside = outputRoot !== ".." && !outputRoot.startsWith("../") &&
-    !isAbsolute(outputRoot);
+  const outputRoots = toFolder ? [relative(job.input, job.output)] : [];
+  if (realOutput !== null && within(realInput, realOutput)) {
+    outputRoots.push(relative(realInput, realOutput));
+  }
+  const inside = outputRoots.filter((root) => within(".", root));
   const inputs: string[] = [];
   try {
     for await (const rel of walk(job.input, "", job.recursive)) {
-      if (outputInside && rel.startsWith(outputRoot + "/")) continue;
+      if (inside.some((root) => rel.startsWith(root + "/"))) continue;
       if (matches(rel)) inputs.push(rel);
     }
   } catch (error) {
@@ -143,7 +186,37 @@ export async function planTasks(job: Job): Promise<Task[]> {
         (job.recursive ? "" : " (add --recursive for sub-folders)"),
     );
   }
-  return nameTasks(job, inputs.sort());
+  return await checkNoInputOverwritten(job, nameTasks(job, inputs.sort()));
+}
+
+/**
+ * No output may land on an input, whatever links lie on its way (a link to
+ * --input, or one in --output's tree, or --input inside --output with
+ * --recursive). Throws {@link UsageError}; returns `tasks`.
+ */
+async function checkNoInputOverwritten(job: Job, tasks: Task[]): Promise<Task[]> {
+  if (job.output === STDOUT) return tasks;
+  const realInput = await Deno.realPath(job.input);
+  const realInputs = new Map(tasks.map((task) => [join(realInput, task.input), task.input]));
+  const realDirs = new Map<string, string>();
+  for (const task of tasks) {
+    const dir = dirname(join(job.output, task.output));
+    let realDir = realDirs.get(dir);
+    if (realDir === undefined) {
+      realDir = await realPathOf(dir, "--output");
+      realDirs.set(dir, realDir);
+    }
+    const target = join(realDir, basename(task.output));
+    const overwritten = realInputs.get(target);
+    if (overwritten !== undefined) {
+      throw new UsageError(
+        `--output ${job.output} would overwrite the input ${overwritten} with the output of ${task.input} ` +
+          `(${join(job.output, task.output)} is ${target} once symlinks are followed): ` +
+          "zpix never overwrites its inputs",
+      );
+    }
+  }
+  return tasks;
 }
 
 /** An output folder that exists must be a folder. Throws {@link UsageError}. */

@@ -273,3 +273,22 @@ Deno.test("plan: one file as --input is the only task, whatever --pattern says",
     assert.equal(await resolveInputFile(folder), folder, "a folder: the job as it was");
   });
 });
+
+Deno.test("plan: one file as --input never writes onto itself; --output - has no folder to check", async () => {
+  await inTempDir(async (root) => {
+    await touch(root, ["in/a.jpg"]);
+    await Deno.symlink(join(root, "in"), join(root, "link"));
+    const file = join(root, "in", "a.jpg");
+    for (const output of [join(root, "in"), join(root, "link")]) {
+      await planError(
+        await resolveInputFile(job(file, output)),
+        /once symlinks are followed .*: zpix never overwrites its inputs/,
+      );
+    }
+    assert.deepEqual(await plan(await resolveInputFile(job(file, "-"))), [["a.jpg", "a.jpg"]]);
+    assert.deepEqual(
+      await plan(await resolveInputFile(job(file, join(root, "link", "small")))),
+      [["a.jpg", "a.jpg"]],
+    );
+  });
+});

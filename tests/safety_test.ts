@@ -1,6 +1,7 @@
 /**
  * Local safety (issue 13, items 9 and 10): messages that say what is wrong,
- * temporary names that fit NAME_MAX, reports written atomically.
+ * temporary names that fit NAME_MAX, reports written atomically, --output
+ * compared with --input after following symlinks.
  * Real zpix processes, real files and sockets.
  *
  * @module
@@ -17,6 +18,7 @@ import {
 } from "../transport/protocol.ts";
 import { nextWithin, spawnZpix, ZPIX_FLAGS } from "./helpers.ts";
 import {
+  listTree,
   readReport,
   startRun,
   temporaries,
@@ -159,5 +161,76 @@ Deno.test("a report that does not fit on the disk leaves the previous one whole:
     } finally {
       await new Deno.Command("umount", { args: [reports] }).output();
     }
+  });
+});
+
+/** Every path under `dir` with its bytes (files) or link target (symlinks). */
+async function snapshot(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const path of await listTree(dir)) {
+    const full = join(dir, path);
+    const stat = await Deno.lstat(full);
+    out.set(
+      path,
+      stat.isSymlink
+        ? `-> ${await Deno.readLink(full)}`
+        : stat.isFile
+        ? Array.from(await Deno.readFile(full), (b) => b.toString(16)).join("")
+        : "folder",
+    );
+  }
+  return out;
+}
+
+Deno.test("an --output that leads back onto --input through a symlink is refused: exit 2, inputs untouched", async () => {
+  await withRunDir(async (dir) => {
+    const input = join(dir, "in");
+    await writeImages(input, ["a.jpg", "b.png"]);
+    await writeImages(join(input, "sub"), ["c.jpg"]);
+    await Deno.symlink(input, join(dir, "link")); // link -> in
+    await Deno.mkdir(join(dir, "o"));
+    await Deno.symlink(join(dir, "link"), join(dir, "o", "deep")); // o/deep -> link -> in
+    // in2/s/a.jpg and in2/s/s/a.jpg: with -i in2/s -o in2 -r, the second's output is the first.
+    const nested = join(dir, "in2");
+    await writeImages(join(nested, "s"), ["a.jpg"]);
+    await writeImages(join(nested, "s", "s"), ["a.jpg"]);
+    const before = await snapshot(dir);
+    const cases: [string[], RegExp][] = [
+      [
+        ["sequential", "-i", input, "-o", join(dir, "link")],
+        /^zpix: error: --output .*\/link is --input .*\/in once symlinks are followed \(both are .*\/in\): zpix never overwrites its inputs$/m,
+      ],
+      [
+        ["parallel", "-w", "1", "-r", "-i", input, "-o", join(dir, "link")],
+        /once symlinks are followed/,
+      ],
+      [
+        ["sequential", "-r", "-i", input, "-o", join(dir, "o", "deep")],
+        /once symlinks are followed/,
+      ],
+      [
+        ["parallel", "-w", "1", "-r", "-i", join(nested, "s"), "-o", nested],
+        /^zpix: error: --output .*\/in2 would overwrite the input a\.jpg with the output of s\/a\.jpg \(.*\): zpix never overwrites its inputs$/m,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const run = await startRun([...args, "--size", "16x16", "-q"]).done;
+      assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
+      assert.match(run.stderr, message);
+      assert.deepEqual(await snapshot(dir), before, `${args.join(" ")} changed files`);
+    }
+
+    // An --output inside --input through a link is fine: its files are not read back as inputs.
+    const run = await startRun([
+      "sequential",
+      ...["-r", "-i", input, "-o", join(dir, "link", "small"), "--size", "16x16", "-q"],
+    ]).done;
+    assert.equal(run.code, 0, run.stderr);
+    const after = await snapshot(dir);
+    for (const [path, bytes] of before) assert.equal(after.get(path), bytes, path);
+    assert.deepEqual(
+      (await listTree(join(input, "small"))).sort(),
+      ["a.jpg", "b.png", "sub", "sub/c.jpg"],
+    );
   });
 });
