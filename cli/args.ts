@@ -14,6 +14,7 @@ import type { Encoder, Job, LogFormat, OutputFormat, WorkerOptions } from "../co
 import { UsageError } from "../core/errors.ts";
 import { FORMAT_NAMES } from "../ops/formats.ts";
 import {
+  checkResizeSizes,
   cleanParseError,
   DEFAULT_TASK_TIMEOUT,
   defaultWorkers,
@@ -143,6 +144,7 @@ export function parseJob(
     maxAttempts: number("max-attempts"),
     prefetch: number("prefetch"),
   };
+  checkResizeSizes(job.pipeline.steps, job.pipeline.maxPixels, str("size") !== undefined);
   if (job.quiet && job.verbose) {
     throw new UsageError("--quiet and --verbose cannot be used together");
   }

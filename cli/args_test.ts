@@ -167,7 +167,7 @@ Deno.test("cli: --format, --quality, --encoder, --max-pixels, --report", () => {
   assert.equal(p("--quality=90").quality, 90);
   assert.equal(p("--encoder", "mozjpeg").encoder, "mozjpeg");
   assert.equal(p("--encoder", "fast").encoder, "fast");
-  assert.equal(p("--max-pixels", "1000").maxPixels, 1000);
+  assert.equal(p("--max-pixels", "1000", "--size", "16x16").maxPixels, 1000);
   const reports = job("sequential", [...IO, "--report", "r.json", "--report", "run.HTML"]).reports;
   assert.deepEqual(reports, ["/home/user/work/r.json", "/home/user/work/run.HTML"]);
   assert.deepEqual(job("sequential", [...IO, "--report", "/tmp/a.json"]).reports, ["/tmp/a.json"]);

@@ -38,7 +38,8 @@ Pipeline (applied in the order given):
       --quality Q          JPEG quality 1..100 (default 75)
       --encoder ENC        fast (built-in WASM SIMD baseline encoder, default) or mozjpeg
                            (smaller files, about 20x slower)
-      --max-pixels N       refuse images above N pixels before decoding (default 100000000)
+      --max-pixels N       refuse images above N pixels before decoding, and outputs above N
+                           pixels before making them (default 100000000)
 
 Reporting:
       --report FILE        write a report: FILE.json (data) or FILE.html (page); repeatable

@@ -9,6 +9,7 @@
 
 import { resolve } from "node:path";
 import {
+  formatStep,
   parseColour,
   parseSize,
   parseStep,
@@ -18,7 +19,7 @@ import {
 } from "../ops/pipeline.ts";
 import { type Job, STDOUT } from "../core/job.ts";
 import { UsageError } from "../core/errors.ts";
-import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS } from "../ops/defaults.ts";
+import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS, overPixelLimit } from "../ops/defaults.ts";
 
 /** The old tool's flag names, accepted as aliases. */
 const ALIASES: Record<string, string> = {
@@ -361,4 +362,30 @@ export function cleanParseError(error: unknown): string {
     /^Unknown option/,
     "unknown option",
   ).split("\n")[0];
+}
+
+/**
+ * A resize other than `inside` makes exactly WxH: one over `--max-pixels`
+ * would fail every image, so it is a usage error. `sized`: the first step
+ * came from `--size`.
+ */
+export function checkResizeSizes(
+  steps: readonly Step[],
+  maxPixels: number,
+  sized: boolean,
+): void {
+  for (const [i, step] of steps.entries()) {
+    if (step.op !== "resize" || step.fit === "inside") continue;
+    const pixels = step.width * step.height;
+    if (pixels > maxPixels) {
+      const flag = i === 0 && sized
+        ? `--size ${step.width}x${step.height}`
+        : `--op ${formatStep(step)}`;
+      throw new UsageError(
+        `${flag} makes ${step.width}x${step.height} = ${
+          overPixelLimit(pixels, maxPixels)
+        } (--max-pixels): ask for a smaller size or raise --max-pixels`,
+      );
+    }
+  }
 }

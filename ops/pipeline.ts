@@ -9,6 +9,7 @@
  */
 
 import { assertImage, type Image } from "./image.ts";
+import { overPixelLimit } from "./defaults.ts";
 import {
   Arena,
   flipRgba,
@@ -340,6 +341,43 @@ export function planResize(
     left: offset(width - scaledWidth, fx),
     top: offset(height - scaledHeight, fy),
   };
+}
+
+/** An image whose output (or a resize's intermediate) would pass `--max-pixels`. */
+export class OutputTooLargeError extends Error {
+  override name = "OutputTooLargeError";
+}
+
+/**
+ * Throws {@link OutputTooLargeError} when the pipeline would make, from a
+ * `width`x`height` image, an image of more than `maxPixels` pixels: the
+ * result of any resize step, or the scaled image a `cover` resize crops
+ * (other steps keep the size). Called with the decoded image's size,
+ * before any of those pixels is allocated.
+ */
+export function checkOutputSize(
+  width: number,
+  height: number,
+  steps: readonly Step[],
+  maxPixels: number,
+): void {
+  for (const step of steps) {
+    if (step.op !== "resize") continue;
+    const plan = planResize(width, height, step);
+    const made = plan.width * plan.height, scaled = plan.scaledWidth * plan.scaledHeight;
+    if (made > maxPixels || scaled > maxPixels) {
+      const [w, h, n] = scaled > made
+        ? [plan.scaledWidth, plan.scaledHeight, scaled]
+        : [plan.width, plan.height, made];
+      throw new OutputTooLargeError(
+        `${formatStep(step)} would make this ${width}x${height} image ${w}x${h} = ${
+          overPixelLimit(n, maxPixels)
+        } (--max-pixels)`,
+      );
+    }
+    width = plan.width;
+    height = plan.height;
+  }
 }
 
 /**

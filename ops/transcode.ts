@@ -20,7 +20,7 @@
 import { flattenOnWhite } from "./codec.ts";
 import { readJpegInfo } from "./jpeg_markers.ts";
 import { readExifOrientation } from "./exif.ts";
-import { planResize, resizeStepAt, type Step } from "./pipeline.ts";
+import { checkOutputSize, planResize, resizeStepAt, type Step } from "./pipeline.ts";
 import { Arena, encodeJpegAt, flipAt, grayAt, type Resident, thresholdAt } from "./kernels/mod.ts";
 import { decodeJpegFastAt } from "./kernels/jpeg_decode.ts";
 import { sniffFormat } from "./formats.ts";
@@ -94,6 +94,7 @@ function stepAt(
  * Decodes `bytes`, applies `steps` and encodes a JPEG at `quality` with the
  * fast encoder, without leaving wasm memory; null when the input is not a
  * JPEG this path takes (see the module doc) or has more than `maxPixels`.
+ * Throws `OutputTooLargeError` when the output would have more than `maxPixels`.
  */
 export function transcodeJpegFast(
   bytes: Uint8Array,
@@ -109,6 +110,7 @@ export function transcodeJpegFast(
   if (info.width * info.height > maxPixels || !info.hasEoi) return null;
   const orientation = info.exif ? readExifOrientation(info.exif) : null;
   if (orientation !== null && orientation !== 1) return null;
+  checkOutputSize(info.width, info.height, steps, maxPixels);
   let a = new Arena();
   let started = performance.now();
   const scale = shrinkOnLoad(info, steps[0]);

@@ -8,7 +8,7 @@
 
 import { dirname } from "node:path";
 import { decodeImage, encodeImage, flattenOnWhite } from "../ops/codec.ts";
-import { applyPipeline, formatStep } from "../ops/pipeline.ts";
+import { applyPipeline, checkOutputSize, formatStep } from "../ops/pipeline.ts";
 import { encodeJpegFast } from "../ops/kernels/mod.ts";
 import { transcodeJpegFast } from "../ops/transcode.ts";
 import type { Image } from "../ops/image.ts";
@@ -84,6 +84,12 @@ export async function processBytes(
   let started = performance.now();
   const decoded = await decodeImage(input, { maxPixels: pipeline.maxPixels });
   timings.decode = performance.now() - started;
+  checkOutputSize(
+    decoded.image.width,
+    decoded.image.height,
+    pipeline.steps,
+    pipeline.maxPixels,
+  );
   await between();
   started = performance.now();
   const image = applyPipeline(decoded.image, pipeline.steps, (step, ms) => {

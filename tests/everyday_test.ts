@@ -90,6 +90,8 @@ Deno.test("--dry-run lists what would be written, skipped and refused, and write
         "--skip-existing",
         "--max-pixels",
         "10000",
+        "--size", // the default 512x512 would pass the limit: a usage error
+        "64x48",
         "--dry-run",
         "--report",
         report,

@@ -1,7 +1,8 @@
 /**
  * Local safety (issue 13, items 9 and 10): messages that say what is wrong,
  * temporary names that fit NAME_MAX, reports written atomically, --output
- * compared with --input after following symlinks.
+ * compared with --input after following symlinks, output size bounded by
+ * --max-pixels.
  * Real zpix processes, real files and sockets.
  *
  * @module
@@ -39,6 +40,7 @@ Deno.test("a small --max-pixels is said in exact pixels, not as 0 megapixels", a
     const run = await startRun([
       "sequential",
       ...["-i", join(dir, "in"), "-o", join(dir, "out"), "--max-pixels", "100", "-q"],
+      ...["--size", "8x8"],
       ...["--report", report],
     ]).done;
     assert.equal(run.code, 1, run.stderr);
@@ -232,5 +234,88 @@ Deno.test("an --output that leads back onto --input through a symlink is refused
       (await listTree(join(input, "small"))).sort(),
       ["a.jpg", "b.png", "sub", "sub/c.jpg"],
     );
+  });
+});
+
+Deno.test("a resize whose output is over --max-pixels is a usage error: exit 2, nothing written", async () => {
+  await withRunDir(async (dir) => {
+    await writeImages(join(dir, "in"), ["a.jpg"]);
+    const out = join(dir, "out");
+    const cases: [string[], string][] = [
+      [
+        ["--op", "resize=65535x65535"],
+        "--op resize=65535x65535 makes 65535x65535 = 4294.8 megapixels, over the limit of 100 megapixels",
+      ],
+      [
+        ["--size", "2000", "2000", "--max-pixels", "1000000"],
+        "--size 2000x2000 makes 2000x2000 = 4 megapixels, over the limit of 1 megapixels",
+      ],
+      [
+        ["--op", "gray", "--op", "resize=100x100:contain", "--max-pixels", "9999"],
+        "--op resize=100x100:contain makes 100x100 = 10,000 pixels, over the limit of 9,999 pixels",
+      ],
+    ];
+    for (const [extra, message] of cases) {
+      const run = await startRun([
+        "parallel",
+        "-w",
+        "1",
+        "-i",
+        join(dir, "in"),
+        "-o",
+        out,
+        ...extra,
+      ])
+        .done;
+      assert.equal(run.code, 2, run.stderr);
+      assert.ok(
+        run.stderr.startsWith(
+          `zpix: error: ${message} (--max-pixels): ask for a smaller size or raise --max-pixels\n`,
+        ),
+        run.stderr,
+      );
+      await assert.rejects(Deno.lstat(out), Deno.errors.NotFound);
+    }
+  });
+});
+
+Deno.test("an image whose output would pass --max-pixels fails before its pixels are allocated", async () => {
+  await withRunDir(async (dir) => {
+    const input = join(dir, "in");
+    await writeImages(input, ["a.jpg", "b.png"]); // 64x48
+    await writeImages(input, ["tall.jpg"], 8, 256);
+    const expected = (name: string, made: string) =>
+      `resize=20000x20000:inside would make this ${name} image ${made}, over the limit of 100 megapixels (--max-pixels)`;
+    for (const mode of ["sequential", "parallel"]) {
+      const out = join(dir, `out-${mode}`), report = join(dir, `${mode}.json`);
+      const started = performance.now();
+      const run = await startRun([
+        mode,
+        ...["-i", input, "-o", out, "--op", "resize=20000x20000:inside", "--format", "png"],
+        ...["--report", report, "-q", ...(mode === "parallel" ? ["-w", "1"] : [])],
+      ]).done;
+      const seconds = (performance.now() - started) / 1000;
+      assert.equal(run.code, 1, run.stderr);
+      // a.jpg takes the fused JPEG path, b.png the general one; tall.jpg's output fits
+      assert.deepEqual((await readReport(report)).failed, [
+        { path: "a.jpg", error: expected("64x48", "20000x15000 = 300 megapixels") },
+        { path: "b.png", error: expected("64x48", "20000x15000 = 300 megapixels") },
+      ]);
+      assert.deepEqual(await listTree(out), ["tall.png"]);
+      // 625x20000 = 12.5 megapixels: written, since it fits
+      assert.ok(seconds < 30, `${mode} took ${seconds} s`);
+    }
+    // A cover resize's scaled image counts too, even when the crop fits.
+    const run = await startRun([
+      "sequential",
+      ...["-i", input, "-o", join(dir, "cover"), "--op", "resize=1000x1000:cover"],
+      ...["--max-pixels", "2000000", "--report", join(dir, "cover.json"), "-q"],
+    ]).done;
+    assert.equal(run.code, 1, run.stderr);
+    assert.deepEqual((await readReport(join(dir, "cover.json"))).failed, [{
+      path: "tall.jpg",
+      error:
+        "resize=1000x1000:cover would make this 8x256 image 1000x32000 = 32 megapixels, over the limit of 2 megapixels (--max-pixels)",
+    }]);
   });
 });
