@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { isCompiled, selfCommandLine, SOURCE_ROOT } from "../core/runtime.ts";
 import { type Job, STDOUT } from "../core/job.ts";
 import { faultPermissions } from "../worker/fault.ts";
+import { makePrivateDir, removePrivateDir } from "./private_dir.ts";
 
 /**
  * The Deno permission flags a local worker runs with: read the input folder
@@ -148,7 +149,7 @@ export function startEarlyPool(
   let privateDir: string | null = null;
   const workers: LocalWorker[] = [];
   try {
-    privateDir = Deno.makeTempDirSync({ prefix: "zpix-" });
+    privateDir = makePrivateDir();
     const endpoint = `ipc://${privateDir}/tasks`;
     for (let i = 1; i <= job.workers; i++) {
       const id = `w${i}`;
@@ -177,7 +178,7 @@ export async function disposeEarlyPool(pool: EarlyPool): Promise<void> {
     }
   }
   await Promise.all(pool.workers.map((w) => w.status));
-  if (pool.privateDir) await Deno.remove(pool.privateDir, { recursive: true }).catch(() => {});
+  if (pool.privateDir) await removePrivateDir(pool.privateDir);
 }
 
 /** SIGKILLs every local worker still running: for an exit that cannot wait (a second Ctrl-C). */

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { makePrivateDir, removePrivateDir } from "./private_dir.ts";
 import * as zmq from "../transport/zmq.ts";
 import { broadcastEndpoint, SOCKET_OPTIONS } from "../transport/protocol.ts";
 import { type ServerCurve, serverCurve } from "../transport/curve.ts";
@@ -31,7 +32,7 @@ export interface BrokerSockets {
 /** Binds the ROUTER and the PUB socket (a private `ipc://` folder unless `--bind`). */
 export async function openSockets(job: Job, log: Log, pool?: EarlyPool): Promise<BrokerSockets> {
   const privateDir = pool?.privateDir ??
-    (job.bind ? null : await Deno.makeTempDir({ prefix: "zpix-" }));
+    (job.bind ? null : makePrivateDir());
   const endpoint = pool?.endpoint ?? job.bind ?? `ipc://${privateDir}/tasks`;
   const curve = await serverCurve(job.curveSecret).catch((error) => {
     throw new RunError((error as Error).message);
@@ -64,7 +65,5 @@ export async function openSockets(job: Job, log: Log, pool?: EarlyPool): Promise
 export async function closeSockets(sockets: BrokerSockets): Promise<void> {
   sockets.router.close();
   sockets.publisher.close();
-  if (sockets.privateDir) {
-    await Deno.remove(sockets.privateDir, { recursive: true }).catch(() => {});
-  }
+  if (sockets.privateDir) await removePrivateDir(sockets.privateDir);
 }

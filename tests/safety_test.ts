@@ -2,7 +2,7 @@
  * Local safety (issue 13, items 9 and 10): messages that say what is wrong,
  * temporary names that fit NAME_MAX, reports written atomically, --output
  * compared with --input after following symlinks, output size bounded by
- * --max-pixels.
+ * --max-pixels, stale ipc folders of killed runs removed.
  * Real zpix processes, real files and sockets.
  *
  * @module
@@ -10,19 +10,22 @@
 
 import * as zmq from "../transport/zmq.ts";
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import {
   decodeServerMessage,
   receiveAll,
   type ServerMessage,
   SOCKET_OPTIONS,
 } from "../transport/protocol.ts";
-import { nextWithin, spawnZpix, ZPIX_FLAGS } from "./helpers.ts";
+import { nextWithin, sleep, spawnZpix, ZPIX_FLAGS } from "./helpers.ts";
+import { OWNER_LOCK, PRIVATE_PREFIX, removeStaleDirs } from "../broker/private_dir.ts";
 import {
+  allExist,
   listTree,
   readReport,
   startRun,
   temporaries,
+  waitUntil,
   withRunDir,
   writeImages,
 } from "./reliability_helpers.ts";
@@ -317,5 +320,115 @@ Deno.test("an image whose output would pass --max-pixels fails before its pixels
       error:
         "resize=1000x1000:cover would make this 8x256 image 1000x32000 = 32 megapixels, over the limit of 2 megapixels (--max-pixels)",
     }]);
+  });
+});
+
+/** Private folders of `pid`'s runs in the temporary directory `tmp`. */
+async function privateDirsOf(tmp: string, pid: number): Promise<string[]> {
+  return (await Array.fromAsync(Deno.readDir(tmp)))
+    .map((entry) => entry.name)
+    .filter((name) => name.startsWith(`${PRIVATE_PREFIX}${pid}-`));
+}
+
+Deno.test("a SIGKILLed run's ipc folder is removed by the next run; a live run's is kept", async () => {
+  await withRunDir(async (dir) => {
+    const input = join(dir, "in");
+    await writeImages(input, ["a.jpg", "stall.jpg"]);
+    // The temporary directory zpix's runs use (Deno.makeTempDir's: $TMPDIR or /tmp).
+    const probe = await Deno.makeTempDir({ prefix: "zpix-test-probe-" });
+    const tmp = dirname(probe);
+    await Deno.remove(probe);
+    // Two runs that stay alive: their workers stall on stall.jpg.
+    const args = (out: string) => [
+      "parallel",
+      ...["-w", "1", "-i", input, "-o", join(dir, out), "--size", "8x8", "-q"],
+    ];
+    // `alive` first, done with its start (its own sweep included) before `doomed` starts, so
+    // that `doomed`'s folder is left for the next run to remove.
+    const alive = startRun(args("out2"), { faults: "stall:stall.jpg" });
+    let doomed = alive;
+    try {
+      const started = async (run: typeof alive, out: string) => {
+        await waitUntil(
+          async () => (await privateDirsOf(tmp, run.pid)).length === 1,
+          20_000,
+          `${out}'s folder`,
+        );
+        await waitUntil(() => allExist(join(dir, out), ["a.jpg"]), 20_000, `${out}/a.jpg`);
+      };
+      await started(alive, "out2");
+      doomed = startRun(args("out1"), { faults: "stall:stall.jpg" });
+      await started(doomed, "out1");
+      const [doomedDir] = await privateDirsOf(tmp, doomed.pid);
+      const [aliveDir] = await privateDirsOf(tmp, alive.pid);
+      assert.equal(
+        (await Deno.readTextFile(join(tmp, doomedDir, OWNER_LOCK))).trim(),
+        String(doomed.pid),
+        "the lock file names its owner",
+      );
+      Deno.kill(doomed.pid, "SIGKILL");
+      await doomed.done;
+      await sleep(100);
+      assert.deepEqual(await privateDirsOf(tmp, doomed.pid), [doomedDir], "SIGKILL leaves it");
+
+      // Look-alikes that are not a dead run's: no lock file, something else inside, and a
+      // folder of another name; and one that is (an unlocked lock, an ipc name).
+      const fake = (name: string) => join(tmp, `${PRIVATE_PREFIX}${name}`);
+      await Deno.mkdir(fake("1-nolock"));
+      await Deno.writeTextFile(join(fake("1-nolock"), "tasks"), "");
+      await Deno.mkdir(fake("1-precious"));
+      await Deno.writeTextFile(join(fake("1-precious"), OWNER_LOCK), "1\n");
+      await Deno.writeTextFile(join(fake("1-precious"), "precious.txt"), "keep me");
+      await Deno.mkdir(fake("1-dead"));
+      await Deno.writeTextFile(join(fake("1-dead"), OWNER_LOCK), "1\n");
+      await Deno.writeTextFile(join(fake("1-dead"), "tasks.pub"), "");
+      const other = join(tmp, "zpix-not-a-run-1");
+      await Deno.mkdir(other);
+      await Deno.writeTextFile(join(other, OWNER_LOCK), "1\n");
+      try {
+        await Deno.remove(join(input, "stall.jpg"));
+        const next = await startRun([
+          "sequential",
+          ...["-i", input, "-o", join(dir, "out3"), "--size", "8x8", "-q"],
+        ]).done;
+        assert.equal(next.code, 0, next.stderr);
+        // Sequential runs make no ipc folder and remove nothing.
+        assert.deepEqual(await privateDirsOf(tmp, doomed.pid), [doomedDir]);
+
+        const run = await startRun(args("out4")).done;
+        assert.equal(run.code, 0, run.stderr);
+        await waitUntil(
+          async () => (await privateDirsOf(tmp, doomed.pid)).length === 0,
+          5000,
+          "the dead run's folder removed",
+        );
+        await assert.rejects(Deno.lstat(fake("1-dead")), Deno.errors.NotFound);
+        assert.deepEqual(await privateDirsOf(tmp, alive.pid), [aliveDir], "a live run's is kept");
+        assert.ok((await Deno.lstat(join(tmp, aliveDir, "tasks"))).isSocket);
+        assert.equal(await Deno.readTextFile(join(fake("1-precious"), "precious.txt")), "keep me");
+        await Deno.lstat(join(fake("1-nolock"), "tasks"));
+        await Deno.lstat(join(other, OWNER_LOCK));
+        // And from this process: the live run's lock cannot be taken, so nothing goes.
+        assert.deepEqual(
+          (await removeStaleDirs(tmp)).filter((name) => name.includes(String(alive.pid))),
+          [],
+        );
+      } finally {
+        for (const path of [fake("1-nolock"), fake("1-precious"), fake("1-dead"), other]) {
+          await Deno.remove(path, { recursive: true }).catch(() => {});
+        }
+      }
+    } finally {
+      for (const run of [doomed, alive]) {
+        try {
+          Deno.kill(run.pid, "SIGKILL");
+        } catch {
+          // gone
+        }
+      }
+      await Promise.all([doomed.done, alive.done]);
+      // the killed runs' folders: removed here, as a next run would
+      await removeStaleDirs(tmp);
+    }
   });
 });
