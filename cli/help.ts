@@ -150,6 +150,9 @@ Usage: zpix worker --connect tcp://HOST:PORT [--token SECRET] [--curve-server-ke
 
 A worker waits for its server as long as it takes. SIGINT/SIGTERM: it finishes
 the image in hand, sends it back, leaves and exits 0 (a second signal: at once).
+A server that keeps refusing the security handshake for 3 s (a wrong
+--curve-server-key, or CURVE on one side only) is named as such, and the
+worker exits 2, even with --persist: trying again cannot help.
 
       --connect ENDPOINT   the server's task endpoint (broadcasts: PORT+1)
       --token SECRET       the server's secret (or set ZPIX_TOKEN)
@@ -164,8 +167,8 @@ the image in hand, sends it back, leaves and exits 0 (a second signal: at once).
 Example:
   zpix worker --connect tcp://192.0.2.10:5555 --token s3cret --processes 4
 
-Exit codes: 0 the run ended; 2 refused by the server (wrong token, other version);
-4 the server fell silent.`,
+Exit codes: 0 the run ended; 2 refused by the server (wrong token, other version,
+refused CURVE handshake); 4 the server fell silent.`,
   keygen: `zpix keygen — make a CURVE key pair for "zpix serve --curve-secret"
 
 Usage: zpix keygen DIR

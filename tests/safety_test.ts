@@ -2,7 +2,8 @@
  * Local safety (issue 13, items 9 and 10): messages that say what is wrong,
  * temporary names that fit NAME_MAX, reports written atomically, --output
  * compared with --input after following symlinks, output size bounded by
- * --max-pixels, stale ipc folders of killed runs removed.
+ * --max-pixels, stale ipc folders of killed runs removed, a refused CURVE
+ * handshake named.
  * Real zpix processes, real files and sockets.
  *
  * @module
@@ -18,6 +19,8 @@ import {
   SOCKET_OPTIONS,
 } from "../transport/protocol.ts";
 import { nextWithin, sleep, spawnZpix, ZPIX_FLAGS } from "./helpers.ts";
+import { remoteWorkerReads } from "../worker/processes.ts";
+import { SOURCE_ROOT } from "../core/runtime.ts";
 import { OWNER_LOCK, PRIVATE_PREFIX, removeStaleDirs } from "../broker/private_dir.ts";
 import {
   allExist,
@@ -122,6 +125,15 @@ Deno.test("names of up to 255 bytes (NAME_MAX) are written, ASCII or not, with n
     }
   });
 });
+
+/** The permission flags of `deno task worker` (deno.json). */
+const WORKER_FLAGS = [
+  `--allow-read=${remoteWorkerReads().join(",")}`,
+  `--allow-ffi=${join(SOURCE_ROOT, "node_modules")}`,
+  "--allow-env=ZPIX_TOKEN",
+  "--allow-sys=hostname",
+  `--allow-run=${Deno.execPath()}`,
+];
 
 /** Mounts a tmpfs at `dir` (root only); false, with a message, where that is not permitted. */
 async function mountTmpfs(dir: string, options: string): Promise<boolean> {
@@ -429,6 +441,76 @@ Deno.test("a SIGKILLed run's ipc folder is removed by the next run; a live run's
       await Promise.all([doomed.done, alive.done]);
       // the killed runs' folders: removed here, as a next run would
       await removeStaleDirs(tmp);
+    }
+  });
+});
+
+Deno.test("a worker whose CURVE handshake the server refuses says why and exits 2 after 3 s", async () => {
+  await withRunDir(async (dir) => {
+    await writeImages(join(dir, "in"), ["a.jpg"]);
+    const keys = async (name: string) => {
+      const made = await spawnZpix(["keygen", join(dir, name)]).output;
+      assert.equal(made.code, 0, made.stderr);
+      return /public-key = "(.{40})"/.exec(
+        await Deno.readTextFile(join(dir, name, "server.pub")),
+      )![1];
+    };
+    await keys("server");
+    const wrongKey = await keys("other");
+    const serve = (name: string, curve: boolean) =>
+      spawnZpix([
+        "serve",
+        ...["--bind", `ipc://${dir}/${name}`, "--workers", "0", "--token", "t"],
+        ...["-i", join(dir, "in"), "-o", join(dir, `out-${name}`)],
+        ...(curve ? ["--curve-secret", join(dir, "server", "server.key")] : []),
+      ], { flags: SERVE_FLAGS });
+    const servers = [serve("curve", true), serve("plain", false)];
+    try {
+      const cases: [string, string[], RegExp][] = [
+        [
+          "curve",
+          ["--curve-server-key", wrongKey],
+          /: the server at ipc:\/\/.*\/curve refused the CURVE handshake: is --curve-server-key the server's public key\?\n/,
+        ],
+        [
+          "curve",
+          [],
+          /: the server at ipc:\/\/.*\/curve requires CURVE: pass its public key with --curve-server-key\n/,
+        ],
+        [
+          "plain",
+          ["--curve-server-key", wrongKey],
+          /: the server at ipc:\/\/.*\/plain does not use CURVE: leave out --curve-server-key, or start the server with --curve-secret\n/,
+        ],
+      ];
+      const runs = cases.map(([name, extra]) => {
+        const started = performance.now();
+        const worker = spawnZpix(
+          ["worker", "--connect", `ipc://${dir}/${name}`, "--token", "t", ...extra],
+          { flags: WORKER_FLAGS },
+        );
+        const timer = setTimeout(() => worker.child.kill("SIGKILL"), 30_000);
+        return worker.output.then((out) => {
+          clearTimeout(timer);
+          return { ...out, seconds: (performance.now() - started) / 1000 };
+        });
+      });
+      for (const [i, out] of (await Promise.all(runs)).entries()) {
+        assert.equal(out.code, 2, out.stderr);
+        assert.match(out.stderr, cases[i][2]);
+        assert.ok(out.seconds < 15, `exited after ${out.seconds} s`);
+        console.log(
+          `${cases[i][0]} ${cases[i][1].length ? "with a key" : "without a key"}: exit 2 after ${
+            out.seconds.toFixed(1)
+          } s`,
+        );
+      }
+      for (const name of ["curve", "plain"]) {
+        assert.deepEqual(await listTree(join(dir, `out-${name}`)), [], "no task, no output");
+      }
+    } finally {
+      for (const server of servers) server.child.kill("SIGTERM");
+      await Promise.all(servers.map((server) => server.output));
     }
   });
 });

@@ -30,7 +30,7 @@ import { isCompiled } from "../core/runtime.ts";
  * @module
  */
 
-const ZMQ_PUB = 1, ZMQ_SUB = 2, ZMQ_DEALER = 5, ZMQ_ROUTER = 6;
+const ZMQ_PAIR = 0, ZMQ_PUB = 1, ZMQ_SUB = 2, ZMQ_DEALER = 5, ZMQ_ROUTER = 6;
 
 /** libzmq socket option numbers (zmq.h). */
 const OPT = {
@@ -74,6 +74,7 @@ const SYMBOLS = {
   zmq_strerror: { parameters: ["i32"], result: "pointer" },
   zmq_has: { parameters: ["buffer"], result: "i32" },
   zmq_curve_keypair: { parameters: ["buffer", "buffer"], result: "i32" },
+  zmq_socket_monitor: { parameters: ["pointer", "buffer", "i32"], result: "i32" },
   zmq_poll: { parameters: ["buffer", "i32", "i64"], result: "i32", nonblocking: true },
   zmq_poll_here: { name: "zmq_poll", parameters: ["buffer", "i32", "i64"], result: "i32" },
   // From the C library the addon links: copies out of libzmq's memory without
@@ -352,6 +353,24 @@ export class Socket {
     );
   }
 
+  /**
+   * Starts libzmq's monitor on this socket for the `events` (an OR of
+   * `EVENT` in monitor.ts) and returns the PAIR socket they arrive on; read
+   * it with monitor.ts's `readEvents`. Close the returned socket before this one.
+   */
+  monitor(events: number): Socket {
+    const endpoint = `inproc://zpix-monitor-${++monitors}`;
+    untilDone(
+      this.#l,
+      "zmq_socket_monitor",
+      () => this.#l.zmq_socket_monitor(this.#handle, cString(endpoint), events),
+      negative,
+    );
+    const pair = new Socket(ZMQ_PAIR, { linger: 0 });
+    pair.connect(endpoint);
+    return pair;
+  }
+
   /** Closes the socket (what is unsent is kept for {@link linger} ms by libzmq). */
   close(): void {
     if (this.#closed) return;
@@ -360,6 +379,8 @@ export class Socket {
     this.#handle = null;
   }
 }
+
+let monitors = 0;
 
 /** A ROUTER socket: the broker's task socket. */
 export class Router extends Socket {

@@ -8,6 +8,12 @@
  */
 
 import * as zmq from "../transport/zmq.ts";
+import {
+  EVENT,
+  type MonitorEvent,
+  PROTOCOL_ERROR_MECHANISM_MISMATCH,
+  readEvents,
+} from "../transport/monitor.ts";
 import { hostname } from "node:os";
 import process from "node:process";
 import {
@@ -98,6 +104,36 @@ function formatOf(path: string): Format {
   return formatForName(path) ?? "jpeg";
 }
 
+/**
+ * How long a remote worker lets ZeroMQ retry a security handshake that the
+ * server keeps refusing before it exits with code 2, in ms: a wrong
+ * `--curve-server-key`, or CURVE on one side only, never gets better.
+ */
+export const HANDSHAKE_GRACE_MS = 3000;
+
+/** Says why the handshake with `endpoint` failed, from the socket monitor's event. */
+export function describeHandshakeFailure(
+  failure: MonitorEvent,
+  endpoint: string,
+  curve: boolean,
+): string {
+  const mismatch = failure.event === EVENT.handshakeFailedProtocol &&
+    failure.value === PROTOCOL_ERROR_MECHANISM_MISMATCH;
+  if (mismatch) {
+    return curve
+      ? `the server at ${endpoint} does not use CURVE: leave out --curve-server-key, ` +
+        "or start the server with --curve-secret"
+      : `the server at ${endpoint} requires CURVE: pass its public key with --curve-server-key`;
+  }
+  if (curve) {
+    return `the server at ${endpoint} refused the CURVE handshake: ` +
+      "is --curve-server-key the server's public key?";
+  }
+  return `the security handshake with ${endpoint} keeps failing (event 0x${
+    failure.event.toString(16)
+  }, value 0x${failure.value.toString(16)}): is it a zpix server?`;
+}
+
 /** How long a leaving worker's last messages may take to go out, in ms. */
 const LEAVE_LINGER_MS = 1000;
 
@@ -141,6 +177,12 @@ export async function runWorker(
     ...curve,
   });
   const sub = new zmq.Subscriber({ ...SOCKET_OPTIONS, ...reconnect, ...curve });
+  // A remote worker watches its handshakes, to name a server that keeps refusing them.
+  const monitor = options.local ? null : dealer.monitor(
+    EVENT.handshakeSucceeded | EVENT.handshakeFailedNoDetail |
+      EVENT.handshakeFailedProtocol | EVENT.handshakeFailedAuth,
+  );
+  let failingSince: number | null = null;
   dealer.connect(options.connect);
   sub.connect(broadcastEndpoint(options.connect));
   sub.subscribe();
@@ -159,6 +201,7 @@ export async function runWorker(
   let toldWaiting = false;
 
   const shutdown = new WorkerShutdown(() => {
+    monitor?.close();
     dealer.close();
     sub.close();
     thread.close();
@@ -189,7 +232,28 @@ export async function runWorker(
   };
   stop.addEventListener("abort", onStop);
 
+  let lastFailure: MonitorEvent | null = null;
+  const watchHandshakes = async () => {
+    for (const event of monitor && !monitor.closed ? await readEvents(monitor) : []) {
+      if (event.event === EVENT.handshakeSucceeded) failingSince = null;
+      else {
+        failingSince ??= Date.now();
+        lastFailure = event;
+      }
+    }
+    if (
+      shutdown.exitCode === null && failingSince !== null && lastFailure &&
+      Date.now() - failingSince >= HANDSHAKE_GRACE_MS
+    ) {
+      const curveUsed = curve.curveServerKey !== undefined;
+      log(`worker ${id}: ${describeHandshakeFailure(lastFailure, options.connect, curveUsed)}`);
+      shutdown.abandon(WORKER_EXIT.refused);
+    }
+  };
+
   const heartbeat = setInterval(() => {
+    void watchHandshakes();
+    if (shutdown.exitCode !== null) return;
     const welcomed = pipeline !== null;
     if (!welcomed && !options.local) {
       // Waiting for a server: no deadline, but say so, and knock again.
