@@ -105,10 +105,9 @@ async function realPathOf(path: string, flag: string): Promise<string> {
   }
 }
 
-/** Whether `path` is `root` or inside it (both resolved, absolute). */
-function within(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === "" || (rel !== ".." && !rel.startsWith("../") && !isAbsolute(rel));
+/** Whether a path from `relative(root, path)` leads inside `root` (not up, not elsewhere). */
+function leadsInside(rel: string): boolean {
+  return rel !== "" && rel !== ".." && !rel.startsWith("../") && !isAbsolute(rel);
 }
 
 async function* walk(
@@ -162,11 +161,10 @@ export async function planTasks(job: Job): Promise<Task[]> {
     ? matchesDefault
     : (await import("picomatch")).default(pattern, { basename: !pattern.includes("/") });
   // An output folder inside the input folder must not be read back as input.
-  const outputRoots = toFolder ? [relative(job.input, job.output)] : [];
-  if (realOutput !== null && within(realInput, realOutput)) {
-    outputRoots.push(relative(realInput, realOutput));
-  }
-  const inside = outputRoots.filter((root) => within(".", root));
+  // Checked as written and as resolved: either may be the one that leads inside.
+  const inside = realOutput === null
+    ? []
+    : [relative(job.input, job.output), relative(realInput, realOutput)].filter(leadsInside);
   const inputs: string[] = [];
   try {
     for await (const rel of walk(job.input, "", job.recursive)) {

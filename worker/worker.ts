@@ -252,7 +252,7 @@ export async function runWorker(
   };
 
   const heartbeat = setInterval(() => {
-    void watchHandshakes();
+    watchHandshakes().catch(() => {}); // a monitor closed meanwhile: nothing left to watch
     if (shutdown.exitCode !== null) return;
     const welcomed = pipeline !== null;
     if (!welcomed && !options.local) {
