@@ -2,9 +2,10 @@
  * Local safety (issue 13, items 9 and 10): messages that say what is wrong,
  * temporary names that fit NAME_MAX, reports written atomically, --output
  * compared with --input after following symlinks, output size bounded by
- * --max-pixels, stale ipc folders of killed runs removed, a refused CURVE
- * handshake named.
- * Real zpix processes, real files and sockets.
+ * --max-pixels (sequential, local and remote workers), stale ipc folders of
+ * killed runs removed, a refused CURVE handshake named. Real zpix processes,
+ * real files and sockets; each test checks exit codes, messages, and that
+ * inputs and outputs are as they must be.
  *
  * @module
  */
@@ -332,6 +333,39 @@ Deno.test("an image whose output would pass --max-pixels fails before its pixels
       error:
         "resize=1000x1000:cover would make this 8x256 image 1000x32000 = 32 megapixels, over the limit of 2 megapixels (--max-pixels)",
     }]);
+  });
+});
+
+Deno.test("a remote worker fails an image whose output would pass --max-pixels, with the numbers", async () => {
+  await withRunDir(async (dir) => {
+    await writeImages(join(dir, "in"), ["a.jpg", "b.png"]);
+    const endpoint = `ipc://${dir}/serve`, report = join(dir, "report.json");
+    const server = spawnZpix([
+      "serve",
+      ...["--bind", endpoint, "--workers", "0", "-i", join(dir, "in"), "-o", join(dir, "out")],
+      ...["--op", "resize=20000x20000:inside", "--report", report, "-q"],
+    ], { flags: SERVE_FLAGS });
+    const worker = spawnZpix(["worker", "--connect", endpoint], { flags: WORKER_FLAGS });
+    const timer = setTimeout(() => server.child.kill("SIGKILL"), 60_000);
+    try {
+      const out = await server.output;
+      assert.equal(out.code, 1, out.stderr);
+      const made = "20000x15000 = 300 megapixels, over the limit of 100 megapixels (--max-pixels)";
+      assert.deepEqual((await readReport(report)).failed, [
+        { path: "a.jpg", error: `resize=20000x20000:inside would make this 64x48 image ${made}` },
+        { path: "b.png", error: `resize=20000x20000:inside would make this 64x48 image ${made}` },
+      ]);
+      assert.deepEqual(await listTree(join(dir, "out")), []);
+      assert.equal((await worker.output).code, 0);
+    } finally {
+      clearTimeout(timer);
+      try {
+        worker.child.kill("SIGKILL");
+      } catch {
+        // exited
+      }
+      await worker.output;
+    }
   });
 });
 
