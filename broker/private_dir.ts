@@ -7,8 +7,8 @@
  * it dies. At start, a run removes every `zpix-run-*` folder of the same
  * temporary directory whose lock it can take (its owner is dead) and that
  * holds nothing but what a run puts there. A folder without a lock file, a
- * locked one, or one with anything else in it is left alone: it is live,
- * being made, or not ours. The lock file is made under another name, locked,
+ * locked one, one with anything else in it, or another user's is left
+ * alone: it is live, being made, or not ours. The lock file is made under another name, locked,
  * then renamed into place, so it is never seen unlocked while its run lives.
  *
  * @module
@@ -65,8 +65,11 @@ export async function removePrivateDir(dir: string): Promise<void> {
 export async function removeStaleDirs(tmp: string, own = ""): Promise<string[]> {
   const removed: string[] = [];
   let entries: Deno.DirEntry[];
+  let uid: number | null = null;
   try {
     entries = await Array.fromAsync(Deno.readDir(tmp));
+    // Only folders of this process's user (the owner of `own`): never another user's.
+    if (own) uid = (await Deno.lstat(own)).uid;
   } catch {
     return removed;
   }
@@ -75,6 +78,9 @@ export async function removeStaleDirs(tmp: string, own = ""): Promise<string[]> 
     if (!entry.isDirectory || !NAME.test(entry.name) || dir === own) continue;
     let lock: Deno.FsFile;
     try {
+      if (uid !== null && (await Deno.lstat(dir)).uid !== uid) continue; // not ours
+      // A regular file only: opening a FIFO put there would block.
+      if (!(await Deno.lstat(join(dir, OWNER_LOCK))).isFile) continue;
       lock = await Deno.open(join(dir, OWNER_LOCK), { read: true });
     } catch {
       continue; // no lock file: being made, or not ours

@@ -428,6 +428,15 @@ Deno.test("a SIGKILLed run's ipc folder is removed by the next run; a live run's
       await Deno.mkdir(fake("1-dead"));
       await Deno.writeTextFile(join(fake("1-dead"), OWNER_LOCK), "1\n");
       await Deno.writeTextFile(join(fake("1-dead"), "tasks.pub"), "");
+      // Another user's (root can make one here), and one whose lock is a FIFO.
+      await Deno.mkdir(fake("1-otheruser"));
+      await Deno.writeTextFile(join(fake("1-otheruser"), OWNER_LOCK), "1\n");
+      const chowned = await Deno.chown(fake("1-otheruser"), 65534, 65534).then(
+        () => true,
+        () => false,
+      );
+      await Deno.mkdir(fake("1-fifo"));
+      await new Deno.Command("mkfifo", { args: [join(fake("1-fifo"), OWNER_LOCK)] }).output();
       const other = join(tmp, "zpix-not-a-run-1");
       await Deno.mkdir(other);
       await Deno.writeTextFile(join(other, OWNER_LOCK), "1\n");
@@ -454,13 +463,20 @@ Deno.test("a SIGKILLed run's ipc folder is removed by the next run; a live run's
         assert.equal(await Deno.readTextFile(join(fake("1-precious"), "precious.txt")), "keep me");
         await Deno.lstat(join(fake("1-nolock"), "tasks"));
         await Deno.lstat(join(other, OWNER_LOCK));
+        if (chowned) await Deno.lstat(join(fake("1-otheruser"), OWNER_LOCK));
+        await Deno.lstat(join(fake("1-fifo"), OWNER_LOCK));
         // And from this process: the live run's lock cannot be taken, so nothing goes.
         assert.deepEqual(
           (await removeStaleDirs(tmp)).filter((name) => name.includes(String(alive.pid))),
           [],
         );
       } finally {
-        for (const path of [fake("1-nolock"), fake("1-precious"), fake("1-dead"), other]) {
+        for (
+          const path of ["nolock", "precious", "dead", "otheruser", "fifo"].map((n) =>
+            fake(`1-${n}`)
+          )
+            .concat(other)
+        ) {
           await Deno.remove(path, { recursive: true }).catch(() => {});
         }
       }
