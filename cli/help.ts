@@ -7,6 +7,7 @@
 const JOB_FLAGS = `Input and output:
   -i, --input DIR|FILE     folder of images to process, or one image (alias --path2initial_images)
   -o, --output DIR|-       where outputs go, created if missing (alias --path2resized_images);
+                           never --input, nor a path that leads onto its files through symlinks;
                            - writes the one image of --input FILE to standard output
       --pattern GLOB       which files to take (alias --image_extension; "jpg" means "*.jpg");
                            default: every .jpg, .jpeg and .png file, any letter case
@@ -42,7 +43,8 @@ Pipeline (applied in the order given):
                            pixels before making them (default 100000000)
 
 Reporting:
-      --report FILE        write a report: FILE.json (data) or FILE.html (page); repeatable
+      --report FILE        write a report: FILE.json (data) or FILE.html (page); repeatable;
+                           written to a temporary name, then renamed (never left half-written)
   -q, --quiet              no progress output (the closing line, with failures, still printed)
   -v, --verbose            a line per image
       --log-format FMT     text (default) or json (one JSON object per line on stderr)
