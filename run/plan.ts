@@ -105,6 +105,23 @@ async function realPathOf(path: string, flag: string): Promise<string> {
   }
 }
 
+/**
+ * What identifies an existing folder whatever the path taken to it
+ * (symlinks, bind mounts): its device and inode, or its real path where the
+ * system gives no inode; null when it does not exist.
+ */
+async function folderKey(path: string): Promise<string | null> {
+  try {
+    const stat = await Deno.stat(path);
+    return stat.ino !== null ? `${stat.dev}:${stat.ino}` : await Deno.realPath(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return null;
+    }
+    throw error;
+  }
+}
+
 /** Whether a path from `relative(root, path)` leads inside `root` (not up, not elsewhere). */
 function leadsInside(rel: string): boolean {
   return rel !== "" && rel !== ".." && !rel.startsWith("../") && !isAbsolute(rel);
@@ -148,10 +165,16 @@ export async function planTasks(job: Job): Promise<Task[]> {
   // back onto the inputs. With one file as --input, its folder is the input folder.
   const realInput = await Deno.realPath(job.input);
   const realOutput = toFolder ? await realPathOf(job.output, "--output") : null;
-  if (realOutput === realInput) {
+  if (
+    realOutput !== null &&
+    (realOutput === realInput || (await folderKey(job.output)) === (await folderKey(job.input)))
+  ) {
     throw new UsageError(
-      `--output ${job.output} is --input ${job.input} once symlinks are followed (both are ${realInput}): ` +
-        "zpix never overwrites its inputs",
+      `--output ${job.output} is --input ${job.input} once ${
+        realOutput === realInput
+          ? `symlinks are followed (both are ${realInput})`
+          : "mounts are followed (the same folder: a bind mount?)"
+      }: zpix never overwrites its inputs`,
     );
   }
   if (job.only !== null) return await checkNoInputOverwritten(job, nameTasks(job, [job.only]));
@@ -188,28 +211,31 @@ export async function planTasks(job: Job): Promise<Task[]> {
 }
 
 /**
- * No output may land on an input, whatever links lie on its way (a link to
- * --input, or one in --output's tree, or --input inside --output with
- * --recursive). Throws {@link UsageError}; returns `tasks`.
+ * No output may land on an input, whatever links or mounts lie on its way (a
+ * link to --input, one in --output's tree, --input inside --output with
+ * --recursive): folders are compared by what they are (folderKey), not by
+ * the path to them. Throws {@link UsageError}; returns `tasks`.
  */
 async function checkNoInputOverwritten(job: Job, tasks: Task[]): Promise<Task[]> {
   if (job.output === STDOUT) return tasks;
-  const realInput = await Deno.realPath(job.input);
-  const realInputs = new Map(tasks.map((task) => [join(realInput, task.input), task.input]));
-  const realDirs = new Map<string, string>();
+  const keys = new Map<string, string | null>();
+  const keyOf = async (dir: string) => {
+    if (!keys.has(dir)) keys.set(dir, await folderKey(dir));
+    return keys.get(dir)!;
+  };
+  const inputAt = new Map<string, string>();
   for (const task of tasks) {
-    const dir = dirname(join(job.output, task.output));
-    let realDir = realDirs.get(dir);
-    if (realDir === undefined) {
-      realDir = await realPathOf(dir, "--output");
-      realDirs.set(dir, realDir);
-    }
-    const target = join(realDir, basename(task.output));
-    const overwritten = realInputs.get(target);
+    const key = await keyOf(dirname(join(job.input, task.input)));
+    if (key !== null) inputAt.set(`${key}/${basename(task.input)}`, task.input);
+  }
+  for (const task of tasks) {
+    const output = join(job.output, task.output);
+    const key = await keyOf(dirname(output)); // null: a folder yet to be made holds no input
+    const overwritten = key === null ? undefined : inputAt.get(`${key}/${basename(output)}`);
     if (overwritten !== undefined) {
       throw new UsageError(
         `--output ${job.output} would overwrite the input ${overwritten} with the output of ${task.input} ` +
-          `(${join(job.output, task.output)} is ${target} once symlinks are followed): ` +
+          `(${output} is ${join(job.input, overwritten)} once symlinks and mounts are followed): ` +
           "zpix never overwrites its inputs",
       );
     }

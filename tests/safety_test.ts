@@ -238,6 +238,27 @@ Deno.test("an --output that leads back onto --input through a symlink is refused
       assert.deepEqual(await snapshot(dir), before, `${args.join(" ")} changed files`);
     }
 
+    // A bind mount of --input (root only): the same folder by another path, no symlink at all.
+    const bound = join(dir, "bound");
+    await Deno.mkdir(bound);
+    const mounted = await new Deno.Command("mount", {
+      args: ["--bind", input, bound],
+      stderr: "null",
+    })
+      .output().then((out) => out.success, () => false);
+    if (mounted) {
+      try {
+        const run = await startRun(["sequential", "-i", input, "-o", bound, "--size", "16x16"])
+          .done;
+        assert.equal(run.code, 2, run.stderr);
+        assert.match(run.stderr, /once mounts are followed \(the same folder: a bind mount\?\)/);
+      } finally {
+        await new Deno.Command("umount", { args: [bound] }).output();
+      }
+    } else console.log("skipped the bind mount: mount --bind is not permitted here");
+    await Deno.remove(bound);
+    assert.deepEqual(await snapshot(dir), before, "the bind mount run changed files");
+
     // An --output inside --input through a link is fine: its files are not read back as inputs.
     const run = await startRun([
       "sequential",
