@@ -8,8 +8,10 @@
  * temporary directory whose lock it can take (its owner is dead) and that
  * holds nothing but what a run puts there. A folder without a lock file, a
  * locked one, one with anything else in it, or another user's is left
- * alone: it is live, being made, or not ours. The lock file is made under another name, locked,
- * then renamed into place, so it is never seen unlocked while its run lives.
+ * alone: it is live, being made, or not ours. The owner writes its pid into
+ * the lock file only once it holds the lock, so a lock taken on an empty
+ * file is one being made, and is left alone too. (No rename: that would
+ * need read access, which a run may lack.)
  *
  * @module
  */
@@ -36,14 +38,18 @@ const held = new Map<string, Deno.FsFile>();
  */
 export function makePrivateDir(): string {
   const dir = Deno.makeTempDirSync({ prefix: `${PRIVATE_PREFIX}${Deno.pid}-` });
-  const making = join(dir, `${OWNER_LOCK}.new`);
-  const file = Deno.openSync(making, { write: true, createNew: true });
+  let file: Deno.FsFile | undefined;
   try {
+    file = Deno.openSync(join(dir, OWNER_LOCK), { write: true, createNew: true });
     file.lockSync(true);
     file.writeSync(new TextEncoder().encode(`${Deno.pid}\n`));
-    Deno.renameSync(making, join(dir, OWNER_LOCK));
   } catch (error) {
-    file.close();
+    file?.close();
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch {
+      // nothing more to do
+    }
     throw error;
   }
   held.set(dir, file);
@@ -87,6 +93,10 @@ export async function removeStaleDirs(tmp: string, own = ""): Promise<string[]> 
     }
     try {
       if (!lock.tryLockSync(true)) continue; // its run is alive
+      // Empty: its owner has not locked it yet (being made). A pid: its owner is dead.
+      const owner = new Uint8Array(32);
+      const length = lock.readSync(owner) ?? 0;
+      if (!/^\d+\n$/.test(new TextDecoder().decode(owner.subarray(0, length)))) continue;
       const inside = await Array.fromAsync(Deno.readDir(dir));
       if (inside.some((e) => e.isDirectory || !KNOWN.has(e.name))) continue; // not only ours
       await Deno.remove(dir, { recursive: true });

@@ -449,6 +449,9 @@ Deno.test("a SIGKILLed run's ipc folder is removed by the next run; a live run's
       await Deno.mkdir(fake("1-dead"));
       await Deno.writeTextFile(join(fake("1-dead"), OWNER_LOCK), "1\n");
       await Deno.writeTextFile(join(fake("1-dead"), "tasks.pub"), "");
+      // One being made: its lock file is there, still empty (its owner locks it, then writes).
+      await Deno.mkdir(fake("1-making"));
+      await Deno.writeTextFile(join(fake("1-making"), OWNER_LOCK), "");
       // Another user's (root can make one here), and one whose lock is a FIFO.
       await Deno.mkdir(fake("1-otheruser"));
       await Deno.writeTextFile(join(fake("1-otheruser"), OWNER_LOCK), "1\n");
@@ -486,6 +489,7 @@ Deno.test("a SIGKILLed run's ipc folder is removed by the next run; a live run's
         await Deno.lstat(join(other, OWNER_LOCK));
         if (chowned) await Deno.lstat(join(fake("1-otheruser"), OWNER_LOCK));
         await Deno.lstat(join(fake("1-fifo"), OWNER_LOCK));
+        await Deno.lstat(join(fake("1-making"), OWNER_LOCK));
         // And from this process: the live run's lock cannot be taken, so nothing goes.
         assert.deepEqual(
           (await removeStaleDirs(tmp)).filter((name) => name.includes(String(alive.pid))),
@@ -493,7 +497,7 @@ Deno.test("a SIGKILLed run's ipc folder is removed by the next run; a live run's
         );
       } finally {
         for (
-          const path of ["nolock", "precious", "dead", "otheruser", "fifo"].map((n) =>
+          const path of ["nolock", "precious", "dead", "otheruser", "fifo", "making"].map((n) =>
             fake(`1-${n}`)
           )
             .concat(other)
@@ -583,5 +587,23 @@ Deno.test("a worker whose CURVE handshake the server refuses says why and exits 
       for (const server of servers) server.child.kill("SIGTERM");
       await Promise.all(servers.map((server) => server.output));
     }
+  });
+});
+
+Deno.test("a run that cannot start leaves no ipc folder behind (no --allow-read)", async () => {
+  await withRunDir(async (dir) => {
+    await writeImages(join(dir, "in"), ["a.jpg"]);
+    const probe = await Deno.makeTempDir({ prefix: "zpix-test-probe-" });
+    const tmp = dirname(probe);
+    await Deno.remove(probe);
+    const run = spawnZpix(
+      ["parallel", "-w", "1", "-i", join(dir, "in"), "-o", join(dir, "out"), "--size", "8x8"],
+      { flags: ZPIX_FLAGS.filter((flag) => flag !== "--allow-read") },
+    );
+    const out = await run.output;
+    // Permissions are checked before the pool makes its folder (cli/permissions.ts): exit 3.
+    assert.equal(out.code, 3, out.stderr);
+    assert.match(out.stderr, /^zpix: error: missing permission: .*--allow-read=/);
+    assert.deepEqual(await privateDirsOf(tmp, run.pid), []);
   });
 });
