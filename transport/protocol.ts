@@ -25,6 +25,7 @@ import type { Pipeline } from "../core/job.ts";
 import type { Format } from "../ops/formats.ts";
 import { type Pollable, pollReadable, waitReadable } from "./zmq.ts";
 import type { Summary } from "../core/results.ts";
+import { SchemaError, serverMessageOf, workerMessageOf } from "./schema.ts";
 
 /** Version of this protocol; bumped on any incompatible change. */
 export const PROTOCOL_VERSION = 1;
@@ -62,6 +63,11 @@ export interface RefusedMessage {
   type: "refused";
   /** One line for the worker's user. */
   reason: string;
+  /**
+   * Set when the server does not know this worker (any more): taken for lost,
+   * it must `join` again (token and all) before anything it says counts.
+   */
+  rejoin?: boolean;
 }
 
 /** A worker asks for a task. */
@@ -165,6 +171,9 @@ function describeVersion(v: unknown): string {
   return `${text.length > 40 ? text.slice(0, 40) + "..." : text} (${kind})`;
 }
 
+/** Longest header frame (the JSON part of a message), in bytes; the payload frame may be longer. */
+export const MAX_HEADER_BYTES = 64 * 1024;
+
 /** A frame that is not a valid message of this protocol version. */
 export class ProtocolError extends Error {
   override name = "ProtocolError";
@@ -192,12 +201,20 @@ export interface Decoded<M extends Message> {
   payload: Uint8Array | null;
 }
 
+type FieldsOf = (type: string, fields: Record<string, unknown>) => Record<string, unknown>;
+
 function decodeFrames<M extends Message>(
   frames: Uint8Array[],
   types: Set<string>,
+  fieldsOf: FieldsOf = (type) => ({ type }),
 ): Decoded<M> {
   if (frames.length < 1 || frames.length > 2) {
     throw new ProtocolError(`expected 1 or 2 frames, got ${frames.length}`);
+  }
+  if (frames[0].length > MAX_HEADER_BYTES) {
+    throw new ProtocolError(
+      `header frame of ${frames[0].length} bytes (at most ${MAX_HEADER_BYTES})`,
+    );
   }
   let header: { v?: unknown; type?: unknown };
   try {
@@ -218,15 +235,16 @@ function decodeFrames<M extends Message>(
       `unexpected message type ${JSON.stringify(header.type)}`,
     );
   }
-  if (header.type === "result" && "cpu" in header) {
-    const cpu = (header as { cpu?: unknown }).cpu;
-    if (typeof cpu !== "number" || !Number.isFinite(cpu) || cpu < 0) {
-      throw new ProtocolError(`result: cpu is ${JSON.stringify(cpu)}, expected ms >= 0`);
-    }
+  let message;
+  try {
+    // Checked against its type's schema and rebuilt from its fields alone (transport/schema.ts).
+    message = fieldsOf(header.type, header as Record<string, unknown>);
+  } catch (error) {
+    if (error instanceof SchemaError) throw new ProtocolError(error.message);
+    throw error;
   }
-  const { v: _v, ...message } = header;
   return {
-    message: message as M,
+    message: message as unknown as M,
     payload: frames[1] ? new Uint8Array(frames[1]) : null,
   };
 }
@@ -235,14 +253,14 @@ function decodeFrames<M extends Message>(
 export function decodeWorkerMessage(
   frames: Uint8Array[],
 ): Decoded<WorkerMessage> {
-  return decodeFrames(frames, WORKER_TYPES);
+  return decodeFrames(frames, WORKER_TYPES, workerMessageOf);
 }
 
 /** Decodes frames the server sent to a worker. */
 export function decodeServerMessage(
   frames: Uint8Array[],
 ): Decoded<ServerMessage> {
-  return decodeFrames(frames, SERVER_TYPES);
+  return decodeFrames(frames, SERVER_TYPES, serverMessageOf);
 }
 
 /** Encodes a broadcast as `[topic, header]`. */

@@ -1,0 +1,221 @@
+/**
+ * The schema of every message, checked when it is decoded: a header that
+ * does not match is a {@link SchemaError}, so no handler ever sees a field
+ * of the wrong type, a number that is not a finite count, or text that could
+ * forge a log line. A valid message is rebuilt from the fields its type
+ * names, and nothing else: unknown fields never reach a handler, the report
+ * or the disk. Text a peer chooses (host names, errors, warnings) is made
+ * printable and bounded here too ({@link printable}).
+ *
+ * The checks are a few `typeof` tests a message: no measurable cost next to
+ * `JSON.parse` of the same header.
+ *
+ * @module
+ */
+
+import { FORMAT_NAMES } from "../ops/formats.ts";
+
+/** A header that does not match its type's schema. */
+export class SchemaError extends Error {
+  override name = "SchemaError";
+}
+
+/** Longest host name a worker may give (DNS names are at most 253 characters). */
+export const MAX_HOST = 255;
+/** Longest token a worker may present. */
+export const MAX_TOKEN = 1024;
+/** Longest error, warning, reason or image name, in characters; longer ones are cut. */
+export const MAX_TEXT = 2000;
+/** Most warnings one result may carry. */
+export const MAX_WARNINGS = 64;
+/** Most pipeline steps (timings per step, steps in a hello). */
+export const MAX_STEPS = 256;
+
+// C0 and C1 controls (ESC starts every ANSI escape), DEL, and the Unicode bidi/line controls.
+// deno-lint-ignore no-control-regex
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * `text` made safe for one log line: every control character (newline, ESC
+ * of an ANSI escape, bidi override) shown as `\uXXXX`, at most `max`
+ * characters (the rest cut, with `…`). Cheap when there is nothing to do.
+ */
+export function printable(text: string, max = MAX_TEXT): string {
+  const cut = text.length > max ? text.slice(0, max) : text;
+  const clean = cut.replace(
+    UNPRINTABLE,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  return cut.length < text.length ? `${clean}…` : clean;
+}
+
+/** Raw bytes a peer chose (a routing id) as printable text for a log line. */
+export function printableId(bytes: Uint8Array, max = 64): string {
+  return printable(new TextDecoder().decode(bytes.subarray(0, max * 4)), max);
+}
+
+type Fields = Record<string, unknown>;
+
+function fail(type: string, field: string, what: string): never {
+  throw new SchemaError(`${type}: ${field} must be ${what}`);
+}
+
+/** A whole number in 0..2^53. */
+export function isCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+function count(m: Fields, type: string, field: string, min = 0): number {
+  const value = m[field];
+  if (!isCount(value) || value < min) fail(type, field, `a whole number >= ${min}`);
+  return value;
+}
+
+function ms(value: unknown, type: string, field: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    fail(type, field, "a duration in ms (a finite number >= 0)");
+  }
+  return value;
+}
+
+function bool(m: Fields, type: string, field: string): boolean {
+  const value = m[field];
+  if (typeof value !== "boolean") fail(type, field, "true or false");
+  return value;
+}
+
+function text(m: Fields, type: string, field: string, max = MAX_TEXT): string {
+  const value = m[field];
+  if (typeof value !== "string") fail(type, field, "a string");
+  return printable(value, max);
+}
+
+function pathOrNull(m: Fields, type: string, field: string): string | null {
+  const value = m[field];
+  if (value === null) return null;
+  if (typeof value !== "string" || value.length > 4096) fail(type, field, "a path or null");
+  return value;
+}
+
+function timingsOf(value: unknown) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    fail("result", "timings", "an object");
+  }
+  const t = value as Fields;
+  const steps = t.steps;
+  if (typeof steps !== "object" || steps === null || Array.isArray(steps)) {
+    fail("result", "timings.steps", "an object");
+  }
+  const outSteps: Record<string, number> = {};
+  let n = 0;
+  for (const [key, value] of Object.entries(steps)) {
+    if (++n > MAX_STEPS) fail("result", "timings.steps", `at most ${MAX_STEPS} entries`);
+    outSteps[printable(key, 200)] = ms(value, "result", "timings.steps");
+  }
+  return {
+    read: ms(t.read, "result", "timings.read"),
+    decode: ms(t.decode, "result", "timings.decode"),
+    ops: ms(t.ops, "result", "timings.ops"),
+    steps: outSteps,
+    encode: ms(t.encode, "result", "timings.encode"),
+    write: ms(t.write, "result", "timings.write"),
+  };
+}
+
+function warningsOf(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length > MAX_WARNINGS) {
+    fail("result", "warnings", `an array of at most ${MAX_WARNINGS} strings`);
+  }
+  return value.map((w) => {
+    if (typeof w !== "string") fail("result", "warnings", "an array of strings");
+    return printable(w);
+  });
+}
+
+/**
+ * Checks a worker message's fields (after `v` and `type`, which the decoder
+ * checked) and returns it rebuilt from them alone. Throws {@link SchemaError}.
+ */
+export function workerMessageOf(type: string, m: Fields): Fields {
+  switch (type) {
+    case "join": {
+      const token = m.token;
+      if (token !== null && (typeof token !== "string" || token.length > MAX_TOKEN)) {
+        fail(type, "token", `null or a string of at most ${MAX_TOKEN} characters`);
+      }
+      if (typeof m.host !== "string" || m.host.length > MAX_HOST) {
+        fail(type, "host", `a string of at most ${MAX_HOST} characters`);
+      }
+      return {
+        type,
+        pid: count(m, type, "pid"),
+        host: printable(m.host, MAX_HOST),
+        local: bool(m, type, "local"),
+        token,
+      };
+    }
+    case "ready":
+      return m.finishing === undefined
+        ? { type }
+        : { type, finishing: count(m, type, "finishing") };
+    case "result": {
+      const base = {
+        type,
+        task: count(m, type, "task"),
+        attempt: count(m, type, "attempt", 1),
+        more: bool(m, type, "more"),
+        // The worker process's cumulative CPU ms, for the report (optional).
+        ...(m.cpu === undefined ? {} : { cpu: ms(m.cpu, type, "cpu") }),
+      };
+      if (m.ok === false) return { ...base, ok: false, error: text(m, type, "error") };
+      if (m.ok !== true) fail(type, "ok", "true or false");
+      if (!(FORMAT_NAMES as readonly unknown[]).includes(m.format)) {
+        fail(type, "format", `one of ${FORMAT_NAMES.join(", ")}`);
+      }
+      return {
+        ...base,
+        ok: true,
+        width: count(m, type, "width"),
+        height: count(m, type, "height"),
+        bytes: count(m, type, "bytes"),
+        warnings: warningsOf(m.warnings),
+        timings: timingsOf(m.timings),
+        format: m.format,
+      };
+    }
+    default: // heartbeat, leave: no field
+      return { type };
+  }
+}
+
+/**
+ * Checks a server message's fields and returns it rebuilt from them alone
+ * (a worker's side of {@link workerMessageOf}). The pipeline is checked for
+ * its shape here; its steps are checked where they are applied.
+ */
+export function serverMessageOf(type: string, m: Fields): Fields {
+  switch (type) {
+    case "hello": {
+      const p = m.pipeline as Fields | null;
+      if (
+        typeof p !== "object" || p === null || !Array.isArray(p.steps) ||
+        p.steps.length > MAX_STEPS || typeof p.format !== "string" ||
+        typeof p.quality !== "number" || typeof p.encoder !== "string" || !isCount(p.maxPixels)
+      ) fail(type, "pipeline", "a pipeline (steps, format, quality, encoder, maxPixels)");
+      return { type, worker: text(m, type, "worker", 300), pipeline: p };
+    }
+    case "refused":
+      return m.rejoin === true
+        ? { type, reason: text(m, type, "reason"), rejoin: true }
+        : { type, reason: text(m, type, "reason") };
+    default: // task
+      return {
+        type,
+        task: count(m, type, "task"),
+        attempt: count(m, type, "attempt", 1),
+        name: text(m, type, "name", 4096),
+        input: pathOrNull(m, type, "input"),
+        output: pathOrNull(m, type, "output"),
+      };
+  }
+}

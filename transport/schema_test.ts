@@ -1,0 +1,84 @@
+/**
+ * Tests of the message schema: every mistyped field is a ProtocolError at
+ * decode time, unknown fields are dropped, and peer-chosen text is printable.
+ */
+
+import assert from "node:assert/strict";
+import { decodeServerMessage, decodeWorkerMessage, ProtocolError } from "./protocol.ts";
+import { printable } from "./schema.ts";
+
+const frame = (value: unknown) => [new TextEncoder().encode(JSON.stringify(value))];
+const timings = { read: 0, decode: 1, ops: 1, steps: { gray: 1 }, encode: 1, write: 0 };
+const ok = {
+  v: 1,
+  type: "result",
+  task: 0,
+  attempt: 1,
+  more: true,
+  ok: true,
+  width: 1,
+  height: 1,
+  bytes: 1,
+  warnings: [],
+  timings,
+  format: "jpeg",
+};
+
+Deno.test("schema: mistyped worker messages are ProtocolErrors", () => {
+  const bad: unknown[] = [
+    { ...ok, timings: undefined },
+    { ...ok, warnings: "x" },
+    { ...ok, warnings: [1] },
+    { ...ok, timings: { ...timings, decode: "1" } },
+    { ...ok, timings: { ...timings, steps: { a: Infinity } } },
+    { ...ok, width: -1 },
+    { ...ok, task: 1.5 },
+    { ...ok, attempt: 0 },
+    { ...ok, format: "gif" },
+    { ...ok, ok: "yes" },
+    { ...ok, more: 1 },
+    { v: 1, type: "result", task: 0, attempt: 1, more: true, ok: false, error: {} },
+    { v: 1, type: "join", pid: "1", host: "h", local: false, token: null },
+    { v: 1, type: "join", pid: 1, host: "h".repeat(300), local: false, token: null },
+    { v: 1, type: "join", pid: 1, host: "h", local: "yes", token: null },
+    { v: 1, type: "join", pid: 1, host: "h", local: false, token: 5 },
+    { v: 1, type: "ready", finishing: "3" },
+    [1, 2],
+    null,
+  ];
+  for (const message of bad) {
+    assert.throws(
+      () => decodeWorkerMessage(frame(message)),
+      ProtocolError,
+      JSON.stringify(message),
+    );
+  }
+  assert.throws(
+    () => decodeServerMessage(frame({ v: 1, type: "task", task: 0, attempt: 1, name: 3 })),
+    ProtocolError,
+  );
+});
+
+Deno.test("schema: a valid message is rebuilt from its own fields, text made printable", () => {
+  const { message } = decodeWorkerMessage(
+    frame({ ...ok, evil: "x".repeat(100), warnings: ["a\nb\u001b[31m"], __proto__: 1 }),
+  );
+  assert.equal("evil" in message, false);
+  assert.deepEqual((message as { warnings: string[] }).warnings, ["a\\u000ab\\u001b[31m"]);
+  const join = decodeWorkerMessage(
+    frame({ v: 1, type: "join", pid: 1, host: "h\r\nfake line", local: false, token: null }),
+  ).message;
+  assert.deepEqual(join, {
+    type: "join",
+    pid: 1,
+    host: "h\\u000d\\u000afake line",
+    local: false,
+    token: null,
+  });
+});
+
+Deno.test("schema: printable cuts long text and escapes controls", () => {
+  assert.equal(printable("plain"), "plain");
+  assert.equal(printable("a".repeat(10), 4), "aaaa…");
+  assert.equal(printable("\u202eevil"), "\\u202eevil");
+});
