@@ -59,6 +59,8 @@ export class Scheduler {
   readonly #attempts: Map<number, number> = new Map();
   readonly #lostErrors: Map<number, string> = new Map();
   readonly #ended: Map<number, TaskEnd> = new Map();
+  /** Workers never to be given a task again (they timed out on it), by task. */
+  readonly #excluded: Map<number, Set<string>> = new Map();
   readonly #workers: Map<string, WorkerState> = new Map();
   readonly #total: number;
   readonly #maxAttempts: number;
@@ -155,7 +157,12 @@ export class Scheduler {
 
   #assign(state: WorkerState, now: number): Assignment | null {
     if (this.#queue.length === 0 || !this.#canAssign(state.id)) return null;
-    const task = this.#queue.shift()!;
+    // The first queued task this worker was not excluded from (usually the first).
+    const at = this.#excluded.size === 0
+      ? 0
+      : this.#queue.findIndex((t) => !this.#excluded.get(t)?.has(state.id));
+    if (at < 0) return null;
+    const task = this.#queue.splice(at, 1)[0];
     const attempt = (this.#attempts.get(task) ?? 0) + 1;
     this.#attempts.set(task, attempt);
     state.held.push(task);
@@ -181,12 +188,24 @@ export class Scheduler {
   }
 
   /**
-   * Records a result. Returns false (and changes nothing) for a stale result:
-   * a task the worker no longer holds (reassigned after a timeout).
+   * Whether worker `id` is present and holds `task` at `attempt` (its current
+   * attempt: a task requeued and handed out again has a newer one), and the
+   * task has no outcome yet. Only such a result may have any effect.
    */
-  result(id: string, task: number, end: TaskEnd, now: number): boolean {
+  holds(id: string, task: number, attempt?: number): boolean {
     const state = this.worker(id);
-    if (!state || !state.held.includes(task) || this.#ended.has(task)) return false;
+    return state !== undefined && state.held.includes(task) && !this.#ended.has(task) &&
+      (attempt === undefined || this.#attempts.get(task) === attempt);
+  }
+
+  /**
+   * Records a result. Returns false (and changes nothing) for a stale result:
+   * a task the worker does not hold at that attempt, or one already ended
+   * (see {@link holds}).
+   */
+  result(id: string, task: number, end: TaskEnd, now: number, attempt?: number): boolean {
+    const state = this.worker(id);
+    if (!state || !this.holds(id, task, attempt)) return false;
     this.#release(state, task, now, end.ok);
     this.#ended.set(task, end);
     if (end.ok) state.processed++;
@@ -210,9 +229,10 @@ export class Scheduler {
    * A worker is gone (exit, silence, timeout, graceful leave). The task it
    * worked on is requeued at the front, or failed with `reason` once it has
    * used every attempt; prefetched tasks it had not started go back to the
-   * front without using an attempt. Returns the failed task indices.
+   * front without using an attempt. With `exclude` (it timed out), the
+   * worker is never given that task again. Returns the failed task indices.
    */
-  lost(id: string, now: number, reason: string): number[] {
+  lost(id: string, now: number, reason: string, exclude = false): number[] {
     const state = this.worker(id);
     if (!state) return [];
     const [task, ...prefetched] = state.held;
@@ -227,6 +247,10 @@ export class Scheduler {
       this.#queue.unshift(unstarted);
     }
     if (task === undefined || this.#ended.has(task)) return [];
+    if (exclude) {
+      const excluded = this.#excluded.get(task) ?? new Set<string>();
+      this.#excluded.set(task, excluded.add(id));
+    }
     this.#lostErrors.set(task, reason);
     if ((this.#attempts.get(task) ?? 0) >= this.#maxAttempts) {
       this.#ended.set(task, {

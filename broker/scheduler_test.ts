@@ -220,3 +220,34 @@ Deno.test("asking ahead with nothing queued: the worker gets the next task once 
   assert.ok(s.result("a", 1, ok, 3));
   assert.deepEqual(s.dispatch(3), [{ worker: "a", task: 2, attempt: 2 }]);
 });
+
+Deno.test("a result counts only from the worker holding that task at that attempt", () => {
+  const s = new Scheduler([0, 1]);
+  s.join("a", 0);
+  s.join("b", 0);
+  assert.deepEqual(s.ready("a", 0), { worker: "a", task: 0, attempt: 1 });
+  assert.equal(s.holds("b", 0, 1), false, "b does not hold task 0");
+  assert.equal(s.result("b", 0, ok, 1, 1), false);
+  s.lost("a", 2, "silent");
+  s.join("a", 3);
+  assert.deepEqual(s.ready("a", 3), { worker: "a", task: 0, attempt: 2 });
+  assert.equal(s.holds("a", 0, 1), false, "attempt 1 was replaced");
+  assert.equal(s.result("a", 0, ok, 4, 1), false);
+  assert.ok(s.result("a", 0, ok, 5, 2));
+  assert.equal(s.holds("a", 0, 2), false, "a done task is held by nobody");
+  assert.equal(s.result("a", 0, ok, 6, 2), false);
+});
+
+Deno.test("a worker that timed out on a task is never given it again", () => {
+  const s = new Scheduler([0, 1]);
+  s.join("slow", 0);
+  s.join("good", 0);
+  assert.deepEqual(s.ready("slow", 0), { worker: "slow", task: 0, attempt: 1 });
+  s.lost("slow", 10, "timeout", true);
+  s.join("slow", 11);
+  // Task 0 is at the front of the queue, but not for this worker.
+  assert.deepEqual(s.ready("slow", 11), { worker: "slow", task: 1, attempt: 1 });
+  assert.ok(s.result("slow", 1, ok, 12, 1));
+  assert.equal(s.ready("slow", 12), null, "only task 0 is left: it waits for another worker");
+  assert.deepEqual(s.ready("good", 13), { worker: "good", task: 0, attempt: 2 });
+});
