@@ -26,6 +26,7 @@ import {
   BROKER_LINGER_MS,
   busySilenceMs,
   LEFT,
+  modeResult,
   type Peer,
   shutdown,
   SILENCE_MS,
@@ -38,6 +39,8 @@ import type { Job, Task } from "../core/job.ts";
 import { describeWriteError, writeAtomic } from "../core/atomic.ts";
 import { readDimensions } from "../ops/formats.ts";
 import { WorkerCpuTimes } from "../run/cpu.ts";
+import { checkPayload, Gate, idOf, localName, localWorkerId } from "./gate.ts";
+import { printable } from "../transport/schema.ts";
 
 /** A decoded worker message, as the broker's handlers receive it. */
 type Incoming<T extends WorkerMessage["type"]> = Extract<WorkerMessage, { type: T }>;
@@ -54,8 +57,8 @@ export class Broker {
   readonly #t0 = performance.now();
   readonly #byIndex: Map<number, Task>;
   readonly #peers = new Map<string, Peer>();
-  /** Every worker that ever joined (pid and host), for the report and for taking one back. */
-  readonly #seen = new Map<string, { pid: number; host: string }>();
+  /** Who is a worker, and what is said about peers (broker/gate.ts). */
+  readonly #gate: Gate;
   readonly #scheduler: Scheduler;
   readonly #outbox: Outbox;
   readonly #pubOutbox: Outbox;
@@ -80,6 +83,7 @@ export class Broker {
     readonly sockets: BrokerSockets,
   ) {
     this.#log = recorder.log;
+    this.#gate = new Gate(recorder.log, job);
     this.#byIndex = new Map<number, Task>(tasks.map((task) => [task.index, task]));
     // At most job.payloadWindow payloads (read, sent, not answered), whatever the number of workers.
     this.#scheduler = new Scheduler(
@@ -116,12 +120,12 @@ export class Broker {
   }
 
   #startLocal(): void {
-    const id = `w${this.#nextLocal++}`;
+    const id = localWorkerId(this.#nextLocal++);
     this.#adopt(spawnWorker(
       { ...this.job, curveServerKey: this.sockets.curve.publicKey },
       this.sockets.endpoint,
       id,
-      (line) => this.#log.warn(`${id}: ${line}`),
+      (line) => this.#log.warn(`${localName(id)}: ${line}`),
       this.job.maxTasksPerWorker,
     ));
   }
@@ -130,19 +134,20 @@ export class Broker {
   #adopt(worker: LocalWorker): void {
     const id = worker.id;
     this.#locals.set(id, worker);
+    this.#gate.localIds.add(id);
     worker.status.then((status) => {
       this.#locals.delete(id);
       if (this.#finished) return;
       this.#lose(id, describeExit(status));
       // Workers that die before joining, at the start or (replacements) over and over: give up.
-      const seen = this.#seen.has(id);
+      const seen = this.#gate.seen.has(id);
       this.#earlyExits = seen ? 0 : this.#earlyExits + 1;
       if (
         !seen &&
         (!this.#joinedOnce ? status.code !== 0 : this.#earlyExits > this.job.workers + 3)
       ) {
         this.#fatal ??= new RunError(
-          `worker ${id} exited before joining (${describeExit(status)})${
+          `worker ${this.#gate.name(id)} exited before joining (${describeExit(status)})${
             worker.stderr.length ? ": " + worker.stderr.at(-1) : ""
           }`,
         );
@@ -159,15 +164,24 @@ export class Broker {
     }
   }
 
-  #lose(id: string, reason: string): void {
+  /**
+   * A worker is gone (or given up on): it is no worker any more until it joins
+   * again. `timedOut`: it held its task past --task-timeout, so it is never
+   * given that task again, nor let back in this run (a worker that holds tasks
+   * without answering would otherwise hold the payload window, task after task).
+   */
+  #lose(id: string, reason: string, timedOut = false): void {
     const scheduler = this.#scheduler;
     const present = scheduler.worker(id) !== undefined;
     const task = scheduler.worker(id)?.task ?? null;
-    const failed = scheduler.lost(id, this.#now(), reason);
+    const failed = scheduler.lost(id, this.#now(), reason, timedOut);
+    if (timedOut) this.#gate.banned.add(id);
     if (task !== null) {
-      this.#log.warn(`${id} lost (${reason}) while on ${this.#byIndex.get(task)!.input}`);
+      this.#log.warn(
+        `${this.#gate.name(id)} lost (${reason}) while on ${this.#byIndex.get(task)!.input}`,
+      );
     } else if (present && reason !== LEFT) {
-      this.#log.warn(`${id} lost (${reason})`);
+      this.#log.warn(`${this.#gate.name(id)} lost (${reason})`);
     }
     for (const index of failed) {
       const end = scheduler.ended.get(index)!;
@@ -251,7 +265,7 @@ export class Broker {
       }
     }
     for (const state of this.#scheduler.overdue(t, job.taskTimeout * 1000)) {
-      this.#lose(state.id, `task took longer than --task-timeout ${job.taskTimeout}s`);
+      this.#lose(state.id, `task took longer than --task-timeout ${job.taskTimeout}s`, true);
       this.#killLocal(state.id);
     }
     if (!this.#joinedOnce && job.workers > 0 && t > START_TIMEOUT_MS) {
@@ -266,12 +280,9 @@ export class Broker {
   /** A worker asks to join: check its token, answer `hello` with the pipeline. */
   async onJoin(id: string, message: Incoming<"join">, peer: Peer | undefined): Promise<void> {
     const job = this.job;
-    if (job.token !== null && message.token !== job.token) {
-      this.#log.warn(`refused worker ${id} from ${message.host}: wrong or missing token`);
-      await this.#sendTo(id, {
-        type: "refused",
-        reason: "wrong or missing token (--token / ZPIX_TOKEN)",
-      });
+    const refusal = this.#gate.refuseJoin(id, message);
+    if (refusal) {
+      await this.#sendTo(id, { type: "refused", reason: refusal });
       return;
     }
     if (peer) {
@@ -289,11 +300,13 @@ export class Broker {
       lastSeen: this.#now(),
       count: 0,
     });
-    this.#seen.set(id, { pid: message.pid, host: message.host });
+    this.#gate.seen.set(id, { pid: message.pid, host: message.host });
     this.#scheduler.join(id, this.#now());
     this.#joinedOnce = true;
     this.#log.debug(
-      `worker ${id} joined (pid ${message.pid} on ${message.host}${local ? "" : ", remote"})`,
+      `worker ${this.#gate.name(id)} joined (pid ${message.pid} on ${message.host}${
+        local ? "" : ", remote"
+      })`,
     );
     await this.#sendTo(id, { type: "hello", worker: id, pipeline: job.pipeline });
   }
@@ -317,20 +330,30 @@ export class Broker {
   ): Promise<void> {
     if (!peer) return;
     this.#cpuTimes.note(id, message.cpu, this.#now() / 1000);
-    const task = this.#byIndex.get(message.task);
-    if (!task) return;
     const scheduler = this.#scheduler;
+    const task = this.#byIndex.get(message.task);
+    // Only the worker that holds this task at this attempt, while it is open, has a say:
+    // a late answer of a replaced attempt, or one for a task done elsewhere, changes nothing.
+    const holds = task !== undefined && scheduler.holds(id, message.task, message.attempt);
+    if (!holds) {
+      this.#log.debug(
+        `${
+          this.#gate.name(id)
+        }: stale result for task ${message.task} attempt ${message.attempt} dropped`,
+      );
+    }
     let end: TaskEnd = message.ok ? { ok: true } : { ok: false, error: message.error };
-    if (message.ok && !peer.local) {
+    if (holds && message.ok && !peer.local) {
       // Remote result: the server writes the file.
       try {
-        if (!payload) throw new Error("result carried no image bytes");
-        writeAtomic(join(this.job.output, task.output), payload);
+        end = checkPayload(message, payload);
+        if (end.ok) writeAtomic(join(this.job.output, task.output), payload!);
       } catch (error) {
         end = { ok: false, error: describeWriteError(error, task.output) };
       }
     }
-    const counted = scheduler.result(id, message.task, end, this.#now());
+    const counted = holds &&
+      scheduler.result(id, message.task, end, this.#now(), message.attempt);
     // The worker is waiting: its next task goes out before the bookkeeping.
     if (message.more && !scheduler.done) {
       const assignment = scheduler.ready(id, this.#now());
@@ -339,7 +362,7 @@ export class Broker {
     if (counted) {
       peer.count++;
       this.recorder.record(
-        task,
+        task!,
         message.ok && end.ok ? message : { ok: false, error: end.ok ? "" : end.error },
       );
     }
@@ -352,37 +375,35 @@ export class Broker {
     if (peer) this.#lose(id, LEFT);
   }
 
-  /** A heartbeat: a worker taken back gets a task at once. */
-  async onHeartbeat(id: string, back: boolean): Promise<void> {
-    if (!back) return;
-    // Idle or not, it takes a task (a busy DEALER queues it behind the current one).
-    const assignment = this.#scheduler.ready(id, this.#now());
-    if (assignment) await this.#sendTask(id, assignment.task, assignment.attempt);
-  }
-
-  /** Decodes one message from the ROUTER and hands it to its handler; false if it was ignored. */
+  /**
+   * The gate every message passes (see broker/gate.ts): a valid routing id, a
+   * message that matches its schema, and, for anything but `join`, a worker
+   * that joined on this id. Then its handler; false if it was dropped.
+   */
   async handle(identity: Uint8Array, frames: Uint8Array[]): Promise<boolean> {
-    const id = new TextDecoder().decode(identity);
+    const id = idOf(identity);
+    if (id === null) {
+      this.#gate.warnings.warn(`ignoring a message from a peer whose id is not UTF-8 text`);
+      return false;
+    }
     let decoded;
     try {
       decoded = decodeWorkerMessage(frames);
     } catch (error) {
-      this.#log.warn(`ignoring a bad message from ${id}: ${(error as Error).message}`);
-      if (/protocol version/.test((error as Error).message)) {
-        await this.#sendTo(id, { type: "refused", reason: (error as Error).message });
+      const why = (error as Error).message;
+      this.#gate.warnings.warn(`ignoring a bad message from ${this.#gate.name(id)}: ${why}`);
+      if (/protocol version/.test(why)) {
+        await this.#sendTo(id, { type: "refused", reason: printable(why, 200) });
       }
       return false;
     }
     const { message, payload } = decoded;
-    let peer = this.#peers.get(id);
-    const back = !peer && message.type !== "join" && this.#seen.has(id) && !this.#locals.has(id);
-    if (back) {
-      // A remote worker taken for lost (silent through a long stage) speaks again: take it
-      // back. Its late result is stale; the task it may still hold was requeued.
-      this.#log.warn(`${id} is back after being taken for lost`);
-      peer = { id, local: false, ...this.#seen.get(id)!, lastSeen: this.#now(), count: 0 };
-      this.#peers.set(id, peer);
-      this.#scheduler.join(id, this.#now());
+    const peer = this.#peers.get(id);
+    if (!peer && message.type !== "join") {
+      // Not a worker (never joined, or taken for lost): nothing it says has any effect.
+      const answer = this.#gate.stranger(id, message.type, this.#now());
+      if (answer) await this.#sendTo(id, answer);
+      return false;
     }
     if (peer) peer.lastSeen = this.#now();
     switch (message.type) {
@@ -398,8 +419,7 @@ export class Broker {
       case "leave":
         this.onLeave(id, peer);
         break;
-      case "heartbeat":
-        await this.onHeartbeat(id, back);
+      case "heartbeat": // lastSeen is all it changes
         break;
     }
     return true;
@@ -443,35 +463,13 @@ export class Broker {
         { payloadsPeak, payloadWindow },
       );
     }
-    return this.#result();
-  }
-
-  /** Per-worker lines for the report, and the time workers held tasks. */
-  #result(): ModeResult {
-    const end = this.#now();
-    const workers: ModeResult["workers"] = this.#scheduler.workers.map((w) => {
-      const present = (w.left ?? end) - w.joined;
-      return {
-        id: w.id,
-        pid: this.#seen.get(w.id)?.pid ?? null,
-        host: this.#seen.get(w.id)?.host ?? null,
-        processed: w.processed,
-        failed: w.failed,
-        busySeconds: Math.round(w.busyMs) / 1000,
-        idleSeconds: Math.round(Math.max(0, present - w.busyMs)) / 1000,
-        spans: w.spans.map((s) => ({
-          ...s,
-          start: Math.round(s.start),
-          end: Math.round(s.end),
-          input: this.#byIndex.get(s.task)?.input,
-        })),
-        ...(this.#cpuTimes.of(w.id) ? { cpuTime: this.#cpuTimes.of(w.id) } : {}),
-      };
-    });
-    return {
-      workers,
-      workerMs: this.#scheduler.workers.reduce((sum, w) => sum + w.busyMs, 0),
-    };
+    return modeResult(
+      this.#scheduler.workers,
+      this.#now(),
+      (id) => this.#gate.describe(id),
+      (task) => this.#byIndex.get(task)?.input,
+      (id) => this.#cpuTimes.of(id),
+    );
   }
 }
 

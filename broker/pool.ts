@@ -11,6 +11,7 @@ import { isCompiled, selfCommandLine, SOURCE_ROOT } from "../core/runtime.ts";
 import { type Job, STDOUT } from "../core/job.ts";
 import { faultPermissions } from "../worker/fault.ts";
 import { makePrivateDir, removePrivateDir } from "./private_dir.ts";
+import { localName, localWorkerId } from "./gate.ts";
 
 /**
  * The Deno permission flags a local worker runs with: read the input folder
@@ -126,7 +127,7 @@ export interface EarlyPool {
   privateDir: string;
   /** The broker's task endpoint, in `privateDir`. */
   endpoint: string;
-  /** The workers, `w1` .. `wN`. */
+  /** The workers, `w1` .. `wN` (ids: {@link localWorkerId}). */
   workers: LocalWorker[];
 }
 
@@ -152,9 +153,15 @@ export function startEarlyPool(
     privateDir = makePrivateDir();
     const endpoint = `ipc://${privateDir}/tasks`;
     for (let i = 1; i <= job.workers; i++) {
-      const id = `w${i}`;
+      const id = localWorkerId(i);
       workers.push(
-        spawnWorker(job, endpoint, id, (line) => onLine(id, line), job.maxTasksPerWorker),
+        spawnWorker(
+          job,
+          endpoint,
+          id,
+          (line) => onLine(localName(id), line),
+          job.maxTasksPerWorker,
+        ),
       );
     }
     return { privateDir, endpoint, workers };

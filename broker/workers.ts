@@ -8,6 +8,8 @@
 
 import { encodeBroadcast, type Outbox } from "../transport/protocol.ts";
 import type { LocalWorker } from "./pool.ts";
+import type { WorkerState } from "./scheduler.ts";
+import type { ModeResult } from "../run/run.ts";
 
 /** A worker silent this long (no message, no heartbeat) is taken as lost. */
 export const SILENCE_MS = 2500;
@@ -87,3 +89,32 @@ export async function shutdown(
 
 /** How many times, and how far apart in ms, a `serve` run's last quit is broadcast. */
 const REMOTE_QUITS = 3, REMOTE_QUIT_GAP_MS = 30;
+
+/** Per-worker lines for the report (named by `describe`), and the time workers held tasks. */
+export function modeResult(
+  states: WorkerState[],
+  end: number,
+  describe: (id: string) => { id: string; pid: number | null; host: string | null },
+  inputOf: (task: number) => string | undefined = () => undefined,
+  cpuTimeOf: (id: string) => [number, number][] | undefined = () => undefined,
+): ModeResult {
+  const workers: ModeResult["workers"] = states.map((w) => {
+    const present = (w.left ?? end) - w.joined;
+    const cpuTime = cpuTimeOf(w.id);
+    return {
+      ...describe(w.id),
+      processed: w.processed,
+      failed: w.failed,
+      busySeconds: Math.round(w.busyMs) / 1000,
+      idleSeconds: Math.round(Math.max(0, present - w.busyMs)) / 1000,
+      spans: w.spans.map((s) => ({
+        ...s,
+        start: Math.round(s.start),
+        end: Math.round(s.end),
+        input: inputOf(s.task),
+      })),
+      ...(cpuTime ? { cpuTime } : {}),
+    };
+  });
+  return { workers, workerMs: states.reduce((sum, w) => sum + w.busyMs, 0) };
+}

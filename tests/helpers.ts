@@ -126,13 +126,13 @@ export async function processTable(): Promise<ProcessInfo[]> {
   return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
-/** Live children of `pid` that run `main.ts worker`, by worker id (`--id`). */
+/** Live children of `pid` that run `main.ts worker`, by worker name (`--id` up to its `.`: `w1`). */
 export async function workerChildren(pid: number): Promise<Map<string, ProcessInfo>> {
   const out = new Map<string, ProcessInfo>();
   for (const proc of await processTable()) {
     const at = proc.args.indexOf("--id");
     if (proc.ppid === pid && proc.args.includes("worker") && at >= 0) {
-      out.set(proc.args[at + 1], proc);
+      out.set(proc.args[at + 1].split(".")[0], proc);
     }
   }
   return out;

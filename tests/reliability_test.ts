@@ -188,12 +188,15 @@ Deno.test("a remote worker taken for lost comes back and is used again; a hung r
     await server.waitFor(new RegExp(`worker \\S+-${stalled.pid} joined`));
     const other = worker();
     await waitUntil(() => allExist(join(dir, "out"), ["b.jpg", "c.jpg"]), 60_000, "b, c done");
-    // Frozen while idle: lost to silence; thawed: taken back, and it does a.jpg when
+    // Frozen while idle: lost to silence; thawed: told to rejoin, and it does a.jpg when
     // --task-timeout takes it from the stalled worker.
     Deno.kill(other.pid, "SIGSTOP");
     await server.waitFor(new RegExp(`-${other.pid} lost \\(worker silent for 2.5s\\)`), 15_000);
     Deno.kill(other.pid, "SIGCONT");
-    await server.waitFor(new RegExp(`-${other.pid} is back`), 15_000);
+    await server.waitFor(
+      new RegExp(`-${other.pid} speaks again after being taken for lost`),
+      15_000,
+    );
     const { code } = await server.done;
     assert.equal(code, 0);
     const report = await readReport(join(dir, "report.json"));
