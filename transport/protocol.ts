@@ -174,6 +174,16 @@ function describeVersion(v: unknown): string {
 /** Longest header frame (the JSON part of a message), in bytes; the payload frame may be longer. */
 export const MAX_HEADER_BYTES = 64 * 1024;
 
+/**
+ * Largest image payload a server sends and a worker accepts (its task
+ * socket's ZMQ_MAXMSGSIZE), in bytes: a larger input fails on the server
+ * without being sent.
+ */
+export const MAX_INPUT_BYTES = 1024 ** 3;
+
+/** Largest frame on the broadcast sockets (a topic, a small header), in bytes. */
+export const MAX_BROADCAST_BYTES = 4096;
+
 /** A frame that is not a valid message of this protocol version. */
 export class ProtocolError extends Error {
   override name = "ProtocolError";

@@ -40,6 +40,7 @@ const OPT = {
   events: 15,
   linger: 17,
   reconnectInterval: 18,
+  maxMessageSize: 22,
   sendHighWaterMark: 23,
   receiveHighWaterMark: 24,
   immediate: 39,
@@ -196,6 +197,12 @@ export interface SocketOptions {
   sendHighWaterMark?: number;
   reconnectInterval?: number;
   immediate?: boolean;
+  /**
+   * Largest frame a peer may send, in bytes (ZMQ_MAXMSGSIZE; -1: no limit):
+   * a peer whose frame is larger is disconnected by libzmq before the frame
+   * is buffered.
+   */
+  maxMessageSize?: number;
   routingId?: string;
   curveServer?: boolean;
   curvePublicKey?: string;
@@ -234,6 +241,9 @@ export class Socket {
     if (typeof value === "string") {
       // CURVE keys in Z85 go with their terminating NUL (libzmq's rule); ids as they are.
       bytes = name.startsWith("curve") ? cString(value) : encoder.encode(value);
+    } else if (name === "maxMessageSize") {
+      // int64_t, the one option of that size zpix sets
+      bytes = new Uint8Array(new BigInt64Array([BigInt(value)]).buffer);
     } else {
       this.#int[0] = typeof value === "boolean" ? Number(value) : value;
       bytes = this.#intBytes;

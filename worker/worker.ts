@@ -22,6 +22,8 @@ import {
   decodeServerMessage,
   encodeMessage,
   HEARTBEAT_MS,
+  MAX_BROADCAST_BYTES,
+  MAX_INPUT_BYTES,
   Outbox,
   receiveAll,
   type ResultMessage,
@@ -51,11 +53,12 @@ export const LOCAL_RECONNECT_MS = 10;
 export const WORKER_EXIT = { ok: 0, refused: 2, serverGone: 4 } as const;
 
 /**
- * Does one task. A local task runs on this thread, reading and writing the
- * paths it names, and calls `askAhead` once its output is encoded, before
- * writing it (see `ReadyMessage.finishing`). A remote task's bytes go to
- * the image thread, so this thread stays free for heartbeats and signals
- * (see `image_thread.ts`).
+ * Does one task. A local worker's task runs on this thread, reading and
+ * writing the paths it names, and calls `askAhead` once its output is
+ * encoded, before writing it (see `ReadyMessage.finishing`). Any other
+ * worker never touches a path, whatever the task says: its bytes go to the
+ * image thread, so this thread stays free for heartbeats and signals (see
+ * `image_thread.ts`).
  */
 async function doTask(
   task: TaskMessage,
@@ -63,6 +66,7 @@ async function doTask(
   pipeline: Pipeline,
   askAhead: () => void,
   thread: ImageThread,
+  local: boolean,
 ): Promise<
   { message: ResultMessage; payload?: Uint8Array }
 > {
@@ -72,7 +76,7 @@ async function doTask(
     attempt: task.attempt,
     more: true,
   };
-  if (task.input !== null && task.output !== null) {
+  if (local && task.input !== null && task.output !== null) {
     const outcome = await processFile(task.input, task.output, pipeline, askAhead);
     return {
       message: {
@@ -172,11 +176,18 @@ export async function runWorker(
     routingId: id,
     sendHighWaterMark: 4,
     receiveHighWaterMark: 4,
+    // Nothing larger than the largest input a server sends is buffered (transport/protocol.ts).
+    maxMessageSize: MAX_INPUT_BYTES,
     // Queue nothing while no server is there: a repeated join goes out once, not in a burst.
     immediate: true,
     ...curve,
   });
-  const sub = new zmq.Subscriber({ ...SOCKET_OPTIONS, ...reconnect, ...curve });
+  const sub = new zmq.Subscriber({
+    ...SOCKET_OPTIONS,
+    ...reconnect,
+    maxMessageSize: MAX_BROADCAST_BYTES,
+    ...curve,
+  });
   // A remote worker watches its handshakes, to name a server that keeps refusing them.
   const monitor = options.local ? null : dealer.monitor(
     EVENT.handshakeSucceeded | EVENT.handshakeFailedNoDetail |
@@ -191,6 +202,8 @@ export async function runWorker(
     outbox.send(encodeMessage(message, payload));
   const started = Date.now();
   let lastHeard = Date.now();
+  /** Of the time since `lastHeard`, how long this thread was blocked (not the server's silence). */
+  let stalled = 0;
   let pipeline: Pipeline | null = null;
   let busy = false;
   let done = 0;
@@ -199,6 +212,8 @@ export async function runWorker(
   let joining: Promise<void> | null = null;
   let lastJoin = 0;
   let toldWaiting = false;
+  /** Told to join again (taken for lost): the next `hello` is answered with `ready`. */
+  let rejoining = false;
 
   const shutdown = new WorkerShutdown(() => {
     monitor?.close();
@@ -251,6 +266,15 @@ export async function runWorker(
     }
   };
 
+  // Messages waiting unread: the server spoke while this thread was busy.
+  const heardMeanwhile = () => {
+    try {
+      return sub.readable || dealer.readable;
+    } catch {
+      return false;
+    }
+  };
+  let lastTick = Date.now();
   const heartbeat = setInterval(() => {
     watchHandshakes().catch(() => {}); // a monitor closed meanwhile: nothing left to watch
     if (shutdown.exitCode !== null) return;
@@ -264,7 +288,15 @@ export async function runWorker(
       if (!joining && Date.now() - lastJoin >= JOIN_RETRY_MS) join();
       return;
     }
-    if (Date.now() - lastHeard > options.serverTimeout * 1000) {
+    const now = Date.now();
+    // Time this thread spent blocked (a local worker's stage runs on it) is not the server's
+    // silence: what the server sent meanwhile waits, unread, in the sockets.
+    stalled += Math.max(0, now - lastTick - 2 * HEARTBEAT_MS);
+    lastTick = now;
+    if (now - lastHeard - stalled > options.serverTimeout * 1000 && heardMeanwhile()) {
+      lastHeard = now;
+    }
+    if (now - lastHeard - stalled > options.serverTimeout * 1000) {
       log(
         `worker ${id}: no word from the server at ${options.connect} for ${options.serverTimeout}s; exiting`,
       );
@@ -278,6 +310,7 @@ export async function runWorker(
     try {
       for await (const frames of receiveAll(sub)) {
         lastHeard = Date.now();
+        stalled = 0;
         // A persisting worker not yet welcomed may hear the previous server's last quit.
         if (
           decodeBroadcast(frames as Uint8Array[]).type === "quit" &&
@@ -296,13 +329,26 @@ export async function runWorker(
     const tasks = (async () => {
       for await (const frames of receiveAll(dealer, TASK_LINGER_MS)) {
         lastHeard = Date.now();
+        stalled = 0;
         const { message, payload } = decodeServerMessage(frames as Uint8Array[]);
+        if (message.type === "refused" && message.rejoin && pipeline) {
+          // Taken for lost (its last answer, if any, was dropped): join again, token and all.
+          if (!rejoining) log(`worker ${id}: the server took this worker for lost; joining again`);
+          rejoining = true;
+          if (!joining) join();
+          continue;
+        }
         if (message.type === "refused") {
           log(`worker ${id}: the server refused this worker: ${message.reason}`);
           shutdown.end(WORKER_EXIT.refused);
           break;
         }
         if (message.type === "hello") {
+          if (pipeline && rejoining) {
+            rejoining = false;
+            await send({ type: "ready" });
+            continue;
+          }
           if (pipeline) continue; // a repeated join's answer
           pipeline = message.pipeline;
           // A remote worker's image thread loads its codecs while the first task is on its way.
@@ -326,7 +372,7 @@ export async function runWorker(
         };
         const result = await Promise.race([
           injectFault(faults, message.name, message.attempt).then(() =>
-            doTask(message, payload, pipeline!, askAhead, thread)
+            doTask(message, payload, pipeline!, askAhead, thread, options.local)
           ),
           shutdown.ended,
         ]);
