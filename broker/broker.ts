@@ -14,6 +14,7 @@ import {
   encodeBroadcast,
   encodeMessage,
   HEARTBEAT_MS,
+  MAX_INPUT_BYTES,
   Outbox,
   receiveAll,
   type ServerMessage,
@@ -21,7 +22,7 @@ import {
 } from "../transport/protocol.ts";
 import { Scheduler, type TaskEnd } from "./scheduler.ts";
 import { describeExit, type EarlyPool, type LocalWorker, spawnWorker } from "./pool.ts";
-import { type BrokerSockets, closeSockets, openSockets } from "./sockets.ts";
+import { type BrokerSockets, closeSockets, maxFrameBytes, openSockets } from "./sockets.ts";
 import {
   BROKER_LINGER_MS,
   busySilenceMs,
@@ -212,7 +213,11 @@ export class Broker {
     this.#payloadsPeak = Math.max(this.#payloadsPeak, this.#payloadsInFlight());
     let bytes: Uint8Array;
     try {
-      bytes = await Deno.readFile(join(job.input, task.input));
+      const path = join(job.input, task.input);
+      if ((await Deno.stat(path)).size > MAX_INPUT_BYTES) {
+        throw new Error(`larger than ${MAX_INPUT_BYTES} bytes, the most a worker is sent`);
+      }
+      bytes = await Deno.readFile(path);
     } catch (error) {
       // Reading is the server's part of a remote task: its failure is this image's failure.
       if (
@@ -481,6 +486,8 @@ export async function runParallel(
   signal: AbortSignal,
   pool?: EarlyPool,
 ): Promise<ModeResult> {
-  const sockets = await openSockets(job, recorder.log, pool);
+  const maxFrame = await maxFrameBytes(job, tasks);
+  recorder.log.debug(`largest frame accepted from a worker: ${maxFrame} bytes`);
+  const sockets = await openSockets(job, recorder.log, pool, maxFrame);
   return await new Broker(job, tasks, recorder, signal, sockets).run(pool);
 }

@@ -8,10 +8,17 @@
 
 import { makePrivateDir, removePrivateDir } from "./private_dir.ts";
 import * as zmq from "../transport/zmq.ts";
-import { broadcastEndpoint, SOCKET_OPTIONS } from "../transport/protocol.ts";
+import { join } from "node:path";
+import {
+  broadcastEndpoint,
+  MAX_BROADCAST_BYTES,
+  MAX_HEADER_BYTES,
+  SOCKET_OPTIONS,
+} from "../transport/protocol.ts";
 import { type ServerCurve, serverCurve } from "../transport/curve.ts";
 import { RunError } from "../core/errors.ts";
-import type { Job } from "../core/job.ts";
+import type { Job, Task } from "../core/job.ts";
+import { readDimensions } from "../ops/formats.ts";
 import type { Log } from "../core/log.ts";
 import type { EarlyPool } from "./pool.ts";
 
@@ -29,8 +36,72 @@ export interface BrokerSockets {
   publisher: zmq.Publisher;
 }
 
-/** Binds the ROUTER and the PUB socket (a private `ipc://` folder unless `--bind`). */
-export async function openSockets(job: Job, log: Log, pool?: EarlyPool): Promise<BrokerSockets> {
+/**
+ * Bytes an encoded output may take per pixel, at most: an 8-bit RGBA PNG
+ * stores 4 and a filter byte a row; a JPEG at quality 100 of noise stays
+ * well under 10 (64 coefficients of at most 27 bits for each 8x8 block of
+ * each of 3 components).
+ */
+const PNG_BYTES_PER_PIXEL = 4.1, JPEG_BYTES_PER_PIXEL = 10;
+
+/** How much of an input is read for its dimensions (a JPEG's SOF may follow large EXIF data). */
+const HEADER_READ_BYTES = 512 * 1024;
+
+async function headerPixels(path: string, maxPixels: number): Promise<number> {
+  let file: Deno.FsFile | null = null;
+  try {
+    file = await Deno.open(path);
+    const buffer = new Uint8Array(HEADER_READ_BYTES);
+    let filled = 0;
+    for (let n; filled < buffer.length && (n = await file.read(buffer.subarray(filled)));) {
+      filled += n;
+    }
+    const size = readDimensions(buffer.subarray(0, filled));
+    return size ? Math.min(maxPixels, size.width * size.height) : maxPixels;
+  } catch {
+    return 0; // unreadable: its task fails on the server, nothing comes back
+  } finally {
+    file?.close();
+  }
+}
+
+/**
+ * The largest frame the server accepts from a worker (its ROUTER's
+ * ZMQ_MAXMSGSIZE), from the job: a header, or, with `--bind` (remote workers
+ * send outputs back), the largest output this job can produce: the last
+ * resize step's size, or without one the largest input's (read from each
+ * header, capped by --max-pixels), at the most bytes a pixel its format takes.
+ * A peer that sends a larger frame is disconnected before it is buffered.
+ */
+export async function maxFrameBytes(job: Job, tasks: readonly Task[]): Promise<number> {
+  if (!job.bind) return MAX_HEADER_BYTES; // local workers only: results are headers
+  const pipeline = job.pipeline;
+  const resize = pipeline.steps.findLast((step) => step.op === "resize");
+  let pixels = 0;
+  if (resize) pixels = resize.width * resize.height;
+  else {
+    for (const task of tasks) {
+      pixels = Math.max(
+        pixels,
+        await headerPixels(join(job.input, task.input), pipeline.maxPixels),
+      );
+    }
+  }
+  const perPixel = pipeline.format === "png" ? PNG_BYTES_PER_PIXEL : JPEG_BYTES_PER_PIXEL;
+  return Math.max(MAX_HEADER_BYTES, Math.ceil(pixels * perPixel) + 1024 * 1024);
+}
+
+/**
+ * Binds the ROUTER and the PUB socket (a private `ipc://` folder unless
+ * `--bind`); the ROUTER takes frames of at most `maxFrame` bytes
+ * ({@link maxFrameBytes}).
+ */
+export async function openSockets(
+  job: Job,
+  log: Log,
+  pool?: EarlyPool,
+  maxFrame = MAX_HEADER_BYTES,
+): Promise<BrokerSockets> {
   const privateDir = pool?.privateDir ??
     (job.bind ? null : makePrivateDir());
   const endpoint = pool?.endpoint ?? job.bind ?? `ipc://${privateDir}/tasks`;
@@ -40,9 +111,15 @@ export async function openSockets(job: Job, log: Log, pool?: EarlyPool): Promise
   const router = new zmq.Router({
     ...SOCKET_OPTIONS,
     receiveHighWaterMark: 1000,
+    maxMessageSize: maxFrame,
     ...curve.options,
   });
-  const publisher = new zmq.Publisher({ ...SOCKET_OPTIONS, ...curve.options });
+  // A PUB only receives subscriptions.
+  const publisher = new zmq.Publisher({
+    ...SOCKET_OPTIONS,
+    maxMessageSize: MAX_BROADCAST_BYTES,
+    ...curve.options,
+  });
   const sockets = { endpoint, privateDir, curve, router, publisher };
   try {
     await router.bind(endpoint);

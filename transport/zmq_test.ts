@@ -223,3 +223,22 @@ Deno.test("signals interrupting libzmq calls (EINTR) are retried, not thrown", a
     assert.equal(new TextDecoder().decode(run.stdout).trim(), "bounced");
   });
 });
+
+Deno.test("maxMessageSize: a peer sending a larger frame is dropped, others get through", async () => {
+  await withSockets(async (dir, track) => {
+    const endpoint = `ipc://${join(dir, "tasks")}`;
+    const router = track(new Router({ linger: 0, maxMessageSize: 1000 }));
+    await router.bind(endpoint);
+    const big = track(new Dealer({ linger: 0, routingId: "big" }));
+    const small = track(new Dealer({ linger: 0, routingId: "small" }));
+    big.connect(endpoint);
+    small.connect(endpoint);
+    await sendSoon(big, [new Uint8Array(1001)]);
+    await sendSoon(small, [new Uint8Array(1000)]);
+    const [id, frame] = await receiveSoon(router);
+    assert.equal(new TextDecoder().decode(id), "small");
+    assert.equal(frame.length, 1000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(router.readable, false, "the oversized frame never arrives");
+  });
+});
