@@ -8,7 +8,8 @@
  * (only on attempts 1..N), where NAME is the input's base name and KIND is
  * - `crash`: the worker process exits with code 70 (like an abort inside WASM),
  * - `hang`: a synchronous endless loop (like a runaway WASM kernel: no heartbeats),
- * - `stall`: waits forever asynchronously (heartbeats go on).
+ * - `stall`: waits forever asynchronously (heartbeats go on),
+ * - `slow`: blocks its thread for {@link SLOW_FAULT_MS}, then does the task (a long stage).
  *
  * @module
  */
@@ -21,10 +22,13 @@ export const FAULT_ENV = "ZPIX_FAULT";
 /** Exit code of a worker that crashed on purpose. */
 export const FAULT_EXIT_CODE = 70;
 
+/** How long a `slow` fault blocks the worker's thread, in ms. */
+export const SLOW_FAULT_MS = 3000;
+
 /** One injected fault. */
 export interface Fault {
   /** What the worker does. */
-  kind: "crash" | "hang" | "stall";
+  kind: "crash" | "hang" | "stall" | "slow";
   /** Base name of the input that triggers it. */
   name: string;
   /** Last attempt it fires on (null: every attempt). */
@@ -34,7 +38,7 @@ export interface Fault {
 /** Parses a `ZPIX_FAULT` value; throws on a malformed entry. */
 export function parseFaults(spec: string): Fault[] {
   return spec.split("|").filter(Boolean).map((entry) => {
-    const match = /^(crash|hang|stall)(?:@(\d+))?:(.+)$/.exec(entry);
+    const match = /^(crash|hang|stall|slow)(?:@(\d+))?:(.+)$/.exec(entry);
     if (!match) throw new Error(`${FAULT_ENV}: cannot parse "${entry}"`);
     return {
       kind: match[1] as Fault["kind"],
@@ -69,5 +73,10 @@ export async function injectFault(
   if (!fault) return;
   if (fault.kind === "crash") Deno.exit(FAULT_EXIT_CODE);
   if (fault.kind === "hang") { for (;;) { /* spin */ } }
+  if (fault.kind === "slow") {
+    const end = performance.now() + SLOW_FAULT_MS;
+    while (performance.now() < end) { /* a long synchronous stage */ }
+    return;
+  }
   await new Promise<never>(() => {});
 }

@@ -1,0 +1,190 @@
+/**
+ * Hostile peers (issue 13): each attack on `zpix serve`, replayed with real
+ * processes and real sockets on 127.0.0.1 by a raw peer that speaks (or
+ * mangles) the wire protocol, and the defence asserted: no task or output
+ * for a peer without the token, the run ends with exit 0, every honest image
+ * done and the report written, finished outputs unchanged, the server's
+ * memory bounded. Each test logs the time of its honest run.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { sniffFormat } from "../ops/formats.ts";
+import { withTempDir } from "./helpers.ts";
+import {
+  finished,
+  freeEndpoint,
+  inputs,
+  kill,
+  memoryOf,
+  PLANTED,
+  RawPeer,
+  readReport,
+  realWorker,
+  serve,
+  sleep,
+} from "./hostile_helpers.ts";
+import type { ZpixProcess } from "./helpers.ts";
+
+const TOKEN = "s3cret-token";
+
+/** Runs `fn` with `count` inputs and `zpix serve` (token set); kills what is left. */
+async function withServe(
+  count: number,
+  serveArgs: string[],
+  fn: (bench: {
+    dir: string;
+    names: string[];
+    endpoint: string;
+    server: ZpixProcess;
+    worker(extra?: string[]): ZpixProcess;
+    peer(id: string): RawPeer;
+  }) => Promise<void>,
+): Promise<void> {
+  await withTempDir(async (dir) => {
+    const names = await inputs(dir, count);
+    const endpoint = freeEndpoint();
+    const server = serve(endpoint, dir, ["--workers", "0", ...serveArgs]);
+    const processes = [server];
+    const peers: RawPeer[] = [];
+    try {
+      await fn({
+        dir,
+        names,
+        endpoint,
+        server,
+        worker: (extra = []) => {
+          const process = realWorker(endpoint, ["--token", TOKEN, ...extra]);
+          processes.push(process);
+          return process;
+        },
+        peer: (id) => {
+          const peer = new RawPeer(endpoint, id);
+          peers.push(peer);
+          return peer;
+        },
+      });
+    } finally {
+      for (const peer of peers) peer.close();
+      processes.forEach(kill);
+      await Promise.all(processes.map((p) => p.output.catch(() => {})));
+    }
+  });
+}
+
+/** Asserts every output exists and none is what an attacker planted. */
+async function assertHonestOutputs(dir: string, names: string[]): Promise<void> {
+  for (const name of names) {
+    const bytes = await Deno.readFile(join(dir, "out", name));
+    assert.ok(bytes.length > PLANTED.length, `${name} is a real image`);
+    assert.notDeepEqual(bytes, PLANTED, `${name} was planted by an attacker`);
+  }
+}
+
+const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(1);
+
+Deno.test("attack 1: a peer without the token that takes a lost worker's id gets no task and writes nothing", async () => {
+  await withServe(6, ["--token", TOKEN], async ({ dir, names, server, worker, peer }) => {
+    const t0 = performance.now();
+    // An honest worker joins, takes a task, and dies: taken for lost after 2.5 s of silence.
+    const honest = peer("victim-1234");
+    await honest.join(TOKEN);
+    const { message: task } = await honest.next();
+    assert.equal(task.type, "task");
+    honest.close();
+    await sleep(3500);
+    // The attacker reuses its id, never sends the token, and says everything but `join`.
+    const attacker = peer("victim-1234");
+    const t = task as { task: number; attempt: number };
+    await attacker.send({ type: "heartbeat" });
+    await attacker.send({ type: "ready" });
+    await attacker.answer(t, PLANTED, "jpeg");
+    const told = await attacker.drain(1500);
+    assert.ok(told.length > 0, "it is told something");
+    assert.ok(
+      told.every((m) => m.type === "refused" && m.rejoin === true),
+      `only 'join again': ${JSON.stringify(told)}`,
+    );
+    // Joining without the token is refused; it still gets no task.
+    const wrong = peer("other-1");
+    await wrong.send({ type: "join", pid: 1, host: "x", local: false, token: "guess" });
+    assert.deepEqual((await wrong.next()).message.type, "refused");
+    await wrong.send({ type: "ready" });
+    assert.deepEqual(await wrong.drain(1000), []);
+
+    worker();
+    const result = await finished(server);
+    assert.equal(result.code, 0, result.stderr);
+    const report = await readReport(dir);
+    assert.deepEqual([report.processed, report.failed], [names.length, []]);
+    await assertHonestOutputs(dir, names);
+    assert.doesNotMatch(result.stderr, /is back/);
+    console.log(`  honest run under attack 1: ${seconds(t0)} s`);
+  });
+});
+
+Deno.test("attack 2: malformed and mistyped messages are dropped; the run ends with exit 0 and its report", async () => {
+  await withServe(6, ["--token", TOKEN], async ({ dir, names, server, worker, peer }) => {
+    const t0 = performance.now();
+    const evil = peer("evil-1");
+    await evil.join(TOKEN);
+    const { message } = await evil.next();
+    const t = message as { task: number; attempt: number };
+    const base = { v: 1, type: "result", task: t.task, attempt: t.attempt, more: true };
+    const text = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+    // A result with ok and no timings used to throw in the broker loop: exit 3, no report.
+    await evil.send({
+      ...base,
+      ok: true,
+      format: "jpeg",
+      width: 1,
+      height: 1,
+      bytes: 5,
+      warnings: [],
+    }, PLANTED);
+    await evil.send({
+      ...base,
+      ok: true,
+      format: "jpeg",
+      width: 1,
+      height: 1,
+      bytes: 5,
+      warnings: "x",
+      timings: {},
+    });
+    await evil.send({ ...base, ok: false, error: {} });
+    await evil.send({ ...base, ok: false, error: "x".repeat(100_000) });
+    await evil.send({ ...base, task: 1e300 });
+    await evil.send({ ...base, v: "1" });
+    for (
+      const frames of [
+        [new Uint8Array([0xff, 0, 1])],
+        [text([1, 2])],
+        [text(null)],
+        [text({ v: 1, type: "ready" }), new Uint8Array(1), new Uint8Array(1)],
+        [text({ v: 1, type: "__proto__" })],
+        [text({ v: 1, type: "join", pid: 1, host: { toString: 1 }, local: false, token: null })],
+      ]
+    ) await evil.sendFrames(frames);
+    await sleep(500);
+    assert.equal(
+      await Promise.race([server.output.then(() => "exited"), sleep(10).then(() => "up")]),
+      "up",
+    );
+    evil.close();
+
+    worker();
+    const result = await finished(server);
+    assert.equal(result.code, 0, result.stderr);
+    const report = await readReport(dir);
+    assert.deepEqual([report.processed, report.failed], [names.length, []]);
+    assert.doesNotMatch(JSON.stringify(report), /object Object|xxxxxxxxxx/);
+    await assertHonestOutputs(dir, names);
+    // Warnings about the bad messages: rate-limited, so a handful, not one per message.
+    const bad = result.stderr.split("\n").filter((l) => /ignoring a bad message/.test(l));
+    assert.ok(bad.length >= 1 && bad.length <= 3, bad.join("\n"));
+    console.log(`  honest run under attack 2: ${seconds(t0)} s`);
+  });
+});
