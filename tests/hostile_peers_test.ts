@@ -188,3 +188,125 @@ Deno.test("attack 2: malformed and mistyped messages are dropped; the run ends w
     console.log(`  honest run under attack 2: ${seconds(t0)} s`);
   });
 });
+
+Deno.test("attack 3: late and foreign results never replace a finished output", async () => {
+  await withServe(
+    5,
+    ["--token", TOKEN, "--task-timeout", "2"],
+    async ({ dir, names, server, peer }) => {
+      const t0 = performance.now();
+      // A joins first and sits on its task: after --task-timeout it is replaced.
+      const late = peer("late-1");
+      await late.join(TOKEN);
+      const { message: held } = await late.next();
+      const lateTask = held as { task: number; attempt: number };
+      late.beat();
+      const honest = peer("honest-1");
+      await honest.join(TOKEN);
+      const thief = peer("thief-1");
+      await thief.join(TOKEN);
+      // The honest worker echoes each input as its output, and holds its last task until the
+      // attacks are made (so that the run is still on).
+      let answered = 0;
+      let release = () => {};
+      const attacked = new Promise<void>((resolve) => release = resolve);
+      const honestDone = (async () => {
+        while (answered < names.length) {
+          const { message, payload } = await honest.next(20_000);
+          if (message.type !== "task") continue;
+          if (answered === names.length - 1) await attacked;
+          await honest.answer(message, payload!, sniffFormat(payload!)!);
+          answered++;
+        }
+      })();
+      while (answered < names.length - 1) await sleep(50);
+      // Outputs finished so far, byte for byte.
+      const before = new Map<string, Uint8Array>();
+      for (const name of names) {
+        try {
+          before.set(name, await Deno.readFile(join(dir, "out", name)));
+        } catch { /* not yet */ }
+      }
+      assert.ok(before.size >= names.length - 1);
+      // The replaced attempt answers late; the thief answers tasks it never held, every attempt.
+      await late.answer(lateTask, PLANTED, "jpeg");
+      for (let task = 0; task < names.length; task++) {
+        for (const attempt of [1, 2, 3]) await thief.answer({ task, attempt }, PLANTED, "jpeg");
+      }
+      await sleep(500);
+      for (const [name, bytes] of before) {
+        assert.deepEqual(await Deno.readFile(join(dir, "out", name)), bytes, `${name} unchanged`);
+      }
+      release();
+      await honestDone;
+      const result = await finished(server);
+      assert.equal(result.code, 0, result.stderr);
+      const report = await readReport(dir);
+      assert.deepEqual([report.processed, report.failed], [names.length, []]);
+      for (const name of names) {
+        assert.deepEqual(
+          await Deno.readFile(join(dir, "out", name)),
+          await Deno.readFile(join(dir, "in", name)),
+          `${name} is the honest worker's output`,
+        );
+      }
+      // The thief's results counted for nothing: the honest worker did every image.
+      const byId = new Map(report.workers.map((w) => [w.id, w.processed]));
+      assert.equal(byId.get("honest-1"), names.length);
+      console.log(`  honest run under attack 3: ${seconds(t0)} s`);
+    },
+  );
+});
+
+Deno.test("attack 4: 2x200 MB frames from peers without the token leave the server's memory bounded; no forged log line", async () => {
+  await withServe(8, ["--token", TOKEN], async ({ dir, names, server, worker, endpoint }) => {
+    await sleep(1500); // listening, its modules loaded
+    const before = memoryOf(server.pid);
+    const big = new Uint8Array(200 * 1024 * 1024).fill(7);
+    const flooders = [new RawPeer(endpoint, "flood-1"), new RawPeer(endpoint, "flood-2")];
+    const forger = new RawPeer(endpoint, "evil\n[zpix] forged line\u001b[31m");
+    try {
+      await Promise.all(flooders.map((f) => f.sendFrames([big])));
+      await Promise.all(flooders.map((f) => f.send({ type: "ready" }, big)));
+      await flooders[0].send({
+        type: "join",
+        pid: 1,
+        host: "h".repeat(200 * 1024 * 1024),
+        local: false,
+        token: null,
+      });
+      await forger.send({
+        type: "join",
+        pid: 1,
+        host: "x\n[zpix] forged too\u001b[2J",
+        local: false,
+        token: "no",
+      });
+      await sleep(3000);
+      const during = memoryOf(server.pid);
+      const t0 = performance.now();
+      worker();
+      const result = await finished(server);
+      assert.equal(result.code, 0, result.stderr);
+      const report = await readReport(dir);
+      assert.deepEqual([report.processed, report.failed], [names.length, []]);
+      console.log(
+        `  server memory: VmRSS ${before.rss.toFixed(0)} MiB before, VmHWM ${
+          during.hwm.toFixed(0)
+        } MiB / VmRSS ${during.rss.toFixed(0)} MiB after 2x200 MB frames (and a 200 MB host); ` +
+          `honest run: ${seconds(t0)} s`,
+      );
+      assert.ok(during.hwm - before.rss < 64, `server grew by ${during.hwm - before.rss} MiB`);
+      // Peer-chosen text never forges a line, nor carries an escape sequence.
+      assert.match(
+        result.stderr,
+        /refused worker evil\\u000a\[zpix\] forged line\\u001b\[31m from x\\u000a/,
+      );
+      assert.ok(!result.stderr.includes("\u001b"), "no escape sequence reaches the log");
+      assert.doesNotMatch(result.stderr, /^\[zpix\] forged/m);
+      assert.ok(result.stderr.split("\n").every((line) => line.length < 1000));
+    } finally {
+      for (const peer of [...flooders, forger]) peer.close();
+    }
+  });
+});
