@@ -12,7 +12,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { sniffFormat } from "../ops/formats.ts";
-import { withTempDir } from "./helpers.ts";
+import { spawnZpix, TestServer, withTempDir, ZPIX_FLAGS } from "./helpers.ts";
+import type { Pipeline } from "../core/job.ts";
 import {
   finished,
   freeEndpoint,
@@ -307,6 +308,185 @@ Deno.test("attack 4: 2x200 MB frames from peers without the token leave the serv
       assert.ok(result.stderr.split("\n").every((line) => line.length < 1000));
     } finally {
       for (const peer of [...flooders, forger]) peer.close();
+    }
+  });
+});
+
+for (const recycle of [[], ["--max-tasks-per-worker", "1"]]) {
+  Deno.test(`attack 5: peers squatting w1 and w2 before serve --workers 2 ${recycle.join(" ")}: the run completes`, async () => {
+    await withTempDir(async (dir) => {
+      const names = await inputs(dir, 6);
+      const endpoint = freeEndpoint();
+      // They connect first (ZeroMQ retries until the server binds) and keep talking.
+      const squatters = ["w1", "w2", "w3"].map((id) => new RawPeer(endpoint, id));
+      squatters.forEach((s) => s.beat());
+      await sleep(300);
+      const t0 = performance.now();
+      const server = serve(endpoint, dir, ["--workers", "2", ...recycle]);
+      try {
+        const result = await finished(server, 60_000);
+        assert.equal(result.code, 0, result.stderr);
+        const report = await readReport(dir);
+        assert.deepEqual([report.processed, report.failed], [names.length, []]);
+        assert.ok(report.workers.every((w) => w.host === "local"), "only the run's own workers");
+        for (const squatter of squatters) {
+          const told = await squatter.drain(200);
+          assert.ok(told.every((m) => m.type !== "task" && m.type !== "hello"));
+        }
+        console.log(`  honest run under attack 5 ${recycle.join(" ")}: ${seconds(t0)} s`);
+      } finally {
+        squatters.forEach((s) => s.close());
+        kill(server);
+        await server.output;
+      }
+    });
+  });
+}
+
+Deno.test("attack 6: workers that hold tasks and never answer get no task twice and cannot starve an honest one", async () => {
+  const args = ["--token", TOKEN, "--payload-window", "2", "--task-timeout", "2"];
+  await withServe(8, args, async ({ dir, names, server, worker, peer }) => {
+    const t0 = performance.now();
+    let over = false;
+    const stuck = ["stuck-1", "stuck-2", "stuck-3"].map((id) => peer(id));
+    const got = new Map<string, string[]>(stuck.map((s) => [s.id, []]));
+    // Each joins, takes what it is given, heartbeats, never answers, and knocks again when refused.
+    const loops = stuck.map(async (s) => {
+      await s.join(TOKEN);
+      s.beat();
+      while (!over) {
+        let message;
+        try {
+          message = (await s.next(500)).message;
+        } catch {
+          continue;
+        }
+        if (message.type === "task") got.get(s.id)!.push(`${message.task}`);
+        if (message.type === "refused") {
+          await s.send({ type: "join", pid: 1, host: "raw", local: false, token: TOKEN });
+        }
+        if (message.type === "hello") await s.send({ type: "ready" });
+      }
+    });
+    await sleep(500);
+    worker();
+    const result = await finished(server);
+    over = true;
+    await Promise.all(loops);
+    assert.equal(result.code, 0, result.stderr);
+    const report = await readReport(dir);
+    assert.deepEqual([report.processed, report.failed], [names.length, []], "no image failed");
+    for (const [id, tasks] of got) {
+      assert.ok(tasks.length <= 1, `${id} was given ${tasks.join(", ")} (at most one task, once)`);
+    }
+    assert.match(result.stderr, /task took longer than --task-timeout 2s/);
+    console.log(
+      `  honest run under attack 6: ${seconds(t0)} s (stuck workers got: ${
+        JSON.stringify(Object.fromEntries(got))
+      })`,
+    );
+  });
+});
+
+const PIPELINE: Pipeline = {
+  steps: [{ op: "resize", width: 64, height: 48, fit: "fill" }],
+  format: "same",
+  quality: 80,
+  encoder: "fast",
+  maxPixels: 1_000_000,
+};
+
+Deno.test("attack 7: a remote worker never touches the paths a (malicious) server names, even where it may", async () => {
+  await withTempDir(async (dir) => {
+    const [name] = await inputs(dir, 1);
+    const secret = join(dir, "in", name);
+    const victim = join(dir, "victim.jpg");
+    await Deno.writeTextFile(victim, "precious");
+    const server = await TestServer.open(dir);
+    // As broad as a compiled binary's permissions: only the worker's own rule stops it.
+    const remote = spawnZpix(["worker", "--connect", server.endpoint, "--server-timeout", "5"], {
+      flags: [
+        "--allow-read",
+        "--allow-write",
+        ZPIX_FLAGS[2],
+        "--allow-env",
+        "--allow-sys=hostname",
+      ],
+    });
+    try {
+      const join_ = await server.expect("join");
+      assert.equal(join_.message.local, false);
+      await server.send(join_.id, { type: "hello", worker: join_.id, pipeline: PIPELINE });
+      await server.expect("ready");
+      const paths = { name, input: secret, output: victim };
+      // Paths and bytes: it works on the bytes and answers with bytes.
+      await server.send(
+        join_.id,
+        { type: "task", task: 0, attempt: 1, ...paths },
+        await Deno.readFile(secret),
+      );
+      const first = await server.expect("result");
+      assert.equal(
+        first.message.type === "result" && first.message.ok,
+        true,
+        JSON.stringify(first.message),
+      );
+      assert.ok(first.payload && first.payload.length > 0, "the output comes back as bytes");
+      // Paths only: nothing to work on; it neither reads nor writes them.
+      await server.send(join_.id, { type: "task", task: 1, attempt: 1, ...paths });
+      const second = await server.expect("result");
+      assert.deepEqual(
+        second.message.type === "result" && !second.message.ok && second.message.error,
+        "task carried no image bytes",
+      );
+      assert.equal(await Deno.readTextFile(victim), "precious");
+      await server.broadcast({ type: "quit" });
+      assert.equal((await finished(remote, 15_000)).code, 0);
+    } finally {
+      kill(remote);
+      await remote.output;
+      server.close();
+    }
+  });
+});
+
+Deno.test("a local worker blocked in a 3 s stage with --server-timeout 1 does not blame the server", async () => {
+  await withTempDir(async (dir) => {
+    const [name] = await inputs(dir, 1);
+    await Deno.mkdir(join(dir, "out"));
+    const server = await TestServer.open(dir);
+    const beats = setInterval(() => server.broadcast({ type: "heartbeat" }), 250);
+    const local = spawnZpix(
+      ["worker", "--connect", server.endpoint, "--local", "--id", "w1.x", "--server-timeout", "1"],
+      { flags: [...ZPIX_FLAGS, "--allow-env=ZPIX_FAULT"], env: { ZPIX_FAULT: `slow:${name}` } },
+    );
+    try {
+      const join_ = await server.expect("join");
+      await server.send(join_.id, { type: "hello", worker: join_.id, pipeline: PIPELINE });
+      await server.expect("ready");
+      const t0 = performance.now();
+      await server.send(join_.id, {
+        type: "task",
+        task: 0,
+        attempt: 1,
+        name,
+        input: join(dir, "in", name),
+        output: join(dir, "out", name),
+      });
+      let result = await server.next(20_000);
+      // A local worker asks ahead before it writes its output.
+      while (result.message.type !== "result") result = await server.next(20_000);
+      assert.ok(performance.now() - t0 >= 3000, "the stage did block");
+      assert.equal(result.message.type === "result" && result.message.ok, true);
+      await server.broadcast({ type: "quit" });
+      const out = await finished(local, 15_000);
+      assert.equal(out.code, 0, out.stderr);
+      assert.doesNotMatch(out.stderr, /no word from the server/);
+    } finally {
+      clearInterval(beats);
+      kill(local);
+      await local.output;
+      server.close();
     }
   });
 });
