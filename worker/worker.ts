@@ -104,6 +104,15 @@ async function doTask(
   };
 }
 
+/** 64 random bits as 16 hex digits. */
+function randomTag(): string {
+  return Array.from(
+    crypto.getRandomValues(new Uint8Array(8)),
+    (b) => b.toString(16).padStart(2, "0"),
+  )
+    .join("");
+}
+
 function formatOf(path: string): Format {
   return formatForName(path) ?? "jpeg";
 }
@@ -165,7 +174,9 @@ export async function runWorker(
 ): Promise<number> {
   // Local workers share the server's host (and need no --allow-sys for its name).
   const host = options.local ? "local" : hostname();
-  const id = options.id ?? `${host}-${Deno.pid}`;
+  // Random bits in a remote worker's id: nobody can guess it to act in its name once its
+  // connection drops (the server tells one connection from another only by this id).
+  const id = options.id ?? `${host.slice(0, 200)}-${randomTag()}-${Deno.pid}`;
   const curve = workerCurveOptions(options.curveServerKey);
   // A local worker may start before its server has bound (broker/pool.ts EarlyPool): retry
   // connecting every 10 ms rather than ZeroMQ's default 100 ms.
