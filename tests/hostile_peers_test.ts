@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { sniffFormat } from "../ops/formats.ts";
 import { spawnZpix, TestServer, withTempDir, ZPIX_FLAGS } from "./helpers.ts";
 import type { Pipeline } from "../core/job.ts";
+import { keygen, workerCurveOptions } from "../transport/curve.ts";
 import {
   finished,
   freeEndpoint,
@@ -488,5 +489,39 @@ Deno.test("a local worker blocked in a 3 s stage with --server-timeout 1 does no
       await local.output;
       server.close();
     }
+  });
+});
+
+Deno.test("attack 1 under CURVE: a peer holding only the public key gets no task and writes nothing", async () => {
+  await withTempDir(async (keys) => {
+    const { public: publicKey } = await keygen(keys);
+    const secretFile = join(keys, "server.key");
+    await withServe(
+      4,
+      ["--token", TOKEN, "--curve-secret", secretFile],
+      async ({ dir, names, server, worker, endpoint }) => {
+        const t0 = performance.now();
+        const key = /public-key = "(.{40})"/.exec(await Deno.readTextFile(publicKey))?.[1] ??
+          (await Deno.readTextFile(publicKey)).trim();
+        const curve = workerCurveOptions(key);
+        const spoof = new RawPeer(endpoint, "victim-9", curve);
+        try {
+          await spoof.send({ type: "ready" });
+          await spoof.answer({ task: 0, attempt: 1 }, PLANTED, "jpeg");
+          await spoof.send({ type: "join", pid: 1, host: "x", local: false, token: null });
+          const told = await spoof.drain(1500);
+          assert.deepEqual(told.map((m) => m.type), ["refused"], JSON.stringify(told));
+          worker(["--curve-server-key", key]);
+          const result = await finished(server);
+          assert.equal(result.code, 0, result.stderr);
+          const report = await readReport(dir);
+          assert.deepEqual([report.processed, report.failed], [names.length, []]);
+          await assertHonestOutputs(dir, names);
+          console.log(`  honest run under attack 1 (CURVE): ${seconds(t0)} s`);
+        } finally {
+          spoof.close();
+        }
+      },
+    );
   });
 });
