@@ -44,20 +44,25 @@ export interface BrokerSockets {
  */
 const PNG_BYTES_PER_PIXEL = 4.1, JPEG_BYTES_PER_PIXEL = 10;
 
-/** How much of an input is read for its dimensions (a JPEG's SOF may follow large EXIF data). */
-const HEADER_READ_BYTES = 512 * 1024;
+/** How much of an input is read for its dimensions: most headers are in the first 64 KiB; a
+ * JPEG's SOF may follow large EXIF, XMP or ICC data. */
+const HEADER_READS = [64 * 1024, 1024 * 1024];
 
 async function headerPixels(path: string, maxPixels: number): Promise<number> {
   let file: Deno.FsFile | null = null;
   try {
     file = await Deno.open(path);
-    const buffer = new Uint8Array(HEADER_READ_BYTES);
+    const buffer = new Uint8Array(HEADER_READS.at(-1)!);
     let filled = 0;
-    for (let n; filled < buffer.length && (n = await file.read(buffer.subarray(filled)));) {
-      filled += n;
+    for (const want of HEADER_READS) {
+      for (let n; filled < want && (n = await file.read(buffer.subarray(filled, want)));) {
+        filled += n;
+      }
+      const size = readDimensions(buffer.subarray(0, filled));
+      if (size) return Math.min(maxPixels, size.width * size.height);
+      if (filled < want) break; // the whole file was read
     }
-    const size = readDimensions(buffer.subarray(0, filled));
-    return size ? Math.min(maxPixels, size.width * size.height) : maxPixels;
+    return maxPixels;
   } catch {
     return 0; // unreadable: its task fails on the server, nothing comes back
   } finally {
