@@ -14,6 +14,7 @@ import {
   encodeBroadcast,
   encodeMessage,
   HEARTBEAT_MS,
+  MAX_HEADER_BYTES,
   MAX_INPUT_BYTES,
   Outbox,
   receiveAll,
@@ -447,7 +448,12 @@ export class Broker {
     const onAbort = () => this.sockets.router.close();
     this.signal.addEventListener("abort", onAbort);
     try {
-      for await (const [identity, ...frames] of receiveAll(this.sockets.router, BROKER_LINGER_MS)) {
+      // A peer that is no worker gets no large frame copied out of libzmq: a `join` is small.
+      const cap = (identity: Uint8Array) =>
+        this.#peers.has(idOf(identity) ?? "") ? Infinity : MAX_HEADER_BYTES;
+      for await (
+        const [identity, ...frames] of receiveAll(this.sockets.router, BROKER_LINGER_MS, cap)
+      ) {
         if (!(await this.handle(identity, frames as Uint8Array[]))) continue;
         if (this.#scheduler.done) break;
       }

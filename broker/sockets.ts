@@ -36,6 +36,9 @@ export interface BrokerSockets {
   publisher: zmq.Publisher;
 }
 
+/** Messages libzmq queues from one peer before it stops reading its connection. */
+export const ROUTER_RECEIVE_HWM = 64;
+
 /**
  * Bytes an encoded output may take per pixel, at most: an 8-bit RGBA PNG
  * stores 4 and a filter byte a row; a JPEG at quality 100 of noise stays
@@ -115,7 +118,9 @@ export async function openSockets(
   });
   const router = new zmq.Router({
     ...SOCKET_OPTIONS,
-    receiveHighWaterMark: 1000,
+    // Per peer: a worker has a few messages in flight; any peer's queue in libzmq is bounded by
+    // this many frames of at most maxFrame bytes, drained as fast as the broker can drop them.
+    receiveHighWaterMark: ROUTER_RECEIVE_HWM,
     maxMessageSize: maxFrame,
     ...curve.options,
   });

@@ -364,8 +364,8 @@ export class Outbox {
 
 /** A socket frames can be received from (a `transport/zmq.ts` socket). */
 export interface FrameSource extends Pollable {
-  /** Receives one multipart message. */
-  receive(): Promise<Uint8Array[]>;
+  /** Receives one multipart message (frames after the first over `cap(first)` bytes: empty). */
+  receive(cap?: (first: Uint8Array) => number): Promise<Uint8Array[]>;
   /** Whether a message is waiting. */
   readonly readable: boolean;
   /** True once closed. */
@@ -394,18 +394,20 @@ export const MAX_HOLD_MS = 20;
  * busy socket whose next message is usually a fraction of a millisecond
  * away (a worker's next task; a broker's next result), the kernel then
  * wakes this thread directly. The event loop still gets a turn at least
- * every {@link MAX_HOLD_MS}.
+ * every {@link MAX_HOLD_MS}. `cap`: see `Socket.receive` (a broker copies
+ * no large frame of a peer that is not a worker).
  */
 export async function* receiveAll(
   socket: FrameSource,
   linger = 0,
+  cap?: (first: Uint8Array) => number,
 ): AsyncGenerator<Uint8Array[]> {
   let lingered = false;
   let turned = performance.now();
   while (!socket.closed) {
     let frames: Uint8Array[] | null = null;
     try {
-      if (socket.readable) frames = await socket.receive();
+      if (socket.readable) frames = await socket.receive(cap);
     } catch (error) {
       if (socket.closed) return;
       if (!isAgain(error)) throw error;

@@ -327,10 +327,16 @@ export class Socket {
     return Promise.resolve();
   }
 
-  /** Receives one multipart message without waiting; rejects with code EAGAIN when empty. */
-  receive(): Promise<Uint8Array[]> {
+  /**
+   * Receives one multipart message without waiting; rejects with code EAGAIN
+   * when empty. With `cap`, asked once the first frame is in (a ROUTER's
+   * routing id), every later frame larger than `cap(first)` bytes is never
+   * copied out of libzmq: it comes back empty.
+   */
+  receive(cap?: (first: Uint8Array) => number): Promise<Uint8Array[]> {
     if (this.#closed) return Promise.reject(new Error("socket is closed"));
     const frames: Uint8Array[] = [];
+    let limit = Infinity;
     const msg = this.#msg;
     do {
       this.#l.zmq_msg_init(msg);
@@ -342,9 +348,11 @@ export class Socket {
           return Promise.reject(error);
         }
       }
-      const frame = new Uint8Array(size);
-      if (size > 0) this.#l.memcpy(frame, this.#l.zmq_msg_data(msg), BigInt(size));
+      const keep = size <= limit ? size : 0;
+      const frame = new Uint8Array(keep);
+      if (keep > 0) this.#l.memcpy(frame, this.#l.zmq_msg_data(msg), BigInt(keep));
       frames.push(frame);
+      if (cap && frames.length === 1) limit = cap(frame);
       const more = this.#l.zmq_msg_more(msg);
       this.#l.zmq_msg_close(msg);
       if (!more) break;

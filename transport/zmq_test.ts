@@ -242,3 +242,19 @@ Deno.test("maxMessageSize: a peer sending a larger frame is dropped, others get 
     assert.equal(router.readable, false, "the oversized frame never arrives");
   });
 });
+
+Deno.test("receive(cap): frames after the first over cap(first) bytes are not copied", async () => {
+  await withSockets(async (dir, track) => {
+    const endpoint = `ipc://${join(dir, "tasks")}`;
+    const router = track(new Router({ linger: 0 }));
+    await router.bind(endpoint);
+    const dealer = track(new Dealer({ linger: 0, routingId: "stranger" }));
+    dealer.connect(endpoint);
+    await sendSoon(dealer, [bytes("small"), new Uint8Array(5000)]);
+    for (let i = 0; !router.readable; i++) await waitReadable(router, 10);
+    const frames = await router.receive((id) =>
+      new TextDecoder().decode(id) === "friend" ? Infinity : 100
+    );
+    assert.deepEqual(frames.map((f) => f.length), [8, 5, 0]);
+  });
+});
