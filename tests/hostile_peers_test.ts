@@ -537,3 +537,31 @@ Deno.test("attack 1 under CURVE: a peer holding only the public key gets no task
     );
   });
 });
+
+Deno.test("a peer that says it is local, with the token, still gets bytes, never paths", async () => {
+  await withServe(2, ["--token", TOKEN], async ({ dir, server, peer }) => {
+    const liar = peer("w1");
+    await liar.send({ type: "join", pid: 1, host: "local", local: true, token: TOKEN });
+    assert.equal((await liar.next()).message.type, "hello");
+    await liar.send({ type: "ready" });
+    const { message, payload } = await liar.next();
+    assert.equal(message.type, "task");
+    assert.deepEqual(
+      message.type === "task" && [message.input, message.output],
+      [null, null],
+      `no path: ${JSON.stringify(message)}`,
+    );
+    assert.ok(payload && payload.length > 0);
+    await liar.answer(message as { task: number; attempt: number }, payload, sniffFormat(payload)!);
+    const next = await liar.next();
+    assert.equal(next.message.type, "task");
+    await liar.answer(
+      next.message as { task: number; attempt: number },
+      next.payload!,
+      sniffFormat(next.payload!)!,
+    );
+    const result = await finished(server);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual((await readReport(dir)).failed, []);
+  });
+});
