@@ -14,8 +14,8 @@ import {
   encodeBroadcast,
   encodeMessage,
   HEARTBEAT_MS,
-  MAX_HEADER_BYTES,
   MAX_INPUT_BYTES,
+  MAX_STRANGER_FRAME_BYTES,
   Outbox,
   receiveAll,
   type ServerMessage,
@@ -450,7 +450,7 @@ export class Broker {
     try {
       // A peer that is no worker gets no large frame copied out of libzmq: a `join` is small.
       const cap = (identity: Uint8Array) =>
-        this.#peers.has(idOf(identity) ?? "") ? Infinity : MAX_HEADER_BYTES;
+        this.#peers.has(idOf(identity) ?? "") ? Infinity : MAX_STRANGER_FRAME_BYTES;
       for await (
         const [identity, ...frames] of receiveAll(this.sockets.router, BROKER_LINGER_MS, cap)
       ) {

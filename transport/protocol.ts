@@ -172,7 +172,13 @@ function describeVersion(v: unknown): string {
 }
 
 /** Longest header frame (the JSON part of a message), in bytes; the payload frame may be longer. */
-export const MAX_HEADER_BYTES = 64 * 1024;
+export const MAX_HEADER_BYTES = 1024 * 1024;
+
+/**
+ * Largest frame a broker copies from a peer that is not a worker (yet): a
+ * `join` is a few hundred bytes. See `receiveAll`'s `cap`.
+ */
+export const MAX_STRANGER_FRAME_BYTES = 64 * 1024;
 
 /**
  * Largest image payload a server sends and a worker accepts (its task

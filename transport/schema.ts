@@ -29,7 +29,7 @@ export const MAX_TEXT = 2000;
 /** Most warnings one result may carry. */
 export const MAX_WARNINGS = 64;
 /** Most pipeline steps (timings per step, steps in a hello). */
-export const MAX_STEPS = 256;
+export const MAX_STEPS = 4096;
 
 // C0 and C1 controls (ESC starts every ANSI escape), DEL, and the Unicode bidi/line controls.
 // deno-lint-ignore no-control-regex
