@@ -110,6 +110,8 @@ function timingsOf(value: unknown) {
   let n = 0;
   for (const [key, value] of Object.entries(steps)) {
     if (++n > MAX_STEPS) fail("result", "timings.steps", `at most ${MAX_STEPS} entries`);
+    // A key such as "__proto__" or "constructor" would reach into the objects timings go to.
+    if (key in Object.prototype) fail("result", "timings.steps", "keyed by step texts");
     outSteps[printable(key, 200)] = ms(value, "result", "timings.steps");
   }
   return {

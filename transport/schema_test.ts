@@ -31,6 +31,8 @@ Deno.test("schema: mistyped worker messages are ProtocolErrors", () => {
     { ...ok, warnings: [1] },
     { ...ok, timings: { ...timings, decode: "1" } },
     { ...ok, timings: { ...timings, steps: { a: Infinity } } },
+    { ...ok, timings: { ...timings, steps: JSON.parse('{"__proto__": 1}') } },
+    { ...ok, timings: { ...timings, steps: { constructor: 1 } } },
     { ...ok, width: -1 },
     { ...ok, task: 1.5 },
     { ...ok, attempt: 0 },
