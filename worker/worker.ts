@@ -357,6 +357,10 @@ export async function runWorker(
         if (message.type === "hello") {
           if (pipeline && rejoining) {
             rejoining = false;
+            if (stop.aborted) {
+              await leave();
+              break;
+            }
             await send({ type: "ready" });
             continue;
           }
