@@ -157,7 +157,8 @@ Deno.test("attack 2: malformed and mistyped messages are dropped; the run ends w
       timings: {},
     });
     await evil.send({ ...base, ok: false, error: {} });
-    await evil.send({ ...base, ok: false, error: "x".repeat(100_000) });
+    // Valid, but for an attempt it does not hold: dropped (were it held, the error would be cut).
+    await evil.send({ ...base, attempt: t.attempt + 1, ok: false, error: "x".repeat(100_000) });
     await evil.send({ ...base, task: 1e300 });
     await evil.send({ ...base, v: "1" });
     for (
@@ -183,6 +184,10 @@ Deno.test("attack 2: malformed and mistyped messages are dropped; the run ends w
     const report = await readReport(dir);
     assert.deepEqual([report.processed, report.failed], [names.length, []]);
     assert.doesNotMatch(JSON.stringify(report), /object Object|xxxxxxxxxx/);
+    assert.ok(
+      result.stderr.split("\n").every((line) => line.length < 2500),
+      "no line is unbounded",
+    );
     await assertHonestOutputs(dir, names);
     // Warnings about the bad messages: rate-limited, so a handful, not one per message.
     const bad = result.stderr.split("\n").filter((l) => /ignoring a bad message/.test(l));

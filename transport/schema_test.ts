@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { decodeServerMessage, decodeWorkerMessage, ProtocolError } from "./protocol.ts";
-import { printable } from "./schema.ts";
+import { MAX_TEXT, printable } from "./schema.ts";
 
 const frame = (value: unknown) => [new TextEncoder().encode(JSON.stringify(value))];
 const timings = { read: 0, decode: 1, ops: 1, steps: { gray: 1 }, encode: 1, write: 0 };
@@ -77,6 +77,19 @@ Deno.test("schema: a valid message is rebuilt from its own fields, text made pri
     local: false,
     token: null,
   });
+});
+
+Deno.test("schema: a worker's error is cut to MAX_TEXT characters", () => {
+  const { message } = decodeWorkerMessage(frame({
+    v: 1,
+    type: "result",
+    task: 0,
+    attempt: 1,
+    more: true,
+    ok: false,
+    error: "x".repeat(100_000),
+  }));
+  assert.equal((message as { error: string }).error.length, MAX_TEXT + 1);
 });
 
 Deno.test("schema: printable cuts long text and escapes controls", () => {
