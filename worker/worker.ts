@@ -277,10 +277,11 @@ export async function runWorker(
     }
   };
 
-  // Messages waiting unread: the server spoke while this thread was busy.
+  // Broadcasts waiting unread (the server sends a heartbeat every 250 ms, and they are read as
+  // soon as this thread is free): the server spoke while this thread was blocked.
   const heardMeanwhile = () => {
     try {
-      return sub.readable || dealer.readable;
+      return sub.readable;
     } catch {
       return false;
     }
