@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { Gate, idOf, localName, localWorkerId, PeerWarnings, sameSecret } from "./gate.ts";
-import type { Log } from "../run/progress.ts";
+import type { Log } from "../core/log.ts";
 
 /** A Log that keeps its warnings. */
 function fakeLog(): Log & { lines: string[] } {

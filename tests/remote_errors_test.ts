@@ -147,7 +147,9 @@ Deno.test("serve, remote worker: unreadable input, result without bytes, write f
       assert.equal(refused.message.type, "refused");
       assert.match(
         (refused.message as { reason: string }).reason,
-        new RegExp(`protocol version ${PROTOCOL_VERSION + 1}, expected the number ${PROTOCOL_VERSION}`),
+        new RegExp(
+          `protocol version ${PROTOCOL_VERSION + 1}, expected the number ${PROTOCOL_VERSION}`,
+        ),
       );
 
       await fake.succeed(b); // ok, but no bytes
