@@ -12,7 +12,7 @@ import { resolve } from "node:path";
 import { formatStep } from "../ops/pipeline.ts";
 import type { Encoder, Job, LogFormat, OutputFormat, WorkerOptions } from "../core/job.ts";
 import { UsageError } from "../core/errors.ts";
-import { FORMAT_NAMES } from "../ops/formats.ts";
+import { WRITABLE_FORMATS } from "../ops/formats.ts";
 import {
   checkResizeSizes,
   cleanParseError,
@@ -121,10 +121,11 @@ export function parseJob(
     recursive: Boolean(values.recursive),
     pipeline: {
       steps,
-      format: oneOf<OutputFormat>("format", str("format"), ["same", ...FORMAT_NAMES], "same"),
+      format: oneOf<OutputFormat>("format", str("format"), ["same", ...WRITABLE_FORMATS], "same"),
       quality: number("quality"),
       encoder: oneOf<Encoder>("encoder", str("encoder"), ["fast", "mozjpeg"], "fast"),
       maxPixels: number("max-pixels"),
+      ...(values["keep-icc"] ? { keepIcc: true } : {}),
     },
     workers: mode === "sequential"
       ? 1

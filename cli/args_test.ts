@@ -162,6 +162,10 @@ Deno.test("cli: --format, --quality, --encoder, --max-pixels, --report", () => {
   assert.equal(p("--format", "jpeg").format, "jpeg");
   assert.equal(p("--format", "png").format, "png");
   assert.equal(p("--format", "same").format, "same");
+  assert.equal(p("--format", "webp").format, "webp");
+  assert.equal(p("--format", "avif").format, "avif");
+  assert.equal(p("--keep-icc").keepIcc, true);
+  assert.equal(p().keepIcc, undefined);
   assert.equal(p("--quality", "1").quality, 1);
   assert.equal(p("--quality", "100").quality, 100);
   assert.equal(p("--quality=90").quality, 90);
@@ -241,7 +245,11 @@ Deno.test("cli: bad --quality, --format, --encoder, --max-pixels, --log-format",
   for (const q of ["0", "101", "abc", "7.5", ""]) {
     usageError("sequential", [...IO, "--quality", q], /--quality must be an integer from 1 to 100/);
   }
-  usageError("sequential", [...IO, "--format", "gif"], /--format must be one of same, jpeg, png/);
+  usageError(
+    "sequential",
+    [...IO, "--format", "gif"],
+    /--format must be one of same, jpeg, png, webp, avif/,
+  );
   usageError("sequential", [...IO, "--format", "JPG"], /--format/);
   usageError("sequential", [...IO, "--encoder", "turbo"], /--encoder must be one of fast, mozjpeg/);
   usageError("sequential", [...IO, "--max-pixels", "0"], /--max-pixels/);

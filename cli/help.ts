@@ -10,7 +10,8 @@ const JOB_FLAGS = `Input and output:
                            never --input, nor a path that leads onto its files through symlinks;
                            - writes the one image of --input FILE to standard output
       --pattern GLOB       which files to take (alias --image_extension; "jpg" means "*.jpg");
-                           default: every .jpg, .jpeg and .png file, any letter case
+                           default: every .jpg, .jpeg, .png, .webp, .avif, .heic, .heif and
+                           .gif file, any letter case (formats recognised by content)
   -r, --recursive          walk sub-folders and mirror them under --output
       --name TEMPLATE      output file names, e.g. "{name}_thumb.{ext}": {name} the input's name
                            without extension, {ext} the output's, {w}x{h} the last resize's size
@@ -35,8 +36,11 @@ Pipeline (applied in the order given):
                            with neither --size nor --op: resize=512x512 (the old tool's job)
       --background COLOUR  contain's bars for every resize step without its own bg=
       --no-enlarge         every resize step only shrinks (as :no-enlarge)
-      --format FMT         same (each input's format, default), jpeg or png
-      --quality Q          JPEG quality 1..100 (default 75)
+      --format FMT         same (each input's format, default; HEIC is written as JPEG, GIF
+                           as PNG), jpeg, png, webp or avif
+      --quality Q          JPEG, WebP and AVIF quality 1..100 (default 75)
+      --keep-icc           keep each input's pixels and ICC profile (written into the output)
+                           instead of converting them to sRGB (the default)
       --encoder ENC        fast (built-in WASM SIMD baseline encoder, default) or mozjpeg
                            (smaller files, about 20x slower)
       --max-pixels N       refuse images above N pixels before decoding, and outputs above N

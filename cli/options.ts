@@ -57,6 +57,7 @@ export const JOB_OPTIONS = {
   format: { type: "string" },
   quality: { type: "string" },
   encoder: { type: "string" },
+  "keep-icc": { type: "boolean" },
   report: { type: "string", multiple: true },
   quiet: { type: "boolean", short: "q" },
   verbose: { type: "boolean", short: "v" },

@@ -6,13 +6,16 @@
  */
 
 import type { Step } from "../ops/pipeline.ts";
-import type { Format } from "../ops/formats.ts";
+import type { WritableFormat } from "../ops/formats.ts";
 
 /** `--output -`: the one image goes to standard output. */
 export const STDOUT = "-";
 
-/** Output format: `same` keeps each input's format, or one of `ops/formats.ts`'s table. */
-export type OutputFormat = "same" | Format;
+/**
+ * Output format: `same` keeps each input's format (where it cannot be written, the format
+ * `ops/formats.ts`'s table names: HEIC as JPEG, GIF as PNG), or a writable format of the table.
+ */
+export type OutputFormat = "same" | WritableFormat;
 
 /** Which JPEG encoder writes JPEG outputs. */
 export type Encoder = "fast" | "mozjpeg";
@@ -29,6 +32,8 @@ export interface Pipeline {
   encoder: Encoder;
   /** Images with more pixels than this are refused before decoding. */
   maxPixels: number;
+  /** `--keep-icc`: keep each input's pixels and ICC profile instead of converting to sRGB. */
+  keepIcc?: boolean;
 }
 
 /** How the run reports on itself. */

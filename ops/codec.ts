@@ -1,5 +1,5 @@
 /**
- * The codec layer: JPEG and PNG bytes to and from {@link Image}.
+ * The codec layer: JPEG and PNG bytes to and from {@link Image} (others: `format_io.ts`).
  *
  * Decoding uses the WASM builds shipped in `@jsquash/jpeg` (MozJPEG) and
  * `@jsquash/png` (the Rust `png` crate), plus `jpeg-js` for CMYK/YCCK JPEGs
@@ -60,7 +60,7 @@ export interface Decoded {
   /** The decoded pixels, upright (EXIF orientation applied), RGBA. */
   image: Image;
   /** The format found by magic bytes (not by file name). */
-  format: Format;
+  format: JpegOrPng;
   /** What was done to the data, e.g. "CMYK JPEG converted to RGB", "EXIF orientation 6 applied". */
   notes: string[];
   /** Non-fatal problems, e.g. "JPEG data ends early (truncated?)". */
@@ -136,9 +136,7 @@ export function initCodecs(sources: CodecWasm = {}): Promise<void> {
       ]);
       // squoosh_png builds its results with `new ImageData(...)`; Deno has
       // the global, but keep a minimal stand-in for runtimes without it.
-      if (
-        typeof (globalThis as { ImageData?: unknown }).ImageData === "undefined"
-      ) {
+      if (typeof (globalThis as { ImageData?: unknown }).ImageData === "undefined") {
         (globalThis as Record<string, unknown>).ImageData = class {
           constructor(
             public data: Uint8ClampedArray,
@@ -222,7 +220,7 @@ export async function decodeImage(
   }
   if (bytes.length === 0) throw new DecodeError("empty file");
   const format = sniffFormat(bytes);
-  if (!format) throw new DecodeError(describeUnknown(bytes));
+  if (format !== "jpeg" && format !== "png") throw new DecodeError(describeUnknown(bytes));
   const dims = readDimensions(bytes);
   if (!dims) {
     throw new DecodeError(
@@ -439,7 +437,7 @@ export function flattenOnWhite(data: Uint8Array): Uint8Array {
  */
 export async function encodeImage(
   image: Image,
-  format: Format,
+  format: JpegOrPng,
   options: EncodeOptions,
 ): Promise<Uint8Array> {
   assertImage(image);
@@ -477,7 +475,9 @@ function encodePng(c: Codecs, image: Image): Uint8Array {
   }
 }
 
-/** How each format of `formats.ts`'s table is decoded and encoded. */
+type JpegOrPng = Extract<Format, "jpeg" | "png">;
+
+/** How JPEG and PNG are decoded and encoded. */
 interface Codec {
   /** What a header the format's dimensions come from is called, for messages. */
   header: string;
@@ -487,8 +487,8 @@ interface Codec {
   encode(c: Codecs, image: Image, options: EncodeOptions): Uint8Array;
 }
 
-/** The decoder and encoder of every format in `FORMATS` (a missing one does not type-check). */
-const CODECS: Record<Format, Codec> = {
+/** The decoder and encoder of JPEG and PNG (`format_io.ts` handles the table's other formats). */
+const CODECS: Record<JpegOrPng, Codec> = {
   jpeg: { header: "frame header", decode: decodeJpeg, encode: encodeJpeg },
   png: { header: "IHDR header", decode: (c, bytes) => decodePng(c!, bytes), encode: encodePng },
 };

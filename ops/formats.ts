@@ -1,12 +1,24 @@
 /**
- * The image formats zpix reads and writes, told apart by their magic bytes
- * (never by extension), and what can be read of them from the header alone.
+ * The formats table: the one place that knows which image formats zpix
+ * reads and writes, told apart by their magic bytes (never by extension),
+ * what can be read of them from the header alone, their extensions and the
+ * format `--format same` writes for each. The CLI, the planner, the workers,
+ * the protocol and the report ask this module; decoding and encoding each
+ * format is in `format_io.ts` (`DECODERS`, `ENCODERS`: records keyed by this
+ * table's formats, so a format added here does not type-check until it can
+ * be read, and written if it is its own `same`).
+ *
+ * Nothing here loads a codec: the header readers of WebP, GIF and the HEIF
+ * container (AVIF, HEIC) are plain byte parsers.
  *
  * @module
  */
 
 import { readJpegInfo } from "./jpeg_markers.ts";
 import { hasPngSignature, readPngHeader } from "./png_chunks.ts";
+import { isWebp, readWebpSize } from "./codecs/webp.ts";
+import { isGif, readGifSize } from "./codecs/gif.ts";
+import { readBrands, readHeif } from "./isobmff.ts";
 
 /** What zpix knows of one image format: every other place asks this table. */
 export interface FormatInfo {
@@ -20,13 +32,25 @@ export interface FormatInfo {
   magic(bytes: Uint8Array): boolean;
   /** Pixel dimensions from the header alone (no decoding), or null if cut short. */
   dimensions(bytes: Uint8Array): { width: number; height: number } | null;
+  /**
+   * The format `--format same` writes for an input of this one: itself when
+   * zpix can write it; HEIC (no encoder) as JPEG, GIF as PNG (transparency
+   * kept, lossless).
+   */
+  same: string;
+}
+
+/** HEIF container brands of HEIC images (AVIF's are `avif` and `avis`). */
+const HEIC_BRANDS = ["heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1"];
+
+function heifSize(bytes: Uint8Array): { width: number; height: number } | null {
+  const info = readHeif(bytes);
+  return info && info.width > 0 ? info : null;
 }
 
 /**
- * The formats zpix reads and writes, in the order they are sniffed. The
- * decoder and encoder of each are in `codec.ts` (`CODECS`, a record keyed by
- * {@link Format}: a format added here does not type-check until it can be
- * decoded and encoded).
+ * The formats zpix reads, in the order they are sniffed and help texts list
+ * them (AVIF before HEIC: an AVIF may also carry the `mif1` brand).
  */
 export const FORMATS = {
   jpeg: {
@@ -36,6 +60,7 @@ export const FORMATS = {
     magic: (bytes) =>
       bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff,
     dimensions: (bytes) => readJpegInfo(bytes, true),
+    same: "jpeg",
   },
   png: {
     label: "PNG",
@@ -43,30 +68,82 @@ export const FORMATS = {
     mime: "image/png",
     magic: hasPngSignature,
     dimensions: readPngHeader,
+    same: "png",
+  },
+  webp: {
+    label: "WebP",
+    extensions: ["webp"],
+    mime: "image/webp",
+    magic: isWebp,
+    dimensions: readWebpSize,
+    same: "webp",
+  },
+  avif: {
+    label: "AVIF",
+    extensions: ["avif"],
+    mime: "image/avif",
+    magic: (bytes) => readBrands(bytes)?.some((b) => b === "avif" || b === "avis") ?? false,
+    dimensions: heifSize,
+    same: "avif",
+  },
+  heic: {
+    label: "HEIC",
+    extensions: ["heic", "heif"],
+    mime: "image/heic",
+    magic: (bytes) => readBrands(bytes)?.some((b) => HEIC_BRANDS.includes(b)) ?? false,
+    dimensions: heifSize,
+    same: "jpeg",
+  },
+  gif: {
+    label: "GIF",
+    extensions: ["gif"],
+    mime: "image/gif",
+    magic: isGif,
+    dimensions: readGifSize,
+    same: "png",
   },
 } as const satisfies Record<string, FormatInfo>;
 
-/** The formats this layer reads and writes. */
+/** The formats zpix reads. */
 export type Format = keyof typeof FORMATS;
+
+/** The formats zpix writes (`--format`): those that are their own `same`. */
+export type WritableFormat = (typeof FORMATS)[Format]["same"];
 
 /** Every format's name, in table order. */
 export const FORMAT_NAMES: readonly Format[] = Object.keys(FORMATS) as Format[];
 
-/** Every input extension, in table order (`jpg`, `jpeg`, `png`). */
+/** The writable formats, in table order: `--format`'s choices besides `same`. */
+export const WRITABLE_FORMATS: readonly WritableFormat[] = FORMAT_NAMES.filter((f) =>
+  FORMATS[f].same === f
+) as WritableFormat[];
+
+/** Every input extension, in table order (`jpg`, `jpeg`, `png`, `webp`, ...). */
 export const EXTENSIONS: readonly string[] = FORMAT_NAMES.flatMap((f) => FORMATS[f].extensions);
 
-/** The extension (with its dot) an output in `format` gets: `.jpg`, `.png`. */
-export function outputExtension(format: Format): string {
+/** The format `--format same` writes for an input in `format` (HEIC: JPEG, GIF: PNG). */
+export function sameFormat(format: Format): WritableFormat {
+  return FORMATS[format].same;
+}
+
+/** The extension (with its dot) an output in `format` gets: `.jpg`, `.png`, `.webp`, `.avif`. */
+export function outputExtension(format: WritableFormat): string {
   return `.${FORMATS[format].extensions[0]}`;
 }
 
-/** The format a file name asks for by its extension (any letter case), or null. */
-export function formatForName(path: string): Format | null {
+/** The format a file name's extension names (any letter case), or null. */
+export function formatOfExtension(path: string): Format | null {
   const dot = path.lastIndexOf(".");
   if (dot < 0 || path.indexOf("/", dot) >= 0) return null;
   const ext = path.slice(dot + 1).toLowerCase();
   return FORMAT_NAMES.find((f) => (FORMATS[f].extensions as readonly string[]).includes(ext)) ??
     null;
+}
+
+/** The writable format an output name asks for by its extension, or null (`x.heic` asks for none). */
+export function formatForName(path: string): WritableFormat | null {
+  const format = formatOfExtension(path);
+  return format !== null && sameFormat(format) === format ? format as WritableFormat : null;
 }
 
 /** Returns the format of `bytes` by magic bytes (not by extension), or null. */
@@ -75,8 +152,8 @@ export function sniffFormat(bytes: Uint8Array): Format | null {
 }
 
 /**
- * Reads the pixel dimensions from the header only (JPEG SOFn, PNG IHDR),
- * without decoding. Returns null for unknown formats, headers cut short, or
+ * Reads the pixel dimensions from the header only (JPEG SOFn, PNG IHDR, WebP
+ * VP8/VP8L/VP8X, the HEIF container's ispe, GIF's screen), without decoding. Returns null for unknown formats, headers cut short, or
  * zero sizes.
  */
 export function readDimensions(
@@ -88,7 +165,7 @@ export function readDimensions(
   return { width: dims.width, height: dims.height, format };
 }
 
-/** A guess at what a non-JPEG/PNG file is, for the error message. */
+/** A guess at what a file of no format in the table is, for the error message. */
 export function describeUnknown(bytes: Uint8Array): string {
   const head = String.fromCharCode(...bytes.subarray(0, 12));
   const kinds: [boolean, string][] = [

@@ -10,8 +10,8 @@
  * It produces exactly the bytes of `decodeImage` → `applyPipeline` →
  * `encodeJpegFast` (tested in `transcode_test.ts`): the same kernels run in
  * the same order, on resident images. Anything it does not take (PNG,
- * damaged or exotic JPEGs, EXIF orientations that turn the image,
- * images over the pixel limit) returns null, and the caller takes the
+ * damaged or exotic JPEGs, EXIF orientations that turn the image, a non-sRGB
+ * ICC profile, images over the pixel limit) returns null, and the caller takes the
  * general path, which also explains what is wrong.
  *
  * @module
@@ -20,6 +20,8 @@
 import { flattenOnWhite } from "./codec.ts";
 import { readJpegInfo } from "./jpeg_markers.ts";
 import { readExifOrientation } from "./exif.ts";
+import { needsConversion } from "./color.ts";
+import { readJpegIcc } from "./icc.ts";
 import { checkOutputSize, planResize, resizeStepAt, type Step } from "./pipeline.ts";
 import { Arena, encodeJpegAt, flipAt, grayAt, type Resident, thresholdAt } from "./kernels/mod.ts";
 import { decodeJpegFastAt } from "./kernels/jpeg_decode.ts";
@@ -95,12 +97,16 @@ function stepAt(
  * fast encoder, without leaving wasm memory; null when the input is not a
  * JPEG this path takes (see the module doc) or has more than `maxPixels`.
  * Throws `OutputTooLargeError` when the output would have more than `maxPixels`.
+ * `toSrgb`, when given, converts the decoded RGBA in place (the JPEG's ICC
+ * profile to sRGB, `color.ts`), right after decoding (at the reduced scale
+ * of shrink-on-load); without it a JPEG with a non-sRGB profile is refused.
  */
 export function transcodeJpegFast(
   bytes: Uint8Array,
   steps: readonly Step[],
   quality: number,
   maxPixels: number,
+  toSrgb?: (rgba: Uint8Array) => void,
 ): Transcoded | null {
   if (sniffFormat(bytes) !== "jpeg") return null;
   const info = readJpegInfo(bytes);
@@ -111,6 +117,8 @@ export function transcodeJpegFast(
   const orientation = info.exif ? readExifOrientation(info.exif) : null;
   if (orientation !== null && orientation !== 1) return null;
   checkOutputSize(info.width, info.height, steps, maxPixels);
+  // A non-sRGB ICC profile and no converter: the general path converts the colours.
+  if (!toSrgb && needsConversion(readJpegIcc(bytes))) return null;
   let a = new Arena();
   let started = performance.now();
   const scale = shrinkOnLoad(info, steps[0]);
@@ -126,6 +134,7 @@ export function transcodeJpegFast(
     return null; // e.g. wasm memory could not grow: the general path gets its chance
   }
   if (!image) return null;
+  toSrgb?.(a.view().subarray(image.ptr, image.ptr + image.width * image.height * 4));
   const decode = performance.now() - started;
   const times: number[] = [];
   for (const [i, step] of steps.entries()) {

@@ -37,6 +37,7 @@ export function jobCommandLine(job: Job): string {
   for (const step of job.pipeline.steps) args.push("--op", formatStep(step));
   const p = job.pipeline;
   args.push("--format", p.format, "--quality", String(p.quality), "--encoder", p.encoder);
+  if (p.keepIcc) args.push("--keep-icc");
   args.push("--max-pixels", String(p.maxPixels));
   if (job.skipExisting) args.push("--skip-existing");
   if (job.mode !== "sequential") {

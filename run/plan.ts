@@ -9,9 +9,9 @@ import { basename, dirname, extname, isAbsolute, join, relative } from "node:pat
 import { type Job, type OutputFormat, STDOUT, type Task } from "../core/job.ts";
 import type { Step } from "../ops/pipeline.ts";
 import { UsageError } from "../core/errors.ts";
-import { EXTENSIONS, outputExtension } from "../ops/formats.ts";
+import { EXTENSIONS, formatOfExtension, outputExtension, sameFormat } from "../ops/formats.ts";
 
-/** The default pattern: every .jpg, .jpeg and .png file (the formats table's extensions), any case. */
+/** The default pattern: every extension of the formats table (.jpg, .png, .webp, ...), any case. */
 export const DEFAULT_PATTERN = `*.{${EXTENSIONS.join(",")}}`;
 
 const DEFAULT_MATCH = new RegExp(`(?:^|\\/)(?!\\.)[^/]*\\.(?:${EXTENSIONS.join("|")})$`, "i");
@@ -31,7 +31,9 @@ export function matchesDefault(rel: string): boolean {
  * The output path (relative to `--output`) for an input path (relative to
  * `--input`): the same folder, then the `--name` template filled in (see
  * `Job.name`), or the input's name with the format's extension (`same`: the
- * input's own name).
+ * input's own name, except for inputs whose format cannot be written, HEIC
+ * and GIF, which take the extension of the format the table writes for
+ * them, so that names never lie).
  */
 export function outputName(
   input: string,
@@ -41,7 +43,12 @@ export function outputName(
 ): string {
   const ext = extname(input);
   const base = ext ? input.slice(0, -ext.length) : input;
-  const newExt = format === "same" ? ext : outputExtension(format);
+  const named = format === "same" ? formatOfExtension(input) : null;
+  const newExt = format !== "same"
+    ? outputExtension(format)
+    : named && sameFormat(named) !== named
+    ? outputExtension(sameFormat(named))
+    : ext;
   if (template === null) return base + newExt;
   const resize = steps.findLast((step) => step.op === "resize");
   const fields: Record<string, string> = {
@@ -273,7 +280,11 @@ function nameTasks(job: Job, inputs: readonly string[]): Task[] {
     if (clash) {
       throw new UsageError(
         `${clash} and ${input} would both write ${output}: ${
-          job.name === null ? "use --format same" : "put {name} in --name"
+          job.name !== null
+            ? "put {name} in --name"
+            : job.pipeline.format === "same"
+            ? "rename one of them"
+            : "use --format same"
         }`,
       );
     }

@@ -60,7 +60,7 @@ async function planError(j: Job, message: RegExp): Promise<void> {
 
 const same = (...paths: string[]) => paths.map((p): [string, string] => [p, p]);
 
-Deno.test("plan: default pattern takes .jpg/.jpeg/.png in any letter case, sorted", async () => {
+Deno.test("plan: default pattern takes every format of the table in any letter case, sorted", async () => {
   await inTempDir(async (dir) => {
     const input = join(dir, "in");
     await touch(input, [
@@ -75,11 +75,20 @@ Deno.test("plan: default pattern takes .jpg/.jpeg/.png in any letter case, sorte
       "i.jpg.bak",
       "jpg",
       "sub/k.jpg",
+      "l.webp",
+      "m.AVIF",
+      "n.heic",
+      "o.HEIF",
+      "p.tiff",
     ]);
-    assert.deepEqual(
-      await plan(job(input, join(dir, "out"))),
-      same("a.jpg", "b.JPG", "c.Jpeg", "d.png", "e.PNG", "f.jpeg"),
-    );
+    // HEIC and GIF cannot be written: `same` writes them as JPEG and PNG.
+    assert.deepEqual(await plan(job(input, join(dir, "out"))), [
+      ...same("a.jpg", "b.JPG", "c.Jpeg", "d.png", "e.PNG", "f.jpeg"),
+      ["g.gif", "g.png"],
+      ...same("l.webp", "m.AVIF"),
+      ["n.heic", "n.jpg"],
+      ["o.HEIF", "o.jpg"],
+    ]);
   });
 });
 
@@ -96,7 +105,7 @@ Deno.test("plan: custom patterns and the old --image_extension", async () => {
       await plan(job(input, out, "--pattern", "img_*")),
       same("img_1.jpg", "img_2.png"),
     );
-    assert.deepEqual(await plan(job(input, out, "--pattern", "*.gif")), same("c.gif"));
+    assert.deepEqual(await plan(job(input, out, "--pattern", "*.gif")), [["c.gif", "c.png"]]);
     // a pattern with a folder part matches the relative path
     assert.deepEqual(
       await plan(job(input, out, "--pattern", "sub/*.png", "--recursive")),
@@ -214,6 +223,11 @@ Deno.test("plan: outputName follows --format", () => {
   assert.equal(outputName("x.tar.jpeg", "png"), "x.tar.png");
   assert.equal(outputName("noext", "jpeg"), "noext.jpg");
   assert.equal(outputName("dir.v2/photo", "png"), "dir.v2/photo.png");
+  assert.equal(outputName("a/b.jpg", "webp"), "a/b.webp");
+  assert.equal(outputName("a/b.png", "avif"), "a/b.avif");
+  assert.equal(outputName("a/b.HEIC", "same"), "a/b.jpg");
+  assert.equal(outputName("a/b.gif", "same"), "a/b.png");
+  assert.equal(outputName("a/b.webp", "same"), "a/b.webp");
 });
 
 Deno.test("plan: the default pattern's plain test agrees with picomatch", async () => {
@@ -242,6 +256,13 @@ Deno.test("plan: the default pattern's plain test agrees with picomatch", async 
     "z.jp",
     "z.jpgx",
     "weird..jpg",
+    "l.webp",
+    "m.AVIF",
+    "n.heic",
+    "o.Heif",
+    "sub/p.gif",
+    "q.tiff",
+    "r.webp.txt",
     "-.png",
   ];
   for (const name of names) {

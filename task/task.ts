@@ -7,7 +7,10 @@
  */
 
 import { dirname } from "node:path";
-import { decodeImage, encodeImage, flattenOnWhite } from "../ops/codec.ts";
+import { flattenOnWhite } from "../ops/codec.ts";
+import { decodeAny, embedIcc, encodeAny } from "../ops/format_io.ts";
+import { readJpegIcc } from "../ops/icc.ts";
+import { needsConversion, srgbConverter } from "../ops/color.ts";
 import { applyPipeline, checkOutputSize, formatStep } from "../ops/pipeline.ts";
 import { encodeJpegFast } from "../ops/kernels/mod.ts";
 import { transcodeJpegFast } from "../ops/transcode.ts";
@@ -15,14 +18,14 @@ import type { Image } from "../ops/image.ts";
 import type { Pipeline } from "../core/job.ts";
 import type { Outcome, Summary, Timings } from "../core/results.ts";
 import { describeNotCapable, describeWriteError, writeAtomic } from "../core/atomic.ts";
-import { type Format, formatForName } from "../ops/formats.ts";
+import { formatForName, sameFormat, type WritableFormat } from "../ops/formats.ts";
 
 /** The encoded result of one image. */
 export interface Encoded {
   /** Output file bytes. */
   bytes: Uint8Array;
   /** Format written. */
-  format: Format;
+  format: WritableFormat;
   /** Output size in pixels. */
   width: number;
   /** Output size in pixels. */
@@ -36,7 +39,7 @@ export interface Encoded {
 /** Encodes an image in the pipeline's format, with its chosen JPEG encoder. */
 export async function encodeWith(
   image: Image,
-  format: Format,
+  format: WritableFormat,
   pipeline: Pipeline,
 ): Promise<Uint8Array> {
   if (format === "jpeg" && pipeline.encoder === "fast") {
@@ -45,7 +48,7 @@ export async function encodeWith(
       pipeline.quality,
     );
   }
-  return await encodeImage(image, format, { quality: pipeline.quality });
+  return await encodeAny(image, format, { quality: pipeline.quality });
 }
 
 /**
@@ -67,8 +70,22 @@ export async function processBytes(
     write: 0,
   };
   // The common case (JPEG in, JPEG out, fast encoder) stays in wasm memory from decode to encode.
-  if (pipeline.encoder === "fast" && (pipeline.format === "jpeg" || pipeline.format === "same")) {
-    const fused = transcodeJpegFast(input, pipeline.steps, pipeline.quality, pipeline.maxPixels);
+  // (With --keep-icc, a JPEG with a profile takes the general path, which writes the profile.)
+  // A non-sRGB profile is converted inside it, after the (shrunk) decode.
+  const icc = readJpegIcc(input);
+  if (
+    pipeline.encoder === "fast" && (pipeline.format === "jpeg" || pipeline.format === "same") &&
+    !(pipeline.keepIcc && icc)
+  ) {
+    const toSrgb = needsConversion(icc) ? await srgbConverter(icc) : null;
+    const fused = (!needsConversion(icc) || toSrgb) &&
+      transcodeJpegFast(
+        input,
+        pipeline.steps,
+        pipeline.quality,
+        pipeline.maxPixels,
+        toSrgb ?? undefined,
+      );
     if (fused) {
       timings.decode = fused.decode;
       pipeline.steps.forEach((step, i) => {
@@ -82,7 +99,10 @@ export async function processBytes(
     }
   }
   let started = performance.now();
-  const decoded = await decodeImage(input, { maxPixels: pipeline.maxPixels });
+  const decoded = await decodeAny(input, {
+    maxPixels: pipeline.maxPixels,
+    keepIcc: pipeline.keepIcc,
+  });
   timings.decode = performance.now() - started;
   checkOutputSize(
     decoded.image.width,
@@ -97,17 +117,23 @@ export async function processBytes(
     timings.steps[key] = (timings.steps[key] ?? 0) + ms;
   });
   timings.ops = performance.now() - started;
-  const format = pipeline.format === "same" ? decoded.format : pipeline.format;
+  const format = pipeline.format === "same" ? sameFormat(decoded.format) : pipeline.format;
   await between();
   started = performance.now();
-  const bytes = await encodeWith(image, format, pipeline);
+  let bytes = await encodeWith(image, format, pipeline);
+  const warnings = decoded.warnings;
+  if (decoded.icc) {
+    const kept = await embedIcc(bytes, format, decoded.icc);
+    bytes = kept.bytes;
+    if (kept.warning) warnings.push(kept.warning);
+  }
   timings.encode = performance.now() - started;
   return {
     bytes,
     format,
     width: image.width,
     height: image.height,
-    warnings: decoded.warnings,
+    warnings,
     timings,
   };
 }

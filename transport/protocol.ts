@@ -22,7 +22,7 @@
  */
 
 import type { Pipeline } from "../core/job.ts";
-import type { Format } from "../ops/formats.ts";
+import type { WritableFormat } from "../ops/formats.ts";
 import { type Pollable, pollReadable, waitReadable } from "./zmq.ts";
 import type { Summary } from "../core/results.ts";
 import { SchemaError, serverMessageOf, workerMessageOf } from "./schema.ts";
@@ -115,7 +115,7 @@ export type ResultMessage =
     | (
       & {
         ok: true; /** Output format, so the server can name remote outputs. */
-        format: Format;
+        format: WritableFormat;
       }
       & Summary
     )

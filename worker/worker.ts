@@ -35,7 +35,7 @@ import type { Pipeline, WorkerOptions } from "../core/job.ts";
 import { processFile, summarise } from "../task/task.ts";
 import { ImageThread } from "./image_thread.ts";
 import { WorkerShutdown } from "./shutdown.ts";
-import { type Format, formatForName } from "../ops/formats.ts";
+import { formatForName, type WritableFormat } from "../ops/formats.ts";
 import { injectFault, readFaults } from "./fault.ts";
 import { workerCurveOptions } from "../transport/curve.ts";
 
@@ -113,7 +113,7 @@ function randomTag(): string {
     .join("");
 }
 
-function formatOf(path: string): Format {
+function formatOf(path: string): WritableFormat {
   return formatForName(path) ?? "jpeg";
 }
 
