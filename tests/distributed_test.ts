@@ -34,7 +34,7 @@ import {
   type ZpixProcess,
 } from "./helpers.ts";
 import { SOURCE_ROOT } from "../core/runtime.ts";
-import { sniffFormat } from "../ops/formats.ts";
+import { sniffFormat, type WritableFormat } from "../ops/formats.ts";
 
 const MODULES = join(SOURCE_ROOT, "node_modules");
 
@@ -412,7 +412,7 @@ Deno.test("payload window: more remote workers than the window never hold more p
             warnings: [],
             timings: { read: 0, decode: 0, ops: 0, steps: {}, encode: 0, write: 0 },
             // what the bytes are: the server checks (a PNG among the samples)
-            format: sniffFormat(bytes) ?? "jpeg",
+            format: (sniffFormat(bytes) ?? "jpeg") as WritableFormat,
           }, bytes);
         }
       }));

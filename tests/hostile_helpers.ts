@@ -20,6 +20,7 @@ import {
 } from "../transport/protocol.ts";
 import { remoteWorkerReads } from "../worker/processes.ts";
 import { writeSamples } from "../cli/demo.ts";
+import type { WritableFormat } from "../ops/formats.ts";
 import type { Report } from "../report/report.ts";
 import {
   nextWithin,
@@ -202,7 +203,7 @@ export class RawPeer {
   answer(
     task: { task: number; attempt: number },
     bytes: Uint8Array,
-    format: "jpeg" | "png",
+    format: WritableFormat,
     more = true,
   ): Promise<void> {
     return this.send({

@@ -11,7 +11,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { sniffFormat } from "../ops/formats.ts";
+import { sniffFormat, type WritableFormat } from "../ops/formats.ts";
 import { spawnZpix, TestServer, withTempDir, ZPIX_FLAGS } from "./helpers.ts";
 import type { Pipeline } from "../core/job.ts";
 import { keygen, workerCurveOptions } from "../transport/curve.ts";
@@ -222,7 +222,7 @@ Deno.test("attack 3: late and foreign results never replace a finished output", 
           const { message, payload } = await honest.next(20_000);
           if (message.type !== "task") continue;
           if (answered === names.length - 1) await attacked;
-          await honest.answer(message, payload!, sniffFormat(payload!)!);
+          await honest.answer(message, payload!, sniffFormat(payload!)! as WritableFormat);
           answered++;
         }
       })();
@@ -557,13 +557,17 @@ Deno.test("a peer that says it is local, with the token, still gets bytes, never
       `no path: ${JSON.stringify(message)}`,
     );
     assert.ok(payload && payload.length > 0);
-    await liar.answer(message as { task: number; attempt: number }, payload, sniffFormat(payload)!);
+    await liar.answer(
+      message as { task: number; attempt: number },
+      payload,
+      sniffFormat(payload)! as WritableFormat,
+    );
     const next = await liar.next();
     assert.equal(next.message.type, "task");
     await liar.answer(
       next.message as { task: number; attempt: number },
       next.payload!,
-      sniffFormat(next.payload!)!,
+      sniffFormat(next.payload!)! as WritableFormat,
     );
     const result = await finished(server);
     assert.equal(result.code, 0, result.stderr);

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { FORMAT_NAMES } from "../ops/formats.ts";
+import { WRITABLE_FORMATS } from "../ops/formats.ts";
 
 /** A header that does not match its type's schema. */
 export class SchemaError extends Error {
@@ -171,8 +171,8 @@ export function workerMessageOf(type: string, m: Fields): Fields {
       };
       if (m.ok === false) return { ...base, ok: false, error: text(m, type, "error") };
       if (m.ok !== true) fail(type, "ok", "true or false");
-      if (!(FORMAT_NAMES as readonly unknown[]).includes(m.format)) {
-        fail(type, "format", `one of ${FORMAT_NAMES.join(", ")}`);
+      if (!(WRITABLE_FORMATS as readonly unknown[]).includes(m.format)) {
+        fail(type, "format", `one of ${WRITABLE_FORMATS.join(", ")}`);
       }
       return {
         ...base,
