@@ -64,8 +64,9 @@ function huffTable(
         const e = (len << 8) | sym;
         for (let j = code << shift, end = (code + 1) << shift; j < end; j++) {
           dv.setUint16(LOOKUP + j * 2, e, true);
-          if (len + size <= LOOKUP_BITS && (!ac || size || sym === 0 || sym === 0xf0)) {
+          if (len + size <= LOOKUP_BITS) {
             // the whole coefficient (code and value bits) fits in the lookahead
+            // (AC symbols of size 0: EOBr, whose r more bits are not counted, or ZRL)
             const bits = (j >> (shift - size)) & ((1 << size) - 1);
             const value = !size ? 0 : bits < 1 << (size - 1) ? bits - (1 << size) + 1 : bits;
             const run = ac ? sym >> 4 : 0;

@@ -643,8 +643,9 @@ function dFill(): void {
 // then a lookup of the next HUFF_BITS bits: u16 (length << 8) | symbol, 0 for
 // longer codes, at HUFF_LOOKUP; then i32 at HUFF_FAST: the next HUFF_BITS
 // bits as a whole coefficient when code and value bits fit in them,
-// (value << 8) | (run << 4) | length (AC: value 0 is EOB, or ZRL with run 15;
-// DC: run 0, value the difference), 0 otherwise.
+// (value << 8) | (run << 4) | length (AC: value 0 is EOBr with runs 0..14,
+// whose r more bits are not counted, or ZRL with run 15; DC: run 0, value
+// the difference), 0 otherwise.
 const HUFF_BITS = 11;
 const HUFF_LOOKUP: usize = 512;
 const HUFF_FAST: usize = HUFF_LOOKUP + (2 << HUFF_BITS);
@@ -724,7 +725,7 @@ function dBlock(dc: usize, ac: usize, pred: usize): i32 {
       buf <<= <u64>l;
       cnt -= l;
       if ((f >> 8) == 0) {
-        if ((f & 0xf0) == 0) break; // EOB
+        if ((f & 0xf0) != 0xf0) break; // EOB (any run but 15, as libjpeg)
         k += 16; // ZRL
         continue;
       }
@@ -1253,17 +1254,26 @@ function progAcFirst(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i32
     const f = load<i32>(fast + (<usize>(buf >> <u64>(64 - HUFF_BITS)) << 2));
     let v: i32;
     if (f) {
-      // a whole coefficient, EOB (run 0) or ZRL (run 15)
+      // a whole coefficient, EOBr (runs 0..14) or ZRL (run 15)
       const l = f & 15;
       buf <<= <u64>l;
       cnt -= l;
       v = f >> 8;
+      const r = (f >> 4) & 15;
       if (v == 0) {
-        if ((f & 0xf0) == 0) break;
-        k += 15;
-        continue;
+        if (r == 15) {
+          k += 15;
+          continue;
+        }
+        eobRun = (1 << r) - 1;
+        if (r) {
+          eobRun += <i32>(buf >> <u64>(64 - r));
+          buf <<= <u64>r;
+          cnt -= r;
+        }
+        break;
       }
-      k += (f >> 4) & 15;
+      k += r;
     } else {
       dBuf = buf;
       dCnt = cnt;
@@ -1442,25 +1452,30 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
       }
       const f = load<i32>(fast + (<usize>(buf >> <u64>(64 - HUFF_BITS)) << 2));
       let r: i32, val = 0;
-      if (f && (f & 0xff0) == 0) {
-        // EOB (run 0, no more bits)
-        buf <<= <u64>(f & 15);
-        cnt -= f & 15;
-        eobRun = 1;
-        break;
-      }
-      if (f && (f >> 8) != 0) {
-        // code and sign bit at once
+      if (f) {
+        // code and sign bit at once, or EOBr, or ZRL
         const l = f & 15;
         buf <<= <u64>l;
         cnt -= l;
         r = (f >> 4) & 15;
         const v = f >> 8;
-        if (v != 1 && v != -1) {
-          dErr = 1;
-          return;
+        if (v == 0) {
+          if (r != 15) {
+            eobRun = 1 << r;
+            if (r) {
+              eobRun += <i32>(buf >> <u64>(64 - r));
+              buf <<= <u64>r;
+              cnt -= r;
+            }
+            break;
+          }
+        } else {
+          if (v != 1 && v != -1) {
+            dErr = 1;
+            return;
+          }
+          val = v > 0 ? p1 : -p1;
         }
-        val = v > 0 ? p1 : -p1;
       } else {
         dBuf = buf;
         dCnt = cnt;
