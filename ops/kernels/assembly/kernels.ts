@@ -591,6 +591,7 @@ const ZIGZAG = memory.data<u8>([
 // One block of 64 i16 coefficients (natural order) and the IDCT workspace (64 i32).
 const DBLOCK = memory.data(128, 16);
 const DWS = memory.data(256, 16);
+const DWS2 = memory.data(256, 16);
 
 // Bit reader: bits are consumed from the top of dBuf; dCnt bits are valid, of
 // which the last dPad are zeros fed after a marker or the end of the data.
@@ -682,7 +683,9 @@ function extend(v: i32, s: i32): i32 {
   return v < (1 << (s - 1)) ? v - (1 << s) + 1 : v;
 }
 
-// Decodes one block into DBLOCK; returns 1 if any AC coefficient is nonzero.
+// Decodes one block into DBLOCK; returns 0 if its AC terms are all zero, 1 if
+// the nonzero ones are all in the first 10 in zigzag order (the top-left
+// 4x4), 2 otherwise.
 // The bit buffer lives in locals here, written back around the slow calls.
 function dBlock(dc: usize, ac: usize, pred: usize): i32 {
   const z = i32x4.splat(0);
@@ -735,7 +738,7 @@ function dBlock(dc: usize, ac: usize, pred: usize): i32 {
         break;
       }
       store<i16>(DBLOCK + (<usize>load<u8>(ZIGZAG + k) << 1), <i16>(f >> 8));
-      nz = 1;
+      nz = k; // the last nonzero term so far
       k++;
       continue;
     }
@@ -755,7 +758,7 @@ function dBlock(dc: usize, ac: usize, pred: usize): i32 {
       store<i16>(DBLOCK + (<usize>load<u8>(ZIGZAG + k) << 1), <i16>extend(<i32>(buf >> <u64>(64 - n)), n));
       buf <<= <u64>n;
       cnt -= n;
-      nz = 1;
+      nz = k; // the last nonzero term so far
       k++;
     } else {
       if (r != 15) break;
@@ -764,7 +767,8 @@ function dBlock(dc: usize, ac: usize, pred: usize): i32 {
   }
   dBuf = buf;
   dCnt = cnt;
-  return nz;
+  // which IDCT it needs (see idct): 0 DC only, 1 all in the top-left 4x4, 2 any
+  return nz > 9 ? 2 : nz > 0 ? 1 : 0;
 }
 
 // One pass of jidctint's 1-D IDCT over 8 i32x4 vectors at p, p + 32, ...,
@@ -808,6 +812,37 @@ function idctPass(p: usize, shift: i32): void {
   v128.store(p, i32x4.shr_s(i32x4.sub(tmp13, o0), shift), 128);
 }
 
+// idctPass for a block whose terms 4..7 along the pass are all zero (rows
+// 4..7 read as zeros): the same integer arithmetic without the zero products.
+// @inline
+function idctPassLight(p: usize, shift: i32): void {
+  const bias = i32x4.splat(1 << (shift - 1));
+  const e2 = v128.load(p, 64);
+  const z1 = i32x4.mul(e2, i32x4.splat(4433));
+  const tmp3 = i32x4.add(z1, i32x4.mul(e2, i32x4.splat(6270)));
+  const tmp0 = i32x4.add(i32x4.shl(v128.load(p), 13), bias);
+  const tmp10 = i32x4.add(tmp0, tmp3), tmp13 = i32x4.sub(tmp0, tmp3);
+  const tmp11 = i32x4.add(tmp0, z1), tmp12 = i32x4.sub(tmp0, z1);
+  const o2 = v128.load(p, 96), o3 = v128.load(p, 32);
+  const z5 = i32x4.mul(i32x4.add(o2, o3), i32x4.splat(9633));
+  const y1 = i32x4.mul(o3, i32x4.splat(-7373));
+  const y2 = i32x4.mul(o2, i32x4.splat(-20995));
+  const y3 = i32x4.add(i32x4.mul(o2, i32x4.splat(-16069)), z5);
+  const y4 = i32x4.add(i32x4.mul(o3, i32x4.splat(-3196)), z5);
+  const r0 = i32x4.add(y1, y3);
+  const r1 = i32x4.add(y2, y4);
+  const r2 = i32x4.add(i32x4.mul(o2, i32x4.splat(25172)), i32x4.add(y2, y3));
+  const r3 = i32x4.add(i32x4.mul(o3, i32x4.splat(12299)), i32x4.add(y1, y4));
+  v128.store(p, i32x4.shr_s(i32x4.add(tmp10, r3), shift));
+  v128.store(p, i32x4.shr_s(i32x4.sub(tmp10, r3), shift), 224);
+  v128.store(p, i32x4.shr_s(i32x4.add(tmp11, r2), shift), 32);
+  v128.store(p, i32x4.shr_s(i32x4.sub(tmp11, r2), shift), 192);
+  v128.store(p, i32x4.shr_s(i32x4.add(tmp12, r1), shift), 64);
+  v128.store(p, i32x4.shr_s(i32x4.sub(tmp12, r1), shift), 160);
+  v128.store(p, i32x4.shr_s(i32x4.add(tmp13, r0), shift), 96);
+  v128.store(p, i32x4.shr_s(i32x4.sub(tmp13, r0), shift), 128);
+}
+
 // libjpeg's range limit after the IDCT: range_limit[x & 1023] (clamp to
 // 0..255 of x + 128 for |x| < 512, wrapping beyond) for 4 + 4 values.
 // @inline
@@ -820,13 +855,33 @@ function idctRange(a: v128, b: v128): v128 {
 }
 
 // Dequantizes DBLOCK with `q` (64 i32, natural order) and writes its inverse
-// DCT (jidctint, bit exact) as 8x8 bytes at out (row stride `stride`).
+// DCT (jidctint, bit exact) as 8x8 bytes at out (row stride `stride`). `nz`
+// (see dBlock): 0 DC only, 1 all terms in the top-left 4x4 (lighter passes,
+// the same arithmetic), 2 any.
 function idct(q: usize, out: usize, stride: usize, nz: i32): void {
   if (!nz) {
     // DC only: both passes reduce to one value
     const x = ((<i32>load<i16>(DBLOCK) * load<i32>(q)) << 2) + 16 >> 5;
     const v = idctRange(i32x4.splat(x), i32x4.splat(x));
     for (let r: usize = 0; r < 8; r++) v128.store64_lane(out + r * stride, v, 0);
+    return;
+  }
+  if (nz == 1) {
+    // all terms in the top-left 4x4: columns 4..7 give zeros in the first
+    // pass (skipped), rows 4..7 are zeros in both
+    for (let r: usize = 0; r < 4; r++) {
+      const c = v128.load64_zero(DBLOCK + (r << 4));
+      v128.store(DWS + (r << 5), i32x4.mul(i32x4.extend_low_i16x8_s(c), v128.load(q + (r << 5))));
+    }
+    idctPassLight(DWS, 11);
+    transpose4(DWS, DWS2);
+    transpose4(DWS + 128, DWS2 + 16);
+    idctPassLight(DWS2, 18);
+    idctPassLight(DWS2 + 16, 18);
+    transpose8(DWS2);
+    for (let r: usize = 0; r < 8; r++) {
+      v128.store64_lane(out + r * stride, idctRange(v128.load(DWS2 + (r << 5)), v128.load(DWS2 + (r << 5) + 16)), 0);
+    }
     return;
   }
   for (let r: usize = 0; r < 8; r++) {
@@ -1707,14 +1762,15 @@ export function jpegBlocksToPlane(coef: usize, dcs: usize, masks: usize, bw: i32
       const bi = <usize>(by * bw + bx);
       const dc = load<i16>(dcs + (bi << 1));
       const out = row + <usize>(bx * n);
-      if (load<u64>(masks + (bi << 3)) == 0 || shift == 3) {
+      const m = load<u64>(masks + (bi << 3));
+      if (m == 0 || shift == 3) {
         store<i16>(DBLOCK, dc);
         idctScaled(q, out, s, 0, shift);
       } else {
         const blk = coef + (bi << 7);
         for (let i: usize = 0; i < 128; i += 16) v128.store(DBLOCK + i, v128.load(blk + i));
         store<i16>(DBLOCK, dc);
-        idctScaled(q, out, s, 1, shift);
+        idctScaled(q, out, s, m >> 10 ? 2 : 1, shift);
       }
     }
   }
