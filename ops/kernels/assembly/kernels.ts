@@ -927,6 +927,22 @@ function idct4Pass(x0: v128, x1: v128, x2: v128, x3: v128, x5: v128, x6: v128, x
   v128.store(p, i32x4.shr_s(i32x4.sub(tmp10, o2), shift), 96);
 }
 
+// idct4Pass with x5, x6, x7 zero (a block whose terms all lie in the
+// top-left 4x4): the same arithmetic without the zero products.
+@inline
+function idct4PassLight(x0: v128, x1: v128, x2: v128, x3: v128, shift: i32, p: usize): void {
+  const bias = i32x4.splat(1 << (shift - 1));
+  const tmp0 = i32x4.add(i32x4.shl(x0, 14), bias);
+  const tmp2 = i32x4.mul(x2, i32x4.splat(15137));
+  const tmp10 = i32x4.add(tmp0, tmp2), tmp12 = i32x4.sub(tmp0, tmp2);
+  const o0 = i32x4.add(i32x4.mul(x3, i32x4.splat(-17799)), i32x4.mul(x1, i32x4.splat(8697)));
+  const o2 = i32x4.add(i32x4.mul(x3, i32x4.splat(7373)), i32x4.mul(x1, i32x4.splat(20995)));
+  v128.store(p, i32x4.shr_s(i32x4.add(tmp10, o2), shift));
+  v128.store(p, i32x4.shr_s(i32x4.add(tmp12, o0), shift), 32);
+  v128.store(p, i32x4.shr_s(i32x4.sub(tmp12, o0), shift), 64);
+  v128.store(p, i32x4.shr_s(i32x4.sub(tmp10, o2), shift), 96);
+}
+
 // Dequantized row k of DBLOCK, columns 4h..4h+3, as i32x4.
 @inline
 function dqRow(q: usize, k: usize, h: usize): v128 {
@@ -947,6 +963,26 @@ function idct4(q: usize, out: usize, stride: usize, nz: i32): void {
     for (let r: usize = 0; r < 4; r++) v128.store32_lane(out + r * stride, v, 0);
     return;
   }
+  if (nz == 1) {
+    // all terms in the top-left 4x4: columns 4..7 and rows 4..7 are zeros
+    idct4PassLight(dqRow(q, 0, 0), dqRow(q, 1, 0), dqRow(q, 2, 0), dqRow(q, 3, 0), 12, DWS);
+    transpose4(DWS, DWS);
+    idct4PassLight(v128.load(DWS), v128.load(DWS, 32), v128.load(DWS, 64), v128.load(DWS, 96), 19, DWS + 128);
+  } else {
+    idct4Full(q);
+  }
+  transpose4(DWS + 128, DWS + 128);
+  const a = idctRange(v128.load(DWS, 128), v128.load(DWS, 160));
+  const b = idctRange(v128.load(DWS, 192), v128.load(DWS, 224));
+  v128.store32_lane(out, a, 0);
+  v128.store32_lane(out + stride, a, 1);
+  v128.store32_lane(out + 2 * stride, b, 0);
+  v128.store32_lane(out + 3 * stride, b, 1);
+}
+
+// The two passes of jpeg_idct_4x4 over DBLOCK, leaving the 4 output columns
+// (lanes: rows) at DWS + 128, + 160, + 192, + 224.
+function idct4Full(q: usize): void {
   // columns: 4 rows of 8 (two halves of 4 columns) at DWS, row stride 32
   for (let h: usize = 0; h < 2; h++) {
     idct4Pass(dqRow(q, 0, h), dqRow(q, 1, h), dqRow(q, 2, h), dqRow(q, 3, h), dqRow(q, 5, h), dqRow(q, 6, h), dqRow(q, 7, h), 12, DWS + (h << 4));
@@ -958,13 +994,6 @@ function idct4(q: usize, out: usize, stride: usize, nz: i32): void {
     v128.load(DWS), v128.load(DWS, 32), v128.load(DWS, 64), v128.load(DWS, 96),
     v128.load(DWS, 48), v128.load(DWS, 80), v128.load(DWS, 112), 19, DWS + 128,
   );
-  transpose4(DWS + 128, DWS + 128);
-  const a = idctRange(v128.load(DWS, 128), v128.load(DWS, 160));
-  const b = idctRange(v128.load(DWS, 192), v128.load(DWS, 224));
-  v128.store32_lane(out, a, 0);
-  v128.store32_lane(out + stride, a, 1);
-  v128.store32_lane(out + 2 * stride, b, 0);
-  v128.store32_lane(out + 3 * stride, b, 1);
 }
 
 // libjpeg's range limit (see idctRange) of one value.
