@@ -105,7 +105,7 @@ class FakeWorker {
   }
 }
 
-Deno.test("serve, remote worker: unreadable input, result without bytes, write failure and malformed messages each fail one image; the run goes on", async () => {
+Deno.test("serve, remote worker: unreadable input, result without bytes, write failure and malformed messages each fail one image; strays are ignored; the run goes on", async () => {
   await withRunDir(async (dir) => {
     const input = join(dir, "in");
     const out = join(dir, "out");
@@ -130,6 +130,7 @@ Deno.test("serve, remote worker: unreadable input, result without bytes, write f
     // A folder where c.jpg's output goes: the server's write fails.
     await Deno.mkdir(join(out, "c.jpg"));
     const fake = new FakeWorker(endpoint, "fake");
+    const stranger = new FakeWorker(endpoint, "stranger");
     try {
       await fake.join();
       // a.jpg could not be read: the worker gets b.jpg at once.
@@ -155,6 +156,14 @@ Deno.test("serve, remote worker: unreadable input, result without bytes, write f
         ),
       );
 
+      // A repeated join is answered again and changes nothing; a result for a task that does
+      // not exist is ignored; so is anything from a worker that never joined.
+      await fake.send({ type: "join", pid: 1, host: "fake", local: false, token: null });
+      assert.equal((await fake.next()).message.type, "hello");
+      await fake.succeed({ task: 999, attempt: 1 }, b.payload);
+      await stranger.send({ type: "ready" });
+      await stranger.succeed(b, b.payload);
+
       await fake.succeed(b); // ok, but no bytes
       const c = await fake.task();
       assert.equal(c.name, "c.jpg");
@@ -177,8 +186,11 @@ Deno.test("serve, remote worker: unreadable input, result without bytes, write f
       // The one good answer is written as sent.
       assert.deepEqual(await Deno.readFile(join(out, "d.jpg")), d.payload);
       assert.deepEqual(await listTree(out), ["c.jpg", "d.jpg"]);
+      assert.deepEqual(report.workers.map((w) => w.id), ["fake"], "the stranger never joined");
+      await assert.rejects(stranger.next(100), /no a message within/, "the stranger got a task");
     } finally {
       fake.close();
+      stranger.close();
     }
   });
 });
