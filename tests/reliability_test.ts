@@ -59,8 +59,8 @@ Deno.test("a worker killed with SIGKILL mid-task: noticed at once, task retried,
     await writeImages(input, NAMES);
     // One worker; it stalls on c.jpg's first attempt, so the kill lands mid-task.
     const run = startRun(runArgs(dir, "-w", "1", "--verbose"), { faults: "stall@1:c.jpg" });
-    await waitUntil(() => allExist(join(dir, "out"), ["a.jpg", "b.jpg"]), 60_000, "a, b done");
-    await sleep(1000); // c.jpg is handed out as b's result arrives
+    // The worker asks for c.jpg before it writes b.jpg: once b's result is recorded, c is its.
+    await run.waitFor(/b\.jpg → b\.jpg/, 60_000);
     const [worker] = workerPids(input);
     assert.ok(worker, "no worker process found");
     const killed = performance.now();
@@ -98,8 +98,15 @@ Deno.test("an image that kills its worker each time is failed after 3 attempts; 
       report.failed[0].error,
       "worker process exited with code 70 on each of 3 attempts; giving up on this image",
     );
-    // Three workers died on c.jpg; each was replaced.
-    assert.ok(report.workers.length >= 4, `workers: ${report.workers.map((w) => w.id)}`);
+    // Three workers died on c.jpg (task 2), one attempt each, and did nothing after it.
+    const doomed = report.workers.filter((w) => w.spans.some((span) => span.task === 2));
+    assert.deepEqual(
+      doomed.map((w) => w.spans.filter((span) => span.task === 2).length),
+      [1, 1, 1],
+      `workers: ${JSON.stringify(report.workers.map((w) => [w.id, w.spans]))}`,
+    );
+    for (const worker of doomed) assert.deepEqual(worker.spans.at(-1)!.task, 2);
+    assert.deepEqual(report.workers.reduce((sum, w) => sum + w.processed, 0), 5);
     await assertComplete(join(dir, "out"), NAMES.filter((n) => n !== "c.jpg"));
     assert.deepEqual(await temporaries(join(dir, "out")), []);
     await noProcessesLeft(input);
