@@ -386,10 +386,16 @@ Deno.test("applyPipeline: empty pipeline returns the image, onStep sees each ste
   assert.equal(applyPipeline(src, []), src);
   const seen: string[] = [];
   const steps = ["resize=3x3:contain", "gray", "threshold=9", "flip=hv"].map(parseStep);
+  const times: number[] = [];
+  const started = performance.now();
   const out = applyPipeline(src, steps, (step, ms) => {
-    assert.ok(ms >= 0);
+    times.push(ms);
     seen.push(formatStep(step));
   });
+  const elapsed = performance.now() - started;
+  // Each step's duration, not a timestamp: together they fit in the call's own time.
+  assert.ok(times.every((ms) => ms >= 0), `${times}`);
+  assert.ok(times.reduce((a, b) => a + b, 0) <= elapsed, `${times} in ${elapsed} ms`);
   assert.deepEqual(seen, ["resize=3x3:contain", "to_gray", "threshold=9", "flip=hv"]);
   assert.deepEqual([out.width, out.height], [3, 3]);
   // the input is never modified
