@@ -222,7 +222,17 @@ Deno.test(`parallel: a local worker that never joins (stopped before its join) e
       let pid = 0;
       await waitUntil(() => (pid = workerPids(input)[0] ?? 0) !== 0, 30_000, "worker started");
       Deno.kill(pid, "SIGSTOP");
-      const result = await run.done;
+      // Bounded, so that a server that never gives up fails here rather than hanging the suite.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const result = await Promise.race([
+        run.done,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`still running ${START_TIMEOUT_MS / 1000 + 20}s after start`)),
+            START_TIMEOUT_MS + 20_000,
+          );
+        }),
+      ]).finally(() => clearTimeout(timer));
       if (/worker w\S* joined/.test(result.stderr)) {
         try {
           Deno.kill(pid, "SIGKILL");
