@@ -199,7 +199,13 @@ Deno.test("report lists each worker; progress lines without a terminal; --quiet 
     for (const w of workers) {
       assert.equal(typeof w.pid, "number");
       assert.equal(w.failed, 0);
-      assert.ok(w.busySeconds >= 0 && w.idleSeconds >= 0, JSON.stringify(w));
+      assert.ok(w.idleSeconds >= 0, JSON.stringify(w));
+      // Busy time is the sum of its task spans (each rounded to 1 ms).
+      const spanned = w.spans.reduce((sum, span) => sum + span.end - span.start, 0) / 1000;
+      assert.ok(
+        Math.abs(w.busySeconds - spanned) <= 0.001 * (w.spans.length + 1),
+        `busy ${w.busySeconds} s, spans ${spanned} s`,
+      );
       assert.equal(w.spans.length, w.processed);
     }
     assert.equal(workers.reduce((sum, w) => sum + w.processed, 0), 8);
