@@ -1,9 +1,10 @@
 /**
  * Crash-safe writes, proven with real processes and real files:
  *
- * - a zpix process SIGKILLed in the middle of writing a large output (a
- *   25 MB PNG: the write takes ~0.1 s) leaves no output file with partial
- *   content: the only trace is a temporary, which the next run sweeps;
+ * - a zpix process (sequential), or a parallel run's server and worker,
+ *   SIGKILLed in the middle of writing a large output (a 25 MB PNG: the
+ *   write takes ~0.1 s) leave no output file with partial content: the
+ *   only trace is a temporary, which the next run sweeps;
  * - a write that fails (the file-size limit hit mid-write, a folder in the
  *   way at the rename) leaves neither a temporary nor a partial output at
  *   once, before any end-of-run sweep could hide it.
@@ -17,7 +18,7 @@ import { encodeImage } from "../ops/codec.ts";
 import { SOURCE_ROOT } from "../core/runtime.ts";
 import { TEMP_MARKER, writeAtomic } from "../core/atomic.ts";
 import { sleep, spawnZpix, withTempDir, zpix } from "./helpers.ts";
-import { listTree } from "./reliability_helpers.ts";
+import { listTree, startRun, withRunDir } from "./reliability_helpers.ts";
 
 /** An opaque noise image as a PNG: it does not compress, so its output is as large. */
 async function noisePng(width: number, height: number): Promise<Uint8Array> {
@@ -47,78 +48,83 @@ function sizes(dir: string): Record<string, number> {
   return out;
 }
 
-Deno.test("SIGKILL in the middle of writing a 25 MB output: no output file is partial; the next run sweeps and completes", async () => {
-  await withTempDir(async (dir) => {
-    const input = join(dir, "in");
-    await Deno.mkdir(input);
-    await Deno.writeFile(join(input, "big.png"), await noisePng(2500, 2500));
-    const args = (out: string, ...extra: string[]) => [
-      "sequential",
-      "-i",
-      input,
-      "-o",
-      out,
-      "--op",
-      "flip=h",
-      "--format",
-      "png",
-      "-q",
-      ...extra,
-    ];
-    const done = await zpix(args(join(dir, "reference")));
-    assert.equal(done.code, 0, done.stderr);
-    const reference = await Deno.readFile(join(dir, "reference", "big.png"));
-    assert.ok(reference.length > 20e6, `a large output: ${reference.length} bytes`);
+for (const mode of ["sequential", "parallel"] as const) {
+  const who = mode === "sequential" ? "zpix" : "a parallel run (server and worker)";
+  Deno.test(`SIGKILL to ${who} in the middle of writing a 25 MB output: no output file is partial; the next run sweeps and completes`, async () => {
+    await withRunDir(async (dir) => {
+      const input = join(dir, "in");
+      await Deno.mkdir(input);
+      await Deno.writeFile(join(input, "big.png"), await noisePng(2500, 2500));
+      const args = (out: string, ...extra: string[]) => [
+        mode,
+        "-i",
+        input,
+        "-o",
+        out,
+        "--op",
+        "flip=h",
+        "--format",
+        "png",
+        "-q",
+        ...(mode === "parallel" ? ["-w", "1"] : []),
+        ...extra,
+      ];
+      const done = await zpix(args(join(dir, "reference")));
+      assert.equal(done.code, 0, done.stderr);
+      const reference = await Deno.readFile(join(dir, "reference", "big.png"));
+      assert.ok(reference.length > 20e6, `a large output: ${reference.length} bytes`);
 
-    // Kill the process as soon as its output shows (its temporary, or the file itself), and
-    // look at what is there. A kill that lands after the rename proves nothing: try again.
-    // (zpix's own probe of the folder, `.zpix-write-test…`, comes and goes before.)
-    const out = join(dir, "out");
-    let landed: Record<string, number> | null = null;
-    for (let attempt = 1; attempt <= 8 && !landed; attempt++) {
-      await Deno.remove(out, { recursive: true }).catch(() => {});
-      const run = spawnZpix(args(out));
-      let seen: Record<string, number> = {};
-      for (;;) {
-        seen = sizes(out);
-        if (Object.keys(seen).some((name) => name.includes("big.png"))) break;
-        if (await Promise.race([run.output.then(() => true), sleep(2).then(() => false)])) break;
-      }
-      try {
-        run.child.kill("SIGKILL");
-      } catch {
-        // it finished before the kill
-      }
-      await run.output;
-      const after = sizes(out);
-      // Whatever carries the final name must be the whole file.
-      for (const [name, size] of Object.entries(after)) {
-        if (name.includes(TEMP_MARKER)) continue;
-        assert.equal(name, "big.png");
-        assert.ok(
-          size === reference.length,
-          `attempt ${attempt}: ${name} has ${size} of ${reference.length} bytes after a SIGKILL ` +
-            `(seen at the kill: ${JSON.stringify(seen)})`,
+      // Kill the process as soon as its output shows (its temporary, or the file itself), and
+      // look at what is there. A kill that lands after the rename proves nothing: try again.
+      // (zpix's own probe of the folder, `.zpix-write-test…`, comes and goes before.)
+      const out = join(dir, "out");
+      let landed: Record<string, number> | null = null;
+      for (let attempt = 1; attempt <= 8 && !landed; attempt++) {
+        await Deno.remove(out, { recursive: true }).catch(() => {});
+        // Its own process group: the kill reaches a parallel run's worker (the writer) too.
+        const run = startRun(args(out), { setsid: true });
+        let seen: Record<string, number> = {};
+        for (;;) {
+          seen = sizes(out);
+          if (Object.keys(seen).some((name) => name.includes("big.png"))) break;
+          if (await Promise.race([run.done.then(() => true), sleep(2).then(() => false)])) break;
+        }
+        try {
+          Deno.kill(-run.pid, "SIGKILL");
+        } catch {
+          // it finished before the kill
+        }
+        await run.done;
+        const after = sizes(out);
+        // Whatever carries the final name must be the whole file.
+        for (const [name, size] of Object.entries(after)) {
+          if (name.includes(TEMP_MARKER)) continue;
+          assert.equal(name, "big.png");
+          assert.ok(
+            size === reference.length,
+            `attempt ${attempt}: ${name} has ${size} of ${reference.length} bytes after a SIGKILL ` +
+              `(seen at the kill: ${JSON.stringify(seen)})`,
+          );
+          assert.deepEqual(await Deno.readFile(join(out, name)), reference, name);
+        }
+        const temporaries = Object.entries(after).filter(([name]) =>
+          name.startsWith(`.big.png${TEMP_MARKER}`)
         );
-        assert.deepEqual(await Deno.readFile(join(out, name)), reference, name);
+        if (temporaries.some(([, size]) => size < reference.length) && !("big.png" in after)) {
+          landed = after;
+        }
       }
-      const temporaries = Object.entries(after).filter(([name]) =>
-        name.startsWith(`.big.png${TEMP_MARKER}`)
-      );
-      if (temporaries.some(([, size]) => size < reference.length) && !("big.png" in after)) {
-        landed = after;
-      }
-    }
-    assert.ok(landed, "no kill landed in the middle of the write in 8 attempts");
-    console.log(`killed mid-write: ${JSON.stringify(landed)}`);
+      assert.ok(landed, "no kill landed in the middle of the write in 8 attempts");
+      console.log(`killed mid-write: ${JSON.stringify(landed)}`);
 
-    // Resuming sweeps the killed run's temporary and writes the whole file.
-    const resumed = await zpix(args(out, "--skip-existing"));
-    assert.equal(resumed.code, 0, resumed.stderr);
-    assert.deepEqual(await listTree(out), ["big.png"]);
-    assert.deepEqual(await Deno.readFile(join(out, "big.png")), reference);
+      // Resuming sweeps the killed run's temporary and writes the whole file.
+      const resumed = await zpix(args(out, "--skip-existing"));
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.deepEqual(await listTree(out), ["big.png"]);
+      assert.deepEqual(await Deno.readFile(join(out, "big.png")), reference);
+    });
   });
-});
+}
 
 Deno.test("writeAtomic: a folder in the way at the rename leaves no temporary behind", async () => {
   await withTempDir(async (dir) => {
