@@ -61,7 +61,7 @@ Deno.test("deno task compile: type checks and bundles everything; builds zpix or
 
 Deno.test({
   name: "the compiled zpix runs a parallel job from an unrelated folder, its workers being itself" +
-    (compiled.built ? "" : " (ignored: deno compile could not fetch denort; set DENORT_BIN)"),
+    (compiled.built ? "" : " (ignored: deno compile could not fetch denort, set DENORT_BIN)"),
   ignore: !compiled.built,
   sanitizeResources: false,
   async fn() {
