@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { encodeImage } from "../ops/codec.ts";
 import { SOURCE_ROOT } from "../core/runtime.ts";
 import { TEMP_MARKER, writeAtomic } from "../core/atomic.ts";
-import { sleep, spawnZpix, withTempDir, zpix } from "./helpers.ts";
+import { sleep, withTempDir, zpix } from "./helpers.ts";
 import { listTree, startRun, withRunDir } from "./reliability_helpers.ts";
 
 /** An opaque noise image as a PNG: it does not compress, so its output is as large. */
