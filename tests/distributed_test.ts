@@ -7,83 +7,25 @@
  * @module
  */
 
-import * as zmq from "../transport/zmq.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  decodeServerMessage,
-  encodeMessage,
-  Outbox,
-  receiveAll,
-  type ServerMessage,
-  SOCKET_OPTIONS,
-  type TaskMessage,
-  type WorkerMessage,
-} from "../transport/protocol.ts";
-import { remoteWorkerReads } from "../worker/processes.ts";
+import { type TaskMessage } from "../transport/protocol.ts";
 import { writeSamples } from "../cli/demo.ts";
 import type { Report } from "../report/report.ts";
 import {
-  nextWithin,
+  FakeWorker,
+  freeEndpoint,
+  SERVE_FLAGS,
   sleep,
   spawnZpix,
   TestServer,
   withTempDir,
-  ZPIX_FLAGS,
+  WORKER_FLAGS,
   type ZpixOutput,
   type ZpixProcess,
 } from "./helpers.ts";
 import { SOURCE_ROOT } from "../core/runtime.ts";
 import { sniffFormat, type WritableFormat } from "../ops/formats.ts";
-
-const MODULES = join(SOURCE_ROOT, "node_modules");
-
-/** The permission flags of `deno task worker` (deno.json): no access to any image folder. */
-const WORKER_FLAGS = [
-  `--allow-read=${remoteWorkerReads().join(",")}`,
-  `--allow-ffi=${MODULES}`,
-  "--allow-env=ZPIX_TOKEN",
-  "--allow-sys=hostname",
-  `--allow-run=${Deno.execPath()}`,
-];
-
-/** The permission flags of `deno task serve` (deno.json). */
-const SERVE_FLAGS = [
-  ...ZPIX_FLAGS.filter((flag) => !flag.startsWith("--allow-env")),
-  "--allow-env=ZPIX_TOKEN,INIT_CWD",
-];
-
-/** TCP ports in use on this machine, listening or connected (IPv4 and IPv6), from /proc/net. */
-function usedPorts(): Set<number> {
-  const ports = new Set<number>();
-  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text = "";
-    try {
-      text = Deno.readTextFileSync(file);
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n").slice(1)) {
-      // any state: a connection's local port blocks a bind to it as much as a listener does
-      const [, local] = line.trim().split(/\s+/);
-      if (local) ports.add(parseInt(local.split(":").at(-1)!, 16));
-    }
-  }
-  return ports;
-}
-
-/**
- * A free pair of ports (tasks, broadcasts) on 127.0.0.1, picked at random
- * below Linux's ephemeral range (32768 and up), where the other tests'
- * outgoing connections take their local ports.
- */
-function freeEndpoint(): string {
-  const busy = usedPorts();
-  for (;;) {
-    const port = 20_000 + 2 * Math.floor(Math.random() * 6_000);
-    if (!busy.has(port) && !busy.has(port + 1)) return `tcp://127.0.0.1:${port}`;
-  }
-}
 
 /** `zpix serve` on `endpoint` with no local worker, a JSON report and verbose JSON logs. */
 function serve(endpoint: string, dir: string, extra: string[] = []): ZpixProcess {
@@ -231,43 +173,6 @@ async function until(check: () => boolean | Promise<boolean>, ms: number, what: 
 /** JSON log lines of a zpix process's stderr. */
 function logLines(stderr: string): Record<string, unknown>[] {
   return stderr.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
-}
-
-/** The test playing a remote worker over a real DEALER: it does only what it is told. */
-class FakeWorker {
-  readonly dealer: zmq.Dealer;
-  readonly #outbox: Outbox;
-  readonly #incoming: AsyncGenerator<Uint8Array[]>;
-  #beat: ReturnType<typeof setInterval> | undefined;
-
-  constructor(endpoint: string, readonly id: string) {
-    this.dealer = new zmq.Dealer({ ...SOCKET_OPTIONS, routingId: id });
-    this.dealer.connect(endpoint);
-    this.#outbox = new Outbox(this.dealer);
-    this.#incoming = receiveAll(this.dealer);
-  }
-
-  send(message: WorkerMessage, payload?: Uint8Array): Promise<void> {
-    return this.#outbox.send(encodeMessage(message, payload));
-  }
-
-  async next(ms = 15_000): Promise<{ message: ServerMessage; payload: Uint8Array | null }> {
-    return decodeServerMessage(await nextWithin(this.#incoming, ms) as Uint8Array[]);
-  }
-
-  /** Joins, takes the hello, asks for work, and keeps sending heartbeats. */
-  async join(): Promise<void> {
-    await this.send({ type: "join", pid: 1, host: "fake", local: false, token: null });
-    assert.equal((await this.next()).message.type, "hello");
-    await this.send({ type: "ready" });
-    this.#beat = setInterval(() => this.send({ type: "heartbeat" }), 250);
-  }
-
-  /** Dies: no more heartbeats, no answer, socket gone. */
-  close(): void {
-    clearInterval(this.#beat);
-    this.dealer.close();
-  }
 }
 
 Deno.test("serve + two remote workers over 127.0.0.1: outputs byte-identical to sequential mode", async () => {

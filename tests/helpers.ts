@@ -1,16 +1,20 @@
 /**
  * Shared helpers of the integration tests: temporary folders, running zpix
- * as a real subprocess, looking at its child processes in /proc, and a
- * bare ROUTER + PUB "server" for talking to real workers.
+ * as a real subprocess, looking at its child processes in /proc, a bare
+ * ROUTER + PUB "server" for talking to real workers, a fake worker on a real
+ * DEALER for talking to a real server, the tasks' permission flags and free
+ * TCP ports.
  *
  * @module
  */
 
 import * as zmq from "../transport/zmq.ts";
+import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   type Broadcast,
   broadcastEndpoint,
+  decodeServerMessage,
   decodeWorkerMessage,
   encodeBroadcast,
   encodeMessage,
@@ -21,6 +25,7 @@ import {
   type WorkerMessage,
 } from "../transport/protocol.ts";
 import { SOURCE_ROOT } from "../core/runtime.ts";
+import { remoteWorkerReads } from "../worker/processes.ts";
 
 /** Runs `fn` with a fresh temporary folder, removed afterwards. */
 export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
@@ -231,5 +236,114 @@ export class TestServer {
   close(): void {
     this.router.close();
     this.publisher.close();
+  }
+}
+
+/** The permission flags of `deno task worker` (deno.json): no access to any image folder. */
+export const WORKER_FLAGS: readonly string[] = [
+  `--allow-read=${remoteWorkerReads().join(",")}`,
+  `--allow-ffi=${join(SOURCE_ROOT, "node_modules")}`,
+  "--allow-env=ZPIX_TOKEN",
+  "--allow-sys=hostname",
+  `--allow-run=${Deno.execPath()}`,
+];
+
+/** The permission flags of `deno task serve` (deno.json). */
+export const SERVE_FLAGS: readonly string[] = [
+  ...ZPIX_FLAGS.filter((flag) => !flag.startsWith("--allow-env")),
+  "--allow-env=ZPIX_TOKEN,INIT_CWD",
+];
+
+/** TCP ports in use (any state), from /proc/net. */
+function usedPorts(): Set<number> {
+  const ports = new Set<number>();
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = Deno.readTextFileSync(file);
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const [, local] = line.trim().split(/\s+/);
+      if (local) ports.add(parseInt(local.split(":").at(-1)!, 16));
+    }
+  }
+  return ports;
+}
+
+/** A free pair of ports on 127.0.0.1 below the ephemeral range. */
+export function freeEndpoint(): string {
+  const busy = usedPorts();
+  for (;;) {
+    const port = 20_000 + 2 * Math.floor(Math.random() * 6_000);
+    if (!busy.has(port) && !busy.has(port + 1)) return `tcp://127.0.0.1:${port}`;
+  }
+}
+
+/** The test playing a remote worker over a real DEALER: it does only what it is told. */
+export class FakeWorker {
+  readonly dealer: zmq.Dealer;
+  readonly #outbox: Outbox;
+  readonly #incoming: AsyncGenerator<Uint8Array[]>;
+  #beat: ReturnType<typeof setInterval> | undefined;
+
+  constructor(endpoint: string, readonly id: string) {
+    this.dealer = new zmq.Dealer({ ...SOCKET_OPTIONS, routingId: id });
+    this.dealer.connect(endpoint);
+    this.#outbox = new Outbox(this.dealer);
+    this.#incoming = receiveAll(this.dealer);
+  }
+
+  send(message: WorkerMessage, payload?: Uint8Array): Promise<void> {
+    return this.#outbox.send(encodeMessage(message, payload));
+  }
+
+  /** Sends raw frames, valid or not. */
+  sendRaw(frames: Uint8Array[]): Promise<void> {
+    return this.#outbox.send(frames);
+  }
+
+  async next(ms = 15_000): Promise<{ message: ServerMessage; payload: Uint8Array | null }> {
+    return decodeServerMessage(await nextWithin(this.#incoming, ms) as Uint8Array[]);
+  }
+
+  /** The next task (name, index, attempt, payload). */
+  async task(): Promise<{ name: string; task: number; attempt: number; payload: Uint8Array }> {
+    const { message, payload } = await this.next();
+    assert.equal(message.type, "task", JSON.stringify(message));
+    if (message.type !== "task") throw new Error("unreachable");
+    assert.ok(payload, "a remote task carries its bytes");
+    return { name: message.name, task: message.task, attempt: message.attempt, payload };
+  }
+
+  /** Joins, takes the hello, asks for work, and keeps sending heartbeats. */
+  async join(): Promise<void> {
+    await this.send({ type: "join", pid: 1, host: "fake", local: false, token: null });
+    assert.equal((await this.next()).message.type, "hello");
+    await this.send({ type: "ready" });
+    this.#beat = setInterval(() => this.send({ type: "heartbeat" }), 250);
+  }
+
+  /** Answers a task as done (with `payload` as the output's bytes, if any). */
+  succeed(task: { task: number; attempt: number }, payload?: Uint8Array): Promise<void> {
+    return this.send({
+      type: "result",
+      task: task.task,
+      attempt: task.attempt,
+      more: true,
+      ok: true,
+      width: 1,
+      height: 1,
+      bytes: payload?.length ?? 0,
+      warnings: [],
+      timings: { read: 0, decode: 0, ops: 0, steps: {}, encode: 0, write: 0 },
+      format: "jpeg",
+    }, payload);
+  }
+
+  close(): void {
+    clearInterval(this.#beat);
+    this.dealer.close();
   }
 }

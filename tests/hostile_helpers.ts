@@ -18,61 +18,19 @@ import {
   SOCKET_OPTIONS,
   type WorkerMessage,
 } from "../transport/protocol.ts";
-import { remoteWorkerReads } from "../worker/processes.ts";
 import { writeSamples } from "../cli/demo.ts";
 import type { WritableFormat } from "../ops/formats.ts";
 import type { Report } from "../report/report.ts";
 import {
+  freeEndpoint,
   nextWithin,
+  SERVE_FLAGS,
   sleep,
   spawnZpix,
-  ZPIX_FLAGS,
+  WORKER_FLAGS,
   type ZpixOutput,
   type ZpixProcess,
 } from "./helpers.ts";
-import { SOURCE_ROOT } from "../core/runtime.ts";
-
-/** The permission flags of `deno task worker` (deno.json): no access to any image folder. */
-export const WORKER_FLAGS: readonly string[] = [
-  `--allow-read=${remoteWorkerReads().join(",")}`,
-  `--allow-ffi=${join(SOURCE_ROOT, "node_modules")}`,
-  "--allow-env=ZPIX_TOKEN",
-  "--allow-sys=hostname",
-  `--allow-run=${Deno.execPath()}`,
-];
-
-/** The permission flags of `deno task serve` (deno.json). */
-export const SERVE_FLAGS: readonly string[] = [
-  ...ZPIX_FLAGS.filter((flag) => !flag.startsWith("--allow-env")),
-  "--allow-env=ZPIX_TOKEN,INIT_CWD",
-];
-
-/** TCP ports in use (any state), from /proc/net. */
-function usedPorts(): Set<number> {
-  const ports = new Set<number>();
-  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text = "";
-    try {
-      text = Deno.readTextFileSync(file);
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const [, local] = line.trim().split(/\s+/);
-      if (local) ports.add(parseInt(local.split(":").at(-1)!, 16));
-    }
-  }
-  return ports;
-}
-
-/** A free pair of ports on 127.0.0.1 below the ephemeral range. */
-export function freeEndpoint(): string {
-  const busy = usedPorts();
-  for (;;) {
-    const port = 20_000 + 2 * Math.floor(Math.random() * 6_000);
-    if (!busy.has(port) && !busy.has(port + 1)) return `tcp://127.0.0.1:${port}`;
-  }
-}
 
 /** `zpix serve --bind endpoint` on DIR/in → DIR/out, a JSON report, verbose logs. */
 export function serve(
@@ -235,3 +193,5 @@ export class RawPeer {
 
 /** Resolves after `ms` (re-exported for the tests). */
 export { sleep };
+
+export { freeEndpoint, SERVE_FLAGS, WORKER_FLAGS };

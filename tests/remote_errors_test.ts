@@ -9,25 +9,21 @@
  * @module
  */
 
-import * as zmq from "../transport/zmq.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  decodeServerMessage,
-  encodeMessage,
-  Outbox,
-  PROTOCOL_VERSION,
-  receiveAll,
-  type ServerMessage,
-  SOCKET_OPTIONS,
-  type WorkerMessage,
-} from "../transport/protocol.ts";
-import { SOURCE_ROOT } from "../core/runtime.ts";
+import { PROTOCOL_VERSION } from "../transport/protocol.ts";
 import type { Pipeline } from "../core/job.ts";
 import { START_TIMEOUT_MS } from "../broker/workers.ts";
 import { PEER_WARNING_MS } from "../broker/gate.ts";
-import { remoteWorkerReads } from "../worker/processes.ts";
-import { nextWithin, processTable, sleep, spawnZpix, TestServer, withTempDir } from "./helpers.ts";
+import {
+  FakeWorker,
+  processTable,
+  sleep,
+  spawnZpix,
+  TestServer,
+  withTempDir,
+  WORKER_FLAGS,
+} from "./helpers.ts";
 import {
   listTree,
   readReport,
@@ -37,73 +33,6 @@ import {
   workerPids,
   writeImages,
 } from "./reliability_helpers.ts";
-
-/** The test playing a remote worker over a real DEALER: it does only what it is told. */
-class FakeWorker {
-  readonly dealer: zmq.Dealer;
-  readonly #outbox: Outbox;
-  readonly #incoming: AsyncGenerator<Uint8Array[]>;
-  #beat: ReturnType<typeof setInterval> | undefined;
-
-  constructor(endpoint: string, readonly id: string) {
-    this.dealer = new zmq.Dealer({ ...SOCKET_OPTIONS, routingId: id });
-    this.dealer.connect(endpoint);
-    this.#outbox = new Outbox(this.dealer);
-    this.#incoming = receiveAll(this.dealer);
-  }
-
-  send(message: WorkerMessage, payload?: Uint8Array): Promise<void> {
-    return this.#outbox.send(encodeMessage(message, payload));
-  }
-
-  /** Sends raw frames, valid or not. */
-  sendRaw(frames: Uint8Array[]): Promise<void> {
-    return this.#outbox.send(frames);
-  }
-
-  async next(ms = 15_000): Promise<{ message: ServerMessage; payload: Uint8Array | null }> {
-    return decodeServerMessage(await nextWithin(this.#incoming, ms) as Uint8Array[]);
-  }
-
-  /** The next task (name, index, attempt, payload). */
-  async task(): Promise<{ name: string; task: number; attempt: number; payload: Uint8Array }> {
-    const { message, payload } = await this.next();
-    assert.equal(message.type, "task", JSON.stringify(message));
-    if (message.type !== "task") throw new Error("unreachable");
-    assert.ok(payload, "a remote task carries its bytes");
-    return { name: message.name, task: message.task, attempt: message.attempt, payload };
-  }
-
-  /** Joins, takes the hello, asks for work, and keeps sending heartbeats. */
-  async join(): Promise<void> {
-    await this.send({ type: "join", pid: 1, host: "fake", local: false, token: null });
-    assert.equal((await this.next()).message.type, "hello");
-    await this.send({ type: "ready" });
-    this.#beat = setInterval(() => this.send({ type: "heartbeat" }), 250);
-  }
-
-  /** Answers a task as done (with `payload` as the output's bytes, if any). */
-  succeed(task: { task: number; attempt: number }, payload?: Uint8Array): Promise<void> {
-    return this.send({
-      type: "result",
-      task: task.task,
-      attempt: task.attempt,
-      more: true,
-      ok: true,
-      width: 1,
-      height: 1,
-      bytes: payload?.length ?? 0,
-      warnings: [],
-      timings: { read: 0, decode: 0, ops: 0, steps: {}, encode: 0, write: 0 },
-      format: "jpeg",
-    }, payload);
-  }
-
-  close(): void {
-    clearInterval(this.#beat);
-    this.dealer.close();
-  }
-}
 
 Deno.test("serve, remote worker: unreadable input, result without bytes, write failure and malformed messages each fail one image; strays are ignored; the run goes on", async () => {
   await withRunDir(async (dir) => {
@@ -251,15 +180,6 @@ Deno.test(`parallel: a local worker that never joins (stopped before its join) e
     assert.deepEqual(workerPids(input), []);
   });
 });
-
-/** The permission flags of `deno task worker` (deno.json). */
-const WORKER_FLAGS = [
-  `--allow-read=${remoteWorkerReads().join(",")}`,
-  `--allow-ffi=${join(SOURCE_ROOT, "node_modules")}`,
-  "--allow-env=ZPIX_TOKEN",
-  "--allow-sys=hostname",
-  `--allow-run=${Deno.execPath()}`,
-];
 
 const PIPELINE: Pipeline = {
   steps: [],
