@@ -13,9 +13,14 @@ import { type Format, sniffFormat } from "../ops/formats.ts";
 import { decodeAny, readIcc } from "../ops/format_io.ts";
 import { decodeImage, flattenOnWhite } from "../ops/codec.ts";
 import { psnrRgb } from "../ops/kernels/test_util.ts";
-import { spawnZpix, withTempDir, zpix, ZPIX_FLAGS } from "./helpers.ts";
-import { SOURCE_ROOT } from "../core/runtime.ts";
-import { remoteWorkerReads } from "../worker/processes.ts";
+import {
+  freeEndpoint,
+  SERVE_FLAGS,
+  spawnZpix,
+  withTempDir,
+  WORKER_FLAGS,
+  zpix,
+} from "./helpers.ts";
 
 const FIXTURES = new URL("./fixtures/formats/", import.meta.url);
 const NAMES = [...Deno.readDirSync(FIXTURES)]
@@ -177,8 +182,7 @@ Deno.test("formats e2e: a remote worker in its sandbox (node_modules, worker/, t
   await withTempDir(async (dir) => {
     const input = copyFixtures(dir);
     const out = join(dir, "out");
-    const port = 21_000 + 2 * Math.floor(Math.random() * 5_000);
-    const endpoint = `tcp://127.0.0.1:${port}`;
+    const endpoint = freeEndpoint();
     const server = spawnZpix([
       "serve",
       "--bind",
@@ -191,20 +195,9 @@ Deno.test("formats e2e: a remote worker in its sandbox (node_modules, worker/, t
       out,
       ...IDENTITY,
       "-q",
-    ], {
-      flags: [
-        ...ZPIX_FLAGS.filter((f) => !f.startsWith("--allow-env")),
-        "--allow-env=ZPIX_TOKEN,INIT_CWD",
-      ],
-    });
+    ], { flags: SERVE_FLAGS });
     const worker = spawnZpix(["worker", "--connect", endpoint, "--server-timeout", "3"], {
-      flags: [
-        `--allow-read=${remoteWorkerReads().join(",")}`,
-        `--allow-ffi=${join(SOURCE_ROOT, "node_modules")}`,
-        "--allow-env=ZPIX_TOKEN",
-        "--allow-sys=hostname",
-        `--allow-run=${Deno.execPath()}`,
-      ],
+      flags: WORKER_FLAGS,
     });
     const timer = setTimeout(() => {
       for (const p of [server, worker]) {

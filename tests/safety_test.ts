@@ -19,9 +19,7 @@ import {
   type ServerMessage,
   SOCKET_OPTIONS,
 } from "../transport/protocol.ts";
-import { nextWithin, sleep, spawnZpix, ZPIX_FLAGS } from "./helpers.ts";
-import { remoteWorkerReads } from "../worker/processes.ts";
-import { SOURCE_ROOT } from "../core/runtime.ts";
+import { nextWithin, SERVE_FLAGS, sleep, spawnZpix, WORKER_FLAGS, ZPIX_FLAGS } from "./helpers.ts";
 import { OWNER_LOCK, PRIVATE_PREFIX, removeStaleDirs } from "../broker/private_dir.ts";
 import {
   allExist,
@@ -33,12 +31,6 @@ import {
   withRunDir,
   writeImages,
 } from "./reliability_helpers.ts";
-
-/** The permission flags of `deno task serve` (deno.json). */
-const SERVE_FLAGS = [
-  ...ZPIX_FLAGS.filter((flag) => !flag.startsWith("--allow-env")),
-  "--allow-env=ZPIX_TOKEN,INIT_CWD",
-];
 
 Deno.test("a small --max-pixels is said in exact pixels, not as 0 megapixels", async () => {
   await withRunDir(async (dir) => {
@@ -126,15 +118,6 @@ Deno.test("names of up to 255 bytes (NAME_MAX) are written, ASCII or not, with n
     }
   });
 });
-
-/** The permission flags of `deno task worker` (deno.json). */
-const WORKER_FLAGS = [
-  `--allow-read=${remoteWorkerReads().join(",")}`,
-  `--allow-ffi=${join(SOURCE_ROOT, "node_modules")}`,
-  "--allow-env=ZPIX_TOKEN",
-  "--allow-sys=hostname",
-  `--allow-run=${Deno.execPath()}`,
-];
 
 /** Mounts a tmpfs at `dir` (root only); false, with a message, where that is not permitted. */
 async function mountTmpfs(dir: string, options: string): Promise<boolean> {
