@@ -13,14 +13,7 @@ import { type Format, sniffFormat } from "../ops/formats.ts";
 import { decodeAny, readIcc } from "../ops/format_io.ts";
 import { decodeImage, flattenOnWhite } from "../ops/codec.ts";
 import { psnrRgb } from "../ops/kernels/test_util.ts";
-import {
-  freeEndpoint,
-  SERVE_FLAGS,
-  spawnZpix,
-  withTempDir,
-  WORKER_FLAGS,
-  zpix,
-} from "./helpers.ts";
+import { serveToRemoteWorker, withTempDir, zpix } from "./helpers.ts";
 
 const FIXTURES = new URL("./fixtures/formats/", import.meta.url);
 const NAMES = [...Deno.readDirSync(FIXTURES)]
@@ -182,39 +175,8 @@ Deno.test("formats e2e: a remote worker in its sandbox (node_modules, worker/, t
   await withTempDir(async (dir) => {
     const input = copyFixtures(dir);
     const out = join(dir, "out");
-    const endpoint = freeEndpoint();
-    const server = spawnZpix([
-      "serve",
-      "--bind",
-      endpoint,
-      "--workers",
-      "0",
-      "-i",
-      input,
-      "-o",
-      out,
-      ...IDENTITY,
-      "-q",
-    ], { flags: SERVE_FLAGS });
-    const worker = spawnZpix(["worker", "--connect", endpoint, "--server-timeout", "3"], {
-      flags: WORKER_FLAGS,
-    });
-    const timer = setTimeout(() => {
-      for (const p of [server, worker]) {
-        try {
-          p.child.kill("SIGKILL");
-        } catch {
-          // gone
-        }
-      }
-    }, 90_000);
-    try {
-      const result = await server.output;
-      assert.equal(result.code, 0, result.stderr);
-      await worker.output;
-    } finally {
-      clearTimeout(timer);
-    }
+    const result = await serveToRemoteWorker(["-i", input, "-o", out, ...IDENTITY, "-q"]);
+    assert.equal(result.code, 0, result.stderr);
     await checkOutputs(out, NAMES, sameOutput);
   });
 });

@@ -96,6 +96,37 @@ export function zpix(
   return spawnZpix(args, options).output;
 }
 
+/**
+ * Runs `zpix serve ARGS` on a free TCP endpoint with no local worker, and one
+ * `zpix worker` in its sandbox (`deno task worker`'s flags) connected to it;
+ * both are killed if they run past `ms`. Returns what the server said.
+ */
+export async function serveToRemoteWorker(args: string[], ms = 90_000): Promise<ZpixOutput> {
+  const endpoint = freeEndpoint();
+  const server = spawnZpix(["serve", "--bind", endpoint, "--workers", "0", ...args], {
+    flags: SERVE_FLAGS,
+  });
+  const worker = spawnZpix(["worker", "--connect", endpoint, "--server-timeout", "3"], {
+    flags: WORKER_FLAGS,
+  });
+  const timer = setTimeout(() => {
+    for (const p of [server, worker]) {
+      try {
+        p.child.kill("SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+  }, ms);
+  try {
+    const result = await server.output;
+    await worker.output;
+    return result;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** One running process. */
 export interface ProcessInfo {
   /** Process id. */
