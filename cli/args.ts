@@ -103,6 +103,7 @@ export function parseJob(
   const steps = readSteps(str("size"), (values.op as string[] | undefined) ?? [], {
     background: str("background"),
     noEnlarge: Boolean(values["no-enlarge"]),
+    kernel: str("kernel"),
   });
   const reports = readReports((values.report as string[] | undefined) ?? []);
   const bind = readBind(str("bind"));

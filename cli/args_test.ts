@@ -298,3 +298,32 @@ Deno.test("cli: unknown flags, positionals, options of other modes, --report ext
   usageError("sequential", [...IO, "--report", "run"], /must end in \.json or \.html/);
   usageError("sequential", [...IO, "--report", "ok.json", "--report", "x.csv"], /x\.csv/);
 });
+
+Deno.test("cli: --kernel sets every resize step without its own; linear (the default) sets none", () => {
+  assert.deepEqual(
+    job("parallel", [
+      ...IO,
+      "--size",
+      "64x64",
+      "--op",
+      "resize=8x8:nearest",
+      "--kernel",
+      "lanczos3",
+    ])
+      .pipeline.steps,
+    [
+      { op: "resize", width: 64, height: 64, fit: "fill", kernel: "lanczos3" },
+      { op: "resize", width: 8, height: 8, fit: "fill", kernel: "nearest" },
+    ],
+  );
+  assert.deepEqual(job("sequential", [...IO, "--kernel", "linear"]).pipeline.steps, [
+    { op: "resize", width: 512, height: 512, fit: "fill" },
+  ]);
+  for (const bad of ["lanczos", "LANCZOS3", "", "bicubic"]) {
+    usageError(
+      "sequential",
+      [...IO, "--kernel", bad],
+      /--kernel must be one of nearest, linear, cubic, mitchell, lanczos3/,
+    );
+  }
+});

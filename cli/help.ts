@@ -20,7 +20,7 @@ const JOB_FLAGS = `Input and output:
 
 Pipeline (applied in the order given):
       --op STEP            repeatable; STEP is one of
-                             resize=WxH[:fit][:position][:no-enlarge][:bg=COLOUR]
+                             resize=WxH[:fit][:position][:no-enlarge][:bg=COLOUR][:KERNEL]
                                   fit: fill (exact size, default), contain (pad), cover (crop),
                                        inside (keep aspect, fit within)
                                   position: where cover crops and contain pads: centre (default),
@@ -29,6 +29,7 @@ Pipeline (applied in the order given):
                                   no-enlarge: only ever shrink (a smaller image stays as it is)
                                   bg=COLOUR: contain's bars, e.g. white, transparent, #rrggbb[aa]
                                        (default black; JPEG flattens see-through bars on white)
+                                  KERNEL: this step's filter (see --kernel)
                              to_gray | gray     luma (BT.601, as OpenCV)
                              threshold=T        luma > T → white, else black (T in 0..255)
                              flip=h|v|hv        mirror left-right, upside down, or both
@@ -36,6 +37,10 @@ Pipeline (applied in the order given):
                            with neither --size nor --op: resize=512x512 (the old tool's job)
       --background COLOUR  contain's bars for every resize step without its own bg=
       --no-enlarge         every resize step only shrinks (as :no-enlarge)
+      --kernel K           resampling filter of every resize step without its own: nearest,
+                           linear (triangle, default), cubic (Keys a=-0.5, Pillow's BICUBIC),
+                           mitchell (B=C=1/3) or lanczos3 (sharp's default); support grows
+                           with the downscale factor, as in Pillow
       --format FMT         same (each input's format, default; HEIC is written as JPEG, GIF
                            as PNG), jpeg, png, webp or avif
       --quality Q          JPEG, WebP and AVIF quality 1..100 (default 75)

@@ -17,6 +17,7 @@ import {
   type Step,
   StepError,
 } from "../ops/pipeline.ts";
+import { DEFAULT_KERNEL, type Kernel, KERNELS } from "../ops/kernels/mod.ts";
 import { type Job, STDOUT } from "../core/job.ts";
 import { UsageError } from "../core/errors.ts";
 import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS, overPixelLimit } from "../ops/defaults.ts";
@@ -68,6 +69,7 @@ export const JOB_OPTIONS = {
   "dry-run": { type: "boolean" },
   background: { type: "string" },
   "no-enlarge": { type: "boolean" },
+  kernel: { type: "string" },
   workers: { type: "string", short: "w" },
   "task-timeout": { type: "string" },
   "max-tasks-per-worker": { type: "string" },
@@ -239,15 +241,16 @@ export function readFolders(
 
 /**
  * The pipeline's steps: `--size` first, then each `--op`; `resize=512x512`
- * when none. `--background` and `--no-enlarge` apply to every resize step
- * (a step's own `bg=` wins over `--background`).
+ * when none. `--background`, `--no-enlarge` and `--kernel` apply to every
+ * resize step (a step's own `bg=` or kernel wins over the flag's).
  */
 export function readSteps(
   size: string | undefined,
   ops: readonly string[],
-  resizeOptions: { background?: string; noEnlarge?: boolean } = {},
+  resizeOptions: { background?: string; noEnlarge?: boolean; kernel?: string } = {},
 ): Step[] {
   const steps = readStepList(size, ops);
+  const kernel = oneOf<Kernel>("kernel", resizeOptions.kernel, KERNELS, DEFAULT_KERNEL);
   let background: ResizeStep["background"];
   try {
     background = resizeOptions.background === undefined
@@ -262,6 +265,7 @@ export function readSteps(
       ...step,
       ...(background && !step.background ? { background } : {}),
       ...(resizeOptions.noEnlarge ? { enlarge: false } : {}),
+      ...(kernel !== DEFAULT_KERNEL && !step.kernel ? { kernel } : {}),
     }
   );
 }

@@ -12,8 +12,12 @@ import { assertImage, type Image } from "./image.ts";
 import { overPixelLimit } from "./defaults.ts";
 import {
   Arena,
+  DEFAULT_KERNEL,
   flipRgba,
   grayRgba,
+  isKernel,
+  type Kernel,
+  KERNELS,
   placeAt,
   placeRgba,
   type Resident,
@@ -71,6 +75,8 @@ export interface ResizeStep {
   background?: readonly [number, number, number, number];
   /** false: never scale up, only shrink (default true). */
   enlarge?: boolean;
+  /** The resampling filter (default `linear`, {@link DEFAULT_KERNEL}). */
+  kernel?: Kernel;
 }
 
 /** One operation of the pipeline. */
@@ -144,7 +150,8 @@ export function formatColour(rgba: readonly number[]): string {
 /**
  * Parses a resize value: `WxH` then, in any order after a colon each, a fit
  * (fill, contain, cover, inside), a position (centre, top, bottom, left,
- * right, top-left, ...), `no-enlarge`, and `bg=COLOUR`.
+ * right, top-left, ...), `no-enlarge`, `bg=COLOUR`, and a kernel (nearest,
+ * linear, cubic, mitchell, lanczos3).
  */
 function parseResize(text: string, arg: string | undefined): ResizeStep {
   if (!arg) {
@@ -165,12 +172,14 @@ function parseResize(text: string, arg: string | undefined): ResizeStep {
       ? "enlarge"
       : option.startsWith("bg=")
       ? "background"
+      : isKernel(option)
+      ? "kernel"
       : null;
     if (!kind) {
       throw new StepError(
         `unknown fit "${raw}" in "${text}": use a fit (${FITS.join(", ")}), a position (${
           POSITIONS.join(", ")
-        }), no-enlarge or bg=COLOUR`,
+        }), no-enlarge, bg=COLOUR or a kernel (${KERNELS.join(", ")})`,
       );
     }
     if (seen.has(kind)) throw new StepError(`"${text}" gives the ${kind} twice`);
@@ -179,12 +188,13 @@ function parseResize(text: string, arg: string | undefined): ResizeStep {
     if (kind === "position") step.position = option === "center" ? "centre" : option as Position;
     if (kind === "enlarge") step.enlarge = false;
     if (kind === "background") step.background = parseColour(option.slice(3));
+    if (kind === "kernel") step.kernel = option as Kernel;
   }
   return step;
 }
 
 /**
- * Parses one `--op` value: `resize=WxH[:fit][:position][:no-enlarge][:bg=COLOUR]`,
+ * Parses one `--op` value: `resize=WxH[:fit][:position][:no-enlarge][:bg=COLOUR][:kernel]`,
  * `to_gray` (or `gray`), `threshold=T` (0..255) or `flip=h|v|hv`.
  */
 export function parseStep(text: string): Step {
@@ -239,6 +249,7 @@ export function formatStep(step: Step): string {
         ...(step.position && step.position !== "centre" ? [step.position] : []),
         ...(step.enlarge === false ? ["no-enlarge"] : []),
         ...(step.background ? [`bg=${formatColour(step.background)}`] : []),
+        ...(step.kernel && step.kernel !== DEFAULT_KERNEL ? [step.kernel] : []),
       ].join(":");
     case "to_gray":
       return "to_gray";
@@ -423,7 +434,7 @@ export function resizeStepAt(
   size: { width: number; height: number } = image,
 ): Resident {
   const plan = planResize(size.width, size.height, step);
-  const scaled = resizeAt(a, image, plan.scaledWidth, plan.scaledHeight);
+  const scaled = resizeAt(a, image, plan.scaledWidth, plan.scaledHeight, step.kernel);
   if (plan.width === plan.scaledWidth && plan.height === plan.scaledHeight) return scaled;
   return placeAt(a, scaled, plan.width, plan.height, plan.left, plan.top, step.background);
 }

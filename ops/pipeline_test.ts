@@ -513,3 +513,29 @@ Deno.test("contain pads with the step's background; cover crops where its positi
   assert.deepEqual([...left.data.subarray(0, 4)], [255, 0, 0, 255]);
   assert.deepEqual([...right.data.subarray(0, 4)], [0, 0, 255, 255]);
 });
+
+Deno.test("parseStep: a resize kernel, in any place; linear is the default and prints as none", () => {
+  assert.deepEqual(parseStep("resize=100x50:lanczos3:inside"), {
+    op: "resize",
+    width: 100,
+    height: 50,
+    fit: "inside",
+    kernel: "lanczos3",
+  });
+  assert.equal(formatStep(parseStep("resize=9x9:cover:Mitchell")), "resize=9x9:cover:mitchell");
+  assert.equal(formatStep(parseStep("resize=9x9:linear")), "resize=9x9");
+  assert.throws(() => parseStep("resize=9x9:cubic:nearest"), /gives the kernel twice/);
+  assert.throws(() => parseStep("resize=9x9:lanczos"), /unknown fit "lanczos".*lanczos3/);
+});
+
+Deno.test("resize with a kernel: the step's kernel is applied (nearest keeps source values)", () => {
+  const src: Image = {
+    width: 4,
+    height: 1,
+    data: new Uint8Array([0, 0, 0, 255, 100, 100, 100, 255, 200, 200, 200, 255, 50, 50, 50, 255]),
+  };
+  const nearest = resize(src, { width: 2, height: 1, fit: "fill", kernel: "nearest" });
+  assert.deepEqual([...nearest.data], [100, 100, 100, 255, 50, 50, 50, 255]);
+  const linear = resize(src, { width: 2, height: 1, fit: "fill" });
+  assert.notDeepEqual([...linear.data], [...nearest.data]);
+});

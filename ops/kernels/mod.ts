@@ -10,3 +10,4 @@ export { type KernelExports, kernels } from "./wasm.ts";
 export { Arena, type Resident } from "./arena.ts";
 export * from "./pixels.ts";
 export * from "./jpeg_encode.ts";
+export { DEFAULT_KERNEL, isKernel, type Kernel, KERNELS } from "./filters.ts";

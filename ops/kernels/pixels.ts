@@ -7,6 +7,7 @@
  */
 import { assertImage, type Image } from "../image.ts";
 import { Arena, type Resident, roundTrip } from "./arena.ts";
+import { axisWeights, DEFAULT_KERNEL, type Kernel } from "./filters.ts";
 
 // ---------------------------------------------------------------------------
 // gray, threshold, flip
@@ -110,98 +111,26 @@ export function placeAt(
 // resize
 // ---------------------------------------------------------------------------
 
-/** Fixed point weights of one resize axis. */
-interface AxisWeights {
-  /** Taps per output sample (even, zero padded). */
-  taps: number;
-  /** First source index of each output sample. */
-  bounds: Int32Array;
-  /** `taps` 14-bit weights per output sample, each row summing to 16384. */
-  weights: Int16Array;
-}
-
-const WEIGHT_BITS = 14;
-const weightCache = new Map<number, AxisWeights>();
-
 /**
- * Triangle-filter weights for resampling `src` samples to `dst` (Pillow's
- * BILINEAR: support scaled by the downscale factor, pixel centres aligned,
- * weights renormalized at the borders), cached per (src, dst).
+ * Resizes to `width` x `height` with a separable filter, `linear` (a
+ * triangle) by default: antialiased when downscaling (support grows with the
+ * factor, like Pillow's BILINEAR), plain bilinear with pixel-centre
+ * alignment when upscaling (like OpenCV INTER_LINEAR). The other kernels
+ * follow Pillow's filters the same way (see `filters.ts`). 14-bit fixed
+ * point, all four channels filtered independently. Returns a new image.
  */
-function axisWeights(src: number, dst: number): AxisWeights {
-  const key = src * 0x100000 + dst;
-  const hit = weightCache.get(key);
-  if (hit) return hit;
-  const scale = src / dst;
-  const fscale = Math.max(scale, 1);
-  const support = fscale;
-  const starts: number[] = [];
-  const rows: number[][] = [];
-  let maxN = 1;
-  for (let i = 0; i < dst; i++) {
-    const center = (i + 0.5) * scale;
-    let lo = Math.max(Math.trunc(center - support + 0.5), 0);
-    let hi = Math.min(Math.trunc(center + support + 0.5), src);
-    let ws: number[] = [];
-    let total = 0;
-    for (let x = lo; x < hi; x++) {
-      const w = Math.max(0, 1 - Math.abs((x - center + 0.5) / fscale));
-      ws.push(w);
-      total += w;
-    }
-    // trim zero weights at both ends
-    let a = 0, b = ws.length;
-    while (a < b && ws[a] === 0) a++;
-    while (b > a && ws[b - 1] === 0) b--;
-    if (a === b) { // cannot happen for a triangle filter, but stay safe
-      ws = [1];
-      total = 1;
-      lo = Math.min(Math.max(Math.floor(center), 0), src - 1);
-    } else {
-      ws = ws.slice(a, b);
-      lo += a;
-    }
-    hi = lo + ws.length;
-    const fixed = ws.map((w) => Math.round((w / total) * (1 << WEIGHT_BITS)));
-    let sum = 0, big = 0;
-    for (let j = 0; j < fixed.length; j++) {
-      sum += fixed[j];
-      if (fixed[j] > fixed[big]) big = j;
-    }
-    fixed[big] += (1 << WEIGHT_BITS) - sum;
-    starts.push(lo);
-    rows.push(fixed);
-    maxN = Math.max(maxN, fixed.length);
-  }
-  const taps = (maxN + 1) & ~1;
-  const bounds = new Int32Array(dst);
-  const weights = new Int16Array(dst * taps);
-  for (let i = 0; i < dst; i++) {
-    // shift the window left at the right border so reads stay in the row
-    const start = Math.max(0, Math.min(starts[i], src - taps));
-    bounds[i] = start;
-    weights.set(rows[i], i * taps + (starts[i] - start));
-  }
-  const out = { taps, bounds, weights };
-  if (weightCache.size >= 64) weightCache.clear();
-  weightCache.set(key, out);
-  return out;
-}
-
-/**
- * Resizes to `width` x `height` with a separable triangle (bilinear) filter:
- * antialiased when downscaling (support grows with the factor, like Pillow's
- * BILINEAR), plain bilinear with pixel-centre alignment when upscaling (like
- * OpenCV INTER_LINEAR). 14-bit fixed point, all four channels filtered
- * independently. Returns a new image.
- */
-export function resizeRgba(src: Image, width: number, height: number): Image {
+export function resizeRgba(
+  src: Image,
+  width: number,
+  height: number,
+  kernel: Kernel = DEFAULT_KERNEL,
+): Image {
   assertImage(src);
   checkSize(width, height);
   if (src.width === width && src.height === height) {
     return { width, height, data: src.data.slice() };
   }
-  return roundTrip(src, (a, r) => resizeAt(a, r, width, height));
+  return roundTrip(src, (a, r) => resizeAt(a, r, width, height, kernel));
 }
 
 function checkSize(width: number, height: number): void {
@@ -217,14 +146,20 @@ function checkSize(width: number, height: number): void {
  * {@link resizeRgba} of a resident image, into a new resident image (the
  * same one when the size does not change).
  */
-export function resizeAt(a: Arena, src: Resident, width: number, height: number): Resident {
+export function resizeAt(
+  a: Arena,
+  src: Resident,
+  width: number,
+  height: number,
+  kernel: Kernel = DEFAULT_KERNEL,
+): Resident {
   checkSize(width, height);
   const sw = src.width, sh = src.height;
   const k = a.k;
   const doH = sw !== width, doV = sh !== height;
   if (!doH && !doV) return src;
-  const wx = doH ? axisWeights(sw, width) : undefined;
-  const wy = doV ? axisWeights(sh, height) : undefined;
+  const wx = doH ? axisWeights(sw, width, kernel) : undefined;
+  const wy = doV ? axisWeights(sh, height, kernel) : undefined;
   // pick the cheaper order (a horizontal tap costs ~3x a vertical one per pixel)
   let hFirst = true;
   if (wx && wy) {
