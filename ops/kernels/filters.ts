@@ -4,7 +4,11 @@
  * `precompute_coeffs` does: support scaled by the downscale factor, pixel
  * centres aligned, weights renormalised where the window meets a border.
  * The SIMD passes that apply them are `resizeH`/`resizeV` in
- * `assembly/kernels.ts`.
+ * `assembly/kernels.ts`. (The npm resizer @jsquash/resize, the Rust `resize`
+ * crate in WASM, took 35 ms for a 500x375 → 512x512 lanczos3 against these
+ * passes' 1.9 ms, and 259 ms against 26 ms for 1920x1200 → 1024x640, min of 15
+ * on the shared machine at load 12; it is also asynchronous, which the fused
+ * JPEG path is not.)
  *
  * @module
  */
