@@ -10,7 +10,9 @@
  * @module
  */
 
-import { crc32 } from "./png_chunks.ts";
+import { ascii, concat } from "./bytes.ts";
+import { crc32, pngChunks } from "./png_chunks.ts";
+import { addWebpChunks } from "./webp_container.ts";
 
 const ICC_SIGNATURE = "ICC_PROFILE\0";
 
@@ -67,19 +69,13 @@ export function readJpegIcc(bytes: Uint8Array): Uint8Array | null {
  * {@link inflateIcc}.
  */
 export function readPngIccCompressed(bytes: Uint8Array): Uint8Array | null {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let i = 8;
-  while (i + 8 <= bytes.length) {
-    const len = v.getUint32(i);
-    const type = ascii(bytes, i + 4, 4);
-    const data = i + 8, end = data + len;
-    if (end > bytes.length || type === "IDAT" || type === "IEND") return null;
+  for (const { type, data } of pngChunks(bytes)) {
+    if (type === "IDAT") return null;
     if (type === "iCCP") {
-      const nul = bytes.subarray(data, Math.min(end, data + 80)).indexOf(0);
-      if (nul < 1 || data + nul + 2 >= end || bytes[data + nul + 1] !== 0) return null;
-      return bytes.subarray(data + nul + 2, end);
+      const nul = data.subarray(0, 80).indexOf(0);
+      if (nul < 1 || nul + 2 >= data.length || data[nul + 1] !== 0) return null;
+      return data.subarray(nul + 2);
     }
-    i = end + 4;
   }
   return null;
 }
@@ -317,59 +313,7 @@ export async function embedPngIcc(png: Uint8Array, icc: Uint8Array): Promise<Uin
  * not one it knows.
  */
 export function embedWebpIcc(webp: Uint8Array, icc: Uint8Array): Uint8Array {
-  if (webp.length < 30 || ascii(webp, 0, 4) !== "RIFF" || ascii(webp, 8, 4) !== "WEBP") {
-    return webp;
-  }
-  const first = ascii(webp, 12, 4);
-  const iccp = riffChunk("ICCP", icc);
-  let head: Uint8Array, rest: Uint8Array;
-  if (first === "VP8X") {
-    head = webp.slice(12, 30);
-    head[8] |= 0x20;
-    rest = webp.subarray(30);
-  } else {
-    const size = first === "VP8 " ? vp8Size(webp) : first === "VP8L" ? vp8lSize(webp) : null;
-    if (!size) return webp;
-    const payload = new Uint8Array(10);
-    payload[0] = 0x20 | (size.alpha ? 0x10 : 0);
-    const w = size.width - 1, h = size.height - 1;
-    payload.set([w & 0xff, (w >> 8) & 0xff, w >> 16, h & 0xff, (h >> 8) & 0xff, h >> 16], 4);
-    head = riffChunk("VP8X", payload);
-    rest = webp.subarray(12);
-  }
-  const body = concat([new TextEncoder().encode("WEBP"), head, iccp, rest]);
-  const out = new Uint8Array(8 + body.length);
-  out.set([0x52, 0x49, 0x46, 0x46]);
-  new DataView(out.buffer).setUint32(4, body.length, true);
-  out.set(body, 8);
-  return out;
-}
-
-function vp8Size(b: Uint8Array): { width: number; height: number; alpha: boolean } | null {
-  if (b.length < 30 || b[23] !== 0x9d || b[24] !== 0x01 || b[25] !== 0x2a) return null;
-  return {
-    width: (b[26] | (b[27] << 8)) & 0x3fff,
-    height: (b[28] | (b[29] << 8)) & 0x3fff,
-    alpha: false,
-  };
-}
-
-function vp8lSize(b: Uint8Array): { width: number; height: number; alpha: boolean } | null {
-  if (b.length < 25 || b[20] !== 0x2f) return null;
-  const bits = b[21] | (b[22] << 8) | (b[23] << 16) | (b[24] << 24);
-  return {
-    width: (bits & 0x3fff) + 1,
-    height: ((bits >>> 14) & 0x3fff) + 1,
-    alpha: ((bits >>> 28) & 1) === 1,
-  };
-}
-
-function riffChunk(type: string, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(8 + payload.length + (payload.length & 1));
-  for (let c = 0; c < 4; c++) out[c] = type.charCodeAt(c);
-  new DataView(out.buffer).setUint32(4, payload.length, true);
-  out.set(payload, 8);
-  return out;
+  return addWebpChunks(webp, { icc });
 }
 
 async function deflate(bytes: Uint8Array): Promise<Uint8Array> {
@@ -378,24 +322,4 @@ async function deflate(bytes: Uint8Array): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   for await (const part of stream) parts.push(part);
   return concat(parts);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-function ascii(bytes: Uint8Array, start: number, len: number): string {
-  let s = "";
-  for (let k = 0; k < len && start + k < bytes.length; k++) {
-    s += String.fromCharCode(bytes[start + k]);
-  }
-  return s;
 }

@@ -126,3 +126,29 @@ function typeName(bytes: Uint8Array, at: number): string {
     bytes[at + 3],
   );
 }
+
+/** One chunk of {@link pngChunks}: its type and data (CRC not checked). */
+export interface PngChunk {
+  /** The four-letter chunk type. */
+  type: string;
+  /** The chunk's data. */
+  data: Uint8Array;
+}
+
+/**
+ * The chunks after the signature, in order, up to IEND (not included) or the
+ * first chunk that does not fit in `bytes`. No CRC check: for the readers of
+ * ancillary chunks (ICC, EXIF, XMP), which never throw.
+ */
+export function* pngChunks(bytes: Uint8Array): Generator<PngChunk> {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let i = 8;
+  while (i + 8 <= bytes.length) {
+    const len = v.getUint32(i);
+    const type = typeName(bytes, i + 4);
+    const data = i + 8, end = data + len;
+    if (end > bytes.length || type === "IEND") return;
+    yield { type, data: bytes.subarray(data, end) };
+    i = end + 4;
+  }
+}
