@@ -11,32 +11,69 @@ import type { Image } from "./image.ts";
 /** EXIF/TIFF tag number of Orientation. */
 const ORIENTATION_TAG = 0x0112;
 
+/** Where IFD0's Orientation entry lies in a TIFF block, and how to read it. */
+interface OrientationEntry {
+  /** The view over the block. */
+  view: DataView;
+  /** Byte offset of the entry's value field. */
+  at: number;
+  /** The entry's type: 3 SHORT, 4 LONG, anything else unusable. */
+  type: number;
+  /** Little-endian ("II") byte order. */
+  le: boolean;
+}
+
+/**
+ * Finds IFD0's Orientation entry. Every offset is bounds-checked and only
+ * IFD0 is walked (no IFD chain, so no loop): null for a malformed block or
+ * one without the tag.
+ */
+function orientationEntry(tiff: Uint8Array): OrientationEntry | null {
+  if (tiff.length < 8) return null;
+  const view = new DataView(tiff.buffer, tiff.byteOffset, tiff.byteLength);
+  const order = view.getUint16(0);
+  if (order !== 0x4949 && order !== 0x4d4d) return null; // "II" or "MM"
+  const le = order === 0x4949;
+  if (view.getUint16(2, le) !== 42) return null;
+  const ifd = view.getUint32(4, le);
+  if (ifd + 2 > tiff.length) return null;
+  const count = view.getUint16(ifd, le);
+  for (let k = 0; k < count; k++) {
+    const e = ifd + 2 + k * 12;
+    if (e + 12 > tiff.length) return null;
+    if (view.getUint16(e, le) !== ORIENTATION_TAG) continue;
+    return { view, at: e + 8, type: view.getUint16(e + 2, le), le };
+  }
+  return null;
+}
+
 /**
  * Reads the Orientation tag from IFD0 of a TIFF block (the EXIF APP1 payload
  * after "Exif\0\0"). Returns the raw value (normally 1..8), or null when the
  * block is malformed or has no orientation tag.
  */
 export function readExifOrientation(tiff: Uint8Array): number | null {
-  if (tiff.length < 8) return null;
-  const v = new DataView(tiff.buffer, tiff.byteOffset, tiff.byteLength);
-  const order = v.getUint16(0);
-  if (order !== 0x4949 && order !== 0x4d4d) return null; // "II" or "MM"
-  const le = order === 0x4949;
-  if (v.getUint16(2, le) !== 42) return null;
-  const ifd = v.getUint32(4, le);
-  if (ifd + 2 > tiff.length) return null;
-  const count = v.getUint16(ifd, le);
-  for (let k = 0; k < count; k++) {
-    const e = ifd + 2 + k * 12;
-    if (e + 12 > tiff.length) return null;
-    if (v.getUint16(e, le) !== ORIENTATION_TAG) continue;
-    const type = v.getUint16(e + 2, le);
-    // SHORT (3) is what the spec says; accept LONG (4) as some writers use it.
-    if (type === 3) return v.getUint16(e + 8, le);
-    if (type === 4) return v.getUint32(e + 8, le);
-    return null;
-  }
+  const entry = orientationEntry(tiff);
+  if (!entry) return null;
+  const { view, at, type, le } = entry;
+  // SHORT (3) is what the spec says; accept LONG (4) as some writers use it.
+  if (type === 3) return view.getUint16(at, le);
+  if (type === 4) return view.getUint32(at, le);
   return null;
+}
+
+/**
+ * A copy of a TIFF (EXIF) block whose IFD0 Orientation says 1 (upright), for
+ * an output whose pixels were already turned: the value is patched in place,
+ * in the block's byte order, nothing else moves. A block without the tag
+ * (or a malformed one) is returned as an unchanged copy.
+ */
+export function resetExifOrientation(tiff: Uint8Array): Uint8Array {
+  const copy = tiff.slice();
+  const entry = orientationEntry(copy);
+  if (entry?.type === 3) entry.view.setUint16(entry.at, 1, entry.le);
+  else if (entry?.type === 4) entry.view.setUint32(entry.at, 1, entry.le);
+  return copy;
 }
 
 /** A human description of an orientation value, for notes. */

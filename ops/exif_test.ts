@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { applyOrientation, readExifOrientation } from "./exif.ts";
+import { applyOrientation, readExifOrientation, resetExifOrientation } from "./exif.ts";
 
 /** A minimal TIFF block with one IFD0 entry (tag 0x0112, SHORT). */
 function tiff(orientation: number, littleEndian: boolean): Uint8Array {
@@ -15,6 +15,55 @@ function tiff(orientation: number, littleEndian: boolean): Uint8Array {
   v.setUint16(18, orientation, littleEndian);
   return b;
 }
+
+Deno.test("resetExifOrientation: both byte orders, SHORT and LONG, only the value changes", () => {
+  for (const le of [true, false]) {
+    for (let o = 1; o <= 8; o++) {
+      const block = tiff(o, le);
+      const reset = resetExifOrientation(block);
+      assert.equal(readExifOrientation(reset), 1);
+      assert.equal(readExifOrientation(block), o, "the input is not modified");
+      const changed = [...reset].flatMap((b, i) => b === block[i] ? [] : [i]);
+      assert.ok(changed.every((i) => i === 18 || i === 19), `le=${le} o=${o}: ${changed}`);
+    }
+    const long = tiff(6, le);
+    new DataView(long.buffer).setUint16(12, 4, le); // type LONG
+    new DataView(long.buffer).setUint32(18, 6, le);
+    assert.equal(readExifOrientation(long), 6);
+    assert.equal(readExifOrientation(resetExifOrientation(long)), 1);
+  }
+});
+
+Deno.test("resetExifOrientation: hostile blocks (truncated, offsets past the end, loops, noise) never throw", () => {
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const cases: Uint8Array[] = [new Uint8Array(0), new Uint8Array(7)];
+  for (const le of [true, false]) {
+    const good = tiff(6, le);
+    for (let n = 0; n < good.length; n++) cases.push(good.subarray(0, n)); // truncated
+    const past = good.slice(); // IFD0 offset past the end
+    new DataView(past.buffer).setUint32(4, 0xfffffff0, le);
+    cases.push(past);
+    const count = good.slice(); // more entries than bytes
+    new DataView(count.buffer).setUint16(8, 0xffff, le);
+    cases.push(count);
+    const loop = new Uint8Array(30); // IFD0's next-IFD pointer points at itself
+    loop.set(good.subarray(0, 8));
+    new DataView(loop.buffer).setUint32(22, 8, le);
+    cases.push(loop);
+    for (let k = 0; k < 500; k++) { // noise over a valid header
+      const b = good.slice();
+      for (let m = 0; m < 3; m++) b[Math.floor(random() * b.length)] = Math.floor(random() * 256);
+      cases.push(b);
+    }
+  }
+  for (const block of cases) {
+    const reset = resetExifOrientation(block);
+    assert.equal(reset.length, block.length);
+    const o = readExifOrientation(reset);
+    assert.ok(o === null || o === 1 || readExifOrientation(block) === o);
+  }
+});
 
 Deno.test("readExifOrientation: both byte orders, malformed blocks", () => {
   for (let o = 1; o <= 8; o++) {
