@@ -127,6 +127,7 @@ export function parseJob(
       encoder: oneOf<Encoder>("encoder", str("encoder"), ["fast", "mozjpeg"], "fast"),
       maxPixels: number("max-pixels"),
       ...(values["keep-icc"] ? { keepIcc: true } : {}),
+      ...(values["keep-metadata"] ? { keepMetadata: true } : {}),
     },
     workers: mode === "sequential"
       ? 1

@@ -166,6 +166,8 @@ Deno.test("cli: --format, --quality, --encoder, --max-pixels, --report", () => {
   assert.equal(p("--format", "avif").format, "avif");
   assert.equal(p("--keep-icc").keepIcc, true);
   assert.equal(p().keepIcc, undefined);
+  assert.equal(p("--keep-metadata").keepMetadata, true);
+  assert.equal(p().keepMetadata, undefined);
   assert.equal(p("--quality", "1").quality, 1);
   assert.equal(p("--quality", "100").quality, 100);
   assert.equal(p("--quality=90").quality, 90);

@@ -46,6 +46,9 @@ Pipeline (applied in the order given):
       --quality Q          JPEG, WebP and AVIF quality 1..100 (default 75)
       --keep-icc           keep each input's pixels and ICC profile (written into the output)
                            instead of converting them to sRGB (the default)
+      --keep-metadata      copy each input's EXIF (orientation set to 1 where zpix turned the
+                           pixels), XMP and ICC profile into the output (JPEG, PNG, WebP, AVIF);
+                           a profile converted to sRGB is dropped (default: all stripped)
       --encoder ENC        fast (built-in WASM SIMD baseline encoder, default) or mozjpeg
                            (smaller files, about 20x slower)
       --max-pixels N       refuse images above N pixels before decoding, and outputs above N

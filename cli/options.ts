@@ -59,6 +59,7 @@ export const JOB_OPTIONS = {
   quality: { type: "string" },
   encoder: { type: "string" },
   "keep-icc": { type: "boolean" },
+  "keep-metadata": { type: "boolean" },
   report: { type: "string", multiple: true },
   quiet: { type: "boolean", short: "q" },
   verbose: { type: "boolean", short: "v" },

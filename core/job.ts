@@ -34,6 +34,11 @@ export interface Pipeline {
   maxPixels: number;
   /** `--keep-icc`: keep each input's pixels and ICC profile instead of converting to sRGB. */
   keepIcc?: boolean;
+  /**
+   * `--keep-metadata`: copy each input's EXIF (orientation reset to 1 where zpix turned the
+   * pixels), XMP and the ICC profile that describes the output's pixels into the output.
+   */
+  keepMetadata?: boolean;
 }
 
 /** How the run reports on itself. */

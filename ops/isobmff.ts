@@ -8,6 +8,8 @@
  * @module
  */
 
+import { ascii } from "./bytes.ts";
+
 /** One transform of the primary image, in the order the file lists them. */
 export type Transform =
   | { kind: "irot"; angle: number }
@@ -43,13 +45,18 @@ export interface HeifInfo {
   transforms: Transform[];
 }
 
-interface Box {
+/** One box: its type and payload range. */
+export interface Box {
+  /** The four-character type. */
   type: string;
-  start: number; // payload start
-  end: number; // one past the box
+  /** Offset of the payload (after the header). */
+  start: number;
+  /** Offset one past the box. */
+  end: number;
 }
 
-function* boxes(b: Uint8Array, v: DataView, start: number, end: number): Generator<Box> {
+/** The boxes in `[start, end)`, in order; stops at the first one that does not fit. */
+export function* boxes(b: Uint8Array, v: DataView, start: number, end: number): Generator<Box> {
   let i = start;
   let guard = 0;
   while (i + 8 <= end && guard++ < 10000) {
@@ -71,7 +78,14 @@ function* boxes(b: Uint8Array, v: DataView, start: number, end: number): Generat
   }
 }
 
-function find(b: Uint8Array, v: DataView, start: number, end: number, type: string): Box | null {
+/** The first box of `type` in `[start, end)`, or null. */
+export function find(
+  b: Uint8Array,
+  v: DataView,
+  start: number,
+  end: number,
+  type: string,
+): Box | null {
   for (const box of boxes(b, v, start, end)) if (box.type === type) return box;
   return null;
 }
@@ -178,18 +192,11 @@ export function readHeif(bytes: Uint8Array): HeifInfo | null {
   return info;
 }
 
-function ascii(bytes: Uint8Array, start: number, len: number): string {
-  let s = "";
-  for (let k = 0; k < len && start + k < bytes.length; k++) {
-    s += String.fromCharCode(bytes[start + k]);
-  }
-  return s;
-}
-
 // ---------------------------------------------------------------------------
 // Writing: an ICC profile added to a HEIF/AVIF file (`--keep-icc` for AVIF outputs).
 
-function box(type: string, ...parts: Uint8Array[]): Uint8Array {
+/** A box of `type` whose payload is `parts`, concatenated. */
+export function box(type: string, ...parts: Uint8Array[]): Uint8Array {
   const size = 8 + parts.reduce((n, p) => n + p.length, 0);
   const out = new Uint8Array(size);
   new DataView(out.buffer).setUint32(0, size);
@@ -271,7 +278,7 @@ export function addIccToHeif(file: Uint8Array, icc: Uint8Array): Uint8Array | nu
 }
 
 /** Adds `delta` to every `iloc` offset at or past `from` (data that moved); false for layouts it does not know. */
-function shiftIloc(meta: Uint8Array, from: number, delta: number): boolean {
+export function shiftIloc(meta: Uint8Array, from: number, delta: number): boolean {
   const v = new DataView(meta.buffer, meta.byteOffset, meta.byteLength);
   const iloc = find(meta, v, 12, meta.length, "iloc");
   if (!iloc) return false;

@@ -38,6 +38,7 @@ export function jobCommandLine(job: Job): string {
   const p = job.pipeline;
   args.push("--format", p.format, "--quality", String(p.quality), "--encoder", p.encoder);
   if (p.keepIcc) args.push("--keep-icc");
+  if (p.keepMetadata) args.push("--keep-metadata");
   args.push("--max-pixels", String(p.maxPixels));
   if (job.skipExisting) args.push("--skip-existing");
   if (job.mode !== "sequential") {

@@ -8,7 +8,9 @@
 
 import { dirname } from "node:path";
 import { flattenOnWhite } from "../ops/codec.ts";
-import { decodeAny, embedIcc, encodeAny } from "../ops/format_io.ts";
+import { decodeAny, embedIcc, encodeAny, readIcc } from "../ops/format_io.ts";
+import { metadataForOutput, readMetadata } from "../ops/metadata.ts";
+import { embedMetadata } from "../ops/metadata_write.ts";
 import { readJpegIcc } from "../ops/icc.ts";
 import { needsConversion, srgbConverter } from "../ops/color.ts";
 import { applyPipeline, checkOutputSize, formatStep } from "../ops/pipeline.ts";
@@ -18,7 +20,7 @@ import type { Image } from "../ops/image.ts";
 import type { Pipeline } from "../core/job.ts";
 import type { Outcome, Summary, Timings } from "../core/results.ts";
 import { describeNotCapable, describeWriteError, writeAtomic } from "../core/atomic.ts";
-import { formatForName, sameFormat, type WritableFormat } from "../ops/formats.ts";
+import { type Format, formatForName, sameFormat, type WritableFormat } from "../ops/formats.ts";
 
 /** The encoded result of one image. */
 export interface Encoded {
@@ -94,8 +96,12 @@ export async function processBytes(
       });
       timings.ops = fused.steps.reduce((sum, ms) => sum + ms, 0);
       timings.encode = fused.encode;
-      const { bytes, width, height } = fused;
-      return { bytes, format: "jpeg", width, height, warnings: [], timings };
+      const { width, height } = fused;
+      const warnings: string[] = [];
+      const bytes = pipeline.keepMetadata
+        ? await withMetadata(input, "jpeg", fused.bytes, "jpeg", null, pipeline, warnings)
+        : fused.bytes;
+      return { bytes, format: "jpeg", width, height, warnings, timings };
     }
   }
   let started = performance.now();
@@ -122,7 +128,17 @@ export async function processBytes(
   started = performance.now();
   let bytes = await encodeWith(image, format, pipeline);
   const warnings = decoded.warnings;
-  if (decoded.icc) {
+  if (pipeline.keepMetadata) {
+    bytes = await withMetadata(
+      input,
+      decoded.format,
+      bytes,
+      format,
+      decoded.icc,
+      pipeline,
+      warnings,
+    );
+  } else if (decoded.icc) {
     const kept = await embedIcc(bytes, format, decoded.icc);
     bytes = kept.bytes;
     if (kept.warning) warnings.push(kept.warning);
@@ -136,6 +152,35 @@ export async function processBytes(
     warnings,
     timings,
   };
+}
+
+/**
+ * `--keep-metadata`: `output` with the input's EXIF (orientation reset to 1
+ * where the pixels were turned), XMP and the ICC profile that describes the
+ * output's pixels: with `--keep-icc` the input's (`kept`, as decoding
+ * returned it), otherwise the input's own only when it is sRGB (a profile
+ * whose colours were converted to sRGB no longer describes them: dropped).
+ * What cannot be written is added to `warnings`.
+ */
+async function withMetadata(
+  input: Uint8Array,
+  inputFormat: Format,
+  output: Uint8Array,
+  format: WritableFormat,
+  kept: Uint8Array | null,
+  pipeline: Pipeline,
+  warnings: string[],
+): Promise<Uint8Array> {
+  const icc = await readIcc(input, inputFormat);
+  const read = await readMetadata(input, inputFormat, icc);
+  const describing = pipeline.keepIcc ? kept : needsConversion(icc) ? null : icc;
+  const embedded = await embedMetadata(
+    output,
+    format,
+    metadataForOutput(read, inputFormat, describing),
+  );
+  warnings.push(...embedded.warnings);
+  return embedded.bytes;
 }
 
 /** The {@link Summary} of an encoded image. */

@@ -64,6 +64,19 @@ const SERVER_MESSAGES: ServerMessage[] = [
   { type: "refused", reason: "wrong token" },
   { type: "task", task: 0, attempt: 1, name: "a.jpg", input: "/in/a.jpg", output: "/out/a.jpg" },
   { type: "task", task: 1, attempt: 3, name: "b.png", input: null, output: null },
+  {
+    type: "hello",
+    worker: "w2",
+    pipeline: {
+      steps: [],
+      format: "webp",
+      quality: 75,
+      encoder: "fast",
+      maxPixels: 1000,
+      keepIcc: true,
+      keepMetadata: true,
+    },
+  },
 ];
 
 const text = (frame: Uint8Array) => new TextDecoder().decode(frame);

@@ -190,6 +190,11 @@ export function workerMessageOf(type: string, m: Fields): Fields {
   }
 }
 
+/** Absent, or a boolean (the pipeline's optional flags). */
+function optionalFlag(value: unknown): boolean {
+  return value === undefined || typeof value === "boolean";
+}
+
 /**
  * Checks a server message's fields and returns it rebuilt from them alone
  * (a worker's side of {@link workerMessageOf}). The pipeline is checked for
@@ -202,8 +207,15 @@ export function serverMessageOf(type: string, m: Fields): Fields {
       if (
         typeof p !== "object" || p === null || !Array.isArray(p.steps) ||
         p.steps.length > MAX_STEPS || typeof p.format !== "string" ||
-        typeof p.quality !== "number" || typeof p.encoder !== "string" || !isCount(p.maxPixels)
-      ) fail(type, "pipeline", "a pipeline (steps, format, quality, encoder, maxPixels)");
+        typeof p.quality !== "number" || typeof p.encoder !== "string" || !isCount(p.maxPixels) ||
+        !optionalFlag(p.keepIcc) || !optionalFlag(p.keepMetadata)
+      ) {
+        fail(
+          type,
+          "pipeline",
+          "a pipeline (steps, format, quality, encoder, maxPixels, optional keepIcc/keepMetadata)",
+        );
+      }
       return { type, worker: text(m, type, "worker", 300), pipeline: p };
     }
     case "refused":

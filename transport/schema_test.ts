@@ -61,6 +61,17 @@ Deno.test("schema: mistyped worker messages are ProtocolErrors", () => {
   );
 });
 
+Deno.test("schema: a hello's optional keepIcc and keepMetadata must be booleans", () => {
+  const pipeline = { steps: [], format: "jpeg", quality: 75, encoder: "fast", maxPixels: 10 };
+  const hello = (extra: Record<string, unknown>) =>
+    frame({ v: 1, type: "hello", worker: "w", pipeline: { ...pipeline, ...extra } });
+  for (const extra of [{ keepMetadata: "yes" }, { keepMetadata: 1 }, { keepIcc: null }]) {
+    assert.throws(() => decodeServerMessage(hello(extra)), ProtocolError, JSON.stringify(extra));
+  }
+  const { message } = decodeServerMessage(hello({ keepMetadata: true }));
+  assert.equal((message as { pipeline: { keepMetadata: boolean } }).pipeline.keepMetadata, true);
+});
+
 Deno.test("schema: a valid message is rebuilt from its own fields, text made printable", () => {
   const { message } = decodeWorkerMessage(
     frame({ ...ok, evil: "x".repeat(100), warnings: ["a\nb\u001b[31m"], __proto__: 1 }),
