@@ -153,8 +153,25 @@ export function orientationApplied(format: Format): boolean {
 }
 
 /**
- * The metadata to write for an output: EXIF with its orientation reset to 1
- * when {@link orientationApplied}, the XMP packet as it is, and `icc`: the
+ * A copy of an XMP packet whose `tiff:Orientation` (attribute or element,
+ * as Lightroom and exiftool write it) says 1: the digit is replaced in
+ * place, so nothing else moves. A packet without it is returned as it is.
+ */
+export function resetXmpOrientation(xmp: Uint8Array): Uint8Array {
+  const text = ascii(xmp, 0, xmp.length);
+  const pattern = /tiff:Orientation\s*(?:=\s*["']|>)\s*([2-8])/g;
+  let copy: Uint8Array | null = null;
+  for (const m of text.matchAll(pattern)) {
+    copy ??= xmp.slice();
+    copy[m.index! + m[0].length - 1] = 0x31; // "1"
+  }
+  return copy ?? xmp;
+}
+
+/**
+ * The metadata to write for an output: EXIF (and an XMP packet's
+ * `tiff:Orientation`) with the orientation reset to 1 when
+ * {@link orientationApplied}, the rest as it is, and `icc`: the
  * profile that describes the output's pixels (the caller decides: the
  * input's when its pixels were kept, none when they were converted).
  */
@@ -163,8 +180,8 @@ export function metadataForOutput(
   inputFormat: Format,
   icc: Uint8Array | null,
 ): Metadata {
-  const exif = read.exif && orientationApplied(inputFormat)
-    ? resetExifOrientation(read.exif)
-    : read.exif;
-  return { exif, xmp: read.xmp, icc };
+  const turned = orientationApplied(inputFormat);
+  const exif = read.exif && turned ? resetExifOrientation(read.exif) : read.exif;
+  const xmp = read.xmp && turned ? resetXmpOrientation(read.xmp) : read.xmp;
+  return { exif, xmp, icc };
 }

@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { decodeAny, encodeAny, readIcc } from "./format_io.ts";
-import { type Metadata, metadataForOutput, readMetadata } from "./metadata.ts";
+import { type Metadata, metadataForOutput, readMetadata, resetXmpOrientation } from "./metadata.ts";
 import { embedMetadata } from "./metadata_write.ts";
 import { addHeifItems, readHeifMetadata } from "./heif_items.ts";
 import { readExifOrientation } from "./exif.ts";
@@ -77,6 +77,28 @@ Deno.test("metadata: the copied EXIF says orientation 1 where zpix turned the pi
     assert.equal(readExifOrientation(out.exif!), expected, name);
     assert.equal(readExifOrientation(m.exif!), 6, `${name}: the input's block is untouched`);
   }
+});
+
+Deno.test("metadata: an XMP tiff:Orientation (attribute or element) is reset to 1 in place", () => {
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+  const attr = enc(`<rdf:Description tiff:Orientation="6" tiff:Make="X"/>`);
+  assert.equal(
+    dec(resetXmpOrientation(attr)),
+    `<rdf:Description tiff:Orientation="1" tiff:Make="X"/>`,
+  );
+  assert.equal(dec(attr), `<rdf:Description tiff:Orientation="6" tiff:Make="X"/>`, "copied");
+  const element = enc("<tiff:Orientation> 8</tiff:Orientation><x>é</x>");
+  assert.equal(
+    dec(resetXmpOrientation(element)),
+    "<tiff:Orientation> 1</tiff:Orientation><x>é</x>",
+  );
+  const none = enc("<dc:creator>tiff:Orientation is 6</dc:creator>");
+  assert.equal(resetXmpOrientation(none), none);
+  // JPEG input: reset; PNG input (orientation not applied): kept.
+  const read = { exif: null, xmp: attr, icc: null };
+  assert.match(dec(metadataForOutput(read, "jpeg", null).xmp!), /Orientation="1"/);
+  assert.match(dec(metadataForOutput(read, "png", null).xmp!), /Orientation="6"/);
 });
 
 /** Each writable format, with the metadata of meta_jpeg.jpg (orientation reset) written in. */
