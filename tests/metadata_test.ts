@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readIcc } from "../ops/format_io.ts";
 import { readMetadata } from "../ops/metadata.ts";
-import { readExifOrientation } from "../ops/exif.ts";
+import { readExifOrientation, resetExifOrientation } from "../ops/exif.ts";
 import { sniffFormat } from "../ops/formats.ts";
 import { serveToRemoteWorker, withTempDir, zpix } from "./helpers.ts";
 
@@ -173,6 +173,50 @@ Deno.test("metadata e2e: without --keep-metadata nothing is kept, and the flag o
         assert.ok(b.get(name)!.length >= a.get(name)!.length, name);
         assert.deepEqual(withoutMetadata(b.get(name)!), a.get(name), name);
       }
+    }
+  });
+});
+
+/** meta_jpeg.jpg with its EXIF block (APP1 after "Exif\0\0") changed by `mangle`, length kept. */
+function withExif(mangle: (tiff: DataView) => void): Uint8Array {
+  const jpeg = Deno.readFileSync(INPUTS[0][0]);
+  let i = 2;
+  while (!(jpeg[i + 1] === 0xe1 && jpeg[i + 4] === 0x45)) {
+    i += 2 + ((jpeg[i + 2] << 8) | jpeg[i + 3]);
+  }
+  const out = jpeg.slice();
+  const len = (jpeg[i + 2] << 8) | jpeg[i + 3];
+  mangle(new DataView(out.buffer, i + 10, len - 8));
+  return out;
+}
+
+Deno.test("metadata e2e: hostile EXIF (offsets past the end, huge counts, a bad header) is copied, never a crash", async () => {
+  await withTempDir(async (dir) => {
+    const input = join(dir, "in");
+    Deno.mkdirSync(input);
+    const hostile: Record<string, Uint8Array> = {
+      "past_end.jpg": withExif((v) => v.setUint32(4, 0xfffffff0, v.getUint16(0) === 0x4949)),
+      "huge_count.jpg": withExif((v) => v.setUint16(8, 0xffff, v.getUint16(0) === 0x4949)),
+      "bad_magic.jpg": withExif((v) => v.setUint16(2, 0x2b2b)),
+      "zeros.jpg": withExif((v) => {
+        for (let k = 8; k < v.byteLength; k++) v.setUint8(k, 0);
+      }),
+    };
+    for (const [name, bytes] of Object.entries(hostile)) {
+      Deno.writeFileSync(join(input, name), bytes);
+    }
+    const out = join(dir, "out");
+    const run = await zpix(["sequential", "-i", input, "-o", out, "--keep-metadata", ...PIPELINE]);
+    assert.equal(run.code, 0, run.stderr);
+    for (const [name, bytes] of Object.entries(hostile)) {
+      const kept = await metadataOf(Deno.readFileSync(join(out, name)));
+      const source = await metadataOf(bytes);
+      // Copied byte for byte, but for an orientation found (and applied) within bounds; a block
+      // that is not TIFF is not EXIF: not copied.
+      const expected = source.exif && resetExifOrientation(source.exif);
+      assert.deepEqual(kept.exif, expected, name);
+      assert.equal(kept.exif === null, name === "bad_magic.jpg", name);
+      assert.match(new TextDecoder().decode(kept.xmp!), /zpix fixture/, name);
     }
   });
 });
