@@ -220,7 +220,11 @@ export async function decodeImage(
   }
   if (bytes.length === 0) throw new DecodeError("empty file");
   const format = sniffFormat(bytes);
-  if (format !== "jpeg" && format !== "png") throw new DecodeError(describeUnknown(bytes));
+  if (format === null) throw new DecodeError(describeUnknown(bytes));
+  if (format !== "jpeg" && format !== "png") {
+    // The table's other formats are decodeAny's (format_io.ts), not this JPEG/PNG codec's.
+    throw new DecodeError(`a ${FORMATS[format].label} file, not JPEG or PNG (decodeAny reads it)`);
+  }
   const dims = readDimensions(bytes);
   if (!dims) {
     throw new DecodeError(

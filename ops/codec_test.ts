@@ -311,14 +311,18 @@ Deno.test("random bytes and a text file named .jpg", async () => {
     rnd[i] = s & 0xff;
   }
   rnd[0] = 0x42;
-  await assertDecodeError(rnd, /^not a JPEG or PNG file$/);
+  await assertDecodeError(rnd, /^not a JPEG, PNG, WebP, AVIF, HEIC or GIF file$/);
   await assertDecodeError(
     fixture("not_an_image.jpg"),
-    /^not a JPEG or PNG file \(looks like text\)$/,
+    /^not a JPEG, PNG, WebP, AVIF, HEIC or GIF file \(looks like text\)$/,
   );
   await assertDecodeError(
     new TextEncoder().encode("GIF89a...."),
-    /looks like GIF/,
+    /^a GIF file, not JPEG or PNG/,
+  );
+  await assertDecodeError(
+    new TextEncoder().encode("GIF8"),
+    /looks like a GIF cut short/,
   );
 });
 

@@ -165,22 +165,29 @@ export function readDimensions(
   return { width: dims.width, height: dims.height, format };
 }
 
-/** A guess at what a file of no format in the table is, for the error message. */
+/**
+ * What a file of no format in the table is, for the error message: the
+ * table's formats named ("not a JPEG, PNG, WebP, AVIF, HEIC or GIF file"),
+ * then a guess at the kind.
+ */
 export function describeUnknown(bytes: Uint8Array): string {
+  const labels = FORMAT_NAMES.map((f) => FORMATS[f].label);
+  const not = `not a ${labels.slice(0, -1).join(", ")} or ${labels.at(-1)} file`;
   const head = String.fromCharCode(...bytes.subarray(0, 12));
   const kinds: [boolean, string][] = [
-    [head.startsWith("GIF8"), "GIF"],
-    [head.startsWith("RIFF") && head.slice(8, 12) === "WEBP", "WebP"],
+    // these two are in the table: their header is incomplete
+    [head.startsWith("GIF8"), "a GIF cut short or of an unknown version"],
+    [head.startsWith("RIFF") && head.slice(8, 12) === "WEBP", "a WebP cut short"],
     [head.startsWith("BM"), "BMP"],
     [head.startsWith("II*\0") || head.startsWith("MM\0*"), "TIFF"],
-    [head.slice(4, 8) === "ftyp", "HEIF/AVIF or video"],
+    [head.slice(4, 8) === "ftyp", "an ISO media file of another brand (video?)"],
     [head.startsWith("%PDF"), "PDF"],
   ];
   for (const [match, kind] of kinds) {
-    if (match) return `not a JPEG or PNG file (looks like ${kind})`;
+    if (match) return `${not} (looks like ${kind})`;
   }
-  if (looksLikeText(bytes)) return "not a JPEG or PNG file (looks like text)";
-  return "not a JPEG or PNG file";
+  if (looksLikeText(bytes)) return `${not} (looks like text)`;
+  return not;
 }
 
 function looksLikeText(bytes: Uint8Array): boolean {

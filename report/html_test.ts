@@ -107,7 +107,9 @@ Deno.test("user strings are escaped everywhere: file names, messages, worker ids
 });
 
 Deno.test("the page loads nothing: no URLs, no src/href attributes, a CSP forbidding fetches", () => {
-  const report = sampleReport({ failed: [{ path: "a.jpg", error: "not a JPEG or PNG file" }] });
+  const report = sampleReport({
+    failed: [{ path: "a.jpg", error: "not a JPEG, PNG, WebP, AVIF, HEIC or GIF file" }],
+  });
   report.workers[1].id = "w2";
   const html = renderReportHtml(report);
   assert.ok(!/https?:\/\//.test(html), "an absolute URL is in the page");
@@ -197,7 +199,7 @@ Deno.test("the token never reaches the page", () => {
 Deno.test("long failure lists are cut at MAX_TABLE_ROWS rows, with a count of the rest", () => {
   const failed = Array.from({ length: MAX_TABLE_ROWS + 7 }, (_, i) => ({
     path: `f${i}.jpg`,
-    error: "not a JPEG or PNG file",
+    error: "not a JPEG, PNG, WebP, AVIF, HEIC or GIF file",
   }));
   const html = renderReportHtml(sampleReport({ failed }));
   assert.deepEqual(count(html, /<td class="path">/g), MAX_TABLE_ROWS + 1); // + the warning row

@@ -32,7 +32,7 @@ const EXPECTED: Record<string, RegExp> = {
   "dangling.jpg": /^input file not found \(was it moved or deleted\?\)$/,
   "empty.jpg": /^empty file$/,
   "fifo.jpg": /^not a regular file \(a FIFO, socket or device\): not read$/,
-  "text.jpg": /^not a JPEG or PNG file \(looks like text\)$/,
+  "text.jpg": /^not a JPEG, PNG, WebP, AVIF, HEIC or GIF file \(looks like text\)$/,
   "truncated.png": /^truncated PNG data$/,
 };
 

@@ -101,7 +101,7 @@ Deno.test("--dry-run lists what would be written, skipped and refused, and write
       assert.deepEqual(lines, [
         `skip ${join(output, a)} (exists)`,
         `write ${join(output, b)} (from ${b})`,
-        "refuse notes.jpg: not a JPEG or PNG file (looks like text)",
+        "refuse notes.jpg: not a JPEG, PNG, WebP, AVIF, HEIC or GIF file (looks like text)",
         `refuse ${big}: ${lines[3].slice(`refuse ${big}: `.length)}`,
         "dry run: 1 to write, 1 to skip, 2 refused; nothing was written",
       ], mode);

@@ -47,7 +47,7 @@ Deno.test("--log-format json: one JSON object per stderr line, with progress and
     for (const event of events) assert.equal(typeof event.level, "string");
     const failed = events.find((e) => e.level === "failed");
     assert.equal(failed.path, "bad.jpg");
-    assert.match(failed.error, /not a JPEG or PNG file/);
+    assert.match(failed.error, /not a JPEG, PNG, WebP, AVIF, HEIC or GIF file/);
     const progress = events.filter((e) => e.level === "progress");
     assert.ok(progress.length >= 1);
     assert.deepEqual([progress.at(-1).done, progress.at(-1).total], [2, 2]);

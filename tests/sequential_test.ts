@@ -87,7 +87,7 @@ const FIXTURE_SIZES: Inputs = {
 /** Inputs that cannot be decoded, and part of the reason each must give. */
 const BROKEN: Record<string, RegExp> = {
   "broken.jpg": /JPEG/i,
-  "text.png": /not a JPEG or PNG/i,
+  "text.png": /not a JPEG, PNG, WebP, AVIF, HEIC or GIF file/i,
   "empty.jpg": /empty/i,
   "cut.png": /truncated|corrupt/i,
 };

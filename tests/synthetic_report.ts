@@ -57,7 +57,10 @@ export function syntheticReport(tasks = 20_000, workers = 8): Report {
     if (ok) row.processed++;
     else {
       row.failed++;
-      failed.push({ path: syntheticPath(task), error: "not a JPEG or PNG file" });
+      failed.push({
+        path: syntheticPath(task),
+        error: "not a JPEG, PNG, WebP, AVIF, HEIC or GIF file",
+      });
     }
     done.push(end);
   }
