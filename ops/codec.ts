@@ -30,6 +30,7 @@ import { DEFAULT_MAX_PIXELS, overPixelLimit } from "./defaults.ts";
 import { applyOrientation, describeOrientation, readExifOrientation } from "./exif.ts";
 import { assertImage, type Image } from "./image.ts";
 import { type JpegInfo, readJpegInfo } from "./jpeg_markers.ts";
+import { dropStrayMarker, unsupportedJpeg } from "./jpeg_forgive.ts";
 import { decodeJpegFast } from "./kernels/jpeg_decode.ts";
 import { describeUnknown, type Format, FORMATS, readDimensions, sniffFormat } from "./formats.ts";
 import {
@@ -47,8 +48,8 @@ import { isCriticalChunk, readPngInfo } from "./png_chunks.ts";
 
 /**
  * Thrown for any input that cannot be decoded. `message` is one human
- * sentence ("not a JPEG or PNG file", "truncated or corrupt JPEG data", ...);
- * never a stack trace worth showing a user.
+ * sentence ("not a JPEG, PNG, WebP, AVIF, HEIC or GIF file", "truncated or
+ * corrupt JPEG data", ...); never a stack trace worth showing a user.
  */
 export class DecodeError extends Error {
   /** Always "DecodeError". */
@@ -201,8 +202,9 @@ function checkPixelLimit(
  * - JPEG: baseline, progressive, grayscale, CMYK/YCCK (Adobe, inverted) by
  *   our own decoder (kernels/jpeg_decode.ts); what it declines via MozJPEG,
  *   or jpeg-js for CMYK/YCCK; EXIF orientation 2..8 applied like OpenCV's
- *   `imread` / Pillow's `exif_transpose`; data ending before EOI gives a
- *   warning (or a {@link DecodeError} if nothing decodes).
+ *   `imread` / Pillow's `exif_transpose`; data ending before EOI, or a stray
+ *   marker after a complete image, gives a warning (or a DecodeError if
+ *   nothing decodes); arithmetic, lossless, hierarchical, 12-bit: refused.
  * - PNG: any bit depth/colour type (16-bit reduced to 8 by taking the high
  *   byte, as Pillow and OpenCV do), palette + tRNS and alpha kept in RGBA;
  *   a CRC mismatch in a critical chunk is a {@link DecodeError}.
@@ -232,13 +234,18 @@ export async function decodeImage(
     );
   }
   checkPixelLimit(dims.width, dims.height, maxPixels);
+  const info = format === "jpeg" ? readJpegInfo(bytes) : null;
+  const unsupported = info && unsupportedJpeg(info);
+  if (unsupported) throw new DecodeError(unsupported);
+  const stray = info && dropStrayMarker(bytes, info); // a warning, and what to decode
   // Baseline JPEGs need no MozJPEG: try our decoder before initialising the
   // codecs, so a worker that only meets those never compiles them.
-  const info = format === "jpeg" ? readJpegInfo(bytes) : null;
-  const fast = info && info.precision === 8 ? tryDecodeJpegFast(bytes) : null;
+  const fast = info ? tryDecodeJpegFast(stray?.bytes ?? bytes) : null;
   const c = fast ? null : await ready();
   try {
-    return CODECS[format].decode(c, bytes, maxPixels, fast);
+    const d = CODECS[format].decode(c, stray?.bytes ?? bytes, maxPixels, fast);
+    if (stray) d.warnings.unshift(stray.warning);
+    return d;
   } catch (e) {
     if (e instanceof DecodeError) throw e;
     // Safety net: bad input must never surface as a TypeError/RangeError.
@@ -282,11 +289,6 @@ function decodeJpeg(
   const info = readJpegInfo(bytes) as JpegInfo; // non-null: readDimensions passed
   const notes: string[] = [];
   const warnings: string[] = [];
-  if (info.precision !== 8) {
-    throw new DecodeError(
-      `${info.precision}-bit JPEG is not supported (only 8-bit samples)`,
-    );
-  }
   let image: Image;
   if (fast) {
     image = fast;

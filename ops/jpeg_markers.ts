@@ -24,6 +24,15 @@ export interface JpegInfo {
   exif: Uint8Array | null;
   /** True when an EOI marker (FFD9) was reached after the last scan. */
   hasEoi: boolean;
+  /** True when a DHP marker (hierarchical process) came before the frame header. */
+  hierarchical: boolean;
+  /**
+   * Where a stray marker sits that libjpeg only meets after it has output the
+   * whole image (a second SOF or SOI, another SOS after a sequential frame's
+   * one scan of every component), or null. libjpeg then fails in
+   * `jpeg_finish_decompress`, with every pixel already decoded.
+   */
+  strayAt: number | null;
 }
 
 /** True for the SOFn markers that carry a frame header (not DHT, JPG, DAC). */
@@ -45,6 +54,9 @@ export function readJpegInfo(
   let info: JpegInfo | null = null;
   let adobeTransform: number | null = null;
   let exif: Uint8Array | null = null;
+  let hierarchical = false;
+  /** Set once a sequential frame's scan of every component has been read past. */
+  let complete = false;
   let i = 2;
   while (i < n) {
     // Markers may be preceded by any number of 0xFF fill bytes.
@@ -57,6 +69,7 @@ export function readJpegInfo(
     while (i < n && bytes[i] === 0xff) i++;
     if (i >= n) break;
     const m = bytes[i++];
+    if (complete && info && info.strayAt === null && isStray(m)) info.strayAt = i - 2;
     if (m === 0xd9) {
       if (info) info.hasEoi = true;
       return info;
@@ -80,6 +93,8 @@ export function readJpegInfo(
         adobeTransform,
         exif,
         hasEoi: false,
+        hierarchical,
+        strayAt: null,
       };
       if (headerOnly) return info;
     } else if (
@@ -94,8 +109,15 @@ export function readJpegInfo(
       exif = bytes.subarray(seg + 6, end);
       if (info) info.exif = exif;
     }
+    if (m === 0xde) hierarchical = true;
     i = end;
     if (m === 0xda) {
+      // A sequential Huffman frame whose first scan holds every component is
+      // complete after it: libjpeg expects only EOI (and tables, APPn, COM).
+      if (
+        info && !complete && (info.sofMarker === 0xc0 || info.sofMarker === 0xc1) &&
+        len >= 3 && bytes[seg] === info.components
+      ) complete = true;
       // Entropy-coded data follows SOS: skip to the next real marker
       // (0xFF followed by something other than a stuffed 0x00 or RSTn).
       for (;;) {
@@ -112,6 +134,12 @@ export function readJpegInfo(
     }
   }
   return info;
+}
+
+/** Markers libjpeg fails on after the image's last scan (SOFn, SOI, SOS, DHP, EXP, DAC, JPG). */
+function isStray(m: number): boolean {
+  return (m >= 0xc0 && m <= 0xcf && m !== 0xc4) || m === 0xd8 || m === 0xda || m === 0xde ||
+    m === 0xdf;
 }
 
 function ascii(bytes: Uint8Array, start: number, len: number): string {

@@ -1,0 +1,83 @@
+/**
+ * Faults libjpeg/libpng only warn about are warnings here too, and what is
+ * really unsupported is refused by name. Fixtures are made from the shipped
+ * quad images (tests/fixtures) by editing their bytes; `quad_arith.jpg` is
+ * `cjpeg -arithmetic`'s (libjpeg-turbo, which decodes it).
+ */
+
+import assert from "node:assert/strict";
+import { DecodeError, decodeImage } from "./codec.ts";
+
+const fixture = (name: string) =>
+  Deno.readFileSync(new URL(`../tests/fixtures/${name}`, import.meta.url));
+
+async function refusal(bytes: Uint8Array): Promise<string> {
+  try {
+    await decodeImage(bytes);
+  } catch (e) {
+    assert.ok(e instanceof DecodeError, String(e));
+    return e.message;
+  }
+  throw new Error("decoded");
+}
+
+/** Offset of the first `FF m` marker in a JPEG. */
+function markerAt(jpeg: Uint8Array, m: number): number {
+  for (let i = 2; i + 1 < jpeg.length; i++) if (jpeg[i] === 0xff && jpeg[i + 1] === m) return i;
+  throw new Error(`no marker ${m.toString(16)}`);
+}
+
+/** `quad_baseline.jpg` with its SOF0 marker byte replaced by `sof`. */
+function withSof(sof: number): Uint8Array {
+  const b = fixture("quad_baseline.jpg").slice();
+  b[markerAt(b, 0xc0) + 1] = sof;
+  return b;
+}
+
+Deno.test("unsupported JPEG processes are refused by name, not called corrupt", async () => {
+  assert.equal(await refusal(fixture("quad_arith.jpg")), "arithmetic-coded JPEG is not supported");
+  assert.equal(await refusal(withSof(0xc3)), "lossless JPEG is not supported");
+  assert.equal(await refusal(withSof(0xcb)), "lossless JPEG is not supported");
+  assert.equal(await refusal(withSof(0xc5)), "hierarchical JPEG is not supported");
+  assert.equal(await refusal(withSof(0xca)), "arithmetic-coded JPEG is not supported");
+  // a DHP segment (hierarchical) before a baseline frame header
+  const plain = fixture("quad_baseline.jpg");
+  const at = markerAt(plain, 0xc0);
+  const sof = plain.subarray(at, at + 2 + ((plain[at + 2] << 8) | plain[at + 3]));
+  const dhp = sof.slice();
+  dhp[1] = 0xde;
+  const hier = new Uint8Array([...plain.subarray(0, at), ...dhp, ...plain.subarray(at)]);
+  assert.equal(await refusal(hier), "hierarchical JPEG is not supported");
+});
+
+Deno.test("a garbage precision byte is corrupt data; 12 bits is unsupported", async () => {
+  const b = fixture("quad_baseline.jpg").slice();
+  const p = markerAt(b, 0xc0) + 4;
+  b[p] = 159;
+  assert.equal(
+    await refusal(b),
+    "corrupt JPEG data (invalid sample precision 159 in the frame header)",
+  );
+  b[p] = 12;
+  assert.equal(await refusal(b), "12-bit JPEG is not supported (only 8-bit samples)");
+});
+
+Deno.test("a stray marker after a complete baseline image is a warning (libjpeg has every pixel)", async () => {
+  const clean = fixture("quad_baseline.jpg");
+  const want = (await decodeImage(clean)).image;
+  const at = markerAt(clean, 0xc0);
+  const sof = clean.subarray(at, at + 2 + ((clean[at + 2] << 8) | clean[at + 3]));
+  const eoi = clean.length - 2;
+  for (const [stray, name] of [[sof, "C0"], [[0xff, 0xd8], "D8"]] as const) {
+    const bytes = new Uint8Array([...clean.subarray(0, eoi), ...stray, 0xff, 0xd9]);
+    const d = await decodeImage(bytes);
+    assert.deepEqual(d.image, want);
+    assert.deepEqual(d.warnings, [
+      `ignored a stray 0x${name} marker at byte ${eoi}, after the complete image`,
+    ]);
+  }
+  // a progressive file is not complete after its first scan: no such forgiveness
+  const prog = fixture("quad_progressive.jpg");
+  const bad = new Uint8Array([...prog.subarray(0, prog.length - 2), ...sof, 0xff, 0xd9]);
+  await assert.rejects(() => decodeImage(bad), DecodeError);
+});
