@@ -44,7 +44,7 @@ import {
   type MozJpegEncoder,
   type PngWasmExports,
 } from "./codec_libs.ts";
-import { isCriticalChunk, readPngInfo } from "./png_chunks.ts";
+import { checkPngChunks } from "./png_repair.ts";
 
 /**
  * Thrown for any input that cannot be decoded. `message` is one human
@@ -207,7 +207,8 @@ function checkPixelLimit(
  *   nothing decodes); arithmetic, lossless, hierarchical, 12-bit: refused.
  * - PNG: any bit depth/colour type (16-bit reduced to 8 by taking the high
  *   byte, as Pillow and OpenCV do), palette + tRNS and alpha kept in RGBA;
- *   a CRC mismatch in a critical chunk is a {@link DecodeError}.
+ *   a CRC mismatch in a critical chunk is a {@link DecodeError}; libpng's
+ *   warnings are warnings (malformed ancillary chunk, IEND missing).
  *
  * Throws {@link DecodeError} for anything undecodable, including images over
  * `maxPixels` (checked from the header before decoding).
@@ -361,25 +362,15 @@ function decodeJpeg(
 }
 
 function decodePng(c: Codecs, bytes: Uint8Array): Decoded {
-  const info = readPngInfo(bytes)!; // non-null: readDimensions passed
+  // CRCs, a cut inside the image data, malformed ancillary chunks, no IEND.
+  const checked = checkPngChunks(bytes);
+  if ("error" in checked) throw new DecodeError(checked.error);
+  const { info, warnings } = checked;
   const notes: string[] = [];
-  const warnings: string[] = [];
-  const badCritical = info.badCrc.filter(isCriticalChunk);
-  if (badCritical.length > 0) {
-    throw new DecodeError(
-      `corrupt PNG data (CRC mismatch in ${badCritical[0]} chunk)`,
-    );
-  }
-  // The decoder fails on any stream cut short (even one missing only IEND),
-  // so do not feed it one: each failure leaks memory (see below).
-  if (info.truncated) throw new DecodeError("truncated PNG data");
-  for (const t of info.badCrc) {
-    warnings.push(`PNG ${t} chunk has a bad CRC (used anyway)`);
-  }
   let result: ImageData;
   const sp = c.pngWasm.__wbindgen_add_to_stack_pointer(0);
   try {
-    result = c.lib.pngDecode(bytes);
+    result = c.lib.pngDecode(checked.bytes);
   } catch (e) {
     // A Rust `unwrap_throw` abandons its frames without restoring the
     // wasm-bindgen shadow stack pointer (~1.4 KB per failure; after ~700
@@ -388,6 +379,7 @@ function decodePng(c: Codecs, bytes: Uint8Array): Decoded {
     // a module singleton that cannot be re-instantiated.
     const now = c.pngWasm.__wbindgen_add_to_stack_pointer(0);
     c.pngWasm.__wbindgen_add_to_stack_pointer(sp - now);
+    if (info.truncated) throw new DecodeError("truncated PNG data");
     const detail = errorText(e);
     throw new DecodeError(
       /unwrap_throw/.test(detail) ? "corrupt PNG data" : `corrupt PNG data (decoder: ${detail})`,

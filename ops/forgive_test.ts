@@ -7,6 +7,8 @@
 
 import assert from "node:assert/strict";
 import { DecodeError, decodeImage } from "./codec.ts";
+import { crc32 } from "./png_chunks.ts";
+import { forgivePng } from "./png_repair.ts";
 
 const fixture = (name: string) =>
   Deno.readFileSync(new URL(`../tests/fixtures/${name}`, import.meta.url));
@@ -80,4 +82,51 @@ Deno.test("a stray marker after a complete baseline image is a warning (libjpeg 
   const prog = fixture("quad_progressive.jpg");
   const bad = new Uint8Array([...prog.subarray(0, prog.length - 2), ...sof, 0xff, 0xd9]);
   await assert.rejects(() => decodeImage(bad), DecodeError);
+});
+
+/** A PNG chunk: length, type, data, CRC. */
+function chunk(type: string, data: number[]): Uint8Array {
+  const b = new Uint8Array(12 + data.length);
+  new DataView(b.buffer).setUint32(0, data.length);
+  b.set([...type].map((c) => c.charCodeAt(0)), 4);
+  b.set(data, 8);
+  new DataView(b.buffer).setUint32(8 + data.length, crc32(b, 4, 8 + data.length));
+  return b;
+}
+
+/** `quad.png` with `extra` inserted right after IHDR. */
+function withChunk(extra: Uint8Array): Uint8Array {
+  const png = fixture("quad.png");
+  return new Uint8Array([...png.subarray(0, 33), ...extra, ...png.subarray(33)]);
+}
+
+Deno.test("malformed PNG ancillary chunks are ignored with a warning, as libpng does", async () => {
+  const want = (await decodeImage(fixture("quad.png"))).image;
+  const cases: [Uint8Array, string][] = [
+    [chunk("sRGB", [4]), "sRGB rendering intent 4"],
+    [chunk("pHYs", [0, 0]), "pHYs chunk of 2 bytes"],
+    [chunk("gAMA", [0, 0, 0, 0]), "gAMA of 0"],
+    [chunk("tRNS", [1, 2, 3]), "tRNS chunk of 3 bytes"],
+  ];
+  for (const [extra, why] of cases) {
+    const d = await decodeImage(withChunk(extra));
+    assert.deepEqual(d.image, want, why);
+    assert.deepEqual(d.warnings, [`ignored a malformed PNG ancillary chunk (${why})`]);
+  }
+  // well-formed ones pass untouched (no copy)
+  const ok = withChunk(chunk("sRGB", [0]));
+  assert.equal(forgivePng(ok)?.bytes, ok);
+});
+
+Deno.test("a PNG missing only IEND decodes with a warning; one cut in IDAT is truncated", async () => {
+  const png = fixture("quad.png");
+  const want = (await decodeImage(png)).image;
+  const noIend = png.subarray(0, png.length - 12);
+  const d = await decodeImage(noIend);
+  assert.deepEqual(d.image, want);
+  assert.deepEqual(d.warnings, ["PNG data ends early: no IEND chunk after its image data"]);
+  const halfIend = png.subarray(0, png.length - 5);
+  assert.deepEqual((await decodeImage(halfIend)).image, want);
+  assert.equal(await refusal(png.subarray(0, png.length - 20)), "truncated PNG data");
+  assert.equal(forgivePng(png.subarray(0, 40)), null); // cut before any image data
 });
