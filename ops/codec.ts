@@ -66,12 +66,16 @@ export interface Decoded {
   notes: string[];
   /** Non-fatal problems, e.g. "JPEG data ends early (truncated?)". */
   warnings: string[];
+  /** True when `image` holds a CMYK JPEG's inks (C, M, Y, K), as `cmykInks` asked. */
+  inks?: boolean;
 }
 
 /** Options for {@link decodeImage}. */
 export interface DecodeOptions {
   /** Refuse images with more pixels than this (checked from the header). Default {@link DEFAULT_MAX_PIXELS}. */
   maxPixels?: number;
+  /** A CMYK JPEG that our decoder takes comes out as its inks (for its ICC profile). */
+  cmykInks?: boolean;
 }
 
 /** Options for {@link encodeImage}. */
@@ -241,11 +245,13 @@ export async function decodeImage(
   const stray = info && dropStrayMarker(bytes, info); // a warning, and what to decode
   // Baseline JPEGs need no MozJPEG: try our decoder before initialising the
   // codecs, so a worker that only meets those never compiles them.
-  const fast = info ? tryDecodeJpegFast(stray?.bytes ?? bytes) : null;
+  const inks = options.cmykInks === true && info?.components === 4;
+  const fast = info ? tryDecodeJpegFast(stray?.bytes ?? bytes, inks) : null;
   const c = fast ? null : await ready();
   try {
     const d = CODECS[format].decode(c, stray?.bytes ?? bytes, maxPixels, fast);
     if (stray) d.warnings.unshift(stray.warning);
+    if (inks && fast) d.inks = true;
     return d;
   } catch (e) {
     if (e instanceof DecodeError) throw e;
@@ -268,9 +274,9 @@ const TRUNCATED_JPEG_WARNING = "JPEG data ends early (truncated?)";
  * (damaged or truncated data, exotic kinds): MozJPEG (or jpeg-js for
  * CMYK) decodes those and reports what is wrong.
  */
-function tryDecodeJpegFast(bytes: Uint8Array): Image | null {
+function tryDecodeJpegFast(bytes: Uint8Array, inks: boolean): Image | null {
   try {
-    return decodeJpegFast(bytes);
+    return decodeJpegFast(bytes, inks);
   } catch {
     return null; // e.g. wasm memory could not grow: MozJPEG gets its chance
   }

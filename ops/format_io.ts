@@ -14,9 +14,10 @@
  */
 
 import { DecodeError, decodeImage, DEFAULT_MAX_PIXELS, encodeImage } from "./codec.ts";
-import { convertToSrgb } from "./color.ts";
+import { convertCmykToSrgb, convertToSrgb } from "./color.ts";
 import type { Image } from "./image.ts";
 import {
+  describeIcc,
   embedJpegIcc,
   embedPngIcc,
   embedWebpIcc,
@@ -24,6 +25,7 @@ import {
   readJpegIcc,
   readPngIccCompressed,
   readWebpIcc,
+  summariseIcc,
 } from "./icc.ts";
 import { addIccToHeif, readHeif } from "./isobmff.ts";
 import { nclxToIcc } from "./nclx.ts";
@@ -105,6 +107,12 @@ const ICC: Record<Format, (bytes: Uint8Array) => Uint8Array | null | Promise<Uin
   gif: () => null,
 };
 
+/** A JPEG's embedded ICC profile when it is a CMYK one, else null. */
+function cmykProfile(bytes: Uint8Array): Uint8Array | null {
+  const icc = readJpegIcc(bytes);
+  return icc && summariseIcc(icc)?.colorSpace === "CMYK" ? icc : null;
+}
+
 /** The embedded ICC profile of a file, or null. PNG's is inflated, hence async. */
 export async function readIcc(bytes: Uint8Array, format: Format): Promise<Uint8Array | null> {
   return await ICC[format](bytes);
@@ -131,8 +139,21 @@ export async function decodeAny(
   let warnings: string[] = [];
   if (format === null || format === "jpeg" || format === "png") {
     // codec.ts checks the header, the limit, and explains unknown data.
-    const d = await decodeImage(bytes, { maxPixels });
+    const cmyk = format === "jpeg" && !options.keepIcc ? cmykProfile(bytes) : null;
+    const d = await decodeImage(bytes, { maxPixels, cmykInks: cmyk !== null });
     ({ image, notes, warnings } = d);
+    if (d.inks && cmyk) {
+      try {
+        image = await convertCmykToSrgb(image.data, image.width, image.height, cmyk);
+        const name = describeIcc(cmyk) || "unnamed";
+        notes = notes.filter((n) => !n.endsWith("JPEG converted to RGB"));
+        notes.push(`converted from ICC profile "${name}" (CMYK inks) to sRGB`);
+        return { image, format: "jpeg", notes, warnings, icc: null };
+      } catch {
+        // LittleCMS cannot use the profile: decode to RGB as without one (and say so below).
+        ({ image, notes, warnings } = await decodeImage(bytes, { maxPixels }));
+      }
+    }
   } else {
     const size = readDimensions(bytes);
     const label = FORMATS[format].label;

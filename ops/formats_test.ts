@@ -42,6 +42,8 @@ const FIXTURES: [string, Format, number, number, number][] = [
   ["jpeg_prophoto.jpg", "jpeg", 64, 48, 50],
   ["jpeg_adobergb.jpg", "jpeg", 64, 48, 50],
   ["jpeg_srgb_icc.jpg", "jpeg", 64, 48, 50],
+  // Adobe CMYK inks through their (dense-black) CMYK profile, as Pillow + LittleCMS convert them
+  ["jpeg_cmyk_dense.jpg", "jpeg", 64, 48, 50],
   ["png_p3.png", "png", 64, 48, 50],
   ["webp_lossy.webp", "webp", 64, 48, 50],
   ["webp_alpha.webp", "webp", 64, 48, 50],
@@ -83,6 +85,7 @@ Deno.test("formats: without conversion a profiled image is far from its true col
   const cases: [string, number][] = [
     ["jpeg_prophoto.jpg", 20],
     ["jpeg_adobergb.jpg", 25],
+    ["jpeg_cmyk_dense.jpg", 20], // the inks' naive RGB: 18.8 dB
     ["png_p3.png", 26],
     ["webp_p3.webp", 26],
     ["avif_adobergb.avif", 25],

@@ -30,12 +30,12 @@ import { decodeProgressiveAt } from "./jpeg_progressive.ts";
 
 /**
  * Decodes a JPEG (see the module doc for what is supported) to
- * RGBA; returns null for anything unsupported or irregular, so that the
+ * RGBA (or, with `inks`, a CMYK one to its inks: see {@link decodeJpegFastAt}); returns null for anything unsupported or irregular, so that the
  * caller can use a complete decoder instead.
  */
-export function decodeJpegFast(bytes: Uint8Array): Image | null {
+export function decodeJpegFast(bytes: Uint8Array, inks = false): Image | null {
   const a = new Arena();
-  const r = decodeJpegFastAt(a, bytes);
+  const r = decodeJpegFastAt(a, bytes, 1, inks);
   return r && a.take(r);
 }
 
@@ -54,16 +54,21 @@ export function decodeJpegFast(bytes: Uint8Array): Image | null {
  * and every later stage then work on the small image; the entropy decoding
  * still reads every coefficient. Null also where libjpeg would upsample a
  * plane 2 samples wide or less plainly.
+ *
+ * With `inks`, a CMYK or YCCK JPEG comes out as its inks (C, M, Y, K in the
+ * RGBA bytes, 0 = no ink) for a conversion through its ICC profile.
  */
 export function decodeJpegFastAt(
   a: Arena,
   bytes: Uint8Array,
   scale: 1 | 2 | 4 | 8 = 1,
+  inks = false,
 ): Resident | null {
   const h = parseHeader(bytes);
   if (!h) return null;
   const l = planLayout(h, scale);
   if (!l) return null;
+  l.inks = inks && l.mode === -1;
   if (h.frame.progressive) return decodeProgressiveAt(a, bytes, h, l);
   const { scan, restart } = h;
   if (scan.ss !== 0 || scan.se !== 63 || scan.ah !== 0 || scan.al !== 0) return null;

@@ -30,6 +30,8 @@ export interface Layout {
   cmykModes: number[];
   /** 4 components: YCCK (Adobe transform not 0) rather than CMYK. */
   ycck: boolean;
+  /** 4 components: output the inks (C, M, Y, K; 0 = none) instead of RGB, for an ICC profile. */
+  inks?: boolean;
   mcusX: number;
   mcusY: number;
   /**
@@ -116,7 +118,14 @@ export function planesToRgba(a: Arena, l: Layout, ptrs: number[], out: number, t
       dv.setInt32(p + 16 * c + 4, l.planes[c].stride, true);
       dv.setInt32(p + 16 * c + 8, l.cmykModes[c], true);
     }
-    (k as typeof k & CmykKernels).jpegCmykToRgba(p, l.width, l.height, l.ycck ? 1 : 0, out, tmp);
+    (k as typeof k & CmykKernels).jpegCmykToRgba(
+      p,
+      l.width,
+      l.height,
+      (l.ycck ? 1 : 0) | (l.inks ? 2 : 0),
+      out,
+      tmp,
+    );
     return;
   }
   k.jpegToRgba(
@@ -140,5 +149,5 @@ export function rgbaScratchBytes(width: number): number {
 
 /** The kernels' exports this module adds to `KernelExports` (in `wasm.ts`). */
 type CmykKernels = {
-  jpegCmykToRgba(p: number, w: number, h: number, ycck: number, out: number, tmp: number): void;
+  jpegCmykToRgba(p: number, w: number, h: number, flags: number, out: number, tmp: number): void;
 };

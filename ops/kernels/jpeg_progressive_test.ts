@@ -143,6 +143,30 @@ Deno.test("CMYK and YCCK (Adobe, inverted), baseline and progressive: Pillow's p
   ]);
 });
 
+Deno.test("CMYK and YCCK with inks asked for: the inks whose Pillow conversion is the RGB output", () => {
+  // Pillow's cmyk2rgb: R = (255 - K) - muldiv255(C, 255 - K), C and K the inks (0 = none)
+  const muldiv255 = (a: number, b: number) => {
+    const t = a * b + 128;
+    return ((t >> 8) + t) >> 8;
+  };
+  for (const name of ["texture_ycck_prog.jpg", "texture_cmyk_prog.jpg", "ramp_ycck.jpg"]) {
+    const rgb = decodeJpegFast(fixture(name))!;
+    const inks = decodeJpegFast(fixture(name), true)!;
+    assertEquals([inks.width, inks.height], [rgb.width, rgb.height], name);
+    let bad = 0;
+    for (let i = 0; i < rgb.data.length; i += 4) {
+      const nk = 255 - inks.data[i + 3];
+      for (let c = 0; c < 3; c++) {
+        if (nk - muldiv255(inks.data[i + c], nk) !== rgb.data[i + c]) bad++;
+      }
+    }
+    assertEquals(bad, 0, `${name}: ${bad} samples`);
+  }
+  // an RGB file ignores the request
+  const plain = fixture("texture_420_prog.jpg");
+  assertEquals(decodeJpegFast(plain, true), decodeJpegFast(plain));
+});
+
 Deno.test("4 components without an Adobe marker: null (no known convention)", () => {
   const b = fixture("texture_cmyk_prog.jpg");
   const at = b.findIndex((v, i) => v === 0xff && b[i + 1] === 0xee);

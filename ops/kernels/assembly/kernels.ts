@@ -1845,10 +1845,13 @@ function cmykRow(p: usize, c: i32, y: i32, cw: i32, ch: i32, up: usize, rowLen: 
  * libjpeg does at 1/8 scale). `ycck` != 0: the first three are YCbCr
  * of the inverted inks, converted by libjpeg's ycck_cmyk_convert. Then R =
  * K' - K' * (255 - C') / 255 (rounded) with C', K' the stored (inverted)
- * samples, which is Pillow's CMYK -> RGB. `tmp`: scratch of 20 * w + 512
- * bytes. Writes up to 28 bytes past the end of `out`.
+ * samples, which is Pillow's CMYK -> RGB. With bit 2 of `ycck` set, writes
+ * the inks themselves instead (C, M, Y, K with 0 = no ink, 255 - the stored
+ * samples), for a conversion through the file's CMYK ICC profile. `tmp`:
+ * scratch of 20 * w + 512 bytes. Writes up to 28 bytes past the end of `out`.
  */
-export function jpegCmykToRgba(p: usize, w: i32, h: i32, ycck: i32, out: usize, tmp: usize): void {
+export function jpegCmykToRgba(p: usize, w: i32, h: i32, flags: i32, out: usize, tmp: usize): void {
+  const ycck = flags & 1, inks = flags & 2;
   const cw = (w + 1) >> 1, ch = (h + 1) >> 1;
   const rowLen = (<usize>w + 64) & ~15;
   const sums = tmp; // i16 row, cw + 2 (+ slack)
@@ -1882,6 +1885,13 @@ export function jpegCmykToRgba(p: usize, w: i32, h: i32, ycck: i32, out: usize, 
         yy = i16x8.sub(c255, i16x8.extend_low_i8x16_u(v128.load64_zero(r2 + xo)));
       }
       const k = i16x8.extend_low_i8x16_u(v128.load64_zero(r3 + xo));
+      if (inks) {
+        const cm = i8x16.narrow_i16x8_u(cc, mm);
+        const yk = i8x16.narrow_i16x8_u(yy, i16x8.sub(c255, k));
+        v128.store(o + (xo << 2), i8x16.shuffle(cm, yk, 0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27));
+        v128.store(o + (xo << 2), i8x16.shuffle(cm, yk, 4, 12, 20, 28, 5, 13, 21, 29, 6, 14, 22, 30, 7, 15, 23, 31), 16);
+        continue;
+      }
       const r16 = i16x8.sub(k, mulDiv255(cc, k));
       const g16 = i16x8.sub(k, mulDiv255(mm, k));
       const b16 = i16x8.sub(k, mulDiv255(yy, k));
