@@ -30,7 +30,9 @@ import { DEFAULT_MAX_PIXELS, overPixelLimit } from "./defaults.ts";
 import { applyOrientation, describeOrientation, readExifOrientation } from "./exif.ts";
 import { assertImage, type Image } from "./image.ts";
 import { type JpegInfo, readJpegInfo } from "./jpeg_markers.ts";
-import { dropStrayMarker, unsupportedJpeg } from "./jpeg_forgive.ts";
+import { dropStrayMarker, isArithmetic, unsupportedJpeg } from "./jpeg_forgive.ts";
+import { DecodeError } from "./decode_error.ts";
+import { decodeArithmeticJpeg } from "./codecs/jpeg_arithmetic.ts";
 import { decodeJpegFast } from "./kernels/jpeg_decode.ts";
 import { describeUnknown, type Format, FORMATS, readDimensions, sniffFormat } from "./formats.ts";
 import {
@@ -46,15 +48,7 @@ import {
 } from "./codec_libs.ts";
 import { checkPngChunks } from "./png_repair.ts";
 
-/**
- * Thrown for any input that cannot be decoded. `message` is one human
- * sentence ("not a JPEG, PNG, WebP, AVIF, HEIC or GIF file", "truncated or
- * corrupt JPEG data", ...); never a stack trace worth showing a user.
- */
-export class DecodeError extends Error {
-  /** Always "DecodeError". */
-  override name = "DecodeError";
-}
+export { DecodeError } from "./decode_error.ts";
 
 /** The result of {@link decodeImage}. */
 export interface Decoded {
@@ -208,7 +202,8 @@ function checkPixelLimit(
  *   or jpeg-js for CMYK/YCCK; EXIF orientation 2..8 applied like OpenCV's
  *   `imread` / Pillow's `exif_transpose`; data ending before EOI, or a stray
  *   marker after a complete image, gives a warning (or a DecodeError if
- *   nothing decodes); arithmetic, lossless, hierarchical, 12-bit: refused.
+ *   nothing decodes); arithmetic coding via libjpeg-turbo (codecs/); lossless,
+ *   hierarchical, 12-bit: refused by name.
  * - PNG: any bit depth/colour type (16-bit reduced to 8 by taking the high
  *   byte, as Pillow and OpenCV do), palette + tRNS and alpha kept in RGBA;
  *   a CRC mismatch in a critical chunk is a {@link DecodeError}; libpng's
@@ -246,7 +241,9 @@ export async function decodeImage(
   // Baseline JPEGs need no MozJPEG: try our decoder before initialising the
   // codecs, so a worker that only meets those never compiles them.
   const inks = options.cmykInks === true && info?.components === 4;
-  const fast = info ? tryDecodeJpegFast(stray?.bytes ?? bytes, inks) : null;
+  const fast = !info ? null : isArithmetic(info) // libjpeg-turbo's WASM build: ours cannot
+    ? await decodeArithmeticJpeg(stray?.bytes ?? bytes)
+    : tryDecodeJpegFast(stray?.bytes ?? bytes, inks);
   const c = fast ? null : await ready();
   try {
     const d = CODECS[format].decode(c, stray?.bytes ?? bytes, maxPixels, fast);

@@ -2,7 +2,7 @@
  * Faults libjpeg/libpng only warn about are warnings here too, and what is
  * really unsupported is refused by name. Fixtures are made from the shipped
  * quad images (tests/fixtures) by editing their bytes; `quad_arith.jpg` is
- * `cjpeg -arithmetic`'s (libjpeg-turbo, which decodes it).
+ * `cjpeg -arithmetic`'s, `quad_arith_pil.png` Pillow's pixels of it.
  */
 
 import assert from "node:assert/strict";
@@ -36,12 +36,26 @@ function withSof(sof: number): Uint8Array {
   return b;
 }
 
+Deno.test("an arithmetic-coded JPEG decodes to libjpeg-turbo's pixels; a damaged one is a DecodeError", async () => {
+  const arith = fixture("quad_arith.jpg");
+  const d = await decodeImage(arith);
+  assert.deepEqual(d.image, (await decodeImage(fixture("quad_arith_pil.png"))).image);
+  assert.deepEqual([d.notes, d.warnings], [[], []]);
+  // Huffman data in a frame that says arithmetic
+  assert.match(await refusal(withSof(0xc9)), /^corrupt arithmetic-coded JPEG data/);
+  for (let cut = 3; cut < arith.length; cut += 7) {
+    try {
+      await decodeImage(arith.slice(0, cut));
+    } catch (e) {
+      assert.ok(e instanceof DecodeError, `cut at ${cut}: ${e}`);
+    }
+  }
+});
+
 Deno.test("unsupported JPEG processes are refused by name, not called corrupt", async () => {
-  assert.equal(await refusal(fixture("quad_arith.jpg")), "arithmetic-coded JPEG is not supported");
   assert.equal(await refusal(withSof(0xc3)), "lossless JPEG is not supported");
   assert.equal(await refusal(withSof(0xcb)), "lossless JPEG is not supported");
   assert.equal(await refusal(withSof(0xc5)), "hierarchical JPEG is not supported");
-  assert.equal(await refusal(withSof(0xca)), "arithmetic-coded JPEG is not supported");
   // a DHP segment (hierarchical) before a baseline frame header
   const plain = fixture("quad_baseline.jpg");
   const at = markerAt(plain, 0xc0);

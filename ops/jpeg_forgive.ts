@@ -11,8 +11,8 @@ import type { JpegInfo } from "./jpeg_markers.ts";
 
 /**
  * The refusal for a JPEG process zpix's decoders do not implement
- * (arithmetic coding, lossless, hierarchical, samples other than 8 bits), or
- * null. MozJPEG would call most of them "corrupt".
+ * (lossless, hierarchical, samples other than 8 bits), or null. MozJPEG
+ * would call most of them "corrupt".
  */
 export function unsupportedJpeg(info: JpegInfo): string | null {
   const m = info.sofMarker;
@@ -20,11 +20,15 @@ export function unsupportedJpeg(info: JpegInfo): string | null {
   if (info.hierarchical || m === 0xc5 || m === 0xc6 || m === 0xcd || m === 0xce) {
     return "hierarchical JPEG is not supported";
   }
-  if (m === 0xc9 || m === 0xca) return "arithmetic-coded JPEG is not supported";
   const p = info.precision;
   if (p === 12 || p === 16) return `${p}-bit JPEG is not supported (only 8-bit samples)`;
   if (p !== 8) return `corrupt JPEG data (invalid sample precision ${p} in the frame header)`;
   return null;
+}
+
+/** True for an arithmetic-coded sequential or progressive frame (SOF9, SOF10). */
+export function isArithmetic(info: JpegInfo): boolean {
+  return info.sofMarker === 0xc9 || info.sofMarker === 0xca;
 }
 
 /**
