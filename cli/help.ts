@@ -45,7 +45,8 @@ Pipeline (applied in the order given):
                            as PNG), jpeg, png, webp or avif
       --quality Q          JPEG, WebP and AVIF quality 1..100 (default 75)
       --keep-icc           keep each input's pixels and ICC profile (written into the output)
-                           instead of converting them to sRGB (the default)
+                           instead of converting them to sRGB (the default); a CMYK JPEG's
+                           profile is still converted through (outputs are RGB)
       --keep-metadata      copy each input's EXIF (orientation set to 1 where zpix turned the
                            pixels), XMP and ICC profile into the output (JPEG, PNG, WebP, AVIF);
                            a profile converted to sRGB is dropped (default: all stripped)

@@ -107,6 +107,9 @@ const ICC: Record<Format, (bytes: Uint8Array) => Uint8Array | null | Promise<Uin
   gif: () => null,
 };
 
+/** Why --keep-icc did not keep a CMYK JPEG's profile. */
+const CMYK_NOT_KEPT = "CMYK ICC profile not kept (the output is RGB)";
+
 /** A JPEG's embedded ICC profile when it is a CMYK one, else null. */
 function cmykProfile(bytes: Uint8Array): Uint8Array | null {
   const icc = readJpegIcc(bytes);
@@ -139,7 +142,8 @@ export async function decodeAny(
   let warnings: string[] = [];
   if (format === null || format === "jpeg" || format === "png") {
     // codec.ts checks the header, the limit, and explains unknown data.
-    const cmyk = format === "jpeg" && !options.keepIcc ? cmykProfile(bytes) : null;
+    // (a CMYK profile is converted with --keep-icc too: the outputs are RGB, it cannot be kept)
+    const cmyk = format === "jpeg" ? cmykProfile(bytes) : null;
     const d = await decodeImage(bytes, { maxPixels, cmykInks: cmyk !== null });
     ({ image, notes, warnings } = d);
     if (d.inks && cmyk) {
@@ -148,6 +152,7 @@ export async function decodeAny(
         const name = describeIcc(cmyk) || "unnamed";
         notes = notes.filter((n) => !n.endsWith("JPEG converted to RGB"));
         notes.push(`converted from ICC profile "${name}" (CMYK inks) to sRGB`);
+        if (options.keepIcc) warnings.push(CMYK_NOT_KEPT);
         return { image, format: "jpeg", notes, warnings, icc: null };
       } catch {
         // LittleCMS cannot use the profile: decode to RGB as without one (and say so below).
@@ -197,6 +202,9 @@ export async function decodeAny(
     else if (colour?.kind === "unsupported" && !options.keepIcc) {
       warnings = [...warnings, `colours taken as sRGB: ${colour.reason} is not converted`];
     }
+  }
+  if (options.keepIcc && icc && summariseIcc(icc)?.colorSpace === "CMYK") {
+    return { image, format: found, notes, warnings: [...warnings, CMYK_NOT_KEPT], icc: null };
   }
   if (options.keepIcc) return { image, format: found, notes, warnings, icc };
   if (icc) {
