@@ -145,7 +145,7 @@ export class Scheduler {
   /**
    * A worker asks for work. Returns one assignment, or null if it must wait;
    * with prefetch, {@link dispatch} fills the rest of its capacity.
-   * `ahead`: the worker asks while finishing its task (writing the output),
+   * `ahead`: the worker asks while still on its task (see `ReadyMessage.finishing`),
    * so it may hold one task more than its capacity until that result.
    */
   ready(id: string, now: number, ahead = false): Assignment | null {

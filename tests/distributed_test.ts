@@ -25,6 +25,7 @@ import {
   type ZpixProcess,
 } from "./helpers.ts";
 import { SOURCE_ROOT } from "../core/runtime.ts";
+import { EXIT } from "../core/errors.ts";
 import { sniffFormat, type WritableFormat } from "../ops/formats.ts";
 
 /** `zpix serve` on `endpoint` with no local worker, a JSON report and verbose JSON logs. */
@@ -335,6 +336,49 @@ Deno.test("payload window: more remote workers than the window never hold more p
   });
 });
 
+Deno.test("a remote worker asking ahead: its next task comes while it works; if it dies, that task uses no attempt", async () => {
+  // --max-attempts 1: the task it worked on is failed with it; the one it was sent ahead goes back
+  // to the queue as never started, and the real worker that comes next does it.
+  await withServe(4, ["--max-attempts", "1"], async ({ dir, names, endpoint, server, worker }) => {
+    const fake = new FakeWorker(endpoint, "doomed");
+    let first, second;
+    try {
+      await fake.join();
+      first = await fake.task();
+      await fake.send({ type: "ready", finishing: first.task });
+      second = await fake.task();
+      assert.notEqual(second.task, first.task);
+      // Asking ahead once more, still on the same task, gets nothing more.
+      await fake.send({ type: "ready", finishing: first.task });
+      await assert.rejects(fake.next(500));
+    } finally {
+      fake.close();
+    }
+    worker();
+    const result = await finished(server);
+    assert.equal(result.code, EXIT.someFailed);
+    const report = await readReport(dir);
+    assert.deepEqual(report.failed.map((f) => f.path), [first.name]);
+    assert.equal(report.processed, names.length - 1);
+    assert.deepEqual(await files(join(dir, "out")), names.filter((n) => n !== first.name));
+  });
+});
+
+Deno.test("real remote workers asking ahead stay within a payload window of 3 and lose nothing when one is killed", async () => {
+  await withServe(12, ["--payload-window", "3"], async ({ dir, names, server, worker }) => {
+    const victim = worker();
+    worker();
+    await until(async () => (await files(join(dir, "out"))).length > 2, 30_000, "three outputs");
+    victim.child.kill("SIGKILL");
+    const result = await finished(server);
+    assert.equal(result.code, 0, result.stderr);
+    const counter = logLines(result.stderr).find((l) => "payloadsPeak" in l)!;
+    assert.ok(Number(counter.payloadsPeak) <= 3, `peak ${counter.payloadsPeak}`);
+    assert.equal((await readReport(dir)).processed, names.length);
+    await assertSameAsSequential(dir);
+  });
+});
+
 Deno.test("a --persist worker serves two runs in a row, then leaves on SIGTERM with exit 0", async () => {
   await withTempDir(async (dir) => {
     await inputs(dir, 2);
@@ -391,6 +435,8 @@ Deno.test("SIGTERM on a busy remote worker: it finishes the image, answers with 
         input: null,
         output: null,
       }, image);
+      // It asks for its next image as it starts this one (the next bytes travel meanwhile).
+      assert.equal((await server.expect("ready")).message.finishing, 0);
       await sleep(100);
       process.child.kill("SIGTERM");
       const { message, payload } = await server.expect("result", 60_000);

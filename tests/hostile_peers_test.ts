@@ -443,6 +443,8 @@ Deno.test("attack 7: a remote worker never touches the paths a (malicious) serve
         { type: "task", task: 0, attempt: 1, ...paths },
         await Deno.readFile(secret),
       );
+      // It asks for its next task as it starts on these bytes.
+      assert.equal((await server.expect("ready")).message.finishing, 0);
       const first = await server.expect("result");
       assert.equal(
         first.message.type === "result" && first.message.ok,

@@ -14,9 +14,11 @@
  * worker) or `refused`; worker → `ready`; server → `task`; worker →
  * `result` (which also asks for the next task unless `more` is false);
  * both sides send `heartbeat`s; server broadcasts `quit` when the run is
- * over. A local worker asks ahead: once a task's output is encoded it
- * sends `ready` with `finishing` (that task) and then writes the file, so
- * the round trip overlaps the write; its `result` then says `more: false`.
+ * over. A worker asks ahead: a local one once a task's output is encoded
+ * (then it writes the file), a remote one as it starts on a task's bytes,
+ * it sends `ready` with `finishing` (that task), so the round trip (and a
+ * remote worker's next image) overlaps the work; its `result` then says
+ * `more: false`.
  *
  * @module
  */
@@ -74,8 +76,9 @@ export interface RefusedMessage {
 export interface ReadyMessage {
   type: "ready";
   /**
-   * Set when a worker asks ahead: the task whose output it is still writing.
-   * Its result follows with `more: false`; the next task may arrive first.
+   * Set when a worker asks ahead: the task it is still working on (a local
+   * worker: writing its output; a remote one: processing its bytes). Its
+   * result follows with `more: false`; the next task may arrive first.
    */
   finishing?: number;
 }

@@ -58,7 +58,9 @@ export const WORKER_EXIT = { ok: 0, refused: 2, serverGone: 4 } as const;
  * encoded, before writing it (see `ReadyMessage.finishing`). Any other
  * worker never touches a path, whatever the task says: its bytes go to the
  * image thread, so this thread stays free for heartbeats and signals (see
- * `image_thread.ts`).
+ * `image_thread.ts`), and it calls `askAhead` as it hands them over: the
+ * next image's bytes (read by the server, sent over the network) arrive
+ * while this one is processed.
  */
 async function doTask(
   task: TaskMessage,
@@ -91,6 +93,7 @@ async function doTask(
       message: { ...base, ok: false, error: "task carried no image bytes" },
     };
   }
+  askAhead();
   const answer = await thread.process(payload, pipeline, task.name);
   if (!answer.ok) return { message: { ...base, ok: false, error: answer.error } };
   return {
@@ -378,11 +381,14 @@ export async function runWorker(
         }
         if (!pipeline) continue;
         busy = true;
-        // A local worker asks for its next task while it writes this one's output, so the
-        // round trip to the server overlaps the write (unless this is its last task).
+        // A worker asks for its next task before this one is done (a local one while it writes
+        // the output, a remote one while its image thread works), so the round trip to the
+        // server overlaps the work; not for its last task, nor when a task already waits
+        // (--prefetch sent it).
         let askedAhead = false;
         const askAhead = () => {
           if (stop.aborted || (options.maxTasks > 0 && done + 1 >= options.maxTasks)) return;
+          if (dealer.readable) return;
           askedAhead = true;
           void send({ type: "ready", finishing: message.task });
         };
