@@ -1,7 +1,8 @@
 /**
  * `deno task bench`: sequential vs parallel zpix on one folder, each run as
  * its own `deno run main.ts` process and timed from outside (start-up
- * included), and, where `../shared/bench/reference.py` and Debian's
+ * included), the same with remote workers (`serve` on 127.0.0.1 and
+ * `zpix worker` processes), and, where `../shared/bench/reference.py` and Debian's
  * python3-zmq, -pil and -opencv are there, the old Python program on the
  * same folder in the same run.
  *
@@ -18,7 +19,7 @@ import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { encodeImage } from "../ops/codec.ts";
 import { SAMPLE_SIZES, sampleImage } from "../ops/samples.ts";
-import { ZPIX_FLAGS } from "./helpers.ts";
+import { freeEndpoint, SERVE_FLAGS, WORKER_FLAGS, ZPIX_FLAGS } from "./helpers.ts";
 import { parseJob } from "../cli/args.ts";
 import type { Job } from "../core/job.ts";
 import { processFile } from "../task/task.ts";
@@ -171,6 +172,43 @@ export async function bench(args: string[]): Promise<void> {
       const { progress, total } = JSON.parse(await Deno.readTextFile(report));
       return { ...timing, steady: steadyRate(progress, total) };
     };
+    // `serve --workers 0` on 127.0.0.1 and `zpix worker` processes: the same work, sent as bytes.
+    const remote = () => {
+      const endpoint = freeEndpoint();
+      const main = join(SOURCE_ROOT, "main.ts");
+      const out = join(tmp, "remote");
+      const server: [string, string[]] = [Deno.execPath(), [
+        "run",
+        "--quiet",
+        ...SERVE_FLAGS,
+        main,
+        "serve",
+        "--bind",
+        endpoint,
+        "--workers",
+        "0",
+        "--input",
+        input,
+        "--output",
+        out,
+        "--quiet",
+        ...flags,
+      ]];
+      const worker: [string, string[]] = [Deno.execPath(), [
+        "run",
+        "--quiet",
+        ...WORKER_FLAGS,
+        main,
+        "worker",
+        "--connect",
+        endpoint,
+      ]];
+      return timed(
+        `zpix serve + ${workers} remote workers`,
+        [server, ...Array.from({ length: workers }, () => worker)],
+        out,
+      );
+    };
     const control = () =>
       timed(
         `control: ${workers} plain processes`,
@@ -195,6 +233,7 @@ export async function bench(args: string[]): Promise<void> {
       rows.sequential = await zpixRun("sequential");
       rows.parallel = await zpixRun("parallel", ["--workers", String(workers)]);
       rows.prefetch = await zpixRun("parallel", ["--workers", String(workers), "--prefetch", "1"]);
+      rows.remote = await remote();
       rows.control = await control();
       if (!missing) {
         const reference = (mode: string, extra: string[]) =>
@@ -230,7 +269,7 @@ function printTable(round: number, rows: Record<string, Timing>): void {
   const ratio = (label: string, a?: Timing, b?: Timing) => {
     if (a && b) console.log(`${label}: ${(rate(a) / rate(b)).toFixed(2)}x`);
   };
-  const { sequential, parallel, prefetch, control, refSequential, refParallel } = rows;
+  const { sequential, parallel, prefetch, remote, control, refSequential, refParallel } = rows;
   ratio("speedup zpix parallel / zpix sequential", parallel, sequential);
   ratio("speedup zpix parallel --prefetch 1 / zpix sequential", prefetch, sequential);
   if (parallel.steady && sequential.steady) {
@@ -241,6 +280,8 @@ function printTable(round: number, rows: Record<string, Timing>): void {
     );
   }
   ratio("speedup control / zpix sequential (what the machine allows)", control, sequential);
+  ratio("zpix parallel / control", parallel, control);
+  ratio("zpix remote workers / zpix parallel (local workers)", remote, parallel);
   ratio("speedup reference parallel / reference sequential", refParallel, refSequential);
   ratio("zpix parallel / reference parallel", parallel, refParallel);
   ratio("zpix parallel --prefetch 1 / reference parallel", prefetch, refParallel);
