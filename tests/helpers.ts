@@ -319,7 +319,11 @@ export class FakeWorker {
   readonly #incoming: AsyncGenerator<Uint8Array[]>;
   #beat: ReturnType<typeof setInterval> | undefined;
 
-  constructor(endpoint: string, readonly id: string) {
+  /** Heartbeats sent since {@link join}. */
+  heartbeats = 0;
+
+  /** @param heartbeatMs how often it sends heartbeats once joined (a real worker: 500) */
+  constructor(endpoint: string, readonly id: string, readonly heartbeatMs = 250) {
     this.dealer = new zmq.Dealer({ ...SOCKET_OPTIONS, routingId: id });
     this.dealer.connect(endpoint);
     this.#outbox = new Outbox(this.dealer);
@@ -353,7 +357,29 @@ export class FakeWorker {
     await this.send({ type: "join", pid: 1, host: "fake", local: false, token: null });
     assert.equal((await this.next()).message.type, "hello");
     await this.send({ type: "ready" });
-    this.#beat = setInterval(() => this.send({ type: "heartbeat" }), 250);
+    this.#beat = setInterval(() => {
+      this.heartbeats++;
+      void this.send({ type: "heartbeat" });
+    }, this.heartbeatMs);
+  }
+
+  /**
+   * Answers every task at once with `output` as its bytes, until the socket
+   * closes or `stop()` says so; calls `onTask` with each task's index as it
+   * comes. For load tests: no per-message timer, unlike {@link next}.
+   */
+  async answerAll(
+    output: Uint8Array,
+    onTask: (task: number) => void = () => {},
+    stop: () => boolean = () => false,
+  ): Promise<void> {
+    for await (const frames of this.#incoming) {
+      const { message } = decodeServerMessage(frames as Uint8Array[]);
+      if (message.type !== "task") continue;
+      onTask(message.task);
+      await this.succeed(message, output);
+      if (stop()) return;
+    }
   }
 
   /** Answers a task as done (with `payload` as the output's bytes, if any). */

@@ -1,0 +1,335 @@
+/**
+ * `deno task scale-bench` (or `deno task bench --scale`): how much one
+ * server feeds. A real `serve --workers 0` process (timed from outside by
+ * /usr/bin/time: wall, CPU, peak RSS) hands tiny images to fake workers
+ * that speak the real protocol over real tcp sockets and answer every
+ * task at once with a tiny JPEG ({@link FakeWorker.answerAll}), in one or
+ * more "farm" processes. Each fake sends a heartbeat every 500 ms and
+ * listens to the broadcasts, as a real worker does. The task runs with
+ * --allow-all: Deno grants /dev/shm to nothing less (the server run that
+ * writes there too; the temporary-folder runs get `deno task serve`'s flags).
+ *
+ *   deno task scale-bench [--capacity] [--scale] [--fakes N] [--images N] [--procs P]
+ *                         [--repeat R] [--folders tmp,shm] [--baseline DIR]
+ *
+ * `--capacity` (default with no mode): 8 fakes, 5,000 images, outputs in
+ * the temporary folder and on tmpfs (/dev/shm), R rounds interleaved.
+ * SCALE_BENCH_WRAP="perf record -g -o FILE" (say) runs the server under a profiler;
+ * SCALE_BENCH_DENO_FLAGS="--cpu-prof --cpu-prof-dir=DIR" gives its `deno run` more flags.
+ * `--baseline DIR`: each row also with the server of another checkout (say,
+ * main's), interleaved, for before/after figures from the same run.
+ * `--scale`: 64 fakes, one table row a round: tasks/s, each worker's share
+ * (min and max against the mean), heartbeat traffic, server CPU and RSS.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { FakeWorker, freeEndpoint, SERVE_FLAGS } from "./helpers.ts";
+import * as zmq from "../transport/zmq.ts";
+import {
+  broadcastEndpoint,
+  decodeBroadcast,
+  HEARTBEAT_MS,
+  receiveAll,
+  SOCKET_OPTIONS,
+} from "../transport/protocol.ts";
+import { encodeImage } from "../ops/codec.ts";
+import { sampleImage } from "../ops/samples.ts";
+import { SOURCE_ROOT } from "../core/runtime.ts";
+
+/** What one farm of fake workers saw. */
+export interface FarmStats {
+  /** Tasks answered, by worker id. */
+  tasks: Record<string, number>;
+  /** Epoch ms of the first task any of them received, and of the last. */
+  first: number;
+  last: number;
+  /** Heartbeats the fakes sent, and broadcasts they heard. */
+  heartbeats: number;
+  broadcasts: number;
+}
+
+const epoch = () => performance.timeOrigin + performance.now();
+
+/** A tiny (16x16) JPEG: every input, and every output the fakes send back. */
+export function tinyJpeg(): Promise<Uint8Array> {
+  return encodeImage(sampleImage(16, 16, 1), "jpeg", { quality: 80 });
+}
+
+/**
+ * Runs fake workers `ids` against the server at `endpoint` until it
+ * broadcasts quit: each joins, answers every task at once with `output`,
+ * sends a heartbeat every `heartbeatMs` and reads every broadcast on its own SUB.
+ */
+export async function runFarm(
+  endpoint: string,
+  ids: string[],
+  output: Uint8Array,
+  heartbeatMs = HEARTBEAT_MS,
+): Promise<FarmStats> {
+  const stats: FarmStats = { tasks: {}, first: 0, last: 0, heartbeats: 0, broadcasts: 0 };
+  const subs = ids.map(() => new zmq.Subscriber(SOCKET_OPTIONS));
+  const fakes = ids.map((id) => new FakeWorker(endpoint, id, heartbeatMs));
+  let quit = false;
+  let quitHeard: () => void = () => {};
+  const quitting = new Promise<void>((resolve) => quitHeard = resolve);
+  const listening = subs.map(async (sub) => {
+    sub.subscribe();
+    sub.connect(broadcastEndpoint(endpoint));
+    for await (const frames of receiveAll(sub)) {
+      stats.broadcasts++;
+      if (decodeBroadcast(frames as Uint8Array[]).type === "quit") {
+        quit = true;
+        quitHeard();
+      }
+    }
+  });
+  try {
+    await Promise.all(fakes.map((fake) => fake.join()));
+    for (const id of ids) stats.tasks[id] = 0;
+    const answering = fakes.map((fake) =>
+      fake.answerAll(output, () => {
+        const now = epoch();
+        if (!stats.first) stats.first = now;
+        stats.last = now;
+        stats.tasks[fake.id]++;
+      }, () => quit)
+    );
+    await quitting;
+    void answering;
+  } finally {
+    fakes.forEach((fake) => fake.close());
+    subs.forEach((sub) => sub.close());
+    await Promise.allSettled(listening);
+  }
+  stats.heartbeats = fakes.reduce((sum, fake) => sum + fake.heartbeats, 0);
+  return stats;
+}
+
+/** One server run's figures. */
+export interface ScaleRun {
+  fakes: number;
+  tasks: number;
+  /** Tasks answered per second, first task to last (from the fakes' clocks). */
+  tasksPerSecond: number;
+  /** Fewest and most tasks a worker did, against the mean (1 = fair). */
+  minShare: number;
+  maxShare: number;
+  /** Heartbeat messages per second: the fakes' heartbeats plus the broadcasts they heard. */
+  heartbeatsPerSecond: number;
+  /** The server process: wall seconds, CPU seconds (user + system), peak RSS in MiB. */
+  wall: number;
+  cpu: number;
+  rssMiB: number;
+}
+
+/** Runs `serve --workers 0` on `input` to `output` against `fakes` fakes in `procs` farms. */
+export async function scaleRun(
+  input: string,
+  output: string,
+  fakes: number,
+  procs: number,
+  root = SOURCE_ROOT,
+): Promise<ScaleRun> {
+  // A fresh folder each run, all removed at the end: on ext4, files deleted in the last seconds
+  // make the next ones' inode allocation scan past them (`recently_deleted` at the top of
+  // `perf`), a cost of the benchmark's own clean-up rather than of the server.
+  await Deno.mkdir(output, { recursive: true });
+  const endpoint = freeEndpoint();
+  const server = new Deno.Command("/usr/bin/time", {
+    args: [
+      "-f",
+      "zpix-time %e %U %S %M",
+      ...(Deno.env.get("SCALE_BENCH_WRAP")?.split(" ").filter(Boolean) ?? []),
+      Deno.execPath(),
+      "run",
+      "--quiet",
+      ...(Deno.env.get("SCALE_BENCH_DENO_FLAGS")?.split(" ").filter(Boolean) ?? []),
+      // Deno grants /dev (tmpfs /dev/shm) to --allow-all alone.
+      ...(output.startsWith("/dev/")
+        ? ["--allow-all"]
+        : SERVE_FLAGS.map((flag) =>
+          flag.startsWith("--allow-ffi=")
+            ? `--allow-ffi=${join(root, "node_modules")},${
+              Deno.realPathSync(join(root, "node_modules"))
+            }`
+            : flag
+        )),
+      join(root, "main.ts"),
+      "serve",
+      "--workers",
+      "0",
+      "--bind",
+      endpoint,
+      "--input",
+      input,
+      "--output",
+      output,
+      "--quiet",
+      "--size",
+      "16",
+      "16",
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const farms = Array.from({ length: procs }, (_, p) => {
+    const ids = Array.from(
+      { length: fakes },
+      (_, i) => `fake${String(i).padStart(3, "0")}`,
+    ).filter((_, i) => i % procs === p);
+    return new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        "--allow-read",
+        "--allow-env",
+        `--allow-ffi=${join(SOURCE_ROOT, "node_modules")}`,
+        join(SOURCE_ROOT, "tests", "scale_bench.ts"),
+        "--farm",
+        endpoint,
+        ...ids,
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+  });
+  const [served, ...farmed] = await Promise.all([server.output(), ...farms]);
+  const stderr = new TextDecoder().decode(served.stderr);
+  const time = /zpix-time ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(stderr);
+  if (!served.success || !time) throw new Error(`serve failed (${served.code}): ${stderr}`);
+  const stats: FarmStats[] = farmed.map((out) => {
+    if (!out.success) throw new Error(`a farm failed (${out.code})`);
+    return JSON.parse(new TextDecoder().decode(out.stdout));
+  });
+  const counts = stats.flatMap((s) => Object.values(s.tasks));
+  const tasks = counts.reduce((a, b) => a + b, 0);
+  const mean = tasks / counts.length;
+  const first = Math.min(...stats.map((s) => s.first)),
+    last = Math.max(...stats.map((s) => s.last));
+  const seconds = (last - first) / 1000;
+  const wall = Number(time[1]);
+  return {
+    fakes,
+    tasks,
+    tasksPerSecond: tasks / seconds,
+    minShare: Math.min(...counts) / mean,
+    maxShare: Math.max(...counts) / mean,
+    heartbeatsPerSecond: stats.reduce((sum, s) => sum + s.heartbeats + s.broadcasts, 0) / wall,
+    wall,
+    cpu: Number(time[2]) + Number(time[3]),
+    rssMiB: Number(time[4]) / 1024,
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function row(label: string, run: ScaleRun): string {
+  return [
+    label.padEnd(24),
+    String(run.fakes).padStart(5),
+    String(run.tasks).padStart(6),
+    run.tasksPerSecond.toFixed(0).padStart(8),
+    `${run.minShare.toFixed(2)}-${run.maxShare.toFixed(2)}`.padStart(10),
+    run.heartbeatsPerSecond.toFixed(0).padStart(7),
+    run.wall.toFixed(2).padStart(6),
+    run.cpu.toFixed(2).padStart(6),
+    ((run.cpu / run.tasks) * 1e6).toFixed(0).padStart(7),
+    run.rssMiB.toFixed(0).padStart(7),
+  ].join(" ");
+}
+
+const HEADER = `${
+  "folder".padEnd(24)
+} fakes  tasks  tasks/s      share  hb/s   wall    cpu  µs cpu  RSS MiB`;
+
+/** Runs the benchmark; prints a table a mode. */
+export async function scaleBench(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      capacity: { type: "boolean" },
+      scale: { type: "boolean" },
+      fakes: { type: "string" },
+      images: { type: "string", default: "5000" },
+      procs: { type: "string", default: "2" },
+      repeat: { type: "string", default: "3" },
+      folders: { type: "string", default: "tmp,shm" },
+      baseline: { type: "string" },
+    },
+  });
+  const both = !values.capacity && !values.scale;
+  const tmp = await Deno.makeTempDir({ prefix: "zpix-scale-" });
+  const shm = await Deno.makeTempDir({ prefix: "zpix-scale-", dir: "/dev/shm" }).catch(() => null);
+  try {
+    const input = join(tmp, "input");
+    await Deno.mkdir(input);
+    const jpeg = await tinyJpeg();
+    const images = Number(values.images);
+    for (let i = 0; i < images; i++) {
+      await Deno.writeFile(join(input, `t${String(i).padStart(5, "0")}.jpg`), jpeg);
+    }
+    // Rows: [label, output folder, zpix checkout]; with --baseline, each folder for both, interleaved.
+    const roots: [string, string][] = [
+      ["", SOURCE_ROOT],
+      ...(values.baseline ? [[" (baseline)", values.baseline] as [string, string]] : []),
+    ];
+    const rows: [string, string, string][] = values.folders.split(",").flatMap((f) =>
+      f === "shm" ? (shm ? [["tmpfs", join(shm, "out")]] as [string, string][] : []) : [[
+        "temp folder",
+        join(tmp, "out"),
+      ]]
+    ).flatMap(([label, out]) =>
+      roots.map(([tag, root]): [string, string, string] => [label + tag, out, root])
+    );
+    const uptime = () => Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
+    const modes: [string, number][] = [];
+    if (values.capacity || both) modes.push(["capacity", Number(values.fakes ?? 8)]);
+    if (values.scale || both) modes.push(["scale", Number(values.fakes ?? 64)]);
+    let runs = 0;
+    for (const [mode, fakes] of modes) {
+      console.log(
+        `\n${mode}: serve --workers 0, ${fakes} instant fake workers in ${values.procs} process(es), ` +
+          `${images} images of ${jpeg.length} bytes, ${navigator.hardwareConcurrency} CPU(s), load ${uptime()}`,
+      );
+      console.log(HEADER);
+      const rates = new Map<string, number[]>();
+      for (let round = 0; round < Number(values.repeat); round++) {
+        for (const [label, output, root] of rows) {
+          const run = await scaleRun(
+            input,
+            `${output}${++runs}`,
+            fakes,
+            Number(values.procs),
+            root,
+          );
+          console.log(row(label, run));
+          rates.set(label, [...rates.get(label) ?? [], run.tasksPerSecond]);
+        }
+      }
+      for (const [label, xs] of rates) {
+        console.log(
+          `${label}: tasks/s median ${median(xs).toFixed(0)}, range ${Math.min(...xs).toFixed(0)}-${
+            Math.max(...xs).toFixed(0)
+          }`,
+        );
+      }
+      console.log(`load after: ${uptime()}`);
+    }
+  } finally {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    if (shm) await Deno.remove(shm, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) {
+  if (Deno.args[0] === "--farm") {
+    const [endpoint, ...ids] = Deno.args.slice(1);
+    console.log(JSON.stringify(await runFarm(endpoint, ids, await tinyJpeg())));
+    Deno.exit(0);
+  } else await scaleBench(Deno.args);
+}
