@@ -14,7 +14,6 @@ import {
   encodeBroadcast,
   encodeMessage,
   HEARTBEAT_MS,
-  MAX_INPUT_BYTES,
   MAX_STRANGER_FRAME_BYTES,
   Outbox,
   receiveAll,
@@ -27,6 +26,7 @@ import { type BrokerSockets, closeSockets, maxFrameBytes, openSockets } from "./
 import {
   BROKER_LINGER_MS,
   busySilenceMs,
+  killWorker,
   LEFT,
   modeResult,
   type Peer,
@@ -38,11 +38,14 @@ import type { ModeResult, Recorder } from "../run/run.ts";
 import type { Log } from "../core/log.ts";
 import { RunError } from "../core/errors.ts";
 import type { Job, Task } from "../core/job.ts";
-import { describeWriteError, writeAtomic } from "../core/atomic.ts";
+import { describeWriteError } from "../core/atomic.ts";
+import { RemoteFiles } from "./remote_files.ts";
 import { readDimensions } from "../ops/formats.ts";
 import { WorkerCpuTimes } from "../run/cpu.ts";
 import { checkPayload, Gate, idOf, localName, localWorkerId } from "./gate.ts";
 import { printable } from "../transport/schema.ts";
+
+const encoder = new TextEncoder();
 
 /** A decoded worker message, as the broker's handlers receive it. */
 type Incoming<T extends WorkerMessage["type"]> = Extract<WorkerMessage, { type: T }>;
@@ -75,6 +78,8 @@ export class Broker {
   #payloadsPeak = 0;
   /** Each worker's reported process CPU time, for the report. */
   readonly #cpuTimes = new WorkerCpuTimes();
+  /** Remote workers' inputs read and outputs written, off the message loop. */
+  readonly #files: RemoteFiles;
 
   /** A broker on bound sockets ({@link openSockets}); {@link run} starts it. */
   constructor(
@@ -87,7 +92,10 @@ export class Broker {
     this.#log = recorder.log;
     this.#gate = new Gate(recorder.log, job);
     this.#byIndex = new Map<number, Task>(tasks.map((task) => [task.index, task]));
-    // At most job.payloadWindow payloads (read, sent, not answered), whatever the number of workers.
+    this.#files = new RemoteFiles(job.input, job.output, (error) => {
+      this.#fatal ??= new RunError(`internal error: ${(error as Error)?.stack ?? error}`);
+    });
+    // At most job.payloadWindow payloads in memory, whatever the number of workers.
     this.#scheduler = new Scheduler(
       tasks.map((task) => task.index),
       job.maxAttempts,
@@ -106,17 +114,21 @@ export class Broker {
     return performance.now() - this.#t0;
   }
 
-  /** Remote tasks handed out and not answered: each holds an image payload (the send window). */
+  /**
+   * Image payloads in memory for remote workers (the send window): tasks handed out and not
+   * answered, and outputs answered and not yet written.
+   */
   #payloadsInFlight(): number {
-    return [...this.#peers.values()].reduce(
-      (sum, p) => sum + (p.local ? 0 : this.#scheduler.worker(p.id)?.held.length ?? 0),
-      0,
-    );
+    let sum = this.#files.writing;
+    for (const p of this.#peers.values()) {
+      if (!p.local) sum += this.#scheduler.worker(p.id)?.held.length ?? 0;
+    }
+    return sum;
   }
 
   #sendTo(id: string, message: ServerMessage, payload?: Uint8Array): Promise<void> {
     return this.#outbox.send([
-      new TextEncoder().encode(id),
+      encoder.encode(id),
       ...encodeMessage(message, payload),
     ]);
   }
@@ -159,11 +171,7 @@ export class Broker {
   }
 
   #killLocal(id: string): void {
-    try {
-      this.#locals.get(id)?.process.kill("SIGKILL");
-    } catch {
-      // already exited
-    }
+    killWorker(this.#locals.get(id));
   }
 
   /**
@@ -193,59 +201,37 @@ export class Broker {
       );
     }
     this.#peers.delete(id);
+    this.#files.forget(id);
     void this.#dispatch();
   }
 
   async #sendTask(id: string, taskIndex: number, attempt: number): Promise<void> {
-    const job = this.job;
+    const { input, output } = this.job;
     const task = this.#byIndex.get(taskIndex)!;
-    const peer = this.#peers.get(id)!;
-    if (peer.local) {
-      await this.#sendTo(id, {
-        type: "task",
-        task: taskIndex,
-        attempt,
-        name: task.input,
-        input: join(job.input, task.input),
-        output: join(job.output, task.output),
-      });
-      return;
+    const header = { type: "task", task: taskIndex, attempt, name: task.input } as const;
+    if (this.#peers.get(id)!.local) {
+      const paths = { input: join(input, task.input), output: join(output, task.output) };
+      return await this.#sendTo(id, { ...header, ...paths });
     }
     this.#payloadsPeak = Math.max(this.#payloadsPeak, this.#payloadsInFlight());
-    let bytes: Uint8Array;
-    try {
-      const path = join(job.input, task.input);
-      if ((await Deno.stat(path)).size > MAX_INPUT_BYTES) {
-        throw new Error(`larger than ${MAX_INPUT_BYTES} bytes, the most a worker is sent`);
-      }
-      bytes = await Deno.readFile(path);
-    } catch (error) {
+    // Read off the loop; sent (in this worker's order) unless the task changed hands meanwhile.
+    const held = () => this.#scheduler.holds(id, taskIndex, attempt);
+    this.#files.read(id, task.input, async (bytes) => {
+      if (!held()) return;
+      const size = readDimensions(bytes);
+      this.#taskPixels.set(id, size ? size.width * size.height : 0);
+      await this.#sendTo(id, { ...header, input: null, output: null }, bytes);
+    }, async (error) => {
       // Reading is the server's part of a remote task: its failure is this image's failure.
-      if (
-        this.#scheduler.result(id, taskIndex, {
-          ok: false,
-          error: (error as Error).message,
-        }, this.#now())
-      ) {
-        this.recorder.record(task, {
-          ok: false,
-          error: `cannot read ${task.input}: ${(error as Error).message}`,
-        });
-      }
+      if (!held()) return;
+      this.#scheduler.result(id, taskIndex, { ok: false, error: error.message }, this.#now());
+      this.recorder.record(task, {
+        ok: false,
+        error: `cannot read ${task.input}: ${error.message}`,
+      });
       const next = this.#scheduler.ready(id, this.#now());
       if (next) await this.#sendTask(id, next.task, next.attempt);
-      return;
-    }
-    const size = readDimensions(bytes);
-    this.#taskPixels.set(id, size ? size.width * size.height : 0);
-    await this.#sendTo(id, {
-      type: "task",
-      task: taskIndex,
-      attempt,
-      name: task.input,
-      input: null,
-      output: null,
-    }, bytes);
+    });
   }
 
   async #dispatch(): Promise<void> {
@@ -280,7 +266,8 @@ export class Broker {
         `no worker joined within ${START_TIMEOUT_MS / 1000}s` + (lastWords ? `: ${lastWords}` : ""),
       );
     }
-    if (this.#fatal || this.signal.aborted) this.sockets.router.close();
+    // Done, with the last result settled off the loop (a read failed): stop listening.
+    if (this.#fatal || this.signal.aborted || this.#scheduler.done) this.sockets.router.close();
   }
 
   /** A worker asks to join: check its token, answer `hello` with the pipeline. */
@@ -341,23 +328,15 @@ export class Broker {
     // Only the worker that holds this task at this attempt, while it is open, has a say:
     // a late answer of a replaced attempt, or one for a task done elsewhere, changes nothing.
     const holds = task !== undefined && scheduler.holds(id, message.task, message.attempt);
+    const name = this.#gate.name(id);
     if (!holds) {
       this.#log.debug(
-        `${
-          this.#gate.name(id)
-        }: stale result for task ${message.task} attempt ${message.attempt} dropped`,
+        `${name}: stale result for task ${message.task} attempt ${message.attempt} dropped`,
       );
     }
     let end: TaskEnd = message.ok ? { ok: true } : { ok: false, error: message.error };
-    if (holds && message.ok && !peer.local) {
-      // Remote result: the server writes the file.
-      try {
-        end = checkPayload(message, payload);
-        if (end.ok) writeAtomic(join(this.job.output, task.output), payload!);
-      } catch (error) {
-        end = { ok: false, error: describeWriteError(error, task.output) };
-      }
-    }
+    // Remote result: the server writes the file (off the loop, below).
+    if (holds && message.ok && !peer.local) end = checkPayload(message, payload);
     const counted = holds &&
       scheduler.result(id, message.task, end, this.#now(), message.attempt);
     // The worker is waiting: its next task goes out before the bookkeeping.
@@ -365,8 +344,10 @@ export class Broker {
       const assignment = scheduler.ready(id, this.#now());
       if (assignment) await this.#sendTask(id, assignment.task, assignment.attempt);
     }
-    if (counted) {
-      peer.count++;
+    if (counted) peer.count++;
+    if (counted && message.ok && end.ok && !peer.local) {
+      this.#writeOutput(id, task!, message, payload!);
+    } else if (counted) {
       this.recorder.record(
         task!,
         message.ok && end.ok ? message : { ok: false, error: end.ok ? "" : end.error },
@@ -374,6 +355,20 @@ export class Broker {
     }
     if (scheduler.done) return;
     await this.#dispatch();
+  }
+
+  /** Writes a remote output off the loop; records it once written (or failed, then amended). */
+  #writeOutput(id: string, task: Task, message: Incoming<"result">, bytes: Uint8Array): void {
+    this.#files.write(task.output, bytes, (error) => {
+      if (error === null) this.recorder.record(task, message);
+      else {
+        const end = { ok: false, error: describeWriteError(error, task.output) } as const;
+        this.#scheduler.amend(id, task.index, end);
+        this.recorder.record(task, end);
+      }
+      // The payload window has room again.
+      if (!this.#scheduler.done) void this.#dispatch();
+    });
   }
 
   /** A worker leaves (after --max-tasks, or stopped): its tasks go back to the queue. */
@@ -452,7 +447,12 @@ export class Broker {
       const cap = (identity: Uint8Array) =>
         this.#peers.has(idOf(identity) ?? "") ? Infinity : MAX_STRANGER_FRAME_BYTES;
       for await (
-        const [identity, ...frames] of receiveAll(this.sockets.router, BROKER_LINGER_MS, cap)
+        const [identity, ...frames] of receiveAll(
+          this.sockets.router,
+          // Blocking the thread would hold up the completion of remote workers' file I/O.
+          () => this.#files.busy ? 0 : BROKER_LINGER_MS,
+          cap,
+        )
       ) {
         if (!(await this.handle(identity, frames as Uint8Array[]))) continue;
         if (this.#scheduler.done) break;
@@ -460,6 +460,7 @@ export class Broker {
     } catch (error) {
       if (!this.#fatal && !this.signal.aborted) throw error;
     } finally {
+      await this.#files.drain();
       this.#finished = true;
       clearInterval(ticker);
       this.signal.removeEventListener("abort", onAbort);

@@ -213,6 +213,22 @@ export class Scheduler {
     return true;
   }
 
+  /**
+   * A task counted as done by worker `id` failed after all (the server could
+   * not write its output): it ends with `end` instead, and the worker's tally
+   * and span say so. Returns false if the task had not ended as done.
+   */
+  amend(id: string, task: number, end: Extract<TaskEnd, { ok: false }>): boolean {
+    const state = this.#workers.get(id);
+    if (!state || this.#ended.get(task)?.ok !== true) return false;
+    this.#ended.set(task, end);
+    state.processed--;
+    state.failed++;
+    const span = state.spans.findLast((s) => s.task === task);
+    if (span) span.ok = false;
+    return true;
+  }
+
   /** Ends the span of a held task; the next held task (if any) starts now. */
   #release(state: WorkerState, task: number, now: number, ok: boolean | null): void {
     const at = state.held.indexOf(task);

@@ -251,3 +251,18 @@ Deno.test("a worker that timed out on a task is never given it again", () => {
   assert.equal(s.ready("slow", 12), null, "only task 0 is left: it waits for another worker");
   assert.deepEqual(s.ready("good", 13), { worker: "good", task: 0, attempt: 2 });
 });
+
+Deno.test("amend: a task counted as done whose output the server could not write fails", () => {
+  const s = new Scheduler([0, 1]);
+  s.join("a", 0);
+  s.ready("a", 0);
+  assert.ok(s.result("a", 0, ok, 1, 1));
+  assert.ok(s.done === false && s.finished === 1);
+  const failed = { ok: false as const, error: "cannot write x.jpg: disk full" };
+  assert.ok(s.amend("a", 0, failed));
+  assert.deepEqual(s.ended.get(0), failed);
+  const a = s.workers[0];
+  assert.deepEqual([a.processed, a.failed, a.spans[0].ok], [0, 1, false]);
+  assert.equal(s.amend("a", 0, failed), false, "only a task ended as done can be amended");
+  assert.equal(s.amend("a", 1, failed), false, "nor one not ended");
+});

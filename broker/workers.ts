@@ -56,6 +56,15 @@ export interface Peer {
   count: number;
 }
 
+/** Kills a local worker (if any) with SIGKILL; one that already exited is left alone. */
+export function killWorker(worker: LocalWorker | undefined): void {
+  try {
+    worker?.process.kill("SIGKILL");
+  } catch {
+    // already exited
+  }
+}
+
 /** Broadcasts quit until every local worker has exited; kills those still there after the grace period. */
 export async function shutdown(
   locals: Map<string, LocalWorker>,
@@ -70,13 +79,7 @@ export async function shutdown(
       new Promise((resolve) => setTimeout(resolve, 100)),
     ]);
   }
-  for (const worker of locals.values()) {
-    try {
-      worker.process.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
+  for (const worker of locals.values()) killWorker(worker);
   await Promise.all([...locals.values()].map((w) => w.status));
   // Remote workers hear the quit too. The PUB socket is closed with linger 0 right after and the
   // process ends, so a single quit can be dropped before it leaves (a remote worker would then

@@ -16,7 +16,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encodeImage } from "../ops/codec.ts";
 import { SOURCE_ROOT } from "../core/runtime.ts";
-import { TEMP_MARKER, writeAtomic } from "../core/atomic.ts";
+import { TEMP_MARKER, writeAtomic, writeAtomicAsync } from "../core/atomic.ts";
 import { sleep, withTempDir, zpix } from "./helpers.ts";
 import { listTree, startRun, withRunDir } from "./reliability_helpers.ts";
 
@@ -126,18 +126,28 @@ for (const mode of ["sequential", "parallel"] as const) {
   });
 }
 
-Deno.test("writeAtomic: a folder in the way at the rename leaves no temporary behind", async () => {
-  await withTempDir(async (dir) => {
-    await Deno.mkdir(join(dir, "out.png"));
-    await Deno.writeTextFile(join(dir, "out.png", "keep"), "x");
-    assert.throws(() => writeAtomic(join(dir, "out.png"), new Uint8Array(1000)));
-    assert.deepEqual(
-      await listTree(dir),
-      ["out.png", "out.png/keep"],
-      "a failed write left a temporary (or touched the folder)",
-    );
+for (const sync of [true, false]) {
+  const name = sync ? "writeAtomic" : "writeAtomicAsync (the server's, for remote workers)";
+  Deno.test(`${name}: a folder in the way at the rename leaves no temporary behind`, async () => {
+    await withTempDir(async (dir) => {
+      await Deno.mkdir(join(dir, "out.png"));
+      await Deno.writeTextFile(join(dir, "out.png", "keep"), "x");
+      const write = sync ? writeAtomic : writeAtomicAsync;
+      await assert.rejects(async () => await write(join(dir, "out.png"), new Uint8Array(1000)));
+      assert.deepEqual(
+        await listTree(dir),
+        ["out.png", "out.png/keep"],
+        "a failed write left a temporary (or touched the folder)",
+      );
+      // A missing folder is made; the output is written whole.
+      await write(join(dir, "new", "deep", "a.png"), new Uint8Array(10).fill(1));
+      assert.deepEqual(
+        await Deno.readFile(join(dir, "new", "deep", "a.png")),
+        new Uint8Array(10).fill(1),
+      );
+    });
   });
-});
+}
 
 // A write that fails half-way: the process's file-size limit (`ulimit -f`, 64 KiB) is hit
 // while 1 MiB is written; SIGXFSZ is ignored, so write(2) fails with EFBIG.

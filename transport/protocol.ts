@@ -404,11 +404,13 @@ export const MAX_HOLD_MS = 20;
  * away (a worker's next task; a broker's next result), the kernel then
  * wakes this thread directly. The event loop still gets a turn at least
  * every {@link MAX_HOLD_MS}. `cap`: see `Socket.receive` (a broker copies
- * no large frame of a peer that is not a worker).
+ * no large frame of a peer that is not a worker). `linger` may be a function,
+ * asked before each wait: 0 while the caller awaits other I/O (file reads on
+ * Deno's thread pool), whose completions a blocked thread would hold up.
  */
 export async function* receiveAll(
   socket: FrameSource,
-  linger = 0,
+  linger: number | (() => number) = 0,
   cap?: (first: Uint8Array) => number,
 ): AsyncGenerator<Uint8Array[]> {
   let lingered = false;
@@ -422,18 +424,19 @@ export async function* receiveAll(
       if (!isAgain(error)) throw error;
     }
     const held = performance.now() - turned > MAX_HOLD_MS;
+    const lingerMs = typeof linger === "number" ? linger : linger();
     if (frames) {
       lingered = false;
       yield frames;
-      if (held && linger > 0) {
+      if (held && lingerMs > 0) {
         // a zero-timeout wait on the helper thread: one turn of the event loop
         await waitReadable(socket, 0);
         turned = performance.now();
       }
     } else if (!socket.closed) {
-      if (linger > 0 && !lingered && !held) {
+      if (lingerMs > 0 && !lingered && !held) {
         lingered = true;
-        pollReadable(socket, linger);
+        pollReadable(socket, lingerMs);
       } else {
         await waitReadable(socket, WAIT_SLICE_MS);
         turned = performance.now();
