@@ -311,7 +311,7 @@ export class Broker {
       this.#scheduler.worker(id)?.task === message.finishing;
     const assignment = this.#scheduler.ready(id, this.#now(), ahead);
     if (assignment) await this.#sendTask(id, assignment.task, assignment.attempt);
-    if (this.job.prefetch) await this.#dispatch();
+    await this.#dispatch(); // prefetch room, or workers waiting ahead of it for the window
   }
 
   /** A worker answers a task: write a remote output, record it, hand out the next. */

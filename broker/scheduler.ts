@@ -62,6 +62,14 @@ export class Scheduler {
   /** Workers never to be given a task again (they timed out on it), by task. */
   readonly #excluded: Map<number, Set<string>> = new Map();
   readonly #workers: Map<string, WorkerState> = new Map();
+  /**
+   * Workers that asked and were refused by `canAssign` (the payload window),
+   * in the order they were refused: the next room goes to the first of them,
+   * never to a worker that asks later. Without this line, with more remote
+   * workers than the window, whoever answered took the room its result freed:
+   * with 64 instant fakes and a window of 16, 14 of them did all the work.
+   */
+  readonly #starved: Map<string, true> = new Map();
   readonly #total: number;
   readonly #maxAttempts: number;
   readonly #canAssign: (worker: string) => boolean;
@@ -152,17 +160,27 @@ export class Scheduler {
     const state = this.worker(id);
     if (!state || state.held.length >= this.#capacity + (ahead ? 1 : 0)) return null;
     state.waiting = true;
+    const first = this.#starved.keys().next().value;
+    if (first !== undefined && first !== id && this.#canAssign(first)) {
+      this.#starved.set(id, true); // the room is for those refused first: it waits behind them
+      return null;
+    }
     return this.#assign(state, now);
   }
 
   #assign(state: WorkerState, now: number): Assignment | null {
-    if (this.#queue.length === 0 || !this.#canAssign(state.id)) return null;
+    if (this.#queue.length === 0) return null;
+    if (!this.#canAssign(state.id)) {
+      this.#starved.set(state.id, true);
+      return null;
+    }
     // The first queued task this worker was not excluded from (usually the first).
     const at = this.#excluded.size === 0
       ? 0
       : this.#queue.findIndex((t) => !this.#excluded.get(t)?.has(state.id));
     if (at < 0) return null;
     const task = this.#queue.splice(at, 1)[0];
+    this.#starved.delete(state.id);
     const attempt = (this.#attempts.get(task) ?? 0) + 1;
     this.#attempts.set(task, attempt);
     state.held.push(task);
@@ -174,10 +192,24 @@ export class Scheduler {
     return { worker: state.id, task, attempt };
   }
 
-  /** Hands queued tasks to workers with room for them (after a requeue, a window opening, a result). */
+  /**
+   * Hands queued tasks to workers with room for them (after a requeue, a
+   * window opening, a result): first to the workers the window refused, in
+   * the order it refused them, then to the others.
+   */
   dispatch(now: number): Assignment[] {
     const out: Assignment[] = [];
+    for (const id of this.#starved.keys()) {
+      const state = this.worker(id);
+      if (!state?.waiting) this.#starved.delete(id);
+      else if (state.held.length < this.#capacity) {
+        const assignment = this.#assign(state, now);
+        if (!assignment) break; // the window is full again (or nothing is left)
+        out.push(assignment);
+      }
+    }
     for (const state of this.#workers.values()) {
+      if (this.#starved.has(state.id)) continue; // refused again just above
       while (state.left === null && state.waiting && state.held.length < this.#capacity) {
         const assignment = this.#assign(state, now);
         if (!assignment) break;
@@ -257,6 +289,7 @@ export class Scheduler {
     state.task = null;
     state.left = now;
     state.waiting = false;
+    this.#starved.delete(id);
     for (const unstarted of prefetched.reverse()) {
       if (this.#ended.has(unstarted)) continue;
       this.#attempts.set(unstarted, (this.#attempts.get(unstarted) ?? 1) - 1);

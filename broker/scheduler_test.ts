@@ -266,3 +266,24 @@ Deno.test("amend: a task counted as done whose output the server could not write
   assert.equal(s.amend("a", 0, failed), false, "only a task ended as done can be amended");
   assert.equal(s.amend("a", 1, failed), false, "nor one not ended");
 });
+
+Deno.test("the window's room goes to the worker it refused first, not to the one that answered", () => {
+  // A window of one task out, as the broker's canAssign counts it.
+  const s: Scheduler = new Scheduler(
+    [0, 1, 2, 3, 4],
+    3,
+    () => s.workers.reduce((sum, w) => sum + w.held.length, 0) < 1,
+  );
+  for (const id of ["a", "b", "c"]) s.join(id, 0);
+  const a = s.ready("a", 0)!;
+  assert.equal(s.ready("b", 0), null, "the window is full");
+  assert.equal(s.ready("c", 0), null);
+  assert.ok(s.result("a", a.task, ok, 1, 1));
+  assert.equal(s.ready("a", 1), null, "a answered, but b and c were refused before it asked");
+  assert.deepEqual(s.dispatch(1).map((x) => x.worker), ["b"], "one room: b, the first refused");
+  s.result("b", 1, ok, 2, 1);
+  assert.equal(s.ready("b", 2), null);
+  assert.deepEqual(s.dispatch(2).map((x) => x.worker), ["c"]);
+  s.lost("c", 3, "gone");
+  assert.deepEqual(s.dispatch(3).map((x) => x.worker), ["a"], "c's task goes to a, next in line");
+});

@@ -7,6 +7,7 @@
  * same folder in the same run.
  *
  *   deno task bench [--input DIR] [--workers N] [--count N] [--repeat R] [-- zpix flags]
+ *   deno task bench --scale [scale_bench.ts flags]   (the broker with many fake workers)
  *
  * Without --input it writes `--count` (120) synthetic JPEGs of photo sizes
  * (~500x375) to a temporary folder. The pipeline is `--size 512 512`, as the
@@ -290,5 +291,8 @@ function printTable(round: number, rows: Record<string, Timing>): void {
 
 if (import.meta.main) {
   if (Deno.args[0] === "--share") await share(Deno.args.slice(1));
-  else await bench(Deno.args);
+  else if (Deno.args[0] === "--scale") {
+    // The broker with many fake workers (tests/scale_bench.ts; tmpfs rows need scale-bench's -A).
+    await (await import("./scale_bench.ts")).scaleBench(Deno.args.slice(1));
+  } else await bench(Deno.args);
 }

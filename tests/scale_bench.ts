@@ -10,7 +10,7 @@
  * writes there too; the temporary-folder runs get `deno task serve`'s flags).
  *
  *   deno task scale-bench [--capacity] [--scale] [--fakes N] [--images N] [--procs P]
- *                         [--repeat R] [--folders tmp,shm] [--baseline DIR]
+ *                         [--repeat R] [--folders tmp,shm] [--baseline DIR] [-- serve flags]
  *
  * `--capacity` (default with no mode): 8 fakes, 5,000 images, outputs in
  * the temporary folder and on tmpfs (/dev/shm), R rounds interleaved.
@@ -49,6 +49,24 @@ export interface FarmStats {
   /** Heartbeats the fakes sent, and broadcasts they heard. */
   heartbeats: number;
   broadcasts: number;
+}
+
+/** The words of environment variable `name` (none if unset or not allowed). */
+function words(name: string): string[] {
+  try {
+    return Deno.env.get(name)?.split(" ").filter(Boolean) ?? [];
+  } catch {
+    return []; // deno task bench --scale does not grant it
+  }
+}
+
+/** The load average, or "?" where --allow-sys=loadavg is not granted. */
+function uptime(): string {
+  try {
+    return Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
+  } catch {
+    return "?";
+  }
 }
 
 const epoch = () => performance.timeOrigin + performance.now();
@@ -108,6 +126,17 @@ export async function runFarm(
   return stats;
 }
 
+/** The arguments of a `serve --workers 0` run of the tiny images, and `extra`. */
+export function serveArgs(
+  endpoint: string,
+  input: string,
+  output: string,
+  extra: string[] = [],
+): string[] {
+  return ["serve", "--workers", "0", "--bind", endpoint, "--input", input, "--output", output]
+    .concat(["--quiet", "--size", "16", "16", ...extra]);
+}
+
 /** One server run's figures. */
 export interface ScaleRun {
   fakes: number;
@@ -132,6 +161,7 @@ export async function scaleRun(
   fakes: number,
   procs: number,
   root = SOURCE_ROOT,
+  extra: string[] = [],
 ): Promise<ScaleRun> {
   // A fresh folder each run, all removed at the end: on ext4, files deleted in the last seconds
   // make the next ones' inode allocation scan past them (`recently_deleted` at the top of
@@ -142,11 +172,11 @@ export async function scaleRun(
     args: [
       "-f",
       "zpix-time %e %U %S %M",
-      ...(Deno.env.get("SCALE_BENCH_WRAP")?.split(" ").filter(Boolean) ?? []),
+      ...words("SCALE_BENCH_WRAP"),
       Deno.execPath(),
       "run",
       "--quiet",
-      ...(Deno.env.get("SCALE_BENCH_DENO_FLAGS")?.split(" ").filter(Boolean) ?? []),
+      ...words("SCALE_BENCH_DENO_FLAGS"),
       // Deno grants /dev (tmpfs /dev/shm) to --allow-all alone.
       ...(output.startsWith("/dev/")
         ? ["--allow-all"]
@@ -158,19 +188,7 @@ export async function scaleRun(
             : flag
         )),
       join(root, "main.ts"),
-      "serve",
-      "--workers",
-      "0",
-      "--bind",
-      endpoint,
-      "--input",
-      input,
-      "--output",
-      output,
-      "--quiet",
-      "--size",
-      "16",
-      "16",
+      ...serveArgs(endpoint, input, output, extra),
     ],
     stdin: "null",
     stdout: "piped",
@@ -209,7 +227,8 @@ export async function scaleRun(
   const counts = stats.flatMap((s) => Object.values(s.tasks));
   const tasks = counts.reduce((a, b) => a + b, 0);
   const mean = tasks / counts.length;
-  const first = Math.min(...stats.map((s) => s.first)),
+  // A farm whose workers got no task (starved) has no first task.
+  const first = Math.min(...stats.filter((s) => s.first > 0).map((s) => s.first)),
     last = Math.max(...stats.map((s) => s.last));
   const seconds = (last - first) / 1000;
   const wall = Number(time[1]);
@@ -249,8 +268,10 @@ const HEADER = `${
 
 /** Runs the benchmark; prints a table a mode. */
 export async function scaleBench(args: string[]): Promise<void> {
+  const split = args.indexOf("--");
+  const extra = split >= 0 ? args.slice(split + 1) : [];
   const { values } = parseArgs({
-    args,
+    args: split >= 0 ? args.slice(0, split) : args,
     options: {
       capacity: { type: "boolean" },
       scale: { type: "boolean" },
@@ -286,14 +307,20 @@ export async function scaleBench(args: string[]): Promise<void> {
     ).flatMap(([label, out]) =>
       roots.map(([tag, root]): [string, string, string] => [label + tag, out, root])
     );
-    const uptime = () => Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
     const modes: [string, number][] = [];
     if (values.capacity || both) modes.push(["capacity", Number(values.fakes ?? 8)]);
     if (values.scale || both) modes.push(["scale", Number(values.fakes ?? 64)]);
+    if (!shm && values.folders.includes("shm")) {
+      console.log(
+        "tmpfs rows skipped: Deno grants /dev/shm only to --allow-all (deno task scale-bench)",
+      );
+    }
     let runs = 0;
     for (const [mode, fakes] of modes) {
       console.log(
-        `\n${mode}: serve --workers 0, ${fakes} instant fake workers in ${values.procs} process(es), ` +
+        `\n${mode}: serve --workers 0 ${
+          extra.join(" ")
+        }, ${fakes} instant fake workers in ${values.procs} process(es), ` +
           `${images} images of ${jpeg.length} bytes, ${navigator.hardwareConcurrency} CPU(s), load ${uptime()}`,
       );
       console.log(HEADER);
@@ -306,6 +333,7 @@ export async function scaleBench(args: string[]): Promise<void> {
             fakes,
             Number(values.procs),
             root,
+            extra,
           );
           console.log(row(label, run));
           rates.set(label, [...rates.get(label) ?? [], run.tasksPerSecond]);
