@@ -139,7 +139,8 @@ Usage: zpix serve --bind tcp://HOST:PORT --input DIR --output DIR [--workers N] 
       --curve-secret FILE  encrypt all traffic with CURVE, using the server.key of "zpix keygen";
                            workers then need --curve-server-key (use it with --token on any
                            network you do not trust)
-      --payload-window N   most images held in memory for remote workers at once (default 16)
+      --payload-window N   most images held in memory for remote workers at once (default 16;
+                           give at least one per remote worker)
 
 ${
     PARALLEL_FLAGS.replace(
