@@ -241,12 +241,14 @@ export async function decodeImage(
   // Baseline JPEGs need no MozJPEG: try our decoder before initialising the
   // codecs, so a worker that only meets those never compiles them.
   const inks = options.cmykInks === true && info?.components === 4;
+  const fastWarnings: string[] = []; // what our decoder forgave in damaged data
   const fast = !info ? null : isArithmetic(info) // libjpeg-turbo's WASM build: ours cannot
     ? await decodeArithmeticJpeg(stray?.bytes ?? bytes)
-    : tryDecodeJpegFast(stray?.bytes ?? bytes, inks);
+    : tryDecodeJpegFast(stray?.bytes ?? bytes, inks, fastWarnings);
   const c = fast ? null : await ready();
   try {
     const d = CODECS[format].decode(c, stray?.bytes ?? bytes, maxPixels, fast);
+    if (fast) d.warnings = [...new Set([...fastWarnings, ...d.warnings])];
     if (stray) d.warnings.unshift(stray.warning);
     if (inks && fast) d.inks = true;
     return d;
@@ -267,13 +269,14 @@ const TRUNCATED_JPEG_WARNING = "JPEG data ends early (truncated?)";
 /**
  * Our WASM SIMD decoder, for baseline and progressive JPEGs (bit-exact with
  * MozJPEG's decoder on them, ~2x faster) and Adobe CMYK/YCCK ones (libjpeg's
- * samples, converted as Pillow does); null for anything it does not take
- * (damaged or truncated data, exotic kinds): MozJPEG (or jpeg-js for
- * CMYK) decodes those and reports what is wrong.
+ * samples, converted as Pillow does); damaged or truncated baseline data as
+ * libjpeg-turbo decodes it, with its warnings pushed to `warnings`; null for
+ * anything it does not take (exotic kinds, damaged progressive data):
+ * MozJPEG (or jpeg-js for CMYK) decodes those and reports what is wrong.
  */
-function tryDecodeJpegFast(bytes: Uint8Array, inks: boolean): Image | null {
+function tryDecodeJpegFast(bytes: Uint8Array, inks: boolean, warnings: string[]): Image | null {
   try {
-    return decodeJpegFast(bytes, inks);
+    return decodeJpegFast(bytes, inks, warnings);
   } catch {
     return null; // e.g. wasm memory could not grow: MozJPEG gets its chance
   }

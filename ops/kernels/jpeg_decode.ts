@@ -15,10 +15,15 @@
  *
  * Anything else (arithmetic, 12-bit, RGB JPEGs, other samplings, 4
  * components without an Adobe marker, progressive files libjpeg would
- * smooth or warn about) and any irregular data (corrupt or truncated
- * entropy data, bad restart markers, no EOI right after the last scan)
- * makes {@link decodeJpegFast} return null, so the caller falls back to a
- * complete decoder that also reports what is wrong.
+ * smooth or warn about) makes {@link decodeJpegFast} return null, so the
+ * caller falls back to a complete decoder. So does irregular data (corrupt
+ * or truncated entropy data, bad restart markers, no EOI right after the
+ * last scan), unless the caller takes warnings: then a baseline file's
+ * damaged data decodes as libjpeg-turbo decodes it (jdhuff.c: a bad Huffman
+ * code gives a zero symbol, data ending early leaves the rest of the
+ * restart interval flat gray, restart markers are resynchronised as
+ * jpeg_resync_to_restart does), with libjpeg's warnings; damaged
+ * progressive data still gives null.
  *
  * @module
  */
@@ -33,9 +38,13 @@ import { decodeProgressiveAt } from "./jpeg_progressive.ts";
  * RGBA (or, with `inks`, a CMYK one to its inks: see {@link decodeJpegFastAt}); returns null for anything unsupported or irregular, so that the
  * caller can use a complete decoder instead.
  */
-export function decodeJpegFast(bytes: Uint8Array, inks = false): Image | null {
+export function decodeJpegFast(
+  bytes: Uint8Array,
+  inks = false,
+  warnings?: string[],
+): Image | null {
   const a = new Arena();
-  const r = decodeJpegFastAt(a, bytes, 1, inks);
+  const r = decodeJpegFastAt(a, bytes, 1, inks, warnings);
   return r && a.take(r);
 }
 
@@ -57,12 +66,16 @@ export function decodeJpegFast(bytes: Uint8Array, inks = false): Image | null {
  *
  * With `inks`, a CMYK or YCCK JPEG comes out as its inks (C, M, Y, K in the
  * RGBA bytes, 0 = no ink) for a conversion through its ICC profile.
+ *
+ * With `warnings`, damaged baseline data decodes as libjpeg's does (see the
+ * module doc) and what was forgiven is pushed there; without, it gives null.
  */
 export function decodeJpegFastAt(
   a: Arena,
   bytes: Uint8Array,
   scale: 1 | 2 | 4 | 8 = 1,
   inks = false,
+  warnings?: string[],
 ): Resident | null {
   const h = parseHeader(bytes);
   if (!h) return null;
@@ -120,11 +133,29 @@ export function decodeJpegFastAt(
     p32(o + 32, l.planes[c].shift);
   }
   const end = k.jpegDecodeScan(params);
-  if (end < 0) return null;
+  const forgiven = dv.getInt32(params + 24, true);
+  if (end < 0 || (forgiven && !warnings)) return null;
   // the image must end right here (EOI), as a one-scan baseline file does
   let m = end;
   while (m + 1 < data + bytes.length && mem[m + 1] === 0xff) m++;
-  if (m + 1 >= data + bytes.length || mem[m + 1] !== 0xd9) return null;
+  if (m + 1 >= data + bytes.length || mem[m + 1] !== 0xd9) {
+    // forgiving: any marker but another scan's (or the data's end, which the caller reports)
+    if (!warnings || (m + 1 < data + bytes.length && mem[m + 1] === 0xda)) return null;
+    if (m + 1 < data + bytes.length) warnings.push(`${CORRUPT}: marker after the scan ignored`);
+  }
+  if (warnings) warnings.push(...scanWarnings(forgiven));
   planesToRgba(a, l, planes, out, tmp);
   return { width, height, ptr: out };
+}
+
+const CORRUPT = "JPEG decoder warning: Corrupt JPEG data";
+
+/** libjpeg's warnings for what the kernels' `jpegDecodeScan` forgave (its flag bits). */
+function scanWarnings(flags: number): string[] {
+  const out: string[] = [];
+  if (flags & 1) out.push(`${CORRUPT}: bad Huffman code`);
+  if (flags & 2) out.push(`${CORRUPT}: premature end of data segment`);
+  if (flags & 4) out.push(`${CORRUPT}: restart marker out of place (resynchronised)`);
+  if (flags & 8) out.push(`${CORRUPT}: extraneous bytes before marker`);
+  return out;
 }

@@ -602,6 +602,12 @@ let dBuf: u64 = 0;
 let dCnt: i32 = 0;
 let dPad: i32 = 0;
 let dErr: i32 = 0;
+// What the baseline decoder forgave, as libjpeg-turbo does (jdhuff.c) with a
+// warning: 1 bad Huffman code or a run past the block's end, 2 data ended
+// early in a restart interval (jpeg_fill_bit_buffer's insufficient_data), 4
+// restart markers out of place (jpeg_resync_to_restart), 8 data left over
+// or missing at the scan's end (next_marker's extraneous bytes).
+let dWarn: i32 = 0;
 
 function dFill(): void {
   // fast path: 4 bytes without 0xFF (no stuffing, no marker)
@@ -623,6 +629,15 @@ function dFill(): void {
         if (dPos + 1 < dEnd && load<u8>(dPos + 1) == 0) {
           dPos += 2;
         } else {
+          // FF FF ... 00 is a data byte FF to libjpeg (its fill skips FF fill bytes)
+          let f = dPos + 1;
+          while (f < dEnd && load<u8>(f) == 0xff) f++;
+          if (f < dEnd && load<u8>(f) == 0) {
+            dPos = f + 1;
+            dBuf |= <u64>b << <u64>(56 - dCnt);
+            dCnt += 8;
+            continue;
+          }
           // a marker: stop here (dPos stays on it), feed zeros from now on
           b = 0;
           dEnd = dPos;
@@ -659,7 +674,13 @@ function dHuffSlow(t: usize): i32 {
     code = <i32>(dBuf >> <u64>(64 - l));
   }
   if (l > 16) {
+    // libjpeg's jpeg_huff_decode: warns "bad Huffman code", drops the 17 bits
+    // read and fakes a zero symbol (DC difference 0, AC end of block);
+    // dErr still stops the progressive decoder, which does not forgive yet
     dErr = 1;
+    dWarn |= 1;
+    dBuf <<= 17;
+    dCnt -= 17;
     return 0;
   }
   dBuf <<= <u64>l;
@@ -734,7 +755,11 @@ function dBlock(dc: usize, ac: usize, pred: usize): i32 {
       }
       k += (f >> 4) & 15;
       if (k > 63) {
-        dErr = 1; // a run past the end of the block: corrupt data
+        // a run past the end of the block (corrupt data): libjpeg's extra
+        // jpeg_natural_order entries put the value at 63 and end the block
+        dWarn |= 1;
+        store<i16>(DBLOCK + 126, <i16>(f >> 8));
+        nz = 63;
         break;
       }
       store<i16>(DBLOCK + (<usize>load<u8>(ZIGZAG + k) << 1), <i16>(f >> 8));
@@ -752,7 +777,11 @@ function dBlock(dc: usize, ac: usize, pred: usize): i32 {
     if (n) {
       k += r;
       if (k > 63) {
-        dErr = 1;
+        dWarn |= 1; // as above
+        store<i16>(DBLOCK + 126, <i16>extend(<i32>(buf >> <u64>(64 - n)), n));
+        buf <<= <u64>n;
+        cnt -= n;
+        nz = 63;
         break;
       }
       store<i16>(DBLOCK + (<usize>load<u8>(ZIGZAG + k) << 1), <i16>extend(<i32>(buf >> <u64>(64 - n)), n));
@@ -1063,8 +1092,13 @@ function dcSample(coef: i16, q: i32): u8 {
  * and the size of its blocks in the plane as a shift (libjpeg's
  * DCT_scaled_size 8 >> shift): 0, 8x8 samples (full size); 1 or 2, 4x4 or
  * 2x2 (jidctred's reduced IDCTs); 3, one sample (the DC term: its 1x1 IDCT).
- * Returns the offset of the first byte after the scan (a marker), or -1 on
- * any error (corrupt or truncated data, bad restart markers).
+ * Returns the offset of the marker after the scan (or the data's end). Damaged
+ * data decodes as libjpeg-turbo's jdhuff.c decodes it, and [6] (p + 24) gets
+ * what was forgiven (dWarn's bits; 0 for clean data): a bad Huffman code
+ * gives a zero symbol; where the data stops early (a marker or the end) the
+ * rest of the restart interval is left zero (flat gray blocks); at each
+ * restart the next marker is looked for and, if it is not the RSTn
+ * expected, jpeg_resync_to_restart's choice is made.
  */
 export function jpegDecodeScan(p: usize): i32 {
   dPos = <usize>load<i32>(p);
@@ -1074,25 +1108,25 @@ export function jpegDecodeScan(p: usize): i32 {
   dCnt = 0;
   dPad = 0;
   dErr = 0;
+  dWarn = 0;
   const mcusX = load<i32>(p, 8), mcusY = load<i32>(p, 12);
   const interval = load<i32>(p, 16), nComp = load<i32>(p, 20);
   let left = interval;
   let rst = 0;
+  // libjpeg's insufficient_data: the data stopped; the interval's remaining MCUs stay zero
+  let short = false;
   for (let c = 0; c < nComp; c++) store<i32>(p + 32 + <usize>c * 48, 0, 28);
   for (let my = 0; my < mcusY; my++) {
     for (let mx = 0; mx < mcusX; mx++) {
       if (interval) {
         if (left == 0) {
           // restart: the interval's bits are all used, RSTn is next
-          if (dCnt < dPad || dCnt - dPad >= 8) return -1;
+          if (dCnt < dPad || dCnt - dPad >= 8 || dPos >= dLimit || load<u8>(dPos) != 0xff) dWarn |= 8;
+          // libjpeg resets insufficient_data unless left up against a marker
+          if (dRestart(rst)) short = false;
           dBuf = 0;
           dCnt = 0;
           dPad = 0;
-          let m = dPos;
-          if (m + 1 >= dLimit || load<u8>(m) != 0xff) return -1;
-          while (m + 1 < dLimit && load<u8>(m + 1) == 0xff) m++;
-          if (m + 1 >= dLimit || load<u8>(m + 1) != <u8>(0xd0 + (rst & 7))) return -1;
-          dPos = m + 2;
           dEnd = dLimit;
           rst++;
           left = interval;
@@ -1111,18 +1145,83 @@ export function jpegDecodeScan(p: usize): i32 {
           const row = plane + <usize>((my * v + by) * n) * stride;
           for (let bx = 0; bx < h; bx++) {
             // every coefficient is decoded (the bit stream), whatever the size
-            const nz = dBlock(dc, ac, cp + 28);
-            if (dErr) return -1;
+            const nz = short ? dZeroBlock() : dBlock(dc, ac, cp + 28);
             idctScaled(q, row + <usize>((mx * h + bx) * n), stride, nz, shift);
           }
         }
       }
+      // this MCU read past the data (zeros fed after a marker or the end)
+      if (dCnt < dPad && !short) {
+        short = true;
+        dWarn |= 2;
+      }
     }
   }
-  // the scan must end on a byte boundary right before a marker, using no fed zeros
-  if (dCnt < dPad || dCnt - dPad >= 8) return -1;
-  if (dPos >= dLimit || load<u8>(dPos) != 0xff) return -1;
+  // the scan should end on a byte boundary right before a marker (or the
+  // data's end, which the caller reports), using no fed zeros
+  if (dCnt < dPad || dCnt - dPad >= 8 || (dPos < dLimit && load<u8>(dPos) != 0xff)) {
+    if (!short) dWarn |= 8;
+    const m = dNextMarker(dPos);
+    dPos = m < 0 ? dLimit : <usize>m - 1;
+  }
+  store<i32>(p, dWarn, 24);
   return <i32>dPos;
+}
+
+// An all-zero block in DBLOCK (what libjpeg leaves for an MCU past the data's end).
+function dZeroBlock(): i32 {
+  const z = i32x4.splat(0);
+  for (let i: usize = 0; i < 128; i += 16) v128.store(DBLOCK + i, z);
+  return 0;
+}
+
+// libjpeg's next_marker from `pos`: skips bytes up to an FF, the FFs, and
+// stuffed FF 00 pairs; the offset of the marker's code byte, or -1 at the
+// data's end.
+function dNextMarker(pos: usize): i32 {
+  while (true) {
+    while (pos < dLimit && load<u8>(pos) != 0xff) pos++;
+    while (pos < dLimit && load<u8>(pos) == 0xff) pos++;
+    if (pos >= dLimit) return -1;
+    if (load<u8>(pos) != 0) return <i32>pos;
+    pos++;
+  }
+}
+
+// A restart before the n-th RSTn (libjpeg's process_restart,
+// read_restart_marker and jpeg_resync_to_restart): finds the next marker and
+// leaves dPos after it; if it is not RSTn (n & 7), a warning, and like
+// libjpeg: a marker before SOF0, or RSTn-1 or -2, is skipped to the next;
+// RSTn+1 or +2, or any other marker, is left for later (dPos on its FF: the
+// next MCU reads zeros, then the rest of the interval stays zero); any other
+// RSTm is taken as the one expected. Returns true when the reader is past an
+// RST marker (libjpeg then resets insufficient_data), false when it was left.
+function dRestart(n: i32): bool {
+  let at = dNextMarker(dPos);
+  let m = at < 0 ? 0xd9 : <i32>load<u8>(at); // the source's fake EOI at the end
+  const want = 0xd0 + (n & 7);
+  if (m == want) {
+    dPos = <usize>at + 1;
+    return true;
+  }
+  dWarn |= 4;
+  while (true) {
+    let action = 1;
+    if (m < 0xc0) action = 2;
+    else if (m < 0xd0 || m > 0xd7) action = 3;
+    else if (m == 0xd0 + ((n + 1) & 7) || m == 0xd0 + ((n + 2) & 7)) action = 3;
+    else if (m == 0xd0 + ((n - 1) & 7) || m == 0xd0 + ((n - 2) & 7)) action = 2;
+    if (action == 1) {
+      dPos = <usize>at + 1;
+      return true;
+    }
+    if (action == 3) {
+      dPos = at < 0 ? dLimit : <usize>at - 1;
+      return false;
+    }
+    at = dNextMarker(<usize>at + 1);
+    m = at < 0 ? 0xd9 : <i32>load<u8>(at);
+  }
 }
 
 // Horizontal fancy upsampling (2x) of the i16 row `src` whose valid samples
