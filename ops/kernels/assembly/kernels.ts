@@ -889,10 +889,16 @@ function idctRange(a: v128, b: v128): v128 {
 // the same arithmetic), 2 any.
 function idct(q: usize, out: usize, stride: usize, nz: i32): void {
   if (!nz) {
-    // DC only: both passes reduce to one value
-    const x = ((<i32>load<i16>(DBLOCK) * load<i32>(q)) << 2) + 16 >> 5;
-    const v = idctRange(i32x4.splat(x), i32x4.splat(x));
-    for (let r: usize = 0; r < 8; r++) v128.store64_lane(out + r * stride, v, 0);
+    // DC only: both passes reduce to one value, computed as libjpeg-turbo's
+    // SIMD IDCT (what Pillow and djpeg run on x86) does: the dequantized term
+    // and its pass-1 shift in 16 bits, the result saturated. The same as
+    // jidctint.c's wrapping range limit for any value real data gives; only
+    // damaged data (a DC drifted far out of range) tells them apart.
+    const p1 = <i32><i16>(<i32><i16>(<i32>load<i16>(DBLOCK) * load<i32>(q)) << 2);
+    const x = (p1 + 16) >> 5;
+    const v = <u8>((x < -128 ? -128 : x > 127 ? 127 : x) + 128);
+    const row = i8x16.splat(v);
+    for (let r: usize = 0; r < 8; r++) v128.store64_lane(out + r * stride, row, 0);
     return;
   }
   if (nz == 1) {
