@@ -269,9 +269,9 @@ const TRUNCATED_JPEG_WARNING = "JPEG data ends early (truncated?)";
 /**
  * Our WASM SIMD decoder, for baseline and progressive JPEGs (bit-exact with
  * MozJPEG's decoder on them, ~2x faster) and Adobe CMYK/YCCK ones (libjpeg's
- * samples, converted as Pillow does); damaged or truncated baseline data as
+ * samples, converted as Pillow does); damaged or truncated entropy data as
  * libjpeg-turbo decodes it, with its warnings pushed to `warnings`; null for
- * anything it does not take (exotic kinds, damaged progressive data):
+ * anything it does not take (exotic kinds, progressive files missing scans):
  * MozJPEG (or jpeg-js for CMYK) decodes those and reports what is wrong.
  */
 function tryDecodeJpegFast(bytes: Uint8Array, inks: boolean, warnings: string[]): Image | null {

@@ -1,8 +1,9 @@
-// Damaged baseline JPEG data through decodeJpegFast's forgiving mode: like
-// libjpeg-turbo (jdhuff.c) it decodes on with a warning where libjpeg only
-// warns, and the pixels equal Pillow's (libjpeg-turbo 2.1.5) on the shipped
-// damaged fixtures (tests/fixtures/make_damaged_fixtures.py); without a
-// warnings array the decoder still declines damaged data (null).
+// Damaged JPEG data (baseline and progressive) through decodeJpegFast's
+// forgiving mode: like libjpeg-turbo (jdhuff.c, jdphuff.c) it decodes on
+// with a warning where libjpeg only warns, and the pixels equal Pillow's
+// (libjpeg-turbo 2.1.5) on the shipped damaged fixtures
+// (tests/fixtures/make_damaged_fixtures.py); without a warnings array the
+// decoder still declines damaged data (null). Bit flips anywhere never throw.
 // Needs --allow-read (fixtures).
 import { decodeImage } from "../codec.ts";
 import { decodeJpegFast } from "./jpeg_decode.ts";
@@ -25,6 +26,7 @@ for (
   const [name, kind] of [
     ["ramp_ycck_flip", "YCCK (4 components)"],
     ["texture_420_rst1_flip", "4:2:0 with restart markers renumbered"],
+    ["texture_444_prog_rst2_flip", "progressive, restart markers renumbered"],
   ]
 ) {
   Deno.test(`damaged ${kind} JPEG decodes like Pillow, with a warning (${name})`, async () => {
@@ -42,22 +44,31 @@ for (
   });
 }
 
-Deno.test("bit flips anywhere in a generated JPEG's scan: a decode or null, never a throw", () => {
-  const jpeg = encodeJpegFast(photoLikeImage(96, 64), 85);
-  const start = scanStart(jpeg);
-  let warned = 0;
-  for (let at = start; at < jpeg.length - 2; at += 7) {
-    for (const bit of [0, 3, 6]) {
-      const b = jpeg.slice();
-      b[at] ^= 1 << bit;
-      const warnings: string[] = [];
-      const img = decodeJpegFast(b, false, warnings);
-      if (img) assertEquals([img.width, img.height], [96, 64]);
-      if (warnings.length) warned++;
+for (
+  const [what, make] of [
+    ["a generated baseline JPEG", () => encodeJpegFast(photoLikeImage(96, 64), 85)],
+    ["a progressive 4:2:0 JPEG", () => fixture("texture_420_prog.jpg")],
+    ["a progressive YCCK JPEG", () => fixture("texture_ycck_prog.jpg")],
+  ] as const
+) {
+  Deno.test(`bit flips anywhere in ${what}'s scans: a decode or null, never a throw`, () => {
+    const jpeg = make();
+    const strict = decodeJpegFast(jpeg);
+    assert(strict, "the undamaged file decodes");
+    let warned = 0;
+    for (let at = scanStart(jpeg); at < jpeg.length - 2; at += 7) {
+      for (const bit of [0, 3, 6]) {
+        const b = jpeg.slice();
+        b[at] ^= 1 << bit;
+        const warnings: string[] = [];
+        const img = decodeJpegFast(b, false, warnings);
+        if (img) assertEquals([img.width, img.height], [strict.width, strict.height]);
+        if (warnings.length) warned++;
+      }
     }
-  }
-  assert(warned > 0, "some flips were forgiven with a warning");
-});
+    assert(warned > 0, "some flips were forgiven with a warning");
+  });
+}
 
 Deno.test("decodeImage surfaces the forgiven damage as warnings", async () => {
   const d = await decodeImage(fixture("ramp_ycck_flip.jpg"));

@@ -18,12 +18,12 @@
  * smooth or warn about) makes {@link decodeJpegFast} return null, so the
  * caller falls back to a complete decoder. So does irregular data (corrupt
  * or truncated entropy data, bad restart markers, no EOI right after the
- * last scan), unless the caller takes warnings: then a baseline file's
- * damaged data decodes as libjpeg-turbo decodes it (jdhuff.c: a bad Huffman
- * code gives a zero symbol, data ending early leaves the rest of the
- * restart interval flat gray, restart markers are resynchronised as
- * jpeg_resync_to_restart does), with libjpeg's warnings; damaged
- * progressive data still gives null.
+ * last scan), unless the caller takes warnings: then damaged data decodes
+ * as libjpeg-turbo decodes it (jdhuff.c, jdphuff.c: a bad Huffman code
+ * gives a zero symbol, data ending early leaves the rest of the restart
+ * interval flat gray or, in a progressive scan, as it was, restart markers
+ * are resynchronised as jpeg_resync_to_restart does), with libjpeg's
+ * warnings. A progressive file missing scans still gives null.
  *
  * @module
  */
@@ -32,6 +32,7 @@ import { Arena, type Resident } from "./arena.ts";
 import { HUFF_BYTES, parseHeader } from "./jpeg_markers.ts";
 import { planesToRgba, planLayout, rgbaScratchBytes } from "./jpeg_layout.ts";
 import { decodeProgressiveAt } from "./jpeg_progressive.ts";
+import { CORRUPT, scanWarnings } from "./jpeg_warnings.ts";
 
 /**
  * Decodes a JPEG (see the module doc for what is supported) to
@@ -67,7 +68,7 @@ export function decodeJpegFast(
  * With `inks`, a CMYK or YCCK JPEG comes out as its inks (C, M, Y, K in the
  * RGBA bytes, 0 = no ink) for a conversion through its ICC profile.
  *
- * With `warnings`, damaged baseline data decodes as libjpeg's does (see the
+ * With `warnings`, damaged data decodes as libjpeg's does (see the
  * module doc) and what was forgiven is pushed there; without, it gives null.
  */
 export function decodeJpegFastAt(
@@ -82,7 +83,7 @@ export function decodeJpegFastAt(
   const l = planLayout(h, scale);
   if (!l) return null;
   l.inks = inks && l.mode === -1;
-  if (h.frame.progressive) return decodeProgressiveAt(a, bytes, h, l);
+  if (h.frame.progressive) return decodeProgressiveAt(a, bytes, h, l, warnings);
   const { scan, restart } = h;
   if (scan.ss !== 0 || scan.se !== 63 || scan.ah !== 0 || scan.al !== 0) return null;
   const { width, height, mcusX, mcusY } = l;
@@ -146,16 +147,4 @@ export function decodeJpegFastAt(
   if (warnings) warnings.push(...scanWarnings(forgiven));
   planesToRgba(a, l, planes, out, tmp);
   return { width, height, ptr: out };
-}
-
-const CORRUPT = "JPEG decoder warning: Corrupt JPEG data";
-
-/** libjpeg's warnings for what the kernels' `jpegDecodeScan` forgave (its flag bits). */
-function scanWarnings(flags: number): string[] {
-  const out: string[] = [];
-  if (flags & 1) out.push(`${CORRUPT}: bad Huffman code`);
-  if (flags & 2) out.push(`${CORRUPT}: premature end of data segment`);
-  if (flags & 4) out.push(`${CORRUPT}: restart marker out of place (resynchronised)`);
-  if (flags & 8) out.push(`${CORRUPT}: extraneous bytes before marker`);
-  return out;
 }

@@ -9,15 +9,18 @@
  *
  * libjpeg smooths blocks across their edges ("block smoothing") when the
  * file leaves the first AC coefficients incomplete; such files, like any
- * irregular or damaged data (a scan script libjpeg would warn about, corrupt
- * or truncated entropy data, bad restart markers), give null, so the caller
- * falls back to MozJPEG, which handles and reports them.
+ * irregular data (a scan script libjpeg would warn about, truncated data:
+ * scans missing), give null, so the caller falls back to MozJPEG, which
+ * handles and reports them. So does damaged entropy data (corrupt data,
+ * bad restart markers), unless the caller takes warnings: then it decodes
+ * as jdphuff.c decodes it, with libjpeg's warnings.
  *
  * @module
  */
 import type { Arena, Resident } from "./arena.ts";
 import { HUFF_BYTES, type MarkerState, readSegments, type Scan } from "./jpeg_markers.ts";
 import { type Layout, planesToRgba, rgbaScratchBytes } from "./jpeg_layout.ts";
+import { scanWarnings, skipStrayMarkers } from "./jpeg_warnings.ts";
 
 /** The kernels' exports used here beyond `KernelExports` (in `wasm.ts`). */
 type ProgressiveKernels = {
@@ -44,13 +47,14 @@ const SMOOTHED_COEFS = 10;
 /**
  * Decodes a progressive JPEG whose header (up to its first scan) is `h`, at
  * the layout `l` (which says the scale), into `a`; null when unsupported
- * or irregular.
+ * or irregular, or damaged without `warnings` to push libjpeg's to.
  */
 export function decodeProgressiveAt(
   a: Arena,
   bytes: Uint8Array,
   h: MarkerState & { scan: Scan; frame: NonNullable<MarkerState["frame"]> },
   l: Layout,
+  warnings?: string[],
 ): Resident | null {
   const comps = h.frame.components;
   const nf = comps.length;
@@ -87,6 +91,7 @@ export function decodeProgressiveAt(
   // per component and coefficient: the Al of the last scan that coded it (-1: none yet)
   const bits = comps.map(() => new Int8Array(64).fill(-1));
   const latched = comps.map(() => false);
+  let forgiven = 0; // what jpegProgScan forgave in damaged data (its flag bits)
   let scan: Scan | "eoi" | null = h.scan;
   while (scan !== "eoi") {
     if (!scan) return null;
@@ -148,11 +153,17 @@ export function decodeProgressiveAt(
       p32(o + 32, masks[c]);
     }
     const end = k.jpegProgScan(params);
-    if (end < 0) return null;
-    scan = readSegments(bytes, end - data, h);
+    forgiven |= dv.getInt32(params + 40, true);
+    if (end < 0 || (forgiven && !warnings)) return null;
+    const next = forgiven
+      ? skipStrayMarkers(bytes, end - data)
+      : { at: end - data, skipped: false };
+    if (next.skipped) forgiven |= 8;
+    scan = readSegments(bytes, next.at, h);
   }
   // every component's DC and first AC coefficients complete (no block smoothing)
   if (bits.some((b) => b.subarray(0, SMOOTHED_COEFS).some((x) => x !== 0))) return null;
+  warnings?.push(...scanWarnings(forgiven));
   const planes = l.planes.map((p) => a.alloc(p.bytes));
   const out = a.alloc(width * height * 4);
   const tmp = a.alloc(rgbaScratchBytes(width));

@@ -601,7 +601,6 @@ let dLimit: usize = 0;
 let dBuf: u64 = 0;
 let dCnt: i32 = 0;
 let dPad: i32 = 0;
-let dErr: i32 = 0;
 // What the baseline decoder forgave, as libjpeg-turbo does (jdhuff.c) with a
 // warning: 1 bad Huffman code or a run past the block's end, 2 data ended
 // early in a restart interval (jpeg_fill_bit_buffer's insufficient_data), 4
@@ -675,9 +674,7 @@ function dHuffSlow(t: usize): i32 {
   }
   if (l > 16) {
     // libjpeg's jpeg_huff_decode: warns "bad Huffman code", drops the 17 bits
-    // read and fakes a zero symbol (DC difference 0, AC end of block);
-    // dErr still stops the progressive decoder, which does not forgive yet
-    dErr = 1;
+    // read and fakes a zero symbol (DC difference 0, AC end of block)
     dWarn |= 1;
     dBuf <<= 17;
     dCnt -= 17;
@@ -1113,7 +1110,6 @@ export function jpegDecodeScan(p: usize): i32 {
   dBuf = 0;
   dCnt = 0;
   dPad = 0;
-  dErr = 0;
   dWarn = 0;
   const mcusX = load<i32>(p, 8), mcusY = load<i32>(p, 12);
   const interval = load<i32>(p, 16), nComp = load<i32>(p, 20);
@@ -1126,14 +1122,8 @@ export function jpegDecodeScan(p: usize): i32 {
     for (let mx = 0; mx < mcusX; mx++) {
       if (interval) {
         if (left == 0) {
-          // restart: the interval's bits are all used, RSTn is next
-          if (dCnt < dPad || dCnt - dPad >= 8 || dPos >= dLimit || load<u8>(dPos) != 0xff) dWarn |= 8;
           // libjpeg resets insufficient_data unless left up against a marker
-          if (dRestart(rst)) short = false;
-          dBuf = 0;
-          dCnt = 0;
-          dPad = 0;
-          dEnd = dLimit;
+          if (dRestartAt(rst)) short = false;
           rst++;
           left = interval;
           for (let c = 0; c < nComp; c++) store<i32>(p + 32 + <usize>c * 48, 0, 28);
@@ -1163,15 +1153,21 @@ export function jpegDecodeScan(p: usize): i32 {
       }
     }
   }
-  // the scan should end on a byte boundary right before a marker (or the
-  // data's end, which the caller reports), using no fed zeros
+  store<i32>(p, dScanEnd(short), 24);
+  return <i32>dPos;
+}
+
+// At a scan's end: it should end on a byte boundary right before a marker
+// (or the data's end, which the caller reports), using no fed zeros; else a
+// warning (unless the data already stopped early), and dPos goes to the next
+// marker's FF (libjpeg's next_marker). Returns dWarn.
+function dScanEnd(short: bool): i32 {
   if (dCnt < dPad || dCnt - dPad >= 8 || (dPos < dLimit && load<u8>(dPos) != 0xff)) {
     if (!short) dWarn |= 8;
     const m = dNextMarker(dPos);
     dPos = m < 0 ? dLimit : <usize>m - 1;
   }
-  store<i32>(p, dWarn, 24);
-  return <i32>dPos;
+  return dWarn;
 }
 
 // An all-zero block in DBLOCK (what libjpeg leaves for an MCU past the data's end).
@@ -1202,6 +1198,18 @@ function dNextMarker(pos: usize): i32 {
 // next MCU reads zeros, then the rest of the interval stays zero); any other
 // RSTm is taken as the one expected. Returns true when the reader is past an
 // RST marker (libjpeg then resets insufficient_data), false when it was left.
+// Restart before the n-th RSTn: the interval's bits should all be used and
+// RSTn next (else a warning); dRestart, then the bit reader starts afresh.
+function dRestartAt(n: i32): bool {
+  if (dCnt < dPad || dCnt - dPad >= 8 || dPos >= dLimit || load<u8>(dPos) != 0xff) dWarn |= 8;
+  const past = dRestart(n);
+  dBuf = 0;
+  dCnt = 0;
+  dPad = 0;
+  dEnd = dLimit;
+  return past;
+}
+
 function dRestart(n: i32): bool {
   let at = dNextMarker(dPos);
   let m = at < 0 ? 0xd9 : <i32>load<u8>(at); // the source's fake EOI at the end
@@ -1489,7 +1497,16 @@ function progAcFirst(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i32
       cnt -= s;
     }
     if (k > se) {
-      dErr = 1;
+      // past the band (corrupt data): libjpeg writes it at natural_order[k]
+      // (63 beyond the block's end) and ends the band
+      dWarn |= 1;
+      k = min(k, 63);
+      const c = <i16>(v << al);
+      if (c) {
+        firstTouch(blk, m);
+        store<i16>(blk + (<usize>load<u8>(ZIGZAG + k) << 1), c);
+        m |= <u64>1 << <u64>k;
+      }
       break;
     }
     const c = <i16>(v << al);
@@ -1618,7 +1635,7 @@ function selectBit(z: u64, n: i32): i32 {
 }
 
 // AC refinement scan (one band ss..se) for one block, as jdphuff.c's
-// decode_mcu_AC_refine (minus its tolerance of corrupt data), on the
+// decode_mcu_AC_refine (its tolerance of corrupt data included), on the
 // nonzero mask: a run of r zeros ends at the (r + 1)-th zero term from k,
 // and the nonzero terms on the way each take a correction bit (read up to
 // 32 at a time). The bit buffer lives in locals, written back around the
@@ -1639,7 +1656,9 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
         buf = dBuf;
         cnt = dCnt;
       }
-      const f = load<i32>(fast + (<usize>(buf >> <u64>(64 - HUFF_BITS)) << 2));
+      let f = load<i32>(fast + (<usize>(buf >> <u64>(64 - HUFF_BITS)) << 2));
+      // a new term of more than one bit (corrupt data): the slow path's
+      if ((f >> 8) > 1 || (f >> 8) < -1) f = 0;
       let r: i32, val = 0;
       if (f) {
         // code and sign bit at once, or EOBr, or ZRL
@@ -1659,10 +1678,6 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
             break;
           }
         } else {
-          if (v != 1 && v != -1) {
-            dErr = 1;
-            return;
-          }
           val = v > 0 ? p1 : -p1;
         }
       } else {
@@ -1674,10 +1689,9 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
         r = rs >> 4;
         const s = rs & 15;
         if (s) {
-          if (s != 1) {
-            dErr = 1;
-            return;
-          }
+          // a new term is one bit; libjpeg warns about any other size and
+          // reads its sign bit all the same
+          if (s != 1) dWarn |= 1;
           val = <i64>buf < 0 ? p1 : -p1;
           buf <<= 1;
           cnt -= 1;
@@ -1715,13 +1729,13 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
         }
       }
       if (val) {
-        if (pz >= 64) {
-          dErr = 1;
-          return;
-        }
+        // no zero term left in the band (corrupt data): libjpeg writes the
+        // new term at natural_order[Se + 1] (63 beyond the block's end)
+        const at = min(t, 63);
+        if (pz >= 64) dWarn |= 1;
         firstTouch(blk, m);
-        store<i16>(blk + (<usize>load<u8>(ZIGZAG + t) << 1), <i16>val);
-        m |= <u64>1 << <u64>t;
+        store<i16>(blk + (<usize>load<u8>(ZIGZAG + at) << 1), <i16>val);
+        m |= <u64>1 << <u64>at;
       }
       k = t;
     }
@@ -1763,23 +1777,14 @@ function refineRun(blk: usize, bits: u64, p1: i32): void {
   dCnt = cnt;
 }
 
-// At a restart interval's end: checks and skips RSTn (n = rst & 7), resets
-// the bit reader, the DC predictors of the scan's `nComp` components and
-// the EOB run. False if the marker is not there.
+// At a restart interval's end: dRestartAt (RSTn, n = rst & 7, or libjpeg's
+// resynchronisation), and the DC predictors of the scan's `nComp` components
+// and the EOB run reset. Returns dRestartAt's answer.
 function progRestart(p: usize, nComp: i32, rst: i32): bool {
-  if (dCnt < dPad || dCnt - dPad >= 8) return false;
-  dBuf = 0;
-  dCnt = 0;
-  dPad = 0;
-  let m = dPos;
-  if (m + 1 >= dLimit || load<u8>(m) != 0xff) return false;
-  while (m + 1 < dLimit && load<u8>(m + 1) == 0xff) m++;
-  if (m + 1 >= dLimit || load<u8>(m + 1) != <u8>(0xd0 + (rst & 7))) return false;
-  dPos = m + 2;
-  dEnd = dLimit;
+  const past = dRestartAt(rst);
   eobRun = 0;
   for (let c = 0; c < nComp; c++) store<i32>(p + 48 + <usize>c * 48, 0, 24);
-  return true;
+  return past;
 }
 
 /**
@@ -1792,9 +1797,11 @@ function progRestart(p: usize, nComp: i32, rst: i32): bool {
  * buffers, H, V (1, 1 in a one-component scan), DC table, AC table, DC
  * predictor (scratch), DC terms (i16 per block), nonzero masks (u64 per
  * block). The DC terms and masks must start at 0; the AC terms of a block
- * are cleared when its mask first becomes nonzero. Returns the offset of the marker after the scan, or -1 on any
- * error (corrupt or truncated data, bad restart markers, a refinement that
- * is not one bit).
+ * are cleared when its mask first becomes nonzero. Returns the offset of
+ * the marker after the scan (or the data's end). Damaged data decodes as
+ * libjpeg-turbo's jdphuff.c decodes it, and [10] (p + 40) gets what was
+ * forgiven (dWarn's bits, as jpegDecodeScan's): where the data stops early
+ * the rest of the restart interval's blocks are left as they are.
  */
 export function jpegProgScan(p: usize): i32 {
   dPos = <usize>load<i32>(p);
@@ -1803,8 +1810,10 @@ export function jpegProgScan(p: usize): i32 {
   dBuf = 0;
   dCnt = 0;
   dPad = 0;
-  dErr = 0;
+  dWarn = 0;
   eobRun = 0;
+  // libjpeg's insufficient_data: the data stopped; the interval's remaining MCUs are skipped
+  let short = false;
   const interval = load<i32>(p, 8);
   const ss = load<i32>(p, 12), se = load<i32>(p, 16), ah = load<i32>(p, 20), al = load<i32>(p, 24);
   const nComp = load<i32>(p, 28), mcusX = load<i32>(p, 32), mcusY = load<i32>(p, 36);
@@ -1821,14 +1830,20 @@ export function jpegProgScan(p: usize): i32 {
     const band = bitsFrom(ss) & bitsBelow(se + 1);
     for (let by = 0; by < mcusY; by++) {
       for (let bx = 0; bx < mcusX; bx++) {
+        // the previous block read past the data (zeros fed)
+        if (dCnt < dPad && !short) {
+          short = true;
+          dWarn |= 2;
+        }
         if (interval) {
           if (left == 0) {
-            if (!progRestart(p, 1, rst)) return -1;
+            if (progRestart(p, 1, rst)) short = false;
             rst++;
             left = interval;
           }
           left--;
         }
+        if (short) continue;
         const bi = <usize>(by * bpr + bx);
         if (kind >= 2 && eobRun > 0) {
           // inside an end-of-band run: nothing to read in a first scan, the
@@ -1845,7 +1860,6 @@ export function jpegProgScan(p: usize): i32 {
           if (dBit()) store<i16>(dcs + (bi << 1), <i16>(<i32>load<i16>(dcs + (bi << 1)) | (1 << al)));
         } else if (kind == 2) progAcFirst(coef + (bi << 7), masks + (bi << 3), ac, ss, se, al);
         else progAcRefine(coef + (bi << 7), masks + (bi << 3), ac, ss, se, al);
-        if (dErr) return -1;
       }
     }
   } else {
@@ -1854,12 +1868,13 @@ export function jpegProgScan(p: usize): i32 {
       for (let mx = 0; mx < mcusX; mx++) {
         if (interval) {
           if (left == 0) {
-            if (!progRestart(p, nComp, rst)) return -1;
+            if (progRestart(p, nComp, rst)) short = false;
             rst++;
             left = interval;
           }
           left--;
         }
+        if (short) continue;
         for (let c = 0; c < nComp; c++) {
           const cp = p + 48 + <usize>c * 48;
           const bpr = load<i32>(cp, 4), h = load<i32>(cp, 8), v = load<i32>(cp, 12);
@@ -1869,15 +1884,21 @@ export function jpegProgScan(p: usize): i32 {
               const dp = dcs + (<usize>((my * v + by) * bpr + mx * h + bx) << 1);
               if (kind == 0) progDcFirst(dp, dc, cp + 24, al);
               else if (dBit()) store<i16>(dp, <i16>(<i32>load<i16>(dp) | (1 << al)));
-              if (dErr) return -1;
             }
           }
+        }
+        if (dCnt < dPad && !short) {
+          short = true;
+          dWarn |= 2;
         }
       }
     }
   }
-  if (dCnt < dPad || dCnt - dPad >= 8) return -1;
-  if (dPos >= dLimit || load<u8>(dPos) != 0xff) return -1;
+  if (dCnt < dPad && !short) {
+    short = true;
+    dWarn |= 2;
+  }
+  store<i32>(p, dScanEnd(short), 40);
   return <i32>dPos;
 }
 
