@@ -46,7 +46,8 @@ import {
   type MozJpegEncoder,
   type PngWasmExports,
 } from "./codec_libs.ts";
-import { checkPngChunks } from "./png_repair.ts";
+import { tryDecodePngFast } from "./png_decode.ts";
+import { type CheckedPng, checkPngChunks } from "./png_repair.ts";
 
 export { DecodeError } from "./decode_error.ts";
 
@@ -204,7 +205,8 @@ function checkPixelLimit(
  *   marker after a complete image, gives a warning (or a DecodeError if
  *   nothing decodes); arithmetic coding via libjpeg-turbo (codecs/); lossless,
  *   hierarchical, 12-bit: refused by name.
- * - PNG: any bit depth/colour type (16-bit reduced to 8 by taking the high
+ * - PNG: 8/16-bit, not interlaced, by our own decoder (png_decode.ts), the
+ *   rest by the Rust `png` crate; any bit depth/colour type (16-bit reduced to 8 by taking the high
  *   byte, as Pillow and OpenCV do), palette + tRNS and alpha kept in RGBA;
  *   a CRC mismatch in a critical chunk is a {@link DecodeError}; libpng's
  *   warnings are warnings (malformed ancillary chunk, IEND missing).
@@ -238,16 +240,19 @@ export async function decodeImage(
   const unsupported = info && unsupportedJpeg(info);
   if (unsupported) throw new DecodeError(unsupported);
   const stray = info && dropStrayMarker(bytes, info); // a warning, and what to decode
-  // Baseline JPEGs need no MozJPEG: try our decoder before initialising the
-  // codecs, so a worker that only meets those never compiles them.
+  // PNG: CRCs, a cut inside the image data, malformed ancillary chunks, no IEND.
+  const png = format === "png" ? checkPngChunks(bytes) : null;
+  if (png && "error" in png) throw new DecodeError(png.error);
+  // Our decoders first (PNG: the forgiven stream), before initialising the
+  // codecs, so a worker that only meets what they take never compiles them.
   const inks = options.cmykInks === true && info?.components === 4;
   const fastWarnings: string[] = []; // what our decoder forgave in damaged data
-  const fast = !info ? null : isArithmetic(info) // libjpeg-turbo's WASM build: ours cannot
+  const fast = png ? await tryDecodePngFast(png.bytes) : isArithmetic(info!) // libjpeg-turbo's WASM build: ours cannot
     ? await decodeArithmeticJpeg(stray?.bytes ?? bytes)
     : tryDecodeJpegFast(stray?.bytes ?? bytes, inks, fastWarnings);
   const c = fast ? null : await ready();
   try {
-    const d = CODECS[format].decode(c, stray?.bytes ?? bytes, maxPixels, fast);
+    const d = png ? decodePng(c, png, fast) : decodeJpeg(c, stray?.bytes ?? bytes, maxPixels, fast);
     if (fast) d.warnings = [...new Set([...fastWarnings, ...d.warnings])];
     if (stray) d.warnings.unshift(stray.warning);
     if (inks && fast) d.inks = true;
@@ -367,16 +372,15 @@ function decodeJpeg(
   return { image, format: "jpeg", notes, warnings: [...new Set(warnings)] };
 }
 
-function decodePng(c: Codecs, bytes: Uint8Array): Decoded {
-  // CRCs, a cut inside the image data, malformed ancillary chunks, no IEND.
-  const checked = checkPngChunks(bytes);
-  if ("error" in checked) throw new DecodeError(checked.error);
-  const { info, warnings } = checked;
-  const notes: string[] = [];
+function decodePng(c: Codecs | null, png: CheckedPng, fast: Image | null): Decoded {
+  const { info, warnings } = png;
+  const notes = info.bitDepth === 16 ? ["16-bit PNG reduced to 8 bits per channel"] : [];
+  if (fast) return { image: fast, format: "png", notes, warnings };
+  c = c!; // initialised when our decoder declined
   let result: ImageData;
   const sp = c.pngWasm.__wbindgen_add_to_stack_pointer(0);
   try {
-    result = c.lib.pngDecode(checked.bytes);
+    result = c.lib.pngDecode(png.bytes);
   } catch (e) {
     // A Rust `unwrap_throw` abandons its frames without restoring the
     // wasm-bindgen shadow stack pointer (~1.4 KB per failure; after ~700
@@ -390,9 +394,6 @@ function decodePng(c: Codecs, bytes: Uint8Array): Decoded {
     throw new DecodeError(
       /unwrap_throw/.test(detail) ? "corrupt PNG data" : `corrupt PNG data (decoder: ${detail})`,
     );
-  }
-  if (info.bitDepth === 16) {
-    notes.push("16-bit PNG reduced to 8 bits per channel");
   }
   const d = result.data;
   const image = {
@@ -485,14 +486,12 @@ type JpegOrPng = Extract<Format, "jpeg" | "png">;
 interface Codec {
   /** What a header the format's dimensions come from is called, for messages. */
   header: string;
-  /** Decodes (the codecs are null when our fast JPEG decoder already did it). */
-  decode(c: Codecs | null, bytes: Uint8Array, maxPixels: number, fast: Image | null): Decoded;
   /** Encodes. */
   encode(c: Codecs, image: Image, options: EncodeOptions): Uint8Array;
 }
 
 /** The decoder and encoder of JPEG and PNG (`format_io.ts` handles the table's other formats). */
 const CODECS: Record<JpegOrPng, Codec> = {
-  jpeg: { header: "frame header", decode: decodeJpeg, encode: encodeJpeg },
-  png: { header: "IHDR header", decode: (c, bytes) => decodePng(c!, bytes), encode: encodePng },
+  jpeg: { header: "frame header", encode: encodeJpeg },
+  png: { header: "IHDR header", encode: encodePng },
 };

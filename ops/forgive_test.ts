@@ -8,7 +8,8 @@
 import assert from "node:assert/strict";
 import { DecodeError, decodeImage } from "./codec.ts";
 import { crc32 } from "./png_chunks.ts";
-import { forgivePng } from "./png_repair.ts";
+import { tryDecodePngFast } from "./png_decode.ts";
+import { checkPngChunks, forgivePng } from "./png_repair.ts";
 
 const fixture = (name: string) =>
   Deno.readFileSync(new URL(`../tests/fixtures/${name}`, import.meta.url));
@@ -143,4 +144,16 @@ Deno.test("a PNG missing only IEND decodes with a warning; one cut in IDAT is tr
   assert.deepEqual((await decodeImage(halfIend)).image, want);
   assert.equal(await refusal(png.subarray(0, png.length - 20)), "truncated PNG data");
   assert.equal(forgivePng(png.subarray(0, 40)), null); // cut before any image data
+});
+
+Deno.test("a PNG forgiven its missing IEND or a malformed ancillary chunk still takes zpix's decoder", async () => {
+  const png = fixture("quad.png");
+  const want = (await decodeImage(png)).image;
+  for (const damaged of [png.subarray(0, png.length - 12), withChunk(chunk("sRGB", [4]))]) {
+    const checked = checkPngChunks(damaged);
+    assert.ok(!("error" in checked));
+    // the forgiven stream is one our decoder takes: no fallback to the Rust crate
+    assert.deepEqual(await tryDecodePngFast(checked.bytes), want);
+    assert.equal(checked.warnings.length, 1);
+  }
 });

@@ -135,6 +135,16 @@ export function forgivePng(bytes: Uint8Array): ForgivenPng | null {
   return { bytes: out, warnings };
 }
 
+/** A PNG that passed {@link checkPngChunks}. */
+export interface CheckedPng {
+  /** The stream to decode: the input, or a copy without the chunks forgiven, with IEND. */
+  bytes: Uint8Array;
+  /** The input's IHDR facts, CRC mismatches and whether it reached IEND. */
+  info: PngInfo;
+  /** One line per fault forgiven. */
+  warnings: string[];
+}
+
 /**
  * The chunk-level checks before a PNG is decoded: a CRC mismatch in a
  * critical chunk or a stream cut inside its image data is an error (the
@@ -143,9 +153,7 @@ export function forgivePng(bytes: Uint8Array): ForgivenPng | null {
  * chunk (dropped) or a missing IEND are warnings. Returns the stream to
  * decode, or the error's message. `bytes` must have a complete IHDR.
  */
-export function checkPngChunks(
-  bytes: Uint8Array,
-): { bytes: Uint8Array; info: PngInfo; warnings: string[] } | { error: string } {
+export function checkPngChunks(bytes: Uint8Array): CheckedPng | { error: string } {
   const info = readPngInfo(bytes);
   if (!info) return { error: "truncated or corrupt PNG data (no valid IHDR header)" };
   const badCritical = info.badCrc.filter(isCriticalChunk);

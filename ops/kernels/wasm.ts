@@ -77,6 +77,18 @@ export interface KernelExports {
     out: number,
     tmp: number,
   ): void;
+  pngUnfilter(p: number, prev: number, rows: number, stride: number, bpp: number): number;
+  pngExpand(
+    p: number,
+    rows: number,
+    stride: number,
+    width: number,
+    mode: number,
+    palette: number,
+    size: number,
+    key: number,
+    out: number,
+  ): number;
 }
 
 let wasm: KernelExports | undefined;

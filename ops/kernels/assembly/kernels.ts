@@ -2028,3 +2028,227 @@ export function jpegCmykToRgba(p: usize, w: i32, h: i32, flags: i32, out: usize,
     }
   }
 }
+
+// ---------------------------------------------------------------------------
+// PNG scanlines: unfiltering (None, Sub, Up, Average, Paeth) in place and
+// expansion to RGBA. Rows lie one after another, each its filter byte then
+// `stride` bytes (the inflated zlib stream as it is). The filters that
+// depend on the left neighbour run one pixel at a time with its channels in
+// SIMD lanes (as libpng's SSE2 code does) when a pixel has 3 bytes or more.
+
+// Stores the low `bpp` bytes (3, 4, 6 or 8) of `v` at `p`.
+@inline
+function storePixel(p: usize, v: v128, bpp: i32): void {
+  if (bpp == 4) v128.store32_lane(p, v, 0);
+  else if (bpp == 8) v128.store64_lane(p, v, 0);
+  else if (bpp == 3) {
+    v128.store16_lane(p, v, 0);
+    v128.store8_lane(p + 2, v, 2);
+  } else {
+    v128.store32_lane(p, v, 0);
+    v128.store16_lane(p + 4, v, 2);
+  }
+}
+
+// The bytes of one pixel (up to 8) widened to i16 lanes.
+@inline
+function loadPixel(p: usize): v128 {
+  return i16x8.extend_low_i8x16_u(v128.load64_zero(p));
+}
+
+// Paeth on one row with bpp >= 3: pixel by pixel, channels in lanes.
+@inline
+function paethVec(cur: usize, prev: usize, stride: i32, bpp: i32): void {
+  let a = i16x8.splat(0);
+  let c = i16x8.splat(0);
+  for (let i = 0; i < stride; i += bpp) {
+    const p = cur + <usize>i;
+    const b = loadPixel(prev + <usize>i);
+    const pa = i16x8.abs(i16x8.sub(b, c));
+    const pb = i16x8.abs(i16x8.sub(a, c));
+    const pc = i16x8.abs(i16x8.sub(i16x8.add(a, b), i16x8.add(c, c)));
+    const useA = v128.and(i16x8.le_s(pa, pb), i16x8.le_s(pa, pc));
+    const useB = i16x8.le_s(pb, pc);
+    const pred = v128.bitselect(a, v128.bitselect(b, c, useB), useA);
+    const raw = v128.load64_zero(p);
+    const out = i8x16.add(raw, i8x16.narrow_i16x8_u(pred, pred));
+    storePixel(p, out, bpp);
+    a = i16x8.extend_low_i8x16_u(out);
+    c = b;
+  }
+}
+
+// Average on one row with bpp >= 3 (prev = 0: no row above).
+@inline
+function avgVec(cur: usize, prev: usize, stride: i32, bpp: i32): void {
+  let a = i16x8.splat(0);
+  const zero = i16x8.splat(0);
+  for (let i = 0; i < stride; i += bpp) {
+    const p = cur + <usize>i;
+    const b = prev ? loadPixel(prev + <usize>i) : zero;
+    const pred = i16x8.shr_u(i16x8.add(a, b), 1);
+    const out = i8x16.add(v128.load64_zero(p), i8x16.narrow_i16x8_u(pred, pred));
+    storePixel(p, out, bpp);
+    a = i16x8.extend_low_i8x16_u(out);
+  }
+}
+
+// Sub on one row with bpp >= 3.
+@inline
+function subVec(cur: usize, stride: i32, bpp: i32): void {
+  let a = i8x16.splat(0);
+  for (let i = 0; i < stride; i += bpp) {
+    const p = cur + <usize>i;
+    a = i8x16.add(v128.load64_zero(p), a);
+    storePixel(p, a, bpp);
+  }
+}
+
+// Up: independent bytes, 16 at a time; the tail byte by byte (the next row follows).
+function up(cur: usize, prev: usize, stride: i32): void {
+  let i = 0;
+  for (; i + 16 <= stride; i += 16) {
+    const p = cur + <usize>i;
+    v128.store(p, i8x16.add(v128.load(p), v128.load(prev + <usize>i)));
+  }
+  for (; i < stride; i++) {
+    const p = cur + <usize>i;
+    store<u8>(p, load<u8>(p) + load<u8>(prev + <usize>i));
+  }
+}
+
+// Sub, Average and Paeth for 1- and 2-byte pixels, byte by byte (prev = 0: no row above).
+function filterScalar(type: i32, cur: usize, prev: usize, stride: i32, bpp: i32): void {
+  for (let i = 0; i < stride; i++) {
+    const p = cur + <usize>i;
+    const a: i32 = i >= bpp ? load<u8>(p - <usize>bpp) : 0;
+    const b: i32 = prev ? load<u8>(prev + <usize>i) : 0;
+    const c: i32 = prev && i >= bpp ? load<u8>(prev + <usize>(i - bpp)) : 0;
+    let pred = a;
+    if (type == 3) pred = (a + b) >> 1;
+    else if (type == 4) {
+      const pa = abs(b - c), pb = abs(a - c), pc = abs(a + b - c - c);
+      pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+    }
+    store<u8>(p, load<u8>(p) + <u8>pred);
+  }
+}
+
+// Sub, with the common pixel sizes' loops specialised.
+function subRow(cur: usize, stride: i32, bpp: i32): void {
+  if (bpp == 3) subVec(cur, stride, 3);
+  else if (bpp == 4) subVec(cur, stride, 4);
+  else if (bpp >= 6) subVec(cur, stride, bpp);
+  else filterScalar(1, cur, 0, stride, bpp);
+}
+
+/**
+ * Unfilters `rows` scanlines in place: row r's filter byte at
+ * `p + r * (stride + 1)`, its bytes after it; `prev` is the unfiltered row
+ * above the first (0 for none). `bpp`: 1, 2, 3, 4, 6 or 8 bytes per pixel.
+ * Returns the index of the first row with an unknown filter type, or -1.
+ */
+export function pngUnfilter(p: usize, prev: usize, rows: i32, stride: i32, bpp: i32): i32 {
+  const pitch = <usize>stride + 1;
+  for (let r = 0; r < rows; r++) {
+    const cur = p + <usize>r * pitch + 1;
+    const type = <i32>load<u8>(cur - 1);
+    if (type == 0) {
+    } else if (type == 1) {
+      subRow(cur, stride, bpp);
+    } else if (type == 2) {
+      if (prev) up(cur, prev, stride);
+    } else if (type == 3) {
+      if (bpp == 3) avgVec(cur, prev, stride, 3);
+      else if (bpp == 4) avgVec(cur, prev, stride, 4);
+      else if (bpp >= 6) avgVec(cur, prev, stride, bpp);
+      else filterScalar(3, cur, prev, stride, bpp);
+    } else if (type == 4) {
+      if (!prev) subRow(cur, stride, bpp); // no row above: Paeth predicts from the left
+      else if (bpp == 3) paethVec(cur, prev, stride, 3);
+      else if (bpp == 4) paethVec(cur, prev, stride, 4);
+      else if (bpp >= 6) paethVec(cur, prev, stride, bpp);
+      else filterScalar(4, cur, prev, stride, bpp);
+    } else {
+      return r;
+    }
+    prev = cur;
+  }
+  return -1;
+}
+
+/**
+ * Expands `rows` unfiltered scanlines (laid out as {@link pngUnfilter}
+ * takes them) to `width` RGBA pixels each, rows one after another at `out`.
+ * `mode`: colour type * 2 + (1 for 16 bits: the high byte of each sample
+ * is kept). Palette (mode 6): `palette` holds 256 RGBA entries, `size` of
+ * them valid. `key` >= 0: the tRNS colour key of gray or RGB as 0xBBGGRR;
+ * matching pixels get alpha 0. Returns the first row with a palette index
+ * past the palette, or -1.
+ */
+export function pngExpand(p: usize, rows: i32, stride: i32, width: i32, mode: i32, palette: usize, size: i32, key: i32, out: usize): i32 {
+  const pitch = <usize>stride + 1;
+  const opaque = i32x4.splat(0xff000000);
+  for (let r = 0; r < rows; r++) {
+    const s = p + <usize>r * pitch + 1;
+    const d = out + <usize>r * (<usize>width << 2);
+    let x = 0;
+    if (mode == 12) { // RGBA 8
+      memory.copy(d, s, <usize>width << 2);
+      continue;
+    } else if (mode == 4) { // RGB 8: 4 pixels (12 bytes) per step
+      for (; x + 4 <= width; x += 4) {
+        const v = v128.load(s + <usize>(x * 3));
+        v128.store(d + (<usize>x << 2), v128.or(i8x16.swizzle(v, i8x16(0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1)), opaque));
+      }
+    } else if (mode == 0) { // gray 8
+      for (; x + 4 <= width; x += 4) {
+        const v = v128.load32_zero(s + <usize>x);
+        v128.store(d + (<usize>x << 2), v128.or(i8x16.swizzle(v, i8x16(0, 0, 0, -1, 1, 1, 1, -1, 2, 2, 2, -1, 3, 3, 3, -1)), opaque));
+      }
+    } else if (mode == 8) { // gray + alpha 8
+      for (; x + 4 <= width; x += 4) {
+        const v = v128.load64_zero(s + (<usize>x << 1));
+        v128.store(d + (<usize>x << 2), i8x16.swizzle(v, i8x16(0, 0, 0, 1, 2, 2, 2, 3, 4, 4, 4, 5, 6, 6, 6, 7)));
+      }
+    } else if (mode == 13) { // RGBA 16: high bytes
+      for (; x + 2 <= width; x += 2) {
+        const v = v128.load(s + (<usize>x << 3));
+        v128.store64_lane(d + (<usize>x << 2), i8x16.swizzle(v, i8x16(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1)), 0);
+      }
+    }
+    // the rest (and every pixel of the other modes) one at a time
+    for (; x < width; x++) {
+      const o = d + (<usize>x << 2);
+      let px: u32 = 0;
+      if (mode == 6) {
+        const i = <i32>load<u8>(s + <usize>x);
+        if (i >= size) return r;
+        px = load<u32>(palette + (<usize>i << 2));
+      } else if (mode == 0 || mode == 1) {
+        const g = <u32>load<u8>(s + <usize>(x << (mode & 1)));
+        px = g * 0x010101 | 0xff000000;
+      } else if (mode == 4 || mode == 5) {
+        const q = s + <usize>(x * 3 << (mode & 1));
+        const k = <usize>(mode & 1) + 1;
+        px = <u32>load<u8>(q) | <u32>load<u8>(q + k) << 8 | <u32>load<u8>(q + 2 * k) << 16 | 0xff000000;
+      } else if (mode == 8 || mode == 9) {
+        const q = s + <usize>(x * 2 << (mode & 1));
+        const g = <u32>load<u8>(q);
+        px = g * 0x010101 | <u32>load<u8>(q + <usize>(mode & 1) + 1) << 24;
+      } else { // 12, 13
+        const q = s + <usize>(x * 4 << (mode & 1));
+        const k = <usize>(mode & 1) + 1;
+        px = <u32>load<u8>(q) | <u32>load<u8>(q + k) << 8 | <u32>load<u8>(q + 2 * k) << 16 | <u32>load<u8>(q + 3 * k) << 24;
+      }
+      store<u32>(o, px);
+    }
+    if (key >= 0) {
+      for (x = 0; x < width; x++) {
+        const o = d + (<usize>x << 2);
+        if ((load<u32>(o) & 0xffffff) == <u32>key) store<u8>(o + 3, 0);
+      }
+    }
+  }
+  return -1;
+}
