@@ -8,9 +8,10 @@
 
 import { dirname } from "node:path";
 import { flattenOnWhite } from "../ops/codec.ts";
-import { decodeAny, embedIcc, encodeAny, readIcc } from "../ops/format_io.ts";
+import { decodeAny, type DecodedAny, embedIcc, encodeAny, readIcc } from "../ops/format_io.ts";
 import { metadataForOutput, readMetadata } from "../ops/metadata.ts";
 import { embedMetadata } from "../ops/metadata_write.ts";
+import { decodePngResized } from "../ops/png_stream.ts";
 import { readJpegIcc } from "../ops/icc.ts";
 import { needsConversion, srgbConverter } from "../ops/color.ts";
 import { applyPipeline, checkOutputSize, formatStep } from "../ops/pipeline.ts";
@@ -105,20 +106,18 @@ export async function processBytes(
     }
   }
   let started = performance.now();
-  const decoded = await decodeAny(input, {
-    maxPixels: pipeline.maxPixels,
-    keepIcc: pipeline.keepIcc,
-  });
+  // A large PNG whose first step is a resize: resized as its rows arrive (the decode time then
+  // includes that step's).
+  const streamed = await decodePngResized(input, pipeline.steps, pipeline.maxPixels);
+  const decoded: DecodedAny = streamed
+    ? { image: streamed.image, format: "png", notes: [], warnings: streamed.warnings, icc: null }
+    : await decodeAny(input, { maxPixels: pipeline.maxPixels, keepIcc: pipeline.keepIcc });
   timings.decode = performance.now() - started;
-  checkOutputSize(
-    decoded.image.width,
-    decoded.image.height,
-    pipeline.steps,
-    pipeline.maxPixels,
-  );
+  const steps = streamed ? pipeline.steps.slice(1) : pipeline.steps;
+  checkOutputSize(decoded.image.width, decoded.image.height, steps, pipeline.maxPixels);
   await between();
   started = performance.now();
-  const image = applyPipeline(decoded.image, pipeline.steps, (step, ms) => {
+  const image = applyPipeline(decoded.image, steps, (step, ms) => {
     const key = formatStep(step);
     timings.steps[key] = (timings.steps[key] ?? 0) + ms;
   });

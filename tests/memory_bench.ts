@@ -10,7 +10,7 @@
  * (/proc/PID/status) every 250 ms against the images done. WASM memories
  * grow and never shrink, so a leak or a high-water mark shows as a rising
  * line. The second form times one 6000x4000 JPEG (worker peak RSS from
- * VmHWM) and one over --max-pixels. `-A` because Deno lets only
+ * VmHWM), one over --max-pixels, and a 10000x10000 PNG to 512x512. `-A` because Deno lets only
  * --allow-all read /proc.
  *
  * @module
@@ -18,7 +18,10 @@
 
 import { parseArgs } from "node:util";
 import { join } from "node:path";
+import { deflateSync } from "node:zlib";
 import { encodeImage } from "../ops/codec.ts";
+import { PNG_SIGNATURE } from "../ops/png_chunks.ts";
+import { chunk } from "../ops/png_test_util.ts";
 import { sampleImage } from "../ops/samples.ts";
 import { startRun, workerPids } from "./reliability_helpers.ts";
 
@@ -115,16 +118,50 @@ async function steadyRun(images: number, distinct: number, width: number, height
   }
 }
 
-async function hugeRun(width: number, height: number, extra: string[]) {
+/**
+ * A PNG of `image` (RGBA, every row filter None, zlib level 1): the Rust
+ * encoder takes minutes and gigabytes for 100 megapixels.
+ */
+function quickPng(image: { width: number; height: number; data: Uint8Array }): Uint8Array {
+  const { width, height, data } = image;
+  const raw = new Uint8Array(height * (width * 4 + 1));
+  for (let y = 0; y < height; y++) {
+    raw.set(data.subarray(y * width * 4, (y + 1) * width * 4), y * (width * 4 + 1) + 1);
+  }
+  const ihdr = new Uint8Array(13);
+  new DataView(ihdr.buffer).setUint32(0, width);
+  new DataView(ihdr.buffer).setUint32(4, height);
+  ihdr.set([8, 6, 0, 0, 0], 8);
+  const parts = [
+    new Uint8Array(PNG_SIGNATURE),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(raw, { level: 1 })),
+    chunk("IEND", new Uint8Array(0)),
+  ];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) out.set(p, o), o += p.length;
+  return out;
+}
+
+async function hugeRun(
+  width: number,
+  height: number,
+  extra: string[],
+  format: "jpeg" | "png" = "jpeg",
+) {
   const dir = await Deno.makeTempDir({ prefix: "zpix-membench-" });
   try {
     const input = join(dir, "in");
     await Deno.mkdir(input);
     let t = performance.now();
-    const bytes = await encodeImage(sampleImage(width, height, 7), "jpeg", { quality: 85 });
-    await Deno.writeFile(join(input, "huge.jpg"), bytes);
+    const image = sampleImage(width, height, 7);
+    const bytes = format === "png"
+      ? quickPng(image)
+      : await encodeImage(image, "jpeg", { quality: 85 });
+    await Deno.writeFile(join(input, `huge.${format === "png" ? "png" : "jpg"}`), bytes);
     console.log(
-      `${width}x${height} JPEG (${mb(bytes.length)}) made in ${
+      `${width}x${height} ${format.toUpperCase()} (${mb(bytes.length)}) made in ${
         ((performance.now() - t) / 1000).toFixed(1)
       } s; zpix ${extra.join(" ")}`,
     );
@@ -169,6 +206,7 @@ if (import.meta.main) {
   if (values.huge) {
     await hugeRun(6000, 4000, []);
     await hugeRun(6000, 4000, ["--max-pixels", "20000000"]);
+    await hugeRun(10000, 10000, [], "png");
   } else {
     const [width, height] = values.size.split("x").map(Number);
     await steadyRun(Number(values.images), Number(values.distinct), width, height);

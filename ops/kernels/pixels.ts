@@ -7,7 +7,7 @@
  */
 import { assertImage, type Image } from "../image.ts";
 import { Arena, type Resident, roundTrip } from "./arena.ts";
-import { axisWeights, DEFAULT_KERNEL, type Kernel } from "./filters.ts";
+import { type AxisWeights, axisWeights, DEFAULT_KERNEL, type Kernel } from "./filters.ts";
 
 // ---------------------------------------------------------------------------
 // gray, threshold, flip
@@ -143,6 +143,24 @@ function checkSize(width: number, height: number): void {
 }
 
 /**
+ * Whether resizing `sw` x `sh` to `width` x `height` runs the horizontal pass
+ * first: the cheaper order (a horizontal tap costs ~3x a vertical one per
+ * pixel). Internal to `ops/kernels`.
+ */
+export function horizontalFirst(
+  sw: number,
+  sh: number,
+  width: number,
+  height: number,
+  wx: AxisWeights,
+  wy: AxisWeights,
+): boolean {
+  const costH = (rows: number) => 3 * rows * width * wx.taps;
+  const costV = (cols: number) => height * cols * wy.taps;
+  return costH(sh) + costV(width) <= costV(sw) + costH(height);
+}
+
+/**
  * {@link resizeRgba} of a resident image, into a new resident image (the
  * same one when the size does not change).
  */
@@ -160,13 +178,7 @@ export function resizeAt(
   if (!doH && !doV) return src;
   const wx = doH ? axisWeights(sw, width, kernel) : undefined;
   const wy = doV ? axisWeights(sh, height, kernel) : undefined;
-  // pick the cheaper order (a horizontal tap costs ~3x a vertical one per pixel)
-  let hFirst = true;
-  if (wx && wy) {
-    const costH = (rows: number) => 3 * rows * width * wx.taps;
-    const costV = (cols: number) => height * cols * wy.taps;
-    hFirst = costH(sh) + costV(width) <= costV(sw) + costH(height);
-  }
+  const hFirst = !wx || !wy || horizontalFirst(sw, sh, width, height, wx, wy);
   // a vertical pass reads `taps` rows from its source: pad one shorter than that
   const vRows = (rows: number) => Math.max(rows, wy ? wy.taps : 0);
   let s = src.ptr;

@@ -1,0 +1,109 @@
+/**
+ * Large PNGs resized as their rows arrive: when a pipeline starts with a
+ * resize, a PNG of at least {@link STREAM_MIN_PIXELS} is inflated
+ * incrementally (the runtime's `DecompressionStream`), unfiltered a strip
+ * at a time (`png_decode.ts`) and fed to a {@link RowResizer}, so neither
+ * the scanlines nor the full-size RGBA image are ever held whole. The
+ * result is the bytes `decodeImage` → the resize step would give (tested in
+ * `png_stream_test.ts`).
+ *
+ * The chunks are checked as `decodeImage` checks them (`png_repair.ts`): what
+ * libpng forgives (a bad ancillary CRC, a malformed ancillary chunk, a
+ * missing IEND) streams too, with the same warnings. Anything else returns
+ * null and takes the general path, which also explains what is wrong: a PNG
+ * our decoder declines, a damaged one (a bad critical CRC, cut inside its
+ * image data, a stream that does not hold exactly the scanlines), one with
+ * an ICC profile (converted at full size there), one over the pixel limit,
+ * a resize that does not shrink both ways.
+ *
+ * @module
+ */
+
+import type { Image } from "./image.ts";
+import { readPngIccCompressed } from "./icc.ts";
+import { readPngHeader } from "./png_chunks.ts";
+import { decodePngStrips, readPngLayout } from "./png_decode.ts";
+import { checkPngChunks } from "./png_repair.ts";
+import { checkOutputSize, planResize, type Step } from "./pipeline.ts";
+import { Arena, placeAt } from "./kernels/mod.ts";
+import { RowResizer } from "./kernels/resize_rows.ts";
+
+/**
+ * Smallest PNG (in pixels) worth streaming: below it the whole image fits
+ * comfortably, and one `inflateSync` is cheaper than a stream's chunks.
+ */
+export const STREAM_MIN_PIXELS = 8_000_000;
+
+/**
+ * The IDAT data in slices of at most {@link SLICE} bytes: the stream inflates
+ * each written piece whole, so one giant IDAT would come out as the whole
+ * image at once (deflate expands at most ~1032x: 32 MB from a slice).
+ */
+function* slices(idat: Uint8Array[]): Generator<Uint8Array<ArrayBuffer>> {
+  for (const part of idat) {
+    for (let at = 0; at < part.length; at += SLICE) {
+      yield part.subarray(at, at + SLICE) as Uint8Array<ArrayBuffer>;
+    }
+  }
+}
+
+const SLICE = 32 * 1024;
+
+/** What {@link decodePngResized} made of a PNG. */
+export interface StreamedPng {
+  /** The image after the first step. */
+  image: Image;
+  /** What was forgiven in the chunks, as `decodeImage` words it. */
+  warnings: string[];
+}
+
+/**
+ * Decodes `bytes` and applies `steps[0]` (a resize, with its kernel) in one
+ * pass, without holding the full-size image; null when this path does not
+ * take the file (see the module doc). Throws `OutputTooLargeError` (via
+ * `checkOutputSize`) as the general path would.
+ */
+export async function decodePngResized(
+  bytes: Uint8Array,
+  steps: readonly Step[],
+  maxPixels: number,
+  minPixels = STREAM_MIN_PIXELS,
+): Promise<StreamedPng | null> {
+  const step = steps[0];
+  if (step?.op !== "resize") return null;
+  const header = readPngHeader(bytes);
+  if (!header) return null;
+  const n = header.width * header.height;
+  if (n < minPixels || n > maxPixels || readPngIccCompressed(bytes)) return null;
+  // (a stream with something forgiven is a copy without it: only damaged files pay for that)
+  const checked = checkPngChunks(bytes);
+  if ("error" in checked) return null;
+  const L = readPngLayout(checked.bytes);
+  if (!L) return null;
+  const plan = planResize(L.width, L.height, step);
+  const { scaledWidth: sw, scaledHeight: sh } = plan, kernel = step.kernel;
+  if (!RowResizer.takes(L.width, L.height, sw, sh, kernel)) return null;
+  checkOutputSize(L.width, L.height, steps, maxPixels);
+  const a = new Arena();
+  let resizer: RowResizer | null = null;
+  const inflated = ReadableStream.from(slices(L.idat)).pipeThrough(
+    new DecompressionStream("deflate"),
+  );
+  try {
+    const ok = await decodePngStrips(L, a, inflated, (ptr, _y0, rows) => {
+      // allocated after the decoder's buffers, on the first strip (its size is the strip size)
+      resizer ??= new RowResizer(a, L.width, L.height, sw, sh, rows, kernel);
+      resizer.push(ptr, rows);
+    });
+    if (!ok || !resizer) return null;
+  } catch {
+    return null; // a damaged zlib stream: the general path reports it
+  } finally {
+    await inflated.cancel().catch(() => {});
+  }
+  let out = (resizer as RowResizer).finish();
+  if (plan.width !== plan.scaledWidth || plan.height !== plan.scaledHeight) {
+    out = placeAt(a, out, plan.width, plan.height, plan.left, plan.top, step.background);
+  }
+  return { image: a.take(out), warnings: checked.warnings };
+}
