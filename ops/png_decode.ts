@@ -21,7 +21,7 @@
 import { inflateSync } from "node:zlib";
 import type { Image } from "./image.ts";
 import { Arena } from "./kernels/mod.ts";
-import { isCriticalChunk, readPngInfo } from "./png_chunks.ts";
+import { isCriticalChunk, readPngHeader, readPngInfo } from "./png_chunks.ts";
 
 /** What the decoder needs from the chunks of a PNG it takes. */
 export interface PngLayout {
@@ -54,7 +54,7 @@ const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
  * module doc). Does not check CRCs or truncation (`readPngInfo` does).
  */
 export function readPngLayout(bytes: Uint8Array): PngLayout | null {
-  if (bytes.length < 33) return null;
+  if (!readPngHeader(bytes)) return null;
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const width = v.getUint32(16), height = v.getUint32(20);
   const bitDepth = bytes[24], colorType = bytes[25];
