@@ -228,10 +228,11 @@ export function pipelineFor(pipeline: Pipeline, outputName: string): Pipeline {
 
 /**
  * A file of `size` bytes (its `stat`), read into one buffer of that size:
- * `Deno.readFileSync` peaks at twice a large file's size (a 351 MB PNG: 730
- * MB). A file that changed size meanwhile is read again the plain way.
+ * `Deno.readFileSync` (and `Deno.readFile`) peak at twice a large file's
+ * size (a 351 MB PNG: 730 MB). A file that changed size meanwhile is read
+ * again the plain way.
  */
-function readWhole(path: string, size: number): Uint8Array {
+export function readWhole(path: string, size: number): Uint8Array {
   using file = Deno.openSync(path);
   const buf = new Uint8Array(size);
   let at = 0;
