@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { DecodeError, decodeImage } from "./codec.ts";
-import { crc32 } from "./png_chunks.ts";
+import { pngChunk } from "./png_chunks.ts";
 import { tryDecodePngFast } from "./png_decode.ts";
 import { checkPngChunks, forgivePng } from "./png_repair.ts";
 
@@ -99,15 +99,8 @@ Deno.test("a stray marker after a complete baseline image is a warning (libjpeg 
   await assert.rejects(() => decodeImage(bad), DecodeError);
 });
 
-/** A PNG chunk: length, type, data, CRC. */
-function chunk(type: string, data: number[]): Uint8Array {
-  const b = new Uint8Array(12 + data.length);
-  new DataView(b.buffer).setUint32(0, data.length);
-  b.set([...type].map((c) => c.charCodeAt(0)), 4);
-  b.set(data, 8);
-  new DataView(b.buffer).setUint32(8 + data.length, crc32(b, 4, 8 + data.length));
-  return b;
-}
+/** A PNG chunk of `data`. */
+const chunk = (type: string, data: number[]) => pngChunk(type, new Uint8Array(data));
 
 /** `quad.png` with `extra` inserted right after IHDR. */
 function withChunk(extra: Uint8Array): Uint8Array {

@@ -12,7 +12,7 @@ import { concat } from "./bytes.ts";
 import type { WritableFormat } from "./formats.ts";
 import { EXIF_SIGNATURE, type Metadata, XMP_KEYWORD, XMP_SIGNATURE } from "./metadata.ts";
 import { embedJpegIcc, embedPngIcc } from "./icc.ts";
-import { crc32 } from "./png_chunks.ts";
+import { pngChunk } from "./png_chunks.ts";
 import { addWebpChunks } from "./webp_container.ts";
 import { addIccToHeif } from "./isobmff.ts";
 import { addHeifItems } from "./heif_items.ts";
@@ -57,16 +57,6 @@ function embedJpeg(jpeg: Uint8Array, meta: Metadata, warnings: string[]): Uint8A
   if (out[2] === 0xff && out[3] === 0xe0) at = 4 + ((out[4] << 8) | out[5]);
   out = concat([out.subarray(0, at), ...segments, out.subarray(at)]);
   return out;
-}
-
-function pngChunk(type: string, data: Uint8Array): Uint8Array {
-  const chunk = new Uint8Array(12 + data.length);
-  const v = new DataView(chunk.buffer);
-  v.setUint32(0, data.length);
-  for (let c = 0; c < 4; c++) chunk[4 + c] = type.charCodeAt(c);
-  chunk.set(data, 8);
-  v.setUint32(8 + data.length, crc32(chunk, 4, 8 + data.length));
-  return chunk;
 }
 
 async function embedPng(png: Uint8Array, meta: Metadata): Promise<Uint8Array> {

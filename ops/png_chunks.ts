@@ -49,6 +49,17 @@ export function crc32(
   return zlibCrc32(bytes.subarray(start, end)) >>> 0;
 }
 
+/** A PNG chunk: its length, type, `data` and a freshly computed CRC. */
+export function pngChunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, data.length);
+  for (let k = 0; k < 4; k++) out[4 + k] = type.charCodeAt(k);
+  out.set(data, 8);
+  v.setUint32(8 + data.length, crc32(out, 4, 8 + data.length));
+  return out;
+}
+
 /** True when `bytes` starts with the PNG signature. */
 export function hasPngSignature(bytes: Uint8Array): boolean {
   if (bytes.length < 8) return false;

@@ -9,7 +9,13 @@
  * @module
  */
 
-import { crc32, isCriticalChunk, type PngInfo, readPngHeader, readPngInfo } from "./png_chunks.ts";
+import {
+  isCriticalChunk,
+  pngChunk,
+  type PngInfo,
+  readPngHeader,
+  readPngInfo,
+} from "./png_chunks.ts";
 
 /** What {@link forgivePng} made of a PNG. */
 export interface ForgivenPng {
@@ -61,17 +67,6 @@ function ancillaryFault(
   if (type === "gAMA" && v.getUint32(0) === 0) return "gAMA of 0";
   if (type === "pHYs" && data[8] > 1) return `pHYs unit ${data[8]}`;
   return null;
-}
-
-/** A chunk with its (new) length, type and data, and a freshly computed CRC. */
-function chunkBytes(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, data.length);
-  for (let k = 0; k < 4; k++) out[4 + k] = type.charCodeAt(k);
-  out.set(data, 8);
-  v.setUint32(8 + data.length, crc32(out, 4, 8 + data.length));
-  return out;
 }
 
 /**
@@ -127,7 +122,7 @@ export function forgivePng(bytes: Uint8Array): ForgivenPng | null {
   }
   if (!changed) return { bytes, warnings };
   const parts = kept.map(([s, e]) => bytes.subarray(s, e));
-  if (!iend) parts.push(chunkBytes("IEND", new Uint8Array(0)));
+  if (!iend) parts.push(pngChunk("IEND", new Uint8Array(0)));
   const out = new Uint8Array(8 + parts.reduce((n, p) => n + p.length, 0));
   out.set(bytes.subarray(0, 8));
   let o = 8;

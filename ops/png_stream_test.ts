@@ -6,9 +6,9 @@ import nodeAssert from "node:assert/strict";
 import { decodeImage } from "./codec.ts";
 import { applyStep, type Step } from "./pipeline.ts";
 import { decodePngResized } from "./png_stream.ts";
-import { crc32 } from "./png_chunks.ts";
+import { crc32, pngChunk as chunk } from "./png_chunks.ts";
 import { KERNELS } from "./kernels/mod.ts";
-import { chunk, makePng } from "./png_test_util.ts";
+import { makePng } from "./png_test_util.ts";
 
 const assertEquals = (a: unknown, b: unknown, msg?: string) =>
   nodeAssert.deepStrictEqual(a, b, msg);

@@ -5,18 +5,7 @@
  * @module
  */
 import { deflateSync } from "node:zlib";
-import { crc32 } from "./png_chunks.ts";
-
-/** A PNG chunk: length, type, data, CRC. */
-export function chunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, data.length);
-  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
-  out.set(data, 8);
-  v.setUint32(8 + data.length, crc32(out, 4, 8 + data.length));
-  return out;
-}
+import { pngChunk as chunk } from "./png_chunks.ts";
 
 /** Filters one scanline with `type`, as an encoder would (`prev` null for the first row). */
 function filterRow(row: Uint8Array, prev: Uint8Array | null, type: number, bpp: number) {

@@ -20,8 +20,7 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 import { encodeImage } from "../ops/codec.ts";
-import { PNG_SIGNATURE } from "../ops/png_chunks.ts";
-import { chunk } from "../ops/png_test_util.ts";
+import { PNG_SIGNATURE, pngChunk as chunk } from "../ops/png_chunks.ts";
 import { sampleImage } from "../ops/samples.ts";
 import { startRun, workerPids } from "./reliability_helpers.ts";
 
