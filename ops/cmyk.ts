@@ -10,7 +10,6 @@
  * @module
  */
 
-import decodeJpegJs from "jpeg-js/lib/decoder.js";
 import type { Image } from "./image.ts";
 
 type JpegJsDecode = (
@@ -25,12 +24,17 @@ type JpegJsDecode = (
 ) => { width: number; height: number; data: Uint8Array };
 
 /**
- * Decodes a CMYK or YCCK JPEG to RGBA. Throws jpeg-js's `Error`s as they are
+ * Decodes a CMYK or YCCK JPEG to RGBA with `decodeJpegJs`, the default export
+ * of `jpeg-js/lib/decoder.js` (loaded by `codec_libs.ts`). Throws jpeg-js's `Error`s as they are
  * (the caller translates them). `maxPixels` is passed on as jpeg-js's own
  * resolution guard.
  */
-export function decodeCmykJpeg(bytes: Uint8Array, maxPixels: number): Image {
-  const decode = decodeJpegJs as unknown as JpegJsDecode;
+export function decodeCmykJpeg(
+  decodeJpegJs: unknown,
+  bytes: Uint8Array,
+  maxPixels: number,
+): Image {
+  const decode = decodeJpegJs as JpegJsDecode;
   const out = decode(bytes, {
     useTArray: true,
     formatAsRGBA: true,

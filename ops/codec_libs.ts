@@ -7,6 +7,8 @@
  * @module
  */
 
+import { importNpm } from "./npm.ts";
+
 /** A `.wasm` file's bytes or an already compiled module. */
 export type WasmSource = WebAssembly.Module | BufferSource;
 
@@ -64,12 +66,19 @@ export interface PngWasmExports {
  * process that starts (a worker, a sequential run, the broker) their load.
  */
 export async function loadLibraries() {
-  const [utils, dec, enc, meta, png, cmyk] = await Promise.all([
-    import("@jsquash/jpeg/utils.js"),
-    import("@jsquash/jpeg/codec/dec/mozjpeg_dec.js"),
-    import("@jsquash/jpeg/codec/enc/mozjpeg_enc.js"),
-    import("@jsquash/jpeg/meta.js"),
-    import("@jsquash/png/codec/pkg/squoosh_png.js"),
+  const [utils, dec, enc, meta, png, jpegJs, cmyk] = await Promise.all([
+    importNpm<typeof import("@jsquash/jpeg/utils.js")>("@jsquash/jpeg/utils.js"),
+    importNpm<typeof import("@jsquash/jpeg/codec/dec/mozjpeg_dec.js")>(
+      "@jsquash/jpeg/codec/dec/mozjpeg_dec.js",
+    ),
+    importNpm<typeof import("@jsquash/jpeg/codec/enc/mozjpeg_enc.js")>(
+      "@jsquash/jpeg/codec/enc/mozjpeg_enc.js",
+    ),
+    importNpm<typeof import("@jsquash/jpeg/meta.js")>("@jsquash/jpeg/meta.js"),
+    importNpm<typeof import("@jsquash/png/codec/pkg/squoosh_png.js")>(
+      "@jsquash/png/codec/pkg/squoosh_png.js",
+    ),
+    importNpm<typeof import("jpeg-js/lib/decoder.js")>("jpeg-js/lib/decoder.js"),
     import("./cmyk.ts"),
   ]);
   return {
@@ -80,7 +89,8 @@ export async function loadLibraries() {
     pngDecode: png.decode,
     pngEncode: png.encode,
     pngInitSync: png.initSync,
-    decodeCmykJpeg: cmyk.decodeCmykJpeg,
+    decodeCmykJpeg: (bytes: Uint8Array, maxPixels: number) =>
+      cmyk.decodeCmykJpeg(jpegJs.default, bytes, maxPixels),
   };
 }
 

@@ -20,6 +20,7 @@
 import type { Image } from "./image.ts";
 import { describeIcc, isSrgbProfile, summariseIcc } from "./icc.ts";
 import { loadCodec } from "./codecs/wasm.ts";
+import { importNpm } from "./npm.ts";
 
 type Lcms = Awaited<ReturnType<typeof import("lcms-wasm")["instantiate"]>>;
 type LcmsModule = typeof import("lcms-wasm");
@@ -35,7 +36,7 @@ let cmsPromise: Promise<Cms> | null = null;
 /** Loads LittleCMS once per process (the `.wasm` read from node_modules: `--allow-read` there). */
 function cms(): Promise<Cms> {
   cmsPromise ??= loadCodec("colour management (LittleCMS)", async () => {
-    const lib = await import("lcms-wasm");
+    const lib = await importNpm<typeof import("lcms-wasm")>("lcms-wasm");
     const url = new URL(import.meta.resolve("lcms-wasm/dist/lcms.wasm"));
     const wasmBinary = url.protocol === "file:"
       ? await Deno.readFile(url)

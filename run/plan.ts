@@ -9,6 +9,7 @@ import { basename, dirname, extname, isAbsolute, join, relative } from "node:pat
 import { type Job, type OutputFormat, STDOUT, type Task } from "../core/job.ts";
 import type { Step } from "../ops/pipeline.ts";
 import { UsageError } from "../core/errors.ts";
+import { importNpm } from "../ops/npm.ts";
 import { EXTENSIONS, formatOfExtension, outputExtension, sameFormat } from "../ops/formats.ts";
 
 /** The default pattern: every extension of the formats table (.jpg, .png, .webp, ...), any case. */
@@ -189,7 +190,9 @@ export async function planTasks(job: Job): Promise<Task[]> {
   const pattern = job.pattern ?? DEFAULT_PATTERN;
   const matches = job.pattern === null
     ? matchesDefault
-    : (await import("picomatch")).default(pattern, { basename: !pattern.includes("/") });
+    : (await importNpm<typeof import("picomatch")>("picomatch")).default(pattern, {
+      basename: !pattern.includes("/"),
+    });
   // An output folder inside the input folder must not be read back as input.
   // Checked as written and as resolved: either may be the one that leads inside.
   const inside = realOutput === null

@@ -239,3 +239,26 @@ Deno.test("architecture: every deno.json import is used", async () => {
   );
   assert.deepEqual(unused, [], `deno.json imports nothing uses: ${unused.join(", ")}`);
 });
+
+Deno.test("architecture: every npm module loaded with importNpm is in ops/npm_roots.ts (deno compile embeds those)", async () => {
+  const loaded = new Set<string>();
+  const literal = new Set<string>();
+  for (const rel of product) {
+    const source = stripComments(await Deno.readTextFile(join(ROOT, rel)));
+    for (const m of source.matchAll(/\bimportNpm<[^>]*>\(\s*["']([^"']+)["']/gs)) loaded.add(m[1]);
+    // A literal import("npm-name") makes `deno run` resolve the package before main.ts starts
+    // (node: built-ins are no packages).
+    for (
+      const m of source.matchAll(/(?<!typeof\s*)\bimport\s*\(\s*["'](?!node:)([^"'.][^"']*)["']/g)
+    ) {
+      literal.add(`${rel}: ${m[1]}`);
+    }
+  }
+  const roots = new Set(importsOf(await Deno.readTextFile(join(ROOT, "ops", "npm_roots.ts"))));
+  assert.ok(loaded.size > 0, "no importNpm call found");
+  assert.deepEqual([...loaded].filter((spec) => !roots.has(spec)), [], "missing from npm_roots.ts");
+  assert.deepEqual([...roots].filter((spec) => !loaded.has(spec)), [], "npm_roots.ts lists unused");
+  assert.deepEqual([...literal], [], "use importNpm for these (see ops/npm.ts)");
+  const { tasks } = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
+  assert.match(tasks.compile, /--include ops\/npm_roots\.ts/);
+});

@@ -12,6 +12,7 @@ import type { Image } from "../image.ts";
 import { applyHeifTransforms } from "./transforms.ts";
 import type { HeifInfo } from "../isobmff.ts";
 import { LazyModule, ownBytes } from "./wasm.ts";
+import { importNpm } from "../npm.ts";
 
 interface AvifDecoder {
   decode(
@@ -31,12 +32,18 @@ interface AvifEncoder {
 
 const decoder = new LazyModule<AvifDecoder>(
   "AVIF decoder",
-  () => import("@jsquash/avif/codec/dec/avif_dec.js"),
+  () =>
+    importNpm<typeof import("@jsquash/avif/codec/dec/avif_dec.js")>(
+      "@jsquash/avif/codec/dec/avif_dec.js",
+    ),
   "@jsquash/avif/codec/dec/avif_dec.wasm",
 );
 const encoder = new LazyModule<AvifEncoder>(
   "AVIF encoder",
-  () => import("@jsquash/avif/codec/enc/avif_enc.js"),
+  () =>
+    importNpm<typeof import("@jsquash/avif/codec/enc/avif_enc.js")>(
+      "@jsquash/avif/codec/enc/avif_enc.js",
+    ),
   "@jsquash/avif/codec/enc/avif_enc.wasm",
 );
 
@@ -53,7 +60,9 @@ export async function decodeAvif(bytes: Uint8Array, info: HeifInfo): Promise<Ima
  * quality scale as given), 4:2:0, speed 6 (jsquash's defaults otherwise).
  */
 export async function encodeAvif(image: Image, quality: number): Promise<Uint8Array> {
-  const { defaultOptions } = await import("@jsquash/avif/meta.js");
+  const { defaultOptions } = await importNpm<typeof import("@jsquash/avif/meta.js")>(
+    "@jsquash/avif/meta.js",
+  );
   const out = await encoder.run((e) =>
     e.encode(image.data, image.width, image.height, { ...defaultOptions, quality })
   );

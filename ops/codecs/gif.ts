@@ -8,6 +8,7 @@
 
 import type { Image } from "../image.ts";
 import { loadCodec } from "./wasm.ts";
+import { importNpm } from "../npm.ts";
 
 /** True for the GIF87a / GIF89a signature. */
 export function isGif(b: Uint8Array): boolean {
@@ -25,7 +26,10 @@ export function readGifSize(b: Uint8Array): { width: number; height: number } | 
 export async function decodeGif(
   bytes: Uint8Array,
 ): Promise<{ image: Image; warnings: string[] }> {
-  const { GifReader } = await loadCodec("GIF decoder (omggif)", () => import("omggif"));
+  const { GifReader } = await loadCodec(
+    "GIF decoder (omggif)",
+    () => importNpm<typeof import("omggif")>("omggif"),
+  );
   let reader: InstanceType<typeof GifReader>;
   try {
     reader = new GifReader(bytes);

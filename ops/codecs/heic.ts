@@ -11,6 +11,7 @@
 
 import type { Image } from "../image.ts";
 import { compileWasm, loadCodec } from "./wasm.ts";
+import { importNpm } from "../npm.ts";
 
 interface HeifError {
   code: unknown;
@@ -57,7 +58,9 @@ async function libheif(): Promise<Libheif> {
   if (instance) return instance;
   loading ??= loadCodec("HEIF decoder (libheif)", async () => {
     const [glue, module] = await Promise.all([
-      import("libheif-js/libheif-wasm/libheif.js"),
+      importNpm<typeof import("libheif-js/libheif-wasm/libheif.js")>(
+        "libheif-js/libheif-wasm/libheif.js",
+      ),
       compileWasm("libheif-js/libheif-wasm/libheif.wasm"),
     ]);
     return { factory: glue.default as unknown as (o: object) => Promise<Libheif>, module };

@@ -9,6 +9,7 @@
 
 import type { Image } from "../image.ts";
 import { LazyModule, ownBytes } from "./wasm.ts";
+import { importNpm } from "../npm.ts";
 
 interface WebpDecoder {
   decode(data: Uint8Array): { data: Uint8ClampedArray; width: number; height: number } | null;
@@ -25,12 +26,18 @@ interface WebpEncoder {
 
 const decoder = new LazyModule<WebpDecoder>(
   "WebP decoder",
-  () => import("@jsquash/webp/codec/dec/webp_dec.js"),
+  () =>
+    importNpm<typeof import("@jsquash/webp/codec/dec/webp_dec.js")>(
+      "@jsquash/webp/codec/dec/webp_dec.js",
+    ),
   "@jsquash/webp/codec/dec/webp_dec.wasm",
 );
 const encoder = new LazyModule<WebpEncoder>(
   "WebP encoder",
-  () => import("@jsquash/webp/codec/enc/webp_enc_simd.js"),
+  () =>
+    importNpm<typeof import("@jsquash/webp/codec/enc/webp_enc_simd.js")>(
+      "@jsquash/webp/codec/enc/webp_enc_simd.js",
+    ),
   "@jsquash/webp/codec/enc/webp_enc_simd.wasm",
 );
 
@@ -152,7 +159,9 @@ function place(image: Image, f: Frame): Image {
 
 /** Encodes RGBA as lossy WebP at `quality` (0..100; libwebp's default 75), alpha kept. */
 export async function encodeWebp(image: Image, quality: number): Promise<Uint8Array> {
-  const { defaultOptions } = await import("@jsquash/webp/meta.js");
+  const { defaultOptions } = await importNpm<typeof import("@jsquash/webp/meta.js")>(
+    "@jsquash/webp/meta.js",
+  );
   const out = await encoder.run((e) =>
     e.encode(image.data, image.width, image.height, { ...defaultOptions, quality })
   );

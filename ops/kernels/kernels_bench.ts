@@ -10,6 +10,7 @@ import { decodeJpegFast } from "./jpeg_decode.ts";
 import { photoLikeImage, rng } from "./test_util.ts";
 import { defaultOptions as mozDefaults } from "@jsquash/jpeg/meta.js";
 import { decodeCmykJpeg } from "../cmyk.ts";
+import decodeJpegJs from "jpeg-js/lib/decoder.js";
 
 const src = photoLikeImage(500, 375);
 const big = resizeRgba(src, 512, 512);
@@ -158,6 +159,6 @@ if (largeCmyk) {
   Deno.bench("jpeg decode 61x45 CMYK progressive: jpeg-js (the fallback)", {
     group: "cmyk",
   }, () => {
-    decodeCmykJpeg(largeCmyk, 1e8);
+    decodeCmykJpeg(decodeJpegJs, largeCmyk, 1e8);
   });
 }
