@@ -11,7 +11,10 @@
  *
  * Without --input it writes `--count` (120) synthetic JPEGs of photo sizes
  * (~500x375) to a temporary folder. The pipeline is `--size 512 512`, as the
- * reference's, unless zpix flags follow `--`.
+ * reference's, unless zpix flags follow `--`. Each round ends with start-up
+ * rows: zpix and the reference on a folder of one image per worker (the
+ * input's first JPEGs), sequential and parallel (the reference: sequential
+ * only), the min of 5 interleaved runs each.
  *
  * @module
  */
@@ -148,26 +151,26 @@ export async function bench(args: string[]): Promise<void> {
       `zpix bench: ${images} JPEG(s) in ${input}, ${workers} worker(s), ${navigator.hardwareConcurrency} CPU(s), ` +
         `zpix flags: ${flags.join(" ")}${missing ? `\nreference skipped: ${missing}` : ""}`,
     );
+    const zpixCommand = (mode: string, from: string, to: string, extra: string[]) =>
+      [Deno.execPath(), [
+        "run",
+        "--quiet",
+        ...ZPIX_FLAGS,
+        join(SOURCE_ROOT, "main.ts"),
+        mode,
+        "--input",
+        from,
+        "--output",
+        to,
+        "--quiet",
+        ...flags,
+        ...extra,
+      ]] as [string, string[]];
     const zpixRun = async (mode: string, extra: string[] = []) => {
       const report = join(tmp, `${mode}.json`);
       const timing: Timing = await timed(
         `zpix ${mode}${extra.length ? ` ${extra.join(" ")}` : ""}`,
-        [[Deno.execPath(), [
-          "run",
-          "--quiet",
-          ...ZPIX_FLAGS,
-          join(SOURCE_ROOT, "main.ts"),
-          mode,
-          "--input",
-          input,
-          "--output",
-          join(tmp, mode),
-          "--quiet",
-          "--report",
-          report,
-          ...flags,
-          ...extra,
-        ]]],
+        [zpixCommand(mode, input, join(tmp, mode), ["--report", report, ...extra])],
         join(tmp, mode),
       );
       const { progress, total } = JSON.parse(await Deno.readTextFile(report));
@@ -229,6 +232,26 @@ export async function bench(args: string[]): Promise<void> {
         ]]),
         join(tmp, "control"),
       );
+    const few = join(tmp, "few");
+    await Deno.mkdir(few);
+    // One image per worker. No row for the old program's parallel mode: on a run this short its
+    // workers can miss its one "quit" broadcast (PUB/SUB joins late) and never exit.
+    const firsts = [...Deno.readDirSync(input)].map((e) => e.name).filter((name) =>
+      /\.jpe?g$/i.test(name)
+    ).sort().slice(0, workers);
+    for (const name of firsts) await Deno.copyFile(join(input, name), join(few, name));
+    const fewRuns: Record<string, (output: string) => Promise<Timing>> = {
+      "zpix sequential": (out) =>
+        timed("zpix sequential", [zpixCommand("sequential", few, out, [])], out),
+      "zpix parallel": (out) =>
+        timed("zpix parallel", [
+          zpixCommand("parallel", few, out, ["--workers", String(workers)]),
+        ], out),
+    };
+    if (!missing) {
+      fewRuns["reference sequential"] = (out) =>
+        timed("reference", [[PYTHON, [REFERENCE, "sequential", few, out]]], out);
+    }
     for (let round = 1; round <= Number(values.repeat); round++) {
       const rows: Record<string, Timing> = {};
       rows.sequential = await zpixRun("sequential");
@@ -247,10 +270,42 @@ export async function bench(args: string[]): Promise<void> {
         rows.refParallel = await reference("parallel", [String(workers)]);
       }
       printTable(round, rows);
+      await startup(fewRuns, firsts.length, tmp);
     }
   } finally {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }
+}
+
+/** Start-up rows: each run on a folder of one image per worker, interleaved, this many times; the min. */
+const STARTUP_REPEAT = 5;
+
+/**
+ * Times zpix sequential and parallel, and the reference's, on `count` images
+ * (one per worker: what a run costs before its images: process start, module loading,
+ * workers, sockets), interleaved, and prints the min of each and the ratios.
+ */
+async function startup(
+  runs: Record<string, (output: string) => Promise<Timing>>,
+  count: number,
+  tmp: string,
+): Promise<void> {
+  const best: Record<string, number> = {};
+  for (let i = 0; i < STARTUP_REPEAT; i++) {
+    for (const [label, run] of Object.entries(runs)) {
+      const { seconds, images } = await run(join(tmp, "startup-out"));
+      if (images !== count) throw new Error(`${label}: ${images} outputs for ${count} images`);
+      best[label] = Math.min(best[label] ?? Infinity, seconds);
+    }
+  }
+  console.log(`start-up, ${count} image(s) (min of ${STARTUP_REPEAT}, interleaved):`);
+  for (const [label, seconds] of Object.entries(best)) {
+    console.log(`  ${label.padEnd(30)} ${seconds.toFixed(3)} s`);
+  }
+  const ratio = (a: string, b: string) => {
+    if (best[a] && best[b]) console.log(`  ${b} / ${a} (time): ${(best[b] / best[a]).toFixed(2)}x`);
+  };
+  ratio("zpix sequential", "reference sequential");
 }
 
 function printTable(round: number, rows: Record<string, Timing>): void {
