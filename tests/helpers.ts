@@ -67,6 +67,11 @@ export interface ZpixProcess {
   output: Promise<ZpixOutput>;
 }
 
+/** The arguments of `deno run main.ts ARGS` with `flags` (those of `deno task parallel`). */
+export function zpixArgs(args: string[], flags: readonly string[] = ZPIX_FLAGS): string[] {
+  return ["run", "--quiet", ...flags, join(SOURCE_ROOT, "main.ts"), ...args];
+}
+
 /** Starts `deno run main.ts ARGS` with the flags of `deno task parallel` (or `options.flags`). */
 export function spawnZpix(
   args: string[],
@@ -74,7 +79,7 @@ export function spawnZpix(
 ): ZpixProcess {
   const flags = options.flags ?? ZPIX_FLAGS;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...flags, join(SOURCE_ROOT, "main.ts"), ...args],
+    args: zpixArgs(args, flags),
     env: options.env,
     stdin: "null",
     stdout: "piped",

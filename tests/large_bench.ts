@@ -1,0 +1,236 @@
+/**
+ * Large photos to fit 1024x1024 JPEG: zpix against sharp-cli and
+ * vipsthumbnail (and OpenCV through `../shared/bench/reference.py` at its
+ * fixed 512x512, for the JPEG cases), each run its own process tree timed
+ * from outside, interleaved, the min of `--repeat` rounds.
+ *
+ *   deno run -A tests/large_bench.ts [--repeat R] [--workers N] [--cases jpeg,progressive,png,6000x4000]
+ *
+ * The inputs are made in a temporary folder from the wallpapers of Debian's
+ * plasma-workspace-wallpapers (/usr/share/wallpapers, those of 8 megapixels
+ * or more): `jpeg` as they are (baseline), `progressive` the same files
+ * through `jpegtran -progressive` (lossless), `png` the PNG ones,
+ * `6000x4000` the JPEGs scaled up by Pillow (quality 90). A peer that is
+ * not installed (sharp-cli in ../peers or /work/peers, vipsthumbnail from
+ * libvips-tools, python3 with Pillow/OpenCV/pyzmq) is skipped, and said so.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { join, resolve } from "node:path";
+import { readDimensions } from "../ops/formats.ts";
+import { SOURCE_ROOT } from "../core/runtime.ts";
+import { zpixArgs } from "./helpers.ts";
+
+const WALLPAPERS = "/usr/share/wallpapers";
+const PYTHON = "/usr/bin/python3";
+const REFERENCE = resolve(SOURCE_ROOT, "..", "shared", "bench", "reference.py");
+const SHARP = [
+  resolve(SOURCE_ROOT, "..", "peers", "node_modules", ".bin", "sharp"),
+  "/work/peers/node_modules/.bin/sharp",
+];
+const MIN_PIXELS = 8e6;
+
+/** Whether `program args` runs and succeeds (false if it is not installed). */
+async function tryRun(program: string, args: string[]): Promise<boolean> {
+  try {
+    const result = await new Deno.Command(program, { args, stdout: "null", stderr: "null" })
+      .output();
+    return result.success;
+  } catch {
+    return false;
+  }
+}
+
+/** One command of a row: program and arguments; `{out}` in an argument is the output folder. */
+type Command = [string, string[]];
+
+async function wallpapers(ext: RegExp): Promise<string[]> {
+  const found: string[] = [];
+  for await (const theme of Deno.readDir(WALLPAPERS)) {
+    const dir = join(WALLPAPERS, theme.name, "contents", "images");
+    try {
+      for await (const file of Deno.readDir(dir)) {
+        if (!ext.test(file.name)) continue;
+        const path = join(dir, file.name);
+        const head = await Deno.open(path).then(async (f) => {
+          const buf = new Uint8Array(1 << 16);
+          const n = await f.read(buf);
+          f.close();
+          return buf.subarray(0, n ?? 0);
+        });
+        const dims = readDimensions(head);
+        if (dims && dims.width * dims.height >= MIN_PIXELS) found.push(path);
+      }
+    } catch {
+      // a theme without contents/images
+    }
+  }
+  return found.sort();
+}
+
+/** Makes each case's input folder; returns the cases that could be made. */
+async function makeInputs(tmp: string, cases: string[]): Promise<Map<string, string>> {
+  const made = new Map<string, string>();
+  const jpegs = await wallpapers(/\.jpe?g$/i);
+  const pngs = await wallpapers(/\.png$/i);
+  const folder = async (name: string) => {
+    const dir = join(tmp, name);
+    await Deno.mkdir(dir);
+    return dir;
+  };
+  for (const name of cases) {
+    const dir = await folder(name);
+    const copies = jpegs.map((src, i) => [src, join(dir, `w${i}.jpg`)]);
+    if (name === "jpeg") {
+      for (const [src, dst] of copies) await Deno.copyFile(src, dst);
+    } else if (name === "progressive") {
+      for (const [src, dst] of copies) {
+        if (!await tryRun("jpegtran", ["-progressive", "-copy", "all", "-outfile", dst, src])) {
+          break;
+        }
+      }
+    } else if (name === "png") {
+      for (const [i, src] of pngs.entries()) await Deno.copyFile(src, join(dir, `w${i}.png`));
+    } else if (name === "6000x4000") {
+      const script = "import sys\nfrom PIL import Image\nfor i, p in enumerate(sys.argv[2:]):\n" +
+        "    Image.open(p).convert('RGB').resize((6000, 4000), Image.LANCZOS)" +
+        ".save(f'{sys.argv[1]}/w{i}.jpg', quality=90)\n";
+      await tryRun(PYTHON, ["-c", script, dir, ...jpegs]);
+    }
+    const count = [...Deno.readDirSync(dir)].length;
+    if (count > 0) made.set(name, dir);
+    else console.log(`case ${name}: skipped (no inputs could be made)`);
+  }
+  return made;
+}
+
+async function timed(commands: Command[], out: string): Promise<number> {
+  await Deno.remove(out, { recursive: true }).catch(() => {});
+  await Deno.mkdir(out, { recursive: true });
+  const started = performance.now();
+  for (const [program, args] of commands) {
+    const result = await new Deno.Command(program, {
+      args: args.map((a) => a.replaceAll("{out}", out)),
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!result.success) {
+      throw new Error(`${program} failed: ${new TextDecoder().decode(result.stderr)}`);
+    }
+  }
+  return (performance.now() - started) / 1000;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      repeat: { type: "string", default: "3" },
+      workers: { type: "string", default: "2" },
+      cases: { type: "string", default: "jpeg,progressive,png,6000x4000" },
+    },
+  });
+  const tmp = await Deno.makeTempDir({ prefix: "zpix-large-" });
+  try {
+    const inputs = await makeInputs(tmp, values.cases.split(","));
+    let sharp: string | null = null;
+    for (const candidate of SHARP) {
+      if (await tryRun(candidate, ["--version"])) {
+        sharp = candidate;
+        break;
+      }
+    }
+    const vips = await tryRun("vipsthumbnail", ["--vips-version"]) ? "vipsthumbnail" : null;
+    const reference = await tryRun(PYTHON, ["-c", "import zmq, PIL, cv2"]) &&
+      await Deno.stat(REFERENCE).then(() => true, () => false);
+    console.log(
+      `large photos to fit 1024x1024 JPEG, ${values.workers} workers, ` +
+        `${navigator.hardwareConcurrency} CPUs; sharp-cli: ${sharp ?? "missing"}, ` +
+        `vipsthumbnail: ${vips ?? "missing"}, reference: ${reference ? "yes" : "missing"}`,
+    );
+    const zpix = (mode: string, input: string, extra: string[]): Command => [
+      Deno.execPath(),
+      zpixArgs([
+        mode,
+        "-i",
+        input,
+        "-o",
+        "{out}",
+        "-q",
+        "--pattern",
+        "*",
+        "--format",
+        "jpeg",
+        ...extra,
+      ]),
+    ];
+    for (const [name, input] of inputs) {
+      const files = [...Deno.readDirSync(input)].map((e) => join(input, e.name)).sort();
+      const fit = ["--op", "resize=1024x1024:inside"];
+      const rows: Record<string, Command[]> = {
+        "zpix sequential": [zpix("sequential", input, fit)],
+        [`zpix parallel ${values.workers}`]: [
+          zpix("parallel", input, [...fit, "--workers", values.workers]),
+        ],
+      };
+      if (sharp) {
+        rows["sharp-cli"] = [[sharp, [
+          "-i",
+          ...files,
+          "-o",
+          "{out}/{name}.jpg",
+          "-f",
+          "jpeg",
+          "resize",
+          "1024",
+          "1024",
+          "--fit",
+          "inside",
+        ]]];
+      }
+      if (vips) rows["vipsthumbnail"] = [[vips, ["-s", "1024", "-o", "{out}/%s.jpg", ...files]]];
+      if (reference && name !== "png") {
+        rows["zpix sequential 512x512"] = [zpix("sequential", input, ["--size", "512", "512"])];
+        rows["reference sequential 512x512"] = [[PYTHON, [
+          REFERENCE,
+          "sequential",
+          input,
+          "{out}",
+        ]]];
+      }
+      const best: Record<string, number> = {};
+      for (let round = 0; round < Number(values.repeat); round++) {
+        for (const [label, commands] of Object.entries(rows)) {
+          const seconds = await timed(commands, join(tmp, "out"));
+          best[label] = Math.min(best[label] ?? Infinity, seconds);
+        }
+      }
+      console.log(`\n${name}: ${files.length} files (min of ${values.repeat}, interleaved)`);
+      for (const [label, seconds] of Object.entries(best)) {
+        console.log(`  ${label.padEnd(30)} ${seconds.toFixed(2).padStart(7)} s`);
+      }
+      const peers = [best["sharp-cli"], best["vipsthumbnail"]].filter((s) => s !== undefined);
+      if (peers.length) {
+        const peer = Math.min(...peers);
+        for (const label of ["zpix sequential", `zpix parallel ${values.workers}`]) {
+          console.log(`  faster peer / ${label} (speed): ${(peer / best[label]).toFixed(2)}x`);
+        }
+      }
+      const ref = best["reference sequential 512x512"];
+      if (ref) {
+        console.log(
+          `  zpix / reference at 512x512, sequential (speed): ${
+            (ref / best["zpix sequential 512x512"]).toFixed(2)
+          }x`,
+        );
+      }
+    }
+  } finally {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) await main();
