@@ -28,15 +28,25 @@ export function fitBytes(name: string, max: number): string {
  * Writes `bytes` to `path` atomically: to a temporary name in the same
  * folder, then renamed. The temporary name is `.NAME` cut to fit
  * {@link NAME_MAX} with its suffix (TEMP_MARKER, pid, random), so a name of
- * up to 255 bytes can be written. Creates missing parent folders. Synchronous calls:
+ * up to 255 bytes can be written. Creates missing parent folders (when the
+ * first write finds none). Synchronous calls:
  * a worker does one thing at a time, and the async variants' hop through
  * Deno's blocking thread pool cost a loaded 2-core machine ~2 ms a file.
  */
 export function writeAtomic(path: string, bytes: Uint8Array): void {
-  Deno.mkdirSync(dirname(path), { recursive: true });
+  const dir = dirname(path);
   const temp = tempPathOf(path);
   try {
-    Deno.writeFileSync(temp, bytes);
+    try {
+      Deno.writeFileSync(temp, bytes);
+    } catch (error) {
+      // The folder is missing (a new sub-folder of --recursive, or removed meanwhile): make it.
+      // Not before every write: a recursive mkdir of an existing folder is two system calls,
+      // 0.045 ms a file (89 ms of a 2,000-photo sequential run's 9.6 s CPU profile).
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      Deno.mkdirSync(dir, { recursive: true });
+      Deno.writeFileSync(temp, bytes);
+    }
     Deno.renameSync(temp, path);
   } catch (error) {
     try {
