@@ -7,6 +7,7 @@
  * @module
  */
 
+import "@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs";
 import "@jsquash/avif/codec/dec/avif_dec.js";
 import "@jsquash/avif/codec/enc/avif_enc.js";
 import "@jsquash/avif/meta.js";

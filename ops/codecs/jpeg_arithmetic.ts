@@ -11,6 +11,7 @@
 import { DecodeError } from "../decode_error.ts";
 import type { Image } from "../image.ts";
 import { LazyModule } from "./wasm.ts";
+import { importNpm } from "../npm.ts";
 
 interface Decoder {
   getEncodedBuffer(length: number): Uint8Array;
@@ -22,7 +23,7 @@ interface Decoder {
 
 const libjpeg = new LazyModule<{ JPEGDecoder: new () => Decoder }>(
   "libjpeg-turbo decoder",
-  () => import("@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs"),
+  () => importNpm<{ default: unknown }>("@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs"),
   "@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasm",
 );
 
