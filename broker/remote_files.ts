@@ -35,7 +35,7 @@ export async function readInput(path: string): Promise<Uint8Array> {
  * an output waiting to be written is an image in memory too).
  */
 export class RemoteFiles {
-  readonly #writes = new Set<Promise<void>>();
+  readonly #writes = new Set<Promise<unknown>>();
   readonly #sends = new Map<string, Promise<void>>();
 
   /**
@@ -89,12 +89,15 @@ export class RemoteFiles {
 
   /** Writes output `name` atomically; then calls `settled` with null or the error. */
   write(name: string, bytes: Uint8Array, settled: (error: unknown) => void): void {
-    const writing: Promise<void> = writeAtomicAsync(join(this.output, name), bytes)
-      .then(() => null, (error) => error)
-      .then(settled)
-      .catch(this.onBug)
-      .finally(() => this.#writes.delete(writing));
+    const writing: Promise<unknown> = writeAtomicAsync(join(this.output, name), bytes)
+      .then(() => null, (error) => error);
     this.#writes.add(writing);
+    // Out of the count before `settled` runs: it may hand the window's room out at once, and two
+    // writes settling in one turn would otherwise each see the other's and leave it unused.
+    writing.then((error) => {
+      this.#writes.delete(writing);
+      settled(error);
+    }).catch(this.onBug);
   }
 
   /** Resolves once every write under way (and any started meanwhile) has settled. */
