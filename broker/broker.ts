@@ -114,10 +114,7 @@ export class Broker {
     return performance.now() - this.#t0;
   }
 
-  /**
-   * Image payloads in memory for remote workers (the send window): tasks handed out and not
-   * answered, and outputs answered and not yet written.
-   */
+  /** Remote images in memory (the send window): tasks out and not answered, outputs not written. */
   #payloadsInFlight(): number {
     let sum = this.#files.writing;
     for (const p of this.#peers.values()) {
@@ -209,6 +206,7 @@ export class Broker {
     const { input, output } = this.job;
     const task = this.#byIndex.get(taskIndex)!;
     const header = { type: "task", task: taskIndex, attempt, name: task.input } as const;
+    if (!this.#peers.has(id)) return; // lost meanwhile: its tasks are requeued
     if (this.#peers.get(id)!.local) {
       const paths = { input: join(input, task.input), output: join(output, task.output) };
       return await this.#sendTo(id, { ...header, ...paths });
