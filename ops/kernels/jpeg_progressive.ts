@@ -5,7 +5,10 @@
  * are decoded into a buffer of all the image's coefficients by the kernels'
  * `jpegProgScan`, as libjpeg's jdphuff.c does; then every block goes through
  * the same IDCT (and scaled decoding) as a baseline file's, and the same
- * colour conversion.
+ * colour conversion. A component decoded at one sample a block (1/8 scale:
+ * libjpeg's 1x1 IDCT, the DC term alone) keeps only its DC terms: its AC
+ * scans are checked (scan script, tables, restart markers) but their
+ * entropy data is skipped, not decoded (2 bytes a block instead of 138).
  *
  * libjpeg smooths blocks across their edges ("block smoothing") when the
  * file leaves the first AC coefficients incomplete; such files, like any
@@ -47,7 +50,9 @@ const SMOOTHED_COEFS = 10;
 /**
  * Decodes a progressive JPEG whose header (up to its first scan) is `h`, at
  * the layout `l` (which says the scale), into `a`; null when unsupported
- * or irregular, or damaged without `warnings` to push libjpeg's to.
+ * or irregular, or damaged without `warnings` to push libjpeg's to. With
+ * `keepAc`, every component keeps and decodes its AC terms even where the
+ * layout needs only DC terms (tests compare the two).
  */
 export function decodeProgressiveAt(
   a: Arena,
@@ -55,6 +60,7 @@ export function decodeProgressiveAt(
   h: MarkerState & { scan: Scan; frame: NonNullable<MarkerState["frame"]> },
   l: Layout,
   warnings?: string[],
+  keepAc = false,
 ): Resident | null {
   const comps = h.frame.components;
   const nf = comps.length;
@@ -68,10 +74,14 @@ export function decodeProgressiveAt(
     bw: Math.ceil(Math.ceil((fw * (gray ? 1 : c.h)) / hmax) / 8),
     bh: Math.ceil(Math.ceil((fh * (gray ? 1 : c.v)) / vmax) / 8),
   }));
-  // per block: 64 i16 AC terms, an i16 DC term and a u64 mask of the nonzero AC terms
+  // per block: an i16 DC term, and unless the component is decoded at one
+  // sample a block (the 1x1 IDCT reads the DC term alone), 64 i16 AC terms
+  // and a u64 mask of the nonzero AC terms
+  const dcOnly = l.planes.map((p) => p.shift === 3 && !keepAc);
   const blocks = l.planes.map((p) => p.bw * p.bh);
   const need = bytes.length + 256 + nf * 256 + 8 * HUFF_BYTES +
-    blocks.reduce((n, b) => n + 138 * b, 0) + l.planes.reduce((n, p) => n + p.bytes, 0) +
+    blocks.reduce((n, b, c) => n + (dcOnly[c] ? 2 : 138) * b, 0) +
+    l.planes.reduce((n, p) => n + p.bytes, 0) +
     width * height * 4 + rgbaScratchBytes(width) + (16 + 4 * nf) * 128;
   if (a.top + need > 0x7fff0000) return null;
   const k = a.k as typeof a.k & ProgressiveKernels;
@@ -79,14 +89,14 @@ export function decodeProgressiveAt(
   const params = a.alloc(256);
   const quant = a.alloc(nf * 256);
   const tables = a.alloc(8 * HUFF_BYTES);
-  const coefs = blocks.map((n) => a.alloc(128 * n));
+  const coefs = blocks.map((n, c) => dcOnly[c] ? 0 : a.alloc(128 * n));
   const dcs = blocks.map((n) => a.alloc(2 * n));
-  const masks = blocks.map((n) => a.alloc(8 * n));
+  const masks = blocks.map((n, c) => dcOnly[c] ? 0 : a.alloc(8 * n));
   const mem = a.view();
   mem.set(bytes, data);
   for (let c = 0; c < nf; c++) {
     mem.fill(0, dcs[c], dcs[c] + 2 * blocks[c]);
-    mem.fill(0, masks[c], masks[c] + 8 * blocks[c]);
+    if (!dcOnly[c]) mem.fill(0, masks[c], masks[c] + 8 * blocks[c]);
   }
   // per component and coefficient: the Al of the last scan that coded it (-1: none yet)
   const bits = comps.map(() => new Int8Array(64).fill(-1));
@@ -108,6 +118,19 @@ export function decodeProgressiveAt(
         if (ah !== Math.max(bits[c][i], 0) || (ah !== 0 && bits[c][i] < 0)) return null;
         bits[c][i] = al;
       }
+    }
+    if (ss > 0 && dcOnly[idx[0]]) {
+      // AC terms no sample depends on: past the scan's entropy data
+      if (!h.huff[4 + scan.tables[0][1]]) return null;
+      const { bw, bh } = own[idx[0]];
+      const end = skipEntropyData(
+        bytes,
+        scan.dataStart,
+        h.restart ? Math.ceil((bw * bh) / h.restart) - 1 : 0,
+      );
+      if (end < 0) return null;
+      scan = readSegments(bytes, end, h);
+      continue;
     }
     const dv = new DataView(mem.buffer);
     const p32 = (off: number, v: number) => dv.setInt32(params + off, v, true);
@@ -183,4 +206,24 @@ export function decodeProgressiveAt(
   }
   planesToRgba(a, l, planes, out, tmp);
   return { width, height, ptr: out };
+}
+
+/**
+ * The offset of the marker that ends the entropy-coded data starting at
+ * `i` (stuffed 0xFF 0x00 bytes and fill bytes skipped), which must contain
+ * exactly `restarts` restart markers, in order (RST0, RST1, ...); -1 when
+ * not so or when the data runs to the end of `b`.
+ */
+function skipEntropyData(b: Uint8Array, i: number, restarts: number): number {
+  let seen = 0;
+  for (i = b.indexOf(0xff, i); i >= 0 && i + 1 < b.length; i = b.indexOf(0xff, i)) {
+    const m = b[i + 1];
+    if (m === 0xff) i++;
+    else if (m === 0) i += 2;
+    else if (m >= 0xd0 && m <= 0xd7) {
+      if (m !== 0xd0 + (seen & 7) || ++seen > restarts) return -1;
+      i += 2;
+    } else return seen === restarts ? i : -1;
+  }
+  return -1;
 }

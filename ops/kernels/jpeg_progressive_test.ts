@@ -8,14 +8,12 @@
 // decodeImage, which falls back to MozJPEG.
 // Needs --allow-read (@jsquash loads its .wasm files; fixtures).
 import decodeMozjpeg from "@jsquash/jpeg/decode.js";
-import encodeMozjpeg from "@jsquash/jpeg/encode.js";
-import { defaultOptions } from "@jsquash/jpeg/meta.js";
 import type { Image } from "../image.ts";
 import { DecodeError, decodeImage } from "../codec.ts";
 import { decodeJpegFast, decodeJpegFastAt } from "./jpeg_decode.ts";
 import { Arena } from "./mod.ts";
 import { assert, assertEquals } from "./test_assert.ts";
-import { photoLikeImage, rng } from "./test_util.ts";
+import { mozjpegProgressive, photoLikeImage, rng } from "./test_util.ts";
 
 const fixture = (name: string) =>
   Deno.readFileSync(new URL(`../../tests/fixtures/${name}`, import.meta.url));
@@ -72,8 +70,6 @@ Deno.test("progressive: cjpeg fixtures are bit-exact with MozJPEG", async () => 
 Deno.test("progressive: MozJPEG's own progressive files (successive approximation), odd sizes", async () => {
   for (const [w, h] of [[1, 1], [5, 3], [17, 15], [61, 45], [203, 151]]) {
     const img = photoLikeImage(w, h, 5 * w + h);
-    const data = new Uint8ClampedArray(img.data.buffer);
-    const imageData = { width: w, height: h, data, colorSpace: "srgb" } as ImageData;
     for (
       const opts of [
         { quality: 75 },
@@ -81,9 +77,7 @@ Deno.test("progressive: MozJPEG's own progressive files (successive approximatio
         { quality: 20, color_space: 1 },
       ]
     ) {
-      const bytes = new Uint8Array(
-        await encodeMozjpeg(imageData, { ...defaultOptions, ...opts, progressive: true }),
-      );
+      const bytes = await mozjpegProgressive(img, opts);
       const what = `mozjpeg ${w}x${h} ${JSON.stringify(opts)}`;
       assert(scans(bytes).length > 1, `${what} is progressive`);
       if (w <= 4 && opts.chroma_subsample !== 1 && opts.color_space !== 1) {

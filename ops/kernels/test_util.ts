@@ -4,6 +4,8 @@
  *
  * @module
  */
+import encodeMozjpeg from "@jsquash/jpeg/encode.js";
+import { defaultOptions } from "@jsquash/jpeg/meta.js";
 import type { Image } from "../image.ts";
 
 /** A small deterministic PRNG (mulberry32) returning floats in [0, 1). */
@@ -105,4 +107,16 @@ export function psnrRgba(a: Uint8Array, b: Uint8Array): number {
     sum += d * d;
   }
   return sum === 0 ? Infinity : 10 * Math.log10((255 * 255 * a.length) / sum);
+}
+
+/** MozJPEG's progressive encoding of `img` (@jsquash/jpeg), `opts` over its defaults. */
+export async function mozjpegProgressive(
+  img: Image,
+  opts: Partial<typeof defaultOptions>,
+): Promise<Uint8Array> {
+  const data = new Uint8ClampedArray(img.data.buffer, img.data.byteOffset, img.data.length);
+  const imageData = { width: img.width, height: img.height, data, colorSpace: "srgb" } as ImageData;
+  return new Uint8Array(
+    await encodeMozjpeg(imageData, { ...defaultOptions, ...opts, progressive: true }),
+  );
 }

@@ -1907,6 +1907,8 @@ export function jpegProgScan(p: usize): i32 {
  * blocks: DC terms at `dcs`, AC terms at `coef`, nonzero masks at `masks`,
  * as jpegProgScan leaves them) into its plane at `plane` (row stride
  * `stride`), at the block size `shift` as jpegDecodeScan's, with quant table `q`.
+ * At shift 3 (one sample a block) only the DC terms are read: `coef` and
+ * `masks` may be 0.
  */
 export function jpegBlocksToPlane(coef: usize, dcs: usize, masks: usize, bw: i32, bh: i32, q: usize, plane: usize, stride: i32, shift: i32): void {
   const n = 8 >> shift;
@@ -1917,8 +1919,8 @@ export function jpegBlocksToPlane(coef: usize, dcs: usize, masks: usize, bw: i32
       const bi = <usize>(by * bw + bx);
       const dc = load<i16>(dcs + (bi << 1));
       const out = row + <usize>(bx * n);
-      const m = load<u64>(masks + (bi << 3));
-      if (m == 0 || shift == 3) {
+      const m = shift == 3 ? <u64>0 : load<u64>(masks + (bi << 3));
+      if (m == 0) {
         store<i16>(DBLOCK, dc);
         idctScaled(q, out, s, 0, shift);
       } else {
