@@ -4,14 +4,16 @@
  *
  *   deno run -A tests/memory_bench.ts [--images 5000] [--distinct 200] [--size 320x240]
  *   deno run -A tests/memory_bench.ts --huge
+ *   deno run -A tests/memory_bench.ts --file BIG.jpg
  *
  * The first form runs `zpix parallel -w 1` over a folder of `--images`
  * symlinks to `--distinct` generated images and samples the worker's VmRSS
  * (/proc/PID/status) every 250 ms against the images done. WASM memories
  * grow and never shrink, so a leak or a high-water mark shows as a rising
  * line. The second form times one 6000x4000 JPEG (worker peak RSS from
- * VmHWM), one over --max-pixels, and a 10000x10000 PNG to 512x512. `-A` because Deno lets only
- * --allow-all read /proc.
+ * VmHWM), one over --max-pixels, and a 10000x10000 PNG to 512x512. The
+ * third measures a JPEG of your own (a progressive one made by Pillow, say)
+ * the same way. `-A` because Deno lets only --allow-all read /proc.
  *
  * @module
  */
@@ -148,21 +150,24 @@ async function hugeRun(
   height: number,
   extra: string[],
   format: "jpeg" | "png" = "jpeg",
+  file?: string,
 ) {
   const dir = await Deno.makeTempDir({ prefix: "zpix-membench-" });
   try {
     const input = join(dir, "in");
     await Deno.mkdir(input);
     let t = performance.now();
-    const image = sampleImage(width, height, 7);
-    const bytes = format === "png"
+    const image = file ? null : sampleImage(width, height, 7);
+    const bytes = !image
+      ? await Deno.readFile(file!)
+      : format === "png"
       ? quickPng(image)
       : await encodeImage(image, "jpeg", { quality: 85 });
     await Deno.writeFile(join(input, `huge.${format === "png" ? "png" : "jpg"}`), bytes);
     console.log(
-      `${width}x${height} ${format.toUpperCase()} (${mb(bytes.length)}) made in ${
-        ((performance.now() - t) / 1000).toFixed(1)
-      } s; zpix ${extra.join(" ")}`,
+      `${file ?? `${width}x${height}`} ${format.toUpperCase()} (${mb(bytes.length)}) ${
+        file ? "read" : "made"
+      } in ${((performance.now() - t) / 1000).toFixed(1)} s; zpix ${extra.join(" ")}`,
     );
     t = performance.now();
     const run = startRun([
@@ -200,9 +205,11 @@ if (import.meta.main) {
       distinct: { type: "string", default: "200" },
       size: { type: "string", default: "320x240" },
       huge: { type: "boolean" },
+      file: { type: "string" },
     },
   });
-  if (values.huge) {
+  if (values.file) await hugeRun(0, 0, [], "jpeg", values.file);
+  else if (values.huge) {
     await hugeRun(6000, 4000, []);
     await hugeRun(6000, 4000, ["--max-pixels", "20000000"]);
     await hugeRun(10000, 10000, [], "png");
