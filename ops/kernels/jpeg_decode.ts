@@ -62,7 +62,9 @@ export function decodeJpegFast(
  * chroma at 1/2: the full 8x8 IDCT, no upsampling); what still needs
  * upsampling is upsampled fancily, or plainly at 1/8. Colour conversion
  * and every later stage then work on the small image; the entropy decoding
- * still reads every coefficient. Null also where libjpeg would upsample a
+ * still reads every coefficient, except a progressive file's AC scans of
+ * components decoded at one sample a block (jpeg_progressive.ts), which
+ * are skipped. Null also where libjpeg would upsample a
  * plane 2 samples wide or less plainly.
  *
  * With `inks`, a CMYK or YCCK JPEG comes out as its inks (C, M, Y, K in the
