@@ -109,6 +109,10 @@ export function flip(src: usize, dst: usize, w: i32, h: i32, horizontal: i32, ve
 export function resizeH(src: usize, srcW: i32, rows: i32, dst: usize, dstW: i32, bounds: usize, weights: usize, taps: i32): void {
   const srcRow = <usize>srcW << 2;
   const dstRow = <usize>dstW << 2;
+  if (taps == 2) {
+    resizeH2(src, srcRow, rows, dst, dstW, dstRow, bounds, weights);
+    return;
+  }
   const wstep = <usize>taps << 1;
   for (let y = 0; y < rows; y++) {
     const s = src + <usize>y * srcRow;
@@ -136,10 +140,54 @@ export function resizeH(src: usize, srcW: i32, rows: i32, dst: usize, dstW: i32,
   }
 }
 
+// resizeH with 2 taps (linear, nearest, and bilinear-like upscales): four output
+// pixels per step, their two source pixels gathered two outputs to a vector
+// and their four weight pairs read as one vector.
+@inline
+function resizeH2(src: usize, srcRow: usize, rows: i32, dst: usize, dstW: i32, dstRow: usize, bounds: usize, weights: usize): void {
+  const bias = i32x4.splat(1 << 13);
+  for (let y = 0; y < rows; y++) {
+    const s = src + <usize>y * srcRow;
+    const d = dst + <usize>y * dstRow;
+    let x = 0;
+    for (; x + 4 <= dstW; x += 4) {
+      const b = bounds + (<usize>x << 2);
+      const w = v128.load(weights + (<usize>x << 2));
+      const p01 = v128.load64_lane(s + (<usize>load<i32>(b, 4) << 2), v128.load64_zero(s + (<usize>load<i32>(b) << 2)), 1);
+      const p23 = v128.load64_lane(s + (<usize>load<i32>(b, 12) << 2), v128.load64_zero(s + (<usize>load<i32>(b, 8) << 2)), 1);
+      const a0 = i32x4.add(bias, i32x4.dot_i16x8_s(i8x16.swizzle(p01, i8x16(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1)), i8x16.shuffle(w, w, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3)));
+      const a1 = i32x4.add(bias, i32x4.dot_i16x8_s(i8x16.swizzle(p01, i8x16(8, -1, 12, -1, 9, -1, 13, -1, 10, -1, 14, -1, 11, -1, 15, -1)), i8x16.shuffle(w, w, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7)));
+      const a2 = i32x4.add(bias, i32x4.dot_i16x8_s(i8x16.swizzle(p23, i8x16(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1)), i8x16.shuffle(w, w, 8, 9, 10, 11, 8, 9, 10, 11, 8, 9, 10, 11, 8, 9, 10, 11)));
+      const a3 = i32x4.add(bias, i32x4.dot_i16x8_s(i8x16.swizzle(p23, i8x16(8, -1, 12, -1, 9, -1, 13, -1, 10, -1, 14, -1, 11, -1, 15, -1)), i8x16.shuffle(w, w, 12, 13, 14, 15, 12, 13, 14, 15, 12, 13, 14, 15, 12, 13, 14, 15)));
+      const lo = i16x8.narrow_i32x4_s(i32x4.shr_s(a0, 14), i32x4.shr_s(a1, 14));
+      const hi = i16x8.narrow_i32x4_s(i32x4.shr_s(a2, 14), i32x4.shr_s(a3, 14));
+      v128.store(d + (<usize>x << 2), i8x16.narrow_i16x8_u(lo, hi));
+    }
+    for (; x < dstW; x++) {
+      const r = i32x4.shr_s(hTaps(s + (<usize>load<i32>(bounds + (<usize>x << 2)) << 2), weights + (<usize>x << 2), 2), 14);
+      const n16 = i16x8.narrow_i32x4_s(r, r);
+      v128.store32_lane(d + (<usize>x << 2), i8x16.narrow_i16x8_u(n16, n16), 0);
+    }
+  }
+}
+
+@inline
+function hTaps6(p: usize, wp: usize): v128 {
+  const px = v128.load(p);
+  const w = v128.load(wp);
+  const a = i8x16.swizzle(px, i8x16(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1));
+  const b = i8x16.swizzle(px, i8x16(8, -1, 12, -1, 9, -1, 13, -1, 10, -1, 14, -1, 11, -1, 15, -1));
+  const c = i8x16.swizzle(v128.load64_zero(p, 16), i8x16(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1));
+  let acc = i32x4.add(i32x4.splat(1 << 13), i32x4.dot_i16x8_s(a, i8x16.shuffle(w, w, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3)));
+  acc = i32x4.add(acc, i32x4.dot_i16x8_s(b, i8x16.shuffle(w, w, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7)));
+  return i32x4.add(acc, i32x4.dot_i16x8_s(c, i8x16.shuffle(w, w, 8, 9, 10, 11, 8, 9, 10, 11, 8, 9, 10, 11, 8, 9, 10, 11)));
+}
+
 // One output pixel of the horizontal pass: `taps` (even) RGBA pixels from `p`
 // weighted by the i16 weights at `wp`, plus the rounding bias, as i32x4 (r, g, b, a).
 @inline
 function hTaps(p: usize, wp: usize, taps: i32): v128 {
+  if (taps == 6) return hTaps6(p, wp);
   let acc = i32x4.splat(1 << 13);
   let k = 0;
   for (; k + 4 <= taps; k += 4) {
