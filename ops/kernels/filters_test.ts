@@ -8,6 +8,7 @@ import type { Image } from "../image.ts";
 import { transcodeJpegFast } from "../transcode.ts";
 import type { Step } from "../pipeline.ts";
 import { encodeJpegFast, type Kernel, KERNELS, resizeRgba } from "./mod.ts";
+import { axisWeights } from "./filters.ts";
 import { assert, assertEquals } from "./test_assert.ts";
 import { noiseImage, photoLikeImage, psnrRgb } from "./test_util.ts";
 
@@ -144,6 +145,12 @@ Deno.test("an unknown kernel is refused by name", () => {
     message = (error as Error).message;
   }
   assert(/unknown resize kernel "bogus"/.test(message), message);
+});
+
+Deno.test("axisWeights: kept across a run of photos of many heights", () => {
+  const first = axisWeights(375, 512, "linear");
+  for (let h = 200; h < 500; h++) axisWeights(h, 512, "linear");
+  assert(axisWeights(375, 512, "linear") === first, "rebuilt after 300 other heights");
 });
 
 Deno.test("the default kernel: the same bytes as before --kernel existed", async () => {
