@@ -1753,10 +1753,15 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
           break;
         }
       }
-      const from = band & bitsFrom(k);
-      const pz = selectBit(from & ~m, r);
+      // k <= se < 64 here; the zero terms from k on, in the band
+      const from = band & (<u64>-1 << <u64>k);
+      const z = from & ~m;
+      // mostly the (r + 1)-th zero is among the next 8 terms: one table look-up
+      const z8 = <usize>(z >> <u64>k) & 0xff;
+      const pz = r < <i32>popcnt(z8) ? k + <i32>load<u8>(SELECT8 + (z8 << 3) + <usize>r) : selectBit(z, r);
       const t = pz < 64 ? pz : se + 1;
-      let bits = m & from & bitsBelow(t);
+      // bits below t (1 <= t <= 64: 2 << 63 wraps to 0, all bits)
+      let bits = m & from & ((<u64>2 << <u64>(t - 1)) - 1);
       while (bits) {
         const n = min(<i32>popcnt(bits), 32);
         if (cnt < n) {
