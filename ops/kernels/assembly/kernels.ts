@@ -1910,7 +1910,8 @@ export function jpegProgScan(p: usize): i32 {
         }
         if (kind == 0) progDcFirst(dcs + (bi << 1), dc, cp + 24, al);
         else if (kind == 1) {
-          if (dBit()) store<i16>(dcs + (bi << 1), <i16>(<i32>load<i16>(dcs + (bi << 1)) | (1 << al)));
+          // no branch on the bit: it is random
+          store<i16>(dcs + (bi << 1), <i16>(<i32>load<i16>(dcs + (bi << 1)) | (dBit() << al)));
         } else if (kind == 2) progAcFirst(coef + (bi << 7), masks + (bi << 3), ac, ss, se, al);
         else progAcRefine(coef + (bi << 7), masks + (bi << 3), ac, ss, se, al);
       }
@@ -1936,7 +1937,7 @@ export function jpegProgScan(p: usize): i32 {
             for (let bx = 0; bx < h; bx++) {
               const dp = dcs + (<usize>((my * v + by) * bpr + mx * h + bx) << 1);
               if (kind == 0) progDcFirst(dp, dc, cp + 24, al);
-              else if (dBit()) store<i16>(dp, <i16>(<i32>load<i16>(dp) | (1 << al)));
+              else store<i16>(dp, <i16>(<i32>load<i16>(dp) | (dBit() << al))); // no branch on the bit
             }
           }
         }
