@@ -1688,6 +1688,7 @@ function selectBit(z: u64, n: i32): i32 {
 // and the nonzero terms on the way each take a correction bit (read up to
 // 32 at a time). The bit buffer lives in locals, written back around the
 // slow calls.
+@inline
 function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i32): void {
   const p1 = 1 << al;
   const band = bitsFrom(ss) & bitsBelow(se + 1);
