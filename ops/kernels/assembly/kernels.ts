@@ -1707,7 +1707,7 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
       }
       let f = load<i32>(fast + (<usize>(buf >> <u64>(64 - HUFF_BITS)) << 2));
       // a new term of more than one bit (corrupt data): the slow path's
-      if ((f >> 8) > 1 || (f >> 8) < -1) f = 0;
+      if (<u32>((f >> 8) + 1) > 2) f = 0;
       let r: i32, val = 0;
       if (f) {
         // code and sign bit at once, or EOBr, or ZRL
@@ -1727,7 +1727,7 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
             break;
           }
         } else {
-          val = v > 0 ? p1 : -p1;
+          val = v << al; // v is 1 or -1 here
         }
       } else {
         dBuf = buf;
