@@ -306,20 +306,8 @@ Deno.test("payload window: more remote workers than the window never hold more p
           holding--;
           answered++;
           const bytes = next.payload!;
-          await fake.send({
-            type: "result",
-            task: next.message.task,
-            attempt: next.message.attempt,
-            more: true,
-            ok: true,
-            width: 1,
-            height: 1,
-            bytes: bytes.length,
-            warnings: [],
-            timings: { read: 0, decode: 0, ops: 0, steps: {}, encode: 0, write: 0 },
-            // what the bytes are: the server checks (a PNG among the samples)
-            format: (sniffFormat(bytes) ?? "jpeg") as WritableFormat,
-          }, bytes);
+          // what the bytes are: the server checks (a PNG among the samples)
+          await fake.succeed(next.message, bytes, (sniffFormat(bytes) ?? "jpeg") as WritableFormat);
         }
       }));
     } finally {

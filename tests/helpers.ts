@@ -25,6 +25,7 @@ import {
   type WorkerMessage,
 } from "../transport/protocol.ts";
 import { SOURCE_ROOT } from "../core/runtime.ts";
+import type { WritableFormat } from "../ops/formats.ts";
 import { remoteWorkerReads } from "../worker/processes.ts";
 
 /** Runs `fn` with a fresh temporary folder, removed afterwards. */
@@ -317,6 +318,31 @@ export function freeEndpoint(): string {
   }
 }
 
+/**
+ * A successful `result` for `task` whose output is `bytes` bytes of `format`,
+ * 1x1, with zero timings: what the fake peers of the tests answer.
+ */
+export function doneResult(
+  task: { task: number; attempt: number },
+  bytes: number,
+  format: WritableFormat = "jpeg",
+  more = true,
+): WorkerMessage {
+  return {
+    type: "result",
+    task: task.task,
+    attempt: task.attempt,
+    more,
+    ok: true,
+    width: 1,
+    height: 1,
+    bytes,
+    warnings: [],
+    timings: { read: 0, decode: 0, ops: 0, steps: {}, encode: 0, write: 0 },
+    format,
+  };
+}
+
 /** The test playing a remote worker over a real DEALER: it does only what it is told. */
 export class FakeWorker {
   readonly dealer: zmq.Dealer;
@@ -388,20 +414,12 @@ export class FakeWorker {
   }
 
   /** Answers a task as done (with `payload` as the output's bytes, if any). */
-  succeed(task: { task: number; attempt: number }, payload?: Uint8Array): Promise<void> {
-    return this.send({
-      type: "result",
-      task: task.task,
-      attempt: task.attempt,
-      more: true,
-      ok: true,
-      width: 1,
-      height: 1,
-      bytes: payload?.length ?? 0,
-      warnings: [],
-      timings: { read: 0, decode: 0, ops: 0, steps: {}, encode: 0, write: 0 },
-      format: "jpeg",
-    }, payload);
+  succeed(
+    task: { task: number; attempt: number },
+    payload?: Uint8Array,
+    format: WritableFormat = "jpeg",
+  ): Promise<void> {
+    return this.send(doneResult(task, payload?.length ?? 0, format), payload);
   }
 
   close(): void {

@@ -22,6 +22,7 @@ import { writeSamples } from "../cli/demo.ts";
 import type { WritableFormat } from "../ops/formats.ts";
 import type { Report } from "../report/report.ts";
 import {
+  doneResult,
   freeEndpoint,
   nextWithin,
   SERVE_FLAGS,
@@ -169,19 +170,7 @@ export class RawPeer {
     format: WritableFormat,
     more = true,
   ): Promise<void> {
-    return this.send({
-      type: "result",
-      task: task.task,
-      attempt: task.attempt,
-      more,
-      ok: true,
-      width: 1,
-      height: 1,
-      bytes: bytes.length,
-      warnings: [],
-      timings: { read: 0, decode: 0, ops: 0, steps: {}, encode: 0, write: 0 },
-      format,
-    }, bytes);
+    return this.send(doneResult(task, bytes.length, format, more), bytes);
   }
 
   /** Gone: no more heartbeats, socket closed. */
