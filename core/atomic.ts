@@ -65,9 +65,10 @@ function tempPathOf(path: string): string {
 }
 
 /**
- * {@link writeAtomic} with Deno's async calls, for the broker: its writes
- * run on Deno's blocking thread pool while its one thread handles messages,
- * and several can be under way at once. The folder is made only when the
+ * {@link writeAtomic} with Deno's async calls, for the broker and sequential
+ * mode: their writes run on Deno's blocking thread pool while their one
+ * thread handles messages or computes the next image, and several can be
+ * under way at once. The folder is made only when the
  * first write finds it missing (one system call a file less).
  */
 export async function writeAtomicAsync(path: string, bytes: Uint8Array): Promise<void> {

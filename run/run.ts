@@ -18,10 +18,18 @@ import {
 } from "../report/report.ts";
 import { Log } from "../core/log.ts";
 import { CpuSampler } from "./cpu.ts";
-import { describeError, pipelineFor, processBytes, processFile, readWhole } from "../task/task.ts";
+import {
+  describeError,
+  encodeFile,
+  pipelineFor,
+  processBytes,
+  readWhole,
+  summarise,
+} from "../task/task.ts";
+import { WriteBehind } from "./write_behind.ts";
 import { dryRunLines, judge } from "./dry_run.ts";
 import { EXIT, RunError, UsageError } from "../core/errors.ts";
-import { TEMP_MARKER } from "../core/atomic.ts";
+import { describeWriteError, TEMP_MARKER } from "../core/atomic.ts";
 import type { Timings } from "../core/results.ts";
 import { writeReports } from "../report/write.ts";
 
@@ -159,19 +167,41 @@ export type Mode = (
   signal: AbortSignal,
 ) => Promise<ModeResult>;
 
-/** Sequential mode: every task in this process, in order. */
+/**
+ * Sequential mode: every task in this process, in order. Each output is
+ * written behind the next image's work ({@link WriteBehind}); an outcome is
+ * recorded once its file is written, and the run ends (Ctrl-C included) only
+ * when every write started has ended.
+ */
 export const runSequential: Mode = async (job, tasks, recorder, signal) => {
   let workerMs = 0;
-  for (const task of tasks) {
-    if (signal.aborted) break;
-    const started = performance.now();
-    const outcome = await processFile(
-      join(job.input, task.input),
-      join(job.output, task.output),
-      job.pipeline,
-    );
-    workerMs += performance.now() - started;
-    recorder.record(task, outcome);
+  const writes = new WriteBehind();
+  try {
+    for (const task of tasks) {
+      if (signal.aborted) break;
+      await writes.turn();
+      const started = performance.now();
+      const output = join(job.output, task.output);
+      const prepared = await encodeFile(join(job.input, task.input), output, job.pipeline);
+      workerMs += performance.now() - started;
+      if (!prepared.ok) {
+        recorder.record(task, prepared);
+        continue;
+      }
+      const { encoded } = prepared;
+      await writes.write(output, encoded.bytes, (error, ms) => {
+        workerMs += ms;
+        encoded.timings.write = ms;
+        recorder.record(
+          task,
+          error === null
+            ? { ok: true, ...summarise(encoded) }
+            : { ok: false, error: describeWriteError(error, output) },
+        );
+      });
+    }
+  } finally {
+    await writes.drain();
   }
   return { workers: [], workerMs };
 };

@@ -245,6 +245,41 @@ export function readWhole(path: string, size: number): Uint8Array {
   return Deno.readFileSync(path);
 }
 
+/** An image read and encoded, not yet written (see {@link encodeFile}). */
+export interface Prepared {
+  /** Always true: the image was read and encoded. */
+  ok: true;
+  /** The output, its summary fields and timings (`read` filled in, `write` still 0). */
+  encoded: Encoded;
+}
+
+/**
+ * The first half of {@link processFile}: reads `inputPath` and encodes its
+ * output (its format follows {@link pipelineFor} with `outputPath`), without
+ * writing it. Never throws: a failure comes back as an `Outcome`.
+ */
+export async function encodeFile(
+  inputPath: string,
+  outputPath: string,
+  pipeline: Pipeline,
+): Promise<Prepared | Extract<Outcome, { ok: false }>> {
+  try {
+    const started = performance.now();
+    // A FIFO (or device) would block the read for good: refuse anything but a file.
+    const stat = Deno.statSync(inputPath);
+    if (!stat.isFile) {
+      return { ok: false, error: "not a regular file (a FIFO, socket or device): not read" };
+    }
+    const input = readWhole(inputPath, stat.size);
+    const read = performance.now() - started;
+    const encoded = await processBytes(input, pipelineFor(pipeline, outputPath));
+    encoded.timings.read = read;
+    return { ok: true, encoded };
+  } catch (error) {
+    return { ok: false, error: describeError(error, inputPath, outputPath) };
+  }
+}
+
 /**
  * Reads `inputPath`, processes it, writes `outputPath` atomically. Never throws.
  * The output's format follows {@link pipelineFor}. `beforeWrite`, if given,
@@ -257,30 +292,16 @@ export async function processFile(
   pipeline: Pipeline,
   beforeWrite?: () => void,
 ): Promise<Outcome> {
-  let writing = false;
+  const prepared = await encodeFile(inputPath, outputPath, pipeline);
+  if (!prepared.ok) return prepared;
+  const { encoded } = prepared;
+  beforeWrite?.();
   try {
-    let started = performance.now();
-    // A FIFO (or device) would block the read for good: refuse anything but a file.
-    const stat = Deno.statSync(inputPath);
-    if (!stat.isFile) {
-      return { ok: false, error: "not a regular file (a FIFO, socket or device): not read" };
-    }
-    const input = readWhole(inputPath, stat.size);
-    const read = performance.now() - started;
-    const encoded = await processBytes(input, pipelineFor(pipeline, outputPath));
-    beforeWrite?.();
-    started = performance.now();
-    writing = true;
+    const started = performance.now();
     writeAtomic(outputPath, encoded.bytes);
-    encoded.timings.read = read;
     encoded.timings.write = performance.now() - started;
     return { ok: true, ...summarise(encoded) };
   } catch (error) {
-    return {
-      ok: false,
-      error: writing
-        ? describeWriteError(error, outputPath)
-        : describeError(error, inputPath, outputPath),
-    };
+    return { ok: false, error: describeWriteError(error, outputPath) };
   }
 }

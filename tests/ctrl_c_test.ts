@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { SOURCE_ROOT } from "../core/runtime.ts";
+import { spawnZpix } from "./helpers.ts";
 import {
   allExist,
   noProcessesLeft,
@@ -112,4 +113,49 @@ Deno.test("Ctrl-C under `deno task parallel` (the signal twice, from the termina
       }
     });
   }
+});
+
+Deno.test("Ctrl-C during a sequential run (its outputs written behind the next images' work): exit 130, every written output whole and in the report, none partial", async () => {
+  await withRunDir(async (dir) => {
+    const input = join(dir, "in");
+    const out = join(dir, "out");
+    const names = Array.from({ length: 60 }, (_, i) => `img${String(i).padStart(2, "0")}.jpg`);
+    await writeImages(input, names, 96, 64);
+    // Large outputs from the fast encoder: several files are being written at the signal.
+    const run = spawnZpix([
+      "sequential",
+      "--input",
+      input,
+      "--output",
+      out,
+      "--op",
+      "resize=1600x1600",
+      "--report",
+      join(dir, "report.json"),
+    ]);
+    try {
+      await waitUntil(() => allExist(out, names.slice(0, 3)), 60_000, "a few outputs");
+      Deno.kill(run.pid, "SIGINT");
+      const result = await run.output;
+      assert.equal(result.code, 130, result.stderr);
+      const report = await readReport(join(dir, "report.json"));
+      assert.equal(report.interrupted, true);
+      assert.ok(report.processed >= 3 && report.processed < names.length, `${report.processed}`);
+      assert.deepEqual(await temporaries(out), []);
+      const written = [...Deno.readDirSync(out)].map((entry) => entry.name);
+      // Every write started was awaited and recorded: no output the report does not count.
+      assert.equal(written.length, report.processed);
+      for (const name of written) {
+        const bytes = await Deno.readFile(join(out, name));
+        assert.deepEqual([...bytes.subarray(-2)], [0xff, 0xd9], `${name} ends with EOI`);
+      }
+    } finally {
+      try {
+        Deno.kill(run.pid, "SIGKILL");
+      } catch {
+        // gone already
+      }
+      await run.output.catch(() => {});
+    }
+  });
 });
