@@ -30,6 +30,8 @@ export const ASC_FLAGS = [
   "--noAssert",
   "--enable",
   "simd",
+  "--enable",
+  "relaxed-simd",
   "--runtime",
   "stub",
   "--use",

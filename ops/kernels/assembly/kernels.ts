@@ -256,8 +256,9 @@ export function resizeV(src: usize, rowBytes: i32, dst: usize, dstH: i32, bounds
 //   28, 21, 14, 7, 15, 22, 29, 36, 43, 50, 57, 58, 51, 44, 37, 30,
 //   23, 31, 38, 45, 52, 59, 60, 53, 46, 39, 47, 54, 61, 62, 55, 63
 
-// 8x8 f32 working block, row-major (row r at byte r * 32).
+// 8x8 f32 working blocks, row-major (row r at byte r * 32): after the DCT's first pass, and its second.
 const BLOCK = memory.data(256, 16);
+const BLOCK2 = memory.data(256, 16);
 // 64 quantized i16 in transposed natural order.
 const QBLOCK = memory.data(128, 16);
 
@@ -346,11 +347,10 @@ function lumaJ(v: v128): v128 {
   return weightedRgb(v, 19595, 38470, 7471, 32768, 16);
 }
 
-// One 1-D AAN forward DCT over 8 f32x4 vectors at p, p + 32, ..., p + 224
-// (i.e. along the rows of BLOCK, for 4 columns at once), in place.
-function aan8(p: usize): void {
-  const d0 = v128.load(p), d1 = v128.load(p, 32), d2 = v128.load(p, 64), d3 = v128.load(p, 96);
-  const d4 = v128.load(p, 128), d5 = v128.load(p, 160), d6 = v128.load(p, 192), d7 = v128.load(p, 224);
+// One 1-D AAN forward DCT over 8 f32x4 vectors (d0..d7: 4 columns at once, or
+// 4 rows), stored at p, p + 32, ..., p + 224 (rows of an 8x8 f32 block).
+@inline
+function aan8(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, d6: v128, d7: v128, p: usize): void {
   const t0 = f32x4.add(d0, d7), t7 = f32x4.sub(d0, d7);
   const t1 = f32x4.add(d1, d6), t6 = f32x4.sub(d1, d6);
   const t2 = f32x4.add(d2, d5), t5 = f32x4.sub(d2, d5);
@@ -376,21 +376,52 @@ function aan8(p: usize): void {
   v128.store(p, f32x4.sub(z11, z4), 224);
 }
 
+// Samples 4h..4h+3 of the 8 u8 at p, level-shifted, as f32.
+@inline
+function samples4(p: usize, h: i32): v128 {
+  const b = i16x8.extend_low_i8x16_u(v128.load64_zero(p));
+  const w = h ? i32x4.extend_high_i16x8_u(b) : i32x4.extend_low_i16x8_u(b);
+  return f32x4.sub(f32x4.convert_i32x4_s(w), f32x4.splat(128.0));
+}
+
+// Row i of the transpose of the 4x4 f32 block (r0, r1, r2, r3).
+@inline
+function transposed4(r0: v128, r1: v128, r2: v128, r3: v128, i: i32): v128 {
+  const lo = i < 2;
+  const a = lo ? v128.shuffle<f32>(r0, r1, 0, 4, 1, 5) : v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const b = lo ? v128.shuffle<f32>(r2, r3, 0, 4, 1, 5) : v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  return (i & 1) ? v128.shuffle<f32>(a, b, 2, 3, 6, 7) : v128.shuffle<f32>(a, b, 0, 1, 4, 5);
+}
+
+// The second AAN pass for columns 4h..4h+3 of the transposed block: rows
+// 4h..4h+3 of `src` (an 8x8 f32 block, row stride 32 bytes), transposed in
+// registers, their 1-D DCT stored at dst, dst + 32, ..., dst + 224.
+@inline
+function aan8Transposed(src: usize, dst: usize): void {
+  const a0 = v128.load(src), a1 = v128.load(src, 32), a2 = v128.load(src, 64), a3 = v128.load(src, 96);
+  const b0 = v128.load(src, 16), b1 = v128.load(src, 48), b2 = v128.load(src, 80), b3 = v128.load(src, 112);
+  aan8(
+    transposed4(a0, a1, a2, a3, 0), transposed4(a0, a1, a2, a3, 1),
+    transposed4(a0, a1, a2, a3, 2), transposed4(a0, a1, a2, a3, 3),
+    transposed4(b0, b1, b2, b3, 0), transposed4(b0, b1, b2, b3, 1),
+    transposed4(b0, b1, b2, b3, 2), transposed4(b0, b1, b2, b3, 3),
+    dst,
+  );
+}
+
 // Transposes the 4x4 f32 sub-block at a (row stride 32 bytes) into b; a may equal b.
+@inline
 function transpose4(a: usize, b: usize): void {
   const r0 = v128.load(a), r1 = v128.load(a, 32), r2 = v128.load(a, 64), r3 = v128.load(a, 96);
-  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
-  const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
-  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-  v128.store(b, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-  v128.store(b, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 32);
-  v128.store(b, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 64);
-  v128.store(b, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 96);
+  v128.store(b, transposed4(r0, r1, r2, r3, 0));
+  v128.store(b, transposed4(r0, r1, r2, r3, 1), 32);
+  v128.store(b, transposed4(r0, r1, r2, r3, 2), 64);
+  v128.store(b, transposed4(r0, r1, r2, r3, 3), 96);
 }
 
 // Transposes the 8x8 block of 32-bit lanes at p (row stride 32 bytes) in
 // place: swaps the off-diagonal 4x4 blocks while transposing them.
+@inline
 function transpose8(p: usize): void {
   transpose4(p, p);
   transpose4(p + 144, p + 144);
@@ -410,7 +441,8 @@ function transpose8(p: usize): void {
 function quantize(x: v128, recip: v128, offset: v128): v128 {
   const y = f32x4.mul(x, recip);
   const signedOffset = v128.or(offset, v128.and(y, i32x4.splat(0x80000000)));
-  return i32x4.trunc_sat_f32x4_s(f32x4.add(y, signedOffset));
+  // |y| < 2^16 here: the relaxed truncation (one cvttps2dq on x86) equals the saturating one
+  return i32x4.relaxed_trunc_f32x4_s(f32x4.add(y, signedOffset));
 }
 
 // Reorders the 64 i16 at `src` (transposed natural order) into zigzag order at
@@ -435,23 +467,23 @@ function zigzag(src: usize, out: usize): void {
 // `stride`) with reciprocal divisors and rounding offsets `q` (2 x 64 f32, transposed order); writes
 // 64 i16 in zigzag order to `out`.
 function fdctQuant(src: usize, stride: usize, q: usize, out: usize): void {
-  const c128 = f32x4.splat(128.0);
-  for (let r: usize = 0; r < 8; r++) {
-    const b = i16x8.extend_low_i8x16_u(v128.load64_zero(src + r * stride));
-    v128.store(BLOCK + r * 32, f32x4.sub(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(b)), c128));
-    v128.store(BLOCK + r * 32 + 16, f32x4.sub(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(b)), c128));
+  // the first pass straight from the samples, 4 columns at a time
+  for (let h = 0; h < 2; h++) {
+    aan8(
+      samples4(src, h), samples4(src + stride, h), samples4(src + 2 * stride, h), samples4(src + 3 * stride, h),
+      samples4(src + 4 * stride, h), samples4(src + 5 * stride, h), samples4(src + 6 * stride, h), samples4(src + 7 * stride, h),
+      BLOCK + <usize>(h << 4),
+    );
   }
-  aan8(BLOCK);
-  aan8(BLOCK + 16);
-  transpose8(BLOCK);
-  aan8(BLOCK);
-  aan8(BLOCK + 16);
-  // quantize: BLOCK now holds coefficient (u, v) at v * 8 + u
+  // the second on the transposed block, into BLOCK2
+  aan8Transposed(BLOCK, BLOCK2);
+  aan8Transposed(BLOCK + 128, BLOCK2 + 16);
+  // quantize: BLOCK2 now holds coefficient (u, v) at v * 8 + u
   // q[0..63]: reciprocal divisors, q[64..127]: rounding offsets (0.5 = nearest,
   // less = a dead zone that rounds small values toward zero)
   for (let i: usize = 0; i < 256; i += 32) {
-    const x0 = quantize(v128.load(BLOCK + i), v128.load(q + i), v128.load(q + i + 256));
-    const x1 = quantize(v128.load(BLOCK + i + 16), v128.load(q + i + 16), v128.load(q + i + 272));
+    const x0 = quantize(v128.load(BLOCK2 + i), v128.load(q + i), v128.load(q + i + 256));
+    const x1 = quantize(v128.load(BLOCK2 + i + 16), v128.load(q + i + 16), v128.load(q + i + 272));
     // baseline JPEG codes at most 10 magnitude bits for AC (only reachable near quality 100)
     const n = i16x8.narrow_i32x4_s(x0, x1);
     v128.store(QBLOCK + (i >> 1), i16x8.max_s(i16x8.min_s(n, i16x8.splat(1023)), i16x8.splat(-1023)));
