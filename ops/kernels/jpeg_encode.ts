@@ -283,6 +283,9 @@ export function encodeJpegAt(
   const coef = a.alloc(nMcu * 768);
   const huffp = a.alloc(4096);
   const freqp = a.alloc(4096);
+  // every block's Huffman symbols (jpegStats), u32 each: at most 64 a block (the DC, then AC
+  // symbols and ZRLs that each stand for at least one of the 63 AC positions, or an EOB for the rest)
+  const symp = a.alloc(nMcu * 6 * 64 * 4);
   // header <= 2+18+134+19+4*(17+256)+2+14; entropy data <= ~420 bytes per block
   const outp = a.alloc(1400 + nMcu * 6 * 420);
   const mem = a.view();
@@ -292,11 +295,11 @@ export function encodeJpegAt(
   f32(qcp, quantRecips(qc, offset));
   k.jpegColor(rgba, w, h, yp, cbp, crp, pw, ph);
   k.jpegDct(yp, cbp, crp, pw, ph, qyp, qcp, coef);
+  mem.fill(0, freqp, freqp + 4096);
+  const nSyms = k.jpegStats(coef, nMcu, freqp, symp);
   let specs = STD_HUFF;
   let codes = STD_CODES;
   if (optimize) {
-    mem.fill(0, freqp, freqp + 4096);
-    k.jpegStats(coef, nMcu, freqp);
     const freq = new Uint32Array(mem.buffer, freqp, 1024);
     specs = [0, 1, 2, 3].map((i) => optimalHuff(freq.subarray(i * 256, i * 256 + 256)));
     codes = new Uint32Array(1024);
@@ -308,7 +311,7 @@ export function encodeJpegAt(
   );
   const header = jpegHeader(w, h, qy, qc, specs);
   mem.set(header, outp);
-  const n = k.jpegEntropy(coef, nMcu, huffp, outp + header.length);
+  const n = k.jpegEmit(symp, nSyms, huffp, outp + header.length);
   let end = outp + header.length + n;
   mem[end++] = 0xff;
   mem[end++] = 0xd9; // EOI

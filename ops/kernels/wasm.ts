@@ -62,8 +62,8 @@ export interface KernelExports {
     qc: number,
     coef: number,
   ): void;
-  jpegStats(coef: number, nMcu: number, freq: number): void;
-  jpegEntropy(coef: number, nMcu: number, huff: number, out: number): number;
+  jpegStats(coef: number, nMcu: number, freq: number, syms: number): number;
+  jpegEmit(syms: number, n: number, huff: number, out: number): number;
   jpegDecodeScan(params: number): number;
   jpegToRgba(
     yp: number,

@@ -530,38 +530,62 @@ function bitLength(v: i32): i32 {
   return 32 - clz(a);
 }
 
+// One symbol of the entropy-coded data, as jpegStats stores it for jpegEmit:
+// the byte offset of its entry in the 4 tables of 256 u32 (table << 10 | symbol << 2),
+// the number of extra bits and those bits.
+@inline
+function symbol(off: usize, nb: i32, bits: i32): u32 {
+  return (<u32>off << 20) | (<u32>nb << 16) | <u32>bits;
+}
+
+// The symbol of a DC difference or (run << 4 | size) of an AC value `v` in table `t` (0..3).
+@inline
+function valueSymbol(t: i32, run: i32, v: i32): u32 {
+  const nb = bitLength(v);
+  return symbol((<usize>t << 10) | (<usize>((run << 4) | nb) << 2), nb, (v < 0 ? v - 1 : v) & ((1 << nb) - 1));
+}
+
+// Counts a symbol in `freq` and appends it at `out`; returns the next free place.
+@inline
+function countSymbol(freq: usize, out: usize, sym: u32): usize {
+  const p = freq + <usize>(sym >> 20);
+  store<u32>(p, load<u32>(p) + 1);
+  store<u32>(out, sym);
+  return out + 4;
+}
+
 /**
- * Counts Huffman symbol frequencies of `nMcu` MCUs of coefficients into
- * `freq`: 4 tables of 256 u32 (DC luma, AC luma, DC chroma, AC chroma).
+ * Walks `nMcu` MCUs of coefficients once: counts their Huffman symbols'
+ * frequencies into `freq` (4 tables of 256 u32: DC luma, AC luma, DC chroma,
+ * AC chroma) and writes the symbols with their extra bits to `syms` (at
+ * most 64 u32 a block) for jpegEmit. Returns the number of symbols.
  */
-export function jpegStats(coef: usize, nMcu: i32, freq: usize): void {
+export function jpegStats(coef: usize, nMcu: i32, freq: usize, syms: usize): i32 {
   let predY = 0, predCb = 0, predCr = 0;
   let blk = coef;
+  let out = syms;
   for (let m = 0; m < nMcu; m++) {
     for (let b = 0; b < 6; b++) {
-      const t: usize = b < 4 ? freq : freq + 2048;
+      const t = b < 4 ? 0 : 2;
       const dc = <i32>load<i16>(blk);
       let diff: i32;
       if (b < 4) { diff = dc - predY; predY = dc; } else if (b == 4) { diff = dc - predCb; predCb = dc; } else { diff = dc - predCr; predCr = dc; }
-      const dp = t + (<usize>bitLength(diff) << 2);
-      store<u32>(dp, load<u32>(dp) + 1);
-      const ac = t + 1024;
+      out = countSymbol(freq, out, valueSymbol(t, 0, diff));
       let mask = nonzeroMask(blk) & ~(<u64>1);
       let last = 0;
       while (mask != 0) {
         const k = <i32>ctz(mask);
         let run = k - last - 1;
-        while (run > 15) { store<u32>(ac + 0xf0 * 4, load<u32>(ac + 0xf0 * 4) + 1); run -= 16; }
-        const sym = (run << 4) | bitLength(<i32>load<i16>(blk + (<usize>k << 1)));
-        const sp = ac + (<usize>sym << 2);
-        store<u32>(sp, load<u32>(sp) + 1);
+        while (run > 15) { out = countSymbol(freq, out, symbol((<usize>(t + 1) << 10) | (0xf0 << 2), 0, 0)); run -= 16; }
+        out = countSymbol(freq, out, valueSymbol(t + 1, run, <i32>load<i16>(blk + (<usize>k << 1))));
         last = k;
         mask &= mask - 1;
       }
-      if (last != 63) store<u32>(ac, load<u32>(ac) + 1);
+      if (last != 63) out = countSymbol(freq, out, symbol(<usize>(t + 1) << 10, 0, 0));
       blk += 128;
     }
   }
+  return <i32>((out - syms) >> 2);
 }
 
 // Bit writer state.
@@ -593,55 +617,22 @@ function putBits(code: u32, len: i32): void {
   if (bitCnt >= 32) flushWord();
 }
 
-// Emits `v` (|v| < 2^15) with the Huffman table `tbl`, symbol = (run << 4) | size.
-@inline
-function putValue(tbl: usize, run: i32, v: i32): void {
-  const nb = bitLength(v);
-  const e = load<u32>(tbl + (<usize>((run << 4) | nb) << 2));
-  const bits = <u32>(v < 0 ? v - 1 : v) & ((1 << nb) - 1);
-  putBits(((e & 0xffff) << nb) | bits, <i32>(e >> 16) + nb);
-}
-
 /**
- * Huffman-codes `nMcu` MCUs of coefficients to `out` with the tables at
- * `huff` (4 x 256 u32 = (length << 16) | code, same order as jpegStats),
- * including 0xFF byte stuffing and the final 1-bit padding. Returns the number
- * of bytes written.
+ * Huffman-codes the `n` symbols jpegStats wrote at `syms` to `out` with the
+ * tables at `huff` (4 x 256 u32 = (length << 16) | code, same order as
+ * jpegStats), including 0xFF byte stuffing and the final 1-bit padding.
+ * Returns the number of bytes written.
  */
-export function jpegEntropy(coef: usize, nMcu: i32, huff: usize, out: usize): i32 {
+export function jpegEmit(syms: usize, n: i32, huff: usize, out: usize): i32 {
   bitBuf = 0;
   bitCnt = 0;
   outPos = out;
-  let predY = 0, predCb = 0, predCr = 0;
-  let blk = coef;
-  for (let m = 0; m < nMcu; m++) {
-    for (let b = 0; b < 6; b++) {
-      const t: usize = b < 4 ? huff : huff + 2048;
-      const dc = <i32>load<i16>(blk);
-      let diff: i32;
-      if (b < 4) { diff = dc - predY; predY = dc; } else if (b == 4) { diff = dc - predCb; predCb = dc; } else { diff = dc - predCr; predCr = dc; }
-      putValue(t, 0, diff);
-      const ac = t + 1024;
-      let mask = nonzeroMask(blk) & ~(<u64>1);
-      let last = 0;
-      while (mask != 0) {
-        const k = <i32>ctz(mask);
-        let run = k - last - 1;
-        while (run > 15) {
-          const z = load<u32>(ac + 0xf0 * 4);
-          putBits(z & 0xffff, <i32>(z >> 16));
-          run -= 16;
-        }
-        putValue(ac, run, <i32>load<i16>(blk + (<usize>k << 1)));
-        last = k;
-        mask &= mask - 1;
-      }
-      if (last != 63) {
-        const e = load<u32>(ac);
-        putBits(e & 0xffff, <i32>(e >> 16));
-      }
-      blk += 128;
-    }
+  const end = syms + (<usize>n << 2);
+  for (let p = syms; p < end; p += 4) {
+    const s = load<u32>(p);
+    const e = load<u32>(huff + <usize>(s >> 20));
+    const nb = (s >> 16) & 15;
+    putBits(((e & 0xffff) << nb) | (s & 0xffff), <i32>((e >> 16) + nb));
   }
   // pad with 1-bits to a byte boundary, then flush what is left
   const pad = (8 - (bitCnt & 7)) & 7;
