@@ -18,8 +18,12 @@ export const WRITES_IN_FLIGHT = 4;
 /** Most bytes of encoded outputs held by the writes under way (one larger output is written alone). */
 export const BYTES_IN_FLIGHT = 64 << 20;
 
-/** What became of one write: null, or the error it threw; and its milliseconds. */
-export type WriteDone = (error: unknown, ms: number) => void;
+/**
+ * What became of one write: null, or the error it threw; and the ms it held
+ * the caller (starting it, and waiting for a free place first), not the
+ * time it took on the thread pool, which overlaps the next images' work.
+ */
+export type WriteDone = (error: unknown, heldMs: number) => void;
 
 /** Writes started and not yet finished, at most {@link WRITES_IN_FLIGHT}. */
 export class WriteBehind {
@@ -37,22 +41,24 @@ export class WriteBehind {
    * writes, or {@link BYTES_IN_FLIGHT} bytes with these, are under way.
    */
   async write(path: string, bytes: Uint8Array, done: WriteDone): Promise<void> {
+    const called = performance.now();
     while (
       this.#pending.size >= WRITES_IN_FLIGHT ||
       (this.#pending.size && this.#bytes + bytes.length > BYTES_IN_FLIGHT)
     ) {
       await Promise.race(this.#pending);
     }
-    const started = performance.now();
     this.#bytes += bytes.length;
+    let held = 0; // set below, before the write can end (its end needs an event-loop turn)
     const write: Promise<void> = writeAtomicAsync(path, bytes).then(
-      () => done(null, performance.now() - started),
-      (error) => done(error, performance.now() - started),
+      () => done(null, held),
+      (error) => done(error, held),
     ).finally(() => {
       this.#bytes -= bytes.length;
       this.#pending.delete(write);
     });
     this.#pending.add(write);
+    held = performance.now() - called;
   }
 
   /**
