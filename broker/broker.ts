@@ -29,6 +29,7 @@ import {
   killWorker,
   LEFT,
   modeResult,
+  outputWritten,
   type Peer,
   shutdown,
   SILENCE_MS,
@@ -149,7 +150,8 @@ export class Broker {
     worker.status.then((status) => {
       this.#locals.delete(id);
       if (this.#finished) return;
-      this.#lose(id, describeExit(status));
+      const wrote = (t: number) => outputWritten(this.job, this.#byIndex.get(t)!, this.#now());
+      this.#lose(id, describeExit(status), false, wrote);
       // Workers that die before joining, at the start or (replacements) over and over: give up.
       const seen = this.#gate.seen.has(id);
       this.#earlyExits = seen ? 0 : this.#earlyExits + 1;
@@ -177,11 +179,11 @@ export class Broker {
    * given that task again, nor let back in this run (a worker that holds tasks
    * without answering would otherwise hold the payload window, task after task).
    */
-  #lose(id: string, reason: string, timedOut = false): void {
+  #lose(id: string, reason: string, timedOut = false, finished?: (task: number) => boolean): void {
     const scheduler = this.#scheduler;
     const present = scheduler.worker(id) !== undefined;
-    const task = scheduler.worker(id)?.task ?? null;
-    const failed = scheduler.lost(id, this.#now(), reason, timedOut);
+    const task = scheduler.blamed(id, finished);
+    const failed = scheduler.lost(id, this.#now(), reason, timedOut, finished);
     if (timedOut) this.#gate.banned.add(id);
     if (task !== null) {
       this.#log.warn(

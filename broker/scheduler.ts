@@ -277,13 +277,23 @@ export class Scheduler {
    * A worker is gone (exit, silence, timeout, graceful leave). The task it
    * worked on is requeued at the front, or failed with `reason` once it has
    * used every attempt; prefetched tasks it had not started go back to the
-   * front without using an attempt. With `exclude` (it timed out), the
-   * worker is never given that task again. Returns the failed task indices.
+   * front without using an attempt; which task it worked on: see
+   * {@link blamed}. With `exclude` (it timed out), the worker is never given
+   * that task again. Returns the failed task indices.
    */
-  lost(id: string, now: number, reason: string, exclude = false): number[] {
+  lost(
+    id: string,
+    now: number,
+    reason: string,
+    exclude = false,
+    finished?: (task: number) => boolean,
+  ): number[] {
     const state = this.worker(id);
     if (!state) return [];
+    const done = this.#diedAfter(state, finished);
+    if (done !== null) this.#release(state, done, now, null);
     const [task, ...prefetched] = state.held;
+    if (done !== null) prefetched.unshift(done);
     if (task !== undefined) this.#release(state, task, now, null);
     state.held = [];
     state.task = null;
@@ -312,6 +322,26 @@ export class Scheduler {
     }
     this.#queue.unshift(task);
     return [];
+  }
+
+  /**
+   * The task worker `id` is taken to have worked on if lost now: the first
+   * it holds, unless it holds more than one and `finished` (given when its
+   * process ended) says that one was finished (a local worker's output file
+   * was written): then it died on the next one, its result for the first,
+   * sent just before, lost with the process (sockets close with linger 0),
+   * and the finished one goes back to the queue without using an attempt.
+   */
+  blamed(id: string, finished?: (task: number) => boolean): number | null {
+    const state = this.worker(id);
+    if (!state) return null;
+    return this.#diedAfter(state, finished) === null ? state.task : state.held[1];
+  }
+
+  /** The task `state` had finished before dying on the next one (see {@link blamed}), or null. */
+  #diedAfter(state: WorkerState, finished?: (task: number) => boolean): number | null {
+    const [first] = state.held;
+    return finished && state.held.length > 1 && finished(first) ? first : null;
   }
 
   /** Workers whose current task has run longer than `timeoutMs`. */

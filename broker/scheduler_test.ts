@@ -206,6 +206,34 @@ Deno.test("asking ahead: one more task while the output is written; lost, the un
   assert.deepEqual(s.ready("b", 12), { worker: "b", task: 3, attempt: 1 });
 });
 
+Deno.test("a worker that died holding a finished task and the next one died on the next one", () => {
+  const s = new Scheduler([1, 2, 3], 2, () => true, 1);
+  s.join("a", 0);
+  s.ready("a", 0);
+  assert.deepEqual(s.dispatch(0), [{ worker: "a", task: 2, attempt: 1 }]);
+  const wrote = (done: number[]) => (task: number) => done.includes(task);
+  // Silent, timed out, or no output of 1 written: the task it worked on is to blame.
+  assert.equal(s.blamed("a"), 1);
+  assert.equal(s.blamed("a", wrote([])), 1);
+  // Its process ended after writing 1: it died on 2, its result for 1 lost; 1 keeps its attempt.
+  assert.equal(s.blamed("a", wrote([1])), 2);
+  assert.deepEqual(s.lost("a", 6, "worker process exited with code 70", false, wrote([1])), []);
+  assert.equal(s.attempts(1), 0);
+  assert.equal(s.attempts(2), 1);
+  // 2 goes back first, 1 after it; the next worker dies on 2 again, holding 2 and 1: failed.
+  s.join("b", 7);
+  assert.deepEqual(s.ready("b", 7), { worker: "b", task: 2, attempt: 2 });
+  assert.deepEqual(s.dispatch(7), [{ worker: "b", task: 1, attempt: 1 }]);
+  assert.equal(
+    s.blamed("b", wrote([1])),
+    2,
+    "1's output is from the earlier attempt: 2 is held first",
+  );
+  assert.deepEqual(s.lost("b", 8, "worker process exited with code 70", false, wrote([1])), [2]);
+  assert.equal(s.ended.get(2)?.ok, false);
+  assert.equal(s.attempts(1), 0);
+});
+
 Deno.test("asking ahead with nothing queued: the worker gets the next task once one is requeued and its result is in", () => {
   const s = new Scheduler([1, 2]);
   s.join("a", 0);

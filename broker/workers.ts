@@ -9,6 +9,8 @@
 import { encodeBroadcast, type Outbox } from "../transport/protocol.ts";
 import type { LocalWorker } from "./pool.ts";
 import type { WorkerState } from "./scheduler.ts";
+import { join } from "node:path";
+import type { Job, Task } from "../core/job.ts";
 import type { ModeResult } from "../run/run.ts";
 
 /** A worker silent this long (no message, no heartbeat) is taken as lost. */
@@ -120,4 +122,19 @@ export function modeResult(
     };
   });
   return { workers, workerMs: states.reduce((sum, w) => sum + w.busyMs, 0) };
+}
+
+/**
+ * Whether a local worker wrote `task`'s output in the last `withinMs` (since
+ * the run began; file times lag the clock by up to a tick, so one second more
+ * is allowed): one that died after writing it had finished that task, and
+ * died on the next (`Scheduler.blamed`).
+ */
+export function outputWritten(job: Pick<Job, "output">, task: Task, withinMs: number): boolean {
+  try {
+    const mtime = Deno.statSync(join(job.output, task.output)).mtime?.getTime() ?? 0;
+    return mtime >= Date.now() - withinMs - 1000;
+  } catch {
+    return false; // not there (or not readable): not known to be finished
+  }
 }

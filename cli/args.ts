@@ -23,6 +23,7 @@ import {
   integerOption,
   JOB_OPTIONS,
   type JobOption,
+  LOCAL_PREFETCH,
   normaliseArgs,
   normalisePattern,
   oneOf,
@@ -145,7 +146,9 @@ export function parseJob(
     taskTimeout: positive("task-timeout", str("task-timeout"), DEFAULT_TASK_TIMEOUT),
     maxTasksPerWorker: number("max-tasks-per-worker"),
     maxAttempts: number("max-attempts"),
-    prefetch: number("prefetch"),
+    prefetch: mode === "parallel" && str("prefetch") === undefined
+      ? LOCAL_PREFETCH
+      : number("prefetch"),
   };
   checkResizeSizes(job.pipeline.steps, job.pipeline.maxPixels, str("size") !== undefined);
   if (job.quiet && job.verbose) {

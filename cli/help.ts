@@ -67,9 +67,10 @@ const PARALLEL_FLAGS = `Workers:
   -w, --workers N          local worker processes (alias --nb_workers; default: CPU cores)
       --task-timeout S     seconds one image may take before its worker is replaced (default 60)
       --max-attempts N     attempts per image when workers crash or hang (default 3)
-      --prefetch N         tasks each worker holds beyond the one it works on, 0..3 (default 0:
-                           one at a time, the old tool's rule, though a local worker asks for
-                           the next while it writes an output; 1 hides the whole round trip)
+      --prefetch N         tasks each worker holds beyond the one it works on, 0..3 (default:
+                           parallel 1, so a worker never waits for the next; serve 0, one at
+                           a time, the old tool's rule, though a worker asks for the next
+                           while it writes an output or, remote, as it starts on an image)
       --max-tasks-per-worker N
                            recycle each worker after N images (default 0: never)`;
 

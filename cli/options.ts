@@ -44,6 +44,15 @@ export const DEFAULT_TASK_TIMEOUT = 60;
  */
 export const PAYLOAD_WINDOW = 16;
 
+/**
+ * Default `--prefetch` of `parallel` (local workers only): each worker holds
+ * the next task while it works on one, so it never waits for the round trip
+ * to the server, and a task costs two messages (result, task) rather than
+ * three (an early `ready` too) or a wait. `serve` keeps 0 (remote payloads
+ * count against the payload window). See docs/performance.md, "Messaging".
+ */
+export const LOCAL_PREFETCH = 1;
+
 /** Default attempts per image. */
 export const DEFAULT_MAX_ATTEMPTS = 3;
 
