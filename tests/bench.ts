@@ -256,7 +256,13 @@ export async function bench(args: string[]): Promise<void> {
       const rows: Record<string, Timing> = {};
       rows.sequential = await zpixRun("sequential");
       rows.parallel = await zpixRun("parallel", ["--workers", String(workers)]);
-      rows.prefetch = await zpixRun("parallel", ["--workers", String(workers), "--prefetch", "1"]);
+      // One task at a time (parallel's default holds one ahead: --prefetch 1).
+      rows.oneAtATime = await zpixRun("parallel", [
+        "--workers",
+        String(workers),
+        "--prefetch",
+        "0",
+      ]);
       rows.remote = await remote();
       rows.control = await control();
       if (!missing) {
@@ -325,9 +331,9 @@ function printTable(round: number, rows: Record<string, Timing>): void {
   const ratio = (label: string, a?: Timing, b?: Timing) => {
     if (a && b) console.log(`${label}: ${(rate(a) / rate(b)).toFixed(2)}x`);
   };
-  const { sequential, parallel, prefetch, remote, control, refSequential, refParallel } = rows;
+  const { sequential, parallel, oneAtATime, remote, control, refSequential, refParallel } = rows;
   ratio("speedup zpix parallel / zpix sequential", parallel, sequential);
-  ratio("speedup zpix parallel --prefetch 1 / zpix sequential", prefetch, sequential);
+  ratio("speedup zpix parallel --prefetch 0 / zpix sequential", oneAtATime, sequential);
   if (parallel.steady && sequential.steady) {
     console.log(
       `steady-state speedup (10-90% done, start-up left out): ${
@@ -340,7 +346,7 @@ function printTable(round: number, rows: Record<string, Timing>): void {
   ratio("zpix remote workers / zpix parallel (local workers)", remote, parallel);
   ratio("speedup reference parallel / reference sequential", refParallel, refSequential);
   ratio("zpix parallel / reference parallel", parallel, refParallel);
-  ratio("zpix parallel --prefetch 1 / reference parallel", prefetch, refParallel);
+  ratio("zpix parallel --prefetch 0 / reference parallel", oneAtATime, refParallel);
   ratio("zpix sequential / reference sequential", sequential, refSequential);
 }
 
