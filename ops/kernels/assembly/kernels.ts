@@ -1705,69 +1705,61 @@ function selectBit(z: u64, n: i32): i32 {
   return pos + <i32>load<u8>(SELECT8 + ((<usize>z & 0xff) << 3) + <usize>min(n, 7));
 }
 
+// `acc` followed by the next n (0..63) bits (the bit buffer in the globals),
+// refilling as often as need be.
+function accBits(acc: u64, n: i32): u64 {
+  while (n > 0) {
+    const c = min(n, 32);
+    if (dCnt < c) dFill();
+    acc = (acc << <u64>c) | (dBuf >> <u64>(64 - c));
+    dBuf <<= <u64>c;
+    dCnt -= c;
+    n -= c;
+  }
+  return acc;
+}
+
 // AC refinement scan (one band ss..se) for one block, as jdphuff.c's
 // decode_mcu_AC_refine (its tolerance of corrupt data included), on the
-// nonzero mask: a run of r zeros ends at the (r + 1)-th zero term from k,
-// and the nonzero terms on the way each take a correction bit (read up to
-// 32 at a time). The bit buffer lives in locals, written back around the
-// slow calls.
+// nonzero mask: a run of r zeros ends at the (r + 1)-th zero term from k.
+// Each term nonzero before the scan takes one correction bit, in order,
+// wherever it comes in the stream (with the run that passes it, or after
+// the end of band): they are gathered into one word as they come, without
+// a branch or a loop per symbol, and applied once at the block's end (a
+// new term's own bit is set, so a correction never changes it). The bit
+// buffer lives in locals, written back around the slow calls.
 @inline
 function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i32): void {
   const p1 = 1 << al;
   const band = bitsFrom(ss) & bitsBelow(se + 1);
   let m = load<u64>(mp);
+  // the terms that take a correction bit, and their bits so far (the first highest)
+  const todo = m & band;
+  let acc: u64 = 0;
   let k = ss;
   let buf = dBuf, cnt = dCnt;
-  if (eobRun == 0) {
-    const fast = ac + HUFF_FAST;
-    for (; k <= se; k++) {
-      if (cnt < 32) {
-        dBuf = buf;
-        dCnt = cnt;
-        dFill();
-        buf = dBuf;
-        cnt = dCnt;
-      }
-      let f = load<i32>(fast + (<usize>(buf >> <u64>(64 - HUFF_BITS)) << 2));
-      // a new term of more than one bit (corrupt data): the slow path's
-      if (<u32>((f >> 8) + 1) > 2) f = 0;
-      let r: i32, val = 0;
-      if (f) {
-        // code and sign bit at once, or EOBr, or ZRL
-        const l = f & 15;
-        buf <<= <u64>l;
-        cnt -= l;
-        r = (f >> 4) & 15;
-        const v = f >> 8;
-        if (v == 0) {
-          if (r != 15) {
-            eobRun = 1 << r;
-            if (r) {
-              eobRun += <i32>(buf >> <u64>(64 - r));
-              buf <<= <u64>r;
-              cnt -= r;
-            }
-            break;
-          }
-        } else {
-          val = v << al; // v is 1 or -1 here
-        }
-      } else {
-        dBuf = buf;
-        dCnt = cnt;
-        const rs = dHuff(ac);
-        buf = dBuf;
-        cnt = dCnt;
-        r = rs >> 4;
-        const s = rs & 15;
-        if (s) {
-          // a new term is one bit; libjpeg warns about any other size and
-          // reads its sign bit all the same
-          if (s != 1) dWarn |= 1;
-          val = <i64>buf < 0 ? p1 : -p1;
-          buf <<= 1;
-          cnt -= 1;
-        } else if (r != 15) {
+  const fast = ac + HUFF_FAST;
+  for (; k <= se; k++) {
+    if (cnt < 32) {
+      dBuf = buf;
+      dCnt = cnt;
+      dFill();
+      buf = dBuf;
+      cnt = dCnt;
+    }
+    let f = load<i32>(fast + (<usize>(buf >> <u64>(64 - HUFF_BITS)) << 2));
+    // a new term of more than one bit (corrupt data): the slow path's
+    if (<u32>((f >> 8) + 1) > 2) f = 0;
+    let r: i32, val = 0;
+    if (f) {
+      // code and sign bit at once, or EOBr, or ZRL
+      const l = f & 15;
+      buf <<= <u64>l;
+      cnt -= l;
+      r = (f >> 4) & 15;
+      const v = f >> 8;
+      if (v == 0) {
+        if (r != 15) {
           eobRun = 1 << r;
           if (r) {
             eobRun += <i32>(buf >> <u64>(64 - r));
@@ -1776,54 +1768,84 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
           }
           break;
         }
+      } else {
+        val = v << al; // v is 1 or -1 here
       }
-      // k <= se < 64 here; the zero terms from k on, in the band
-      const from = band & (<u64>-1 << <u64>k);
-      const z = from & ~m;
-      // mostly the (r + 1)-th zero is among the next 8 terms: one table look-up
-      const z8 = <usize>(z >> <u64>k) & 0xff;
-      const pz = r < <i32>popcnt(z8) ? k + <i32>load<u8>(SELECT8 + (z8 << 3) + <usize>r) : selectBit(z, r);
-      const t = pz < 64 ? pz : se + 1;
-      // bits below t (1 <= t <= 64: 2 << 63 wraps to 0, all bits)
-      let bits = m & from & ((<u64>2 << <u64>(t - 1)) - 1);
-      while (bits) {
-        const n = min(<i32>popcnt(bits), 32);
-        if (cnt < n) {
-          dBuf = buf;
-          dCnt = cnt;
-          dFill();
-          buf = dBuf;
-          cnt = dCnt;
+    } else {
+      dBuf = buf;
+      dCnt = cnt;
+      const rs = dHuff(ac);
+      if (dCnt < 32) dFill();
+      buf = dBuf;
+      cnt = dCnt;
+      r = rs >> 4;
+      const s = rs & 15;
+      if (s) {
+        // a new term is one bit; libjpeg warns about any other size and
+        // reads its sign bit all the same
+        if (s != 1) dWarn |= 1;
+        val = <i64>buf < 0 ? p1 : -p1;
+        buf <<= 1;
+        cnt -= 1;
+      } else if (r != 15) {
+        eobRun = 1 << r;
+        if (r) {
+          eobRun += <i32>(buf >> <u64>(64 - r));
+          buf <<= <u64>r;
+          cnt -= r;
         }
-        let w = buf;
-        buf <<= <u64>n;
-        cnt -= n;
-        for (let i = 0; i < n; i++) {
-          const c = blk + (<usize>load<u8>(ZIGZAG + <usize>ctz(bits)) << 1);
-          bits &= bits - 1;
-          refineCoef(c, <i32>(w >> 63), p1);
-          w <<= 1;
-        }
+        break;
       }
-      if (val) {
-        // no zero term left in the band (corrupt data): libjpeg writes the
-        // new term at natural_order[Se + 1] (63 beyond the block's end)
-        const at = min(t, 63);
-        if (pz >= 64) dWarn |= 1;
-        firstTouch(blk, m);
-        store<i16>(blk + (<usize>load<u8>(ZIGZAG + at) << 1), <i16>val);
-        m |= <u64>1 << <u64>at;
-      }
-      k = t;
     }
-    store<u64>(mp, m);
+    // k <= se < 64 here; the zero terms from k on, in the band
+    const from = band & (<u64>-1 << <u64>k);
+    const z = from & ~m;
+    // mostly the (r + 1)-th zero is among the next 8 terms: one table look-up
+    const z8 = <usize>(z >> <u64>k) & 0xff;
+    const pz = r < <i32>popcnt(z8) ? k + <i32>load<u8>(SELECT8 + (z8 << 3) + <usize>r) : selectBit(z, r);
+    const t = pz < 64 ? pz : se + 1;
+    // the correction bits of the terms from k to below t (1 <= t <= 64: 2 << 63 wraps to 0, all bits)
+    const n = <i32>popcnt(todo & from & ((<u64>2 << <u64>(t - 1)) - 1));
+    if (n <= cnt) {
+      acc = (acc << <u64>n) | ((buf >> 1) >> <u64>(63 - n));
+      buf <<= <u64>n;
+      cnt -= n;
+    } else {
+      dBuf = buf;
+      dCnt = cnt;
+      acc = accBits(acc, n);
+      buf = dBuf;
+      cnt = dCnt;
+    }
+    if (val) {
+      // no zero term left in the band (corrupt data): libjpeg writes the
+      // new term at natural_order[Se + 1] (63 beyond the block's end)
+      const at = min(t, 63);
+      if (pz >= 64) dWarn |= 1;
+      firstTouch(blk, m);
+      store<i16>(blk + (<usize>load<u8>(ZIGZAG + at) << 1), <i16>val);
+      m |= <u64>1 << <u64>at;
+    }
+    k = t;
   }
+  store<u64>(mp, m);
   dBuf = buf;
   dCnt = cnt;
   if (eobRun > 0) {
-    const bits = m & band & bitsFrom(k);
-    if (bits) refineRun(blk, bits, p1);
+    // after the end of band: the rest of the terms' correction bits
+    acc = accBits(acc, <i32>popcnt(todo & bitsFrom(k)));
     eobRun--;
+  }
+  // every term of todo has its bit now
+  if (todo) {
+    let w = acc << <u64>(64 - <i32>popcnt(todo));
+    let bits = todo;
+    while (bits) {
+      const c = blk + (<usize>load<u8>(ZIGZAG + <usize>ctz(bits)) << 1);
+      bits &= bits - 1;
+      refineCoef(c, <i32>(w >> 63), p1);
+      w <<= 1;
+    }
   }
 }
 
