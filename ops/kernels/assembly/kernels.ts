@@ -1722,6 +1722,9 @@ function accBits(acc: u64, n: i32): u64 {
 // AC refinement scan (one band ss..se) for one block, as jdphuff.c's
 // decode_mcu_AC_refine (its tolerance of corrupt data included), on the
 // nonzero mask: a run of r zeros ends at the (r + 1)-th zero term from k.
+// The zero terms and the terms to correct from k on are kept shifted down
+// to bit 0 (zs, ts), so that a symbol's run is one byte look-up away from
+// the previous one (SELECT8 on zs's low byte, then both shift on).
 // Each term nonzero before the scan takes one correction bit, in order,
 // wherever it comes in the stream (with the run that passes it, or after
 // the end of band): they are gathered into one word as they come, without
@@ -1737,9 +1740,10 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
   const todo = m & band;
   let acc: u64 = 0;
   let k = ss;
+  let zs = (band & ~m) >> <u64>ss, ts = todo >> <u64>ss;
   let buf = dBuf, cnt = dCnt;
   const fast = ac + HUFF_FAST;
-  for (; k <= se; k++) {
+  while (k <= se) {
     if (cnt < 32) {
       dBuf = buf;
       dCnt = cnt;
@@ -1797,15 +1801,12 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
         break;
       }
     }
-    // k <= se < 64 here; the zero terms from k on, in the band
-    const from = band & (<u64>-1 << <u64>k);
-    const z = from & ~m;
-    // mostly the (r + 1)-th zero is among the next 8 terms: one table look-up
-    const z8 = <usize>(z >> <u64>k) & 0xff;
-    const pz = r < <i32>popcnt(z8) ? k + <i32>load<u8>(SELECT8 + (z8 << 3) + <usize>r) : selectBit(z, r);
-    const t = pz < 64 ? pz : se + 1;
-    // the correction bits of the terms from k to below t (1 <= t <= 64: 2 << 63 wraps to 0, all bits)
-    const n = <i32>popcnt(todo & from & ((<u64>2 << <u64>(t - 1)) - 1));
+    // d: how far from k the (r + 1)-th zero term is (mostly among the next
+    // 8: one table look-up); 64 when the band has too few (corrupt data)
+    const z8 = <usize>zs & 0xff;
+    const d = r < <i32>popcnt(z8) ? <i32>load<u8>(SELECT8 + (z8 << 3) + <usize>r) : selectBit(zs, r);
+    // the correction bits of the terms passed (all that are left if d is 64)
+    const n = <i32>popcnt(ts & (d < 64 ? (<u64>1 << <u64>d) - 1 : <u64>-1));
     if (n <= cnt) {
       acc = (acc << <u64>n) | ((buf >> 1) >> <u64>(63 - n));
       buf <<= <u64>n;
@@ -1817,23 +1818,38 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
       buf = dBuf;
       cnt = dCnt;
     }
+    if (d >= 64) {
+      // no zero term left in the band (corrupt data): libjpeg writes a new
+      // term at natural_order[Se + 1] (63 beyond the block's end) and the
+      // band ends; a warning here (libjpeg gives none), as before
+      if (val) {
+        const at = min(se + 1, 63);
+        dWarn |= 1;
+        firstTouch(blk, m);
+        store<i16>(blk + (<usize>load<u8>(ZIGZAG + at) << 1), <i16>val);
+        m |= <u64>1 << <u64>at;
+      }
+      k = se + 1;
+      ts = 0;
+      break;
+    }
     if (val) {
-      // no zero term left in the band (corrupt data): libjpeg writes the
-      // new term at natural_order[Se + 1] (63 beyond the block's end)
-      const at = min(t, 63);
-      if (pz >= 64) dWarn |= 1;
+      const at = k + d;
       firstTouch(blk, m);
       store<i16>(blk + (<usize>load<u8>(ZIGZAG + at) << 1), <i16>val);
       m |= <u64>1 << <u64>at;
     }
-    k = t;
+    // past the run and its zero term (d + 1 <= 63: k >= 1)
+    zs >>= <u64>(d + 1);
+    ts >>= <u64>(d + 1);
+    k += d + 1;
   }
   store<u64>(mp, m);
   dBuf = buf;
   dCnt = cnt;
   if (eobRun > 0) {
     // after the end of band: the rest of the terms' correction bits
-    acc = accBits(acc, <i32>popcnt(todo & bitsFrom(k)));
+    acc = accBits(acc, <i32>popcnt(ts));
     eobRun--;
   }
   // every term of todo has its bit now
