@@ -1722,9 +1722,9 @@ function accBits(acc: u64, n: i32): u64 {
 // AC refinement scan (one band ss..se) for one block, as jdphuff.c's
 // decode_mcu_AC_refine (its tolerance of corrupt data included), on the
 // nonzero mask: a run of r zeros ends at the (r + 1)-th zero term from k.
-// The zero terms and the terms to correct from k on are kept shifted down
-// to bit 0 (zs, ts), so that a symbol's run is one byte look-up away from
-// the previous one (SELECT8 on zs's low byte, then both shift on).
+// The zero terms from k on are kept shifted down to bit 0 (zs), so that a
+// symbol's run is one byte look-up away from the previous one (SELECT8 on
+// zs's low byte, then it shifts on).
 // Each term nonzero before the scan takes one correction bit, in order,
 // wherever it comes in the stream (with the run that passes it, or after
 // the end of band): they are gathered into one word as they come, without
@@ -1740,7 +1740,7 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
   const todo = m & band;
   let acc: u64 = 0;
   let k = ss;
-  let zs = (band & ~m) >> <u64>ss, ts = todo >> <u64>ss;
+  let zs = (band & ~m) >> <u64>ss;
   let buf = dBuf, cnt = dCnt;
   const fast = ac + HUFF_FAST;
   while (k <= se) {
@@ -1805,8 +1805,9 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
     // 8: one table look-up); 64 when the band has too few (corrupt data)
     const z8 = <usize>zs & 0xff;
     const d = r < <i32>popcnt(z8) ? <i32>load<u8>(SELECT8 + (z8 << 3) + <usize>r) : selectBit(zs, r);
-    // the correction bits of the terms passed (all that are left if d is 64)
-    const n = <i32>popcnt(ts & (d < 64 ? (<u64>1 << <u64>d) - 1 : <u64>-1));
+    // the correction bits of the terms passed: every term up to the run's
+    // end but its r zeros is a term to correct (all that are left if d is 64)
+    const n = d < 64 ? d - r : <i32>popcnt(todo >> <u64>k);
     if (n <= cnt) {
       acc = (acc << <u64>n) | ((buf >> 1) >> <u64>(63 - n));
       buf <<= <u64>n;
@@ -1830,7 +1831,6 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
         m |= <u64>1 << <u64>at;
       }
       k = se + 1;
-      ts = 0;
       break;
     }
     if (val) {
@@ -1841,7 +1841,6 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
     }
     // past the run and its zero term (d + 1 <= 63: k >= 1)
     zs >>= <u64>(d + 1);
-    ts >>= <u64>(d + 1);
     k += d + 1;
   }
   store<u64>(mp, m);
@@ -1849,7 +1848,7 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
   dCnt = cnt;
   if (eobRun > 0) {
     // after the end of band: the rest of the terms' correction bits
-    acc = accBits(acc, <i32>popcnt(ts));
+    acc = accBits(acc, <i32>popcnt(todo & bitsFrom(k)));
     eobRun--;
   }
   // every term of todo has its bit now
