@@ -1503,6 +1503,7 @@ function firstTouch(blk: usize, m: u64): void {
 
 // AC first scan (one band ss..se) for one block; `mp`: its nonzero mask.
 // The bit buffer lives in locals, written back around the slow calls.
+@inline
 function progAcFirst(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i32): void {
   if (eobRun > 0) {
     eobRun--;
