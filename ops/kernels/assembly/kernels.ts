@@ -1852,11 +1852,12 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
     acc = accBits(acc, <i32>popcnt(todo & bitsFrom(k)));
     eobRun--;
   }
-  // every term of todo has its bit now
-  if (todo) {
+  // every term of todo has its bit now (in w from the top; the loop ends
+  // with the last bit set)
+  if (acc) {
     let w = acc << <u64>(64 - <i32>popcnt(todo));
     let bits = todo;
-    while (bits) {
+    while (w) {
       const c = blk + (<usize>load<u8>(ZIGZAG + <usize>ctz(bits)) << 1);
       bits &= bits - 1;
       refineCoef(c, <i32>(w >> 63), p1);
