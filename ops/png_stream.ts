@@ -13,14 +13,16 @@
  * null and takes the general path, which also explains what is wrong: a PNG
  * our decoder declines, a damaged one (a bad critical CRC, cut inside its
  * image data, a stream that does not hold exactly the scanlines), one with
- * an ICC profile (converted at full size there), one over the pixel limit,
- * a resize that does not shrink both ways.
+ * an ICC profile that would be converted (at full size there) or cannot be
+ * read, one over the pixel limit, a resize that does not shrink both ways.
+ * An sRGB profile streams (the general path would leave the pixels as they
+ * are), and so does any RGB profile with `keepIcc` (returned, to embed).
  *
  * @module
  */
 
 import type { Image } from "./image.ts";
-import { readPngIccCompressed } from "./icc.ts";
+import { inflateIcc, isSrgbProfile, readPngIccCompressed, summariseIcc } from "./icc.ts";
 import { readPngHeader } from "./png_chunks.ts";
 import { decodePngStrips, readPngLayout } from "./png_decode.ts";
 import { checkPngChunks } from "./png_repair.ts";
@@ -55,6 +57,25 @@ export interface StreamedPng {
   image: Image;
   /** What was forgiven in the chunks, as `decodeImage` words it. */
   warnings: string[];
+  /** With `keepIcc`: the input's ICC profile (to embed in the output), as `decodeAny` gives it. */
+  icc: Uint8Array | null;
+}
+
+/**
+ * The input's ICC profile, if any, when the streamed path may take it: `null`
+ * inside for none; `undefined` when the general path must (a profile to
+ * convert, one that cannot be read, a CMYK one with `keepIcc`).
+ */
+async function streamableIcc(
+  bytes: Uint8Array,
+  keepIcc: boolean,
+): Promise<{ icc: Uint8Array | null } | undefined> {
+  const z = readPngIccCompressed(bytes);
+  if (!z) return { icc: null };
+  const icc = await inflateIcc(z);
+  if (!icc) return undefined;
+  if (keepIcc) return summariseIcc(icc)?.colorSpace === "CMYK" ? undefined : { icc };
+  return isSrgbProfile(icc) ? { icc: null } : undefined;
 }
 
 /**
@@ -68,13 +89,16 @@ export async function decodePngResized(
   steps: readonly Step[],
   maxPixels: number,
   minPixels = STREAM_MIN_PIXELS,
+  keepIcc = false,
 ): Promise<StreamedPng | null> {
   const step = steps[0];
   if (step?.op !== "resize") return null;
   const header = readPngHeader(bytes);
   if (!header) return null;
   const n = header.width * header.height;
-  if (n < minPixels || n > maxPixels || readPngIccCompressed(bytes)) return null;
+  if (n < minPixels || n > maxPixels) return null;
+  const profile = await streamableIcc(bytes, keepIcc);
+  if (!profile) return null;
   // (a stream with something forgiven is a copy without it: only damaged files pay for that)
   const checked = checkPngChunks(bytes);
   if ("error" in checked) return null;
@@ -105,5 +129,5 @@ export async function decodePngResized(
   if (plan.width !== plan.scaledWidth || plan.height !== plan.scaledHeight) {
     out = placeAt(a, out, plan.width, plan.height, plan.left, plan.top, step.background);
   }
-  return { image: a.take(out), warnings: checked.warnings };
+  return { image: a.take(out), warnings: checked.warnings, icc: profile.icc };
 }

@@ -9,6 +9,9 @@ import { decodePngResized } from "./png_stream.ts";
 import { crc32, pngChunk as chunk } from "./png_chunks.ts";
 import { KERNELS } from "./kernels/mod.ts";
 import { makePng } from "./png_test_util.ts";
+import { deflateSync } from "node:zlib";
+import { readJpegIcc } from "./icc.ts";
+import { decodeAny } from "./format_io.ts";
 
 const assertEquals = (a: unknown, b: unknown, msg?: string) =>
   nodeAssert.deepStrictEqual(a, b, msg);
@@ -57,7 +60,7 @@ Deno.test("png stream: what it does not take goes to the general path", async ()
   assertNull(await decodePngResized(png, [step], 1000, 0)); // over the pixel limit
   const across: Step = { op: "resize", width: 300, height: 20, fit: "fill" };
   assertNull(await decodePngResized(png, [across], 1e9, 0)); // one axis only
-  // an ICC profile (converted at full size by the general path)
+  // an ICC profile that cannot be read (the general path says so)
   const iend = png.length - 12;
   const withIcc = new Uint8Array([
     ...png.subarray(0, 33),
@@ -108,5 +111,37 @@ Deno.test("png stream: what libpng forgives streams too, with decodeImage's warn
     nodeAssert.ok(streamed);
     assertEquals(streamed.warnings, general.warnings);
     nodeAssert.ok(Buffer.from(streamed.image.data).equals(applyStep(general.image, step).data));
+  }
+});
+
+Deno.test("png stream: an sRGB profile streams; one to convert takes the general path; --keep-icc keeps it", async () => {
+  const { png } = makePng(300, 200, 2, 8, 1);
+  const step: Step = { op: "resize", width: 30, height: 20, fit: "fill" };
+  const fixture = (name: string) =>
+    Deno.readFileSync(new URL(`../tests/fixtures/formats/${name}`, import.meta.url));
+  const withProfile = (icc: Uint8Array) =>
+    new Uint8Array([
+      ...png.subarray(0, 33),
+      ...chunk(
+        "iCCP",
+        new Uint8Array([...new TextEncoder().encode("p"), 0, 0, ...deflateSync(icc)]),
+      ),
+      ...png.subarray(33),
+    ]);
+  const srgb = withProfile(readJpegIcc(fixture("jpeg_srgb_icc.jpg"))!);
+  const wide = withProfile(fixture("prophoto.icc"));
+  for (const keepIcc of [false, true]) {
+    for (const bytes of [srgb, wide]) {
+      const general = await decodeAny(bytes, { keepIcc });
+      const streamed = await decodePngResized(bytes, [step], 1e9, 0, keepIcc);
+      if (bytes === wide && !keepIcc) {
+        assertNull(streamed); // converted at full size by the general path
+        continue;
+      }
+      nodeAssert.ok(streamed, `keepIcc ${keepIcc}`);
+      assertEquals(streamed.icc, general.icc);
+      assertEquals(streamed.warnings, general.warnings);
+      nodeAssert.ok(Buffer.from(streamed.image.data).equals(applyStep(general.image, step).data));
+    }
   }
 });

@@ -108,9 +108,15 @@ export async function processBytes(
   let started = performance.now();
   // A large PNG whose first step is a resize: resized as its rows arrive (the decode time then
   // includes that step's).
-  const streamed = await decodePngResized(input, pipeline.steps, pipeline.maxPixels);
+  const streamed = await decodePngResized(
+    input,
+    pipeline.steps,
+    pipeline.maxPixels,
+    undefined,
+    pipeline.keepIcc,
+  );
   const decoded: DecodedAny = streamed
-    ? { image: streamed.image, format: "png", notes: [], warnings: streamed.warnings, icc: null }
+    ? { ...streamed, format: "png", notes: [] }
     : await decodeAny(input, { maxPixels: pipeline.maxPixels, keepIcc: pipeline.keepIcc });
   timings.decode = performance.now() - started;
   const steps = streamed ? pipeline.steps.slice(1) : pipeline.steps;

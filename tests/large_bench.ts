@@ -4,7 +4,7 @@
  * fixed 512x512, for the JPEG cases), each run its own process tree timed
  * from outside, interleaved, the min of `--repeat` rounds.
  *
- *   deno run -A tests/large_bench.ts [--repeat R] [--workers N] [--cases jpeg,progressive,png,6000x4000]
+ *   deno run -A tests/large_bench.ts [--repeat R] [--workers N] [--cases jpeg,progressive,png,6000x4000] [--before DIR]
  *
  * The inputs are made in a temporary folder from the wallpapers of Debian's
  * plasma-workspace-wallpapers (/usr/share/wallpapers, those of 8 megapixels
@@ -13,6 +13,8 @@
  * `6000x4000` the JPEGs scaled up by Pillow (quality 90). A peer that is
  * not installed (sharp-cli in ../peers or /work/peers, vipsthumbnail from
  * libvips-tools, python3 with Pillow/OpenCV/pyzmq) is skipped, and said so.
+ * `--before DIR` adds a row: zpix sequential from another checkout (its
+ * main.ts, e.g. a worktree of main), interleaved with the others.
  *
  * @module
  */
@@ -131,6 +133,7 @@ async function main(): Promise<void> {
       repeat: { type: "string", default: "3" },
       workers: { type: "string", default: "2" },
       cases: { type: "string", default: "jpeg,progressive,png,6000x4000" },
+      before: { type: "string" },
     },
   });
   const tmp = await Deno.makeTempDir({ prefix: "zpix-large-" });
@@ -151,7 +154,7 @@ async function main(): Promise<void> {
         `${navigator.hardwareConcurrency} CPUs; sharp-cli: ${sharp ?? "missing"}, ` +
         `vipsthumbnail: ${vips ?? "missing"}, reference: ${reference ? "yes" : "missing"}`,
     );
-    const zpix = (mode: string, input: string, extra: string[]): Command => [
+    const zpix = (mode: string, input: string, extra: string[], root?: string): Command => [
       Deno.execPath(),
       zpixArgs([
         mode,
@@ -165,13 +168,16 @@ async function main(): Promise<void> {
         "--format",
         "jpeg",
         ...extra,
-      ]),
+      ]).map((arg) => root && arg === join(SOURCE_ROOT, "main.ts") ? join(root, "main.ts") : arg),
     ];
     for (const [name, input] of inputs) {
       const files = [...Deno.readDirSync(input)].map((e) => join(input, e.name)).sort();
       const fit = ["--op", "resize=1024x1024:inside"];
       const rows: Record<string, Command[]> = {
         "zpix sequential": [zpix("sequential", input, fit)],
+        ...(values.before
+          ? { "zpix sequential --before": [zpix("sequential", input, fit, resolve(values.before))] }
+          : {}),
         [`zpix parallel ${values.workers}`]: [
           zpix("parallel", input, [...fit, "--workers", values.workers]),
         ],
