@@ -24,9 +24,15 @@
 import type { Image } from "./image.ts";
 import { inflateIcc, isSrgbProfile, readPngIccCompressed, summariseIcc } from "./icc.ts";
 import { readPngHeader } from "./png_chunks.ts";
-import { decodePngStrips, readPngLayout } from "./png_decode.ts";
+import { decodePngStrips, type PngLayout, readPngLayout } from "./png_decode.ts";
 import { checkPngChunks } from "./png_repair.ts";
-import { checkOutputSize, planResize, type Step } from "./pipeline.ts";
+import {
+  checkOutputSize,
+  planResize,
+  type ResizePlan,
+  type ResizeStep,
+  type Step,
+} from "./pipeline.ts";
 import { Arena, placeAt } from "./kernels/mod.ts";
 import { RowResizer } from "./kernels/resize_rows.ts";
 
@@ -49,7 +55,8 @@ function* slices(idat: Uint8Array[]): Generator<Uint8Array<ArrayBuffer>> {
   }
 }
 
-const SLICE = 32 * 1024;
+/** Largest piece of compressed data handed to the inflater at once. */
+export const SLICE = 32 * 1024;
 
 /** What {@link decodePngResized} made of a PNG. */
 export interface StreamedPng {
@@ -78,19 +85,33 @@ async function streamableIcc(
   return isSrgbProfile(icc) ? { icc: null } : undefined;
 }
 
+/** What {@link prepareResized} checked before any pixel is decoded. */
+export interface PreparedPng {
+  /** The decoder's layout (its `idat` are the input's, or empty for a skeleton). */
+  L: PngLayout;
+  /** The resize step, `steps[0]`. */
+  step: ResizeStep;
+  /** Its plan for this image. */
+  plan: ResizePlan;
+  /** What was forgiven in the chunks, as `decodeImage` words it. */
+  warnings: string[];
+  /** With `keepIcc`: the input's ICC profile; otherwise null. */
+  icc: Uint8Array | null;
+}
+
 /**
- * Decodes `bytes` and applies `steps[0]` (a resize, with its kernel) in one
- * pass, without holding the full-size image; null when this path does not
- * take the file (see the module doc). Throws `OutputTooLargeError` (via
- * `checkOutputSize`) as the general path would.
+ * The checks of {@link decodePngResized} on `bytes` (a whole PNG, or its
+ * chunks with empty image data), before any pixel: null when this path does
+ * not take the file. Throws `OutputTooLargeError` (via `checkOutputSize`)
+ * as the general path would.
  */
-export async function decodePngResized(
+export async function prepareResized(
   bytes: Uint8Array,
   steps: readonly Step[],
   maxPixels: number,
   minPixels = STREAM_MIN_PIXELS,
   keepIcc = false,
-): Promise<StreamedPng | null> {
+): Promise<PreparedPng | null> {
   const step = steps[0];
   if (step?.op !== "resize") return null;
   const header = readPngHeader(bytes);
@@ -105,18 +126,41 @@ export async function decodePngResized(
   const L = readPngLayout(checked.bytes);
   if (!L) return null;
   const plan = planResize(L.width, L.height, step);
-  const { scaledWidth: sw, scaledHeight: sh } = plan, kernel = step.kernel;
-  if (!RowResizer.takes(L.width, L.height, sw, sh, kernel)) return null;
+  if (!RowResizer.takes(L.width, L.height, plan.scaledWidth, plan.scaledHeight, step.kernel)) {
+    return null;
+  }
   checkOutputSize(L.width, L.height, steps, maxPixels);
+  return { L, step, plan, warnings: checked.warnings, icc: profile.icc };
+}
+
+/**
+ * Inflates `compressed` (the zlib stream of the image data, in pieces of at
+ * most {@link SLICE} bytes), unfilters it a strip at a time and resizes the
+ * rows as they arrive, as `p` planned; null when the stream is damaged or
+ * does not hold exactly the scanlines.
+ */
+export async function resizeRows(
+  p: PreparedPng,
+  compressed: Iterable<Uint8Array<ArrayBuffer>> | AsyncIterable<Uint8Array<ArrayBuffer>>,
+): Promise<Image | null> {
+  const { L, step, plan } = p;
   const a = new Arena();
   let resizer: RowResizer | null = null;
-  const inflated = ReadableStream.from(slices(L.idat)).pipeThrough(
+  const inflated = ReadableStream.from(compressed).pipeThrough(
     new DecompressionStream("deflate"),
   );
   try {
     const ok = await decodePngStrips(L, a, inflated, (ptr, _y0, rows) => {
       // allocated after the decoder's buffers, on the first strip (its size is the strip size)
-      resizer ??= new RowResizer(a, L.width, L.height, sw, sh, rows, kernel);
+      resizer ??= new RowResizer(
+        a,
+        L.width,
+        L.height,
+        plan.scaledWidth,
+        plan.scaledHeight,
+        rows,
+        step.kernel,
+      );
       resizer.push(ptr, rows);
     });
     if (!ok || !resizer) return null;
@@ -129,5 +173,20 @@ export async function decodePngResized(
   if (plan.width !== plan.scaledWidth || plan.height !== plan.scaledHeight) {
     out = placeAt(a, out, plan.width, plan.height, plan.left, plan.top, step.background);
   }
-  return { image: a.take(out), warnings: checked.warnings, icc: profile.icc };
+  return a.take(out);
+}
+
+/**
+ * Decodes `bytes` and applies `steps[0]` (a resize, with its kernel) in one
+ * pass, without holding the full-size image; null when this path does not
+ * take the file (see the module doc). Throws `OutputTooLargeError` (via
+ * `checkOutputSize`) as the general path would. Its arguments are
+ * {@link prepareResized}'s: bytes, steps, maxPixels, minPixels, keepIcc.
+ */
+export async function decodePngResized(
+  ...args: Parameters<typeof prepareResized>
+): Promise<StreamedPng | null> {
+  const p = await prepareResized(...args);
+  const image = p && await resizeRows(p, slices(p.L.idat));
+  return image && { image, warnings: p.warnings, icc: p.icc };
 }

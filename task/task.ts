@@ -14,7 +14,8 @@ import { embedMetadata } from "../ops/metadata_write.ts";
 import { decodePngResized } from "../ops/png_stream.ts";
 import { readJpegIcc } from "../ops/icc.ts";
 import { needsConversion, srgbConverter } from "../ops/color.ts";
-import { applyPipeline, checkOutputSize, formatStep } from "../ops/pipeline.ts";
+import { applyPipeline, checkOutputSize, formatStep, type Step } from "../ops/pipeline.ts";
+import { decodePngFileResized, PIECES_MIN_BYTES } from "../ops/png_pieces.ts";
 import { encodeJpegFast } from "../ops/kernels/mod.ts";
 import { transcodeJpegFast } from "../ops/transcode.ts";
 import type { Image } from "../ops/image.ts";
@@ -54,6 +55,40 @@ export async function encodeWith(
   return await encodeAny(image, format, { quality: pipeline.quality });
 }
 
+function noTimings(): Timings {
+  return { read: 0, decode: 0, ops: 0, steps: {}, encode: 0, write: 0 };
+}
+
+/**
+ * A large PNG file whose first step is a resize, read in pieces and resized
+ * as its rows arrive (`ops/png_pieces.ts`), then encoded; null when that
+ * path does not take it (the caller reads it whole). Not with
+ * `keepMetadata`, which reads the file's bytes.
+ */
+async function processLargePng(path: string, pipeline: Pipeline): Promise<Encoded | null> {
+  if (pipeline.keepMetadata || pipeline.steps[0]?.op !== "resize") return null;
+  const timings = noTimings();
+  const started = performance.now();
+  let streamed;
+  {
+    using file = await Deno.open(path);
+    streamed = await decodePngFileResized(file, pipeline.steps, pipeline.maxPixels, {
+      keepIcc: pipeline.keepIcc,
+    });
+  }
+  if (!streamed) return null;
+  timings.decode = performance.now() - started;
+  const decoded: DecodedAny = { ...streamed, format: "png", notes: [] };
+  return await finish(
+    null,
+    decoded,
+    pipeline.steps.slice(1),
+    pipeline,
+    timings,
+    () => Promise.resolve(),
+  );
+}
+
 /**
  * Decodes, transforms and encodes one image held in memory. Throws on bad
  * input. `between`, if given, is awaited between stages (a remote worker
@@ -64,14 +99,7 @@ export async function processBytes(
   pipeline: Pipeline,
   between: () => Promise<void> = () => Promise.resolve(),
 ): Promise<Encoded> {
-  const timings: Timings = {
-    read: 0,
-    decode: 0,
-    ops: 0,
-    steps: {},
-    encode: 0,
-    write: 0,
-  };
+  const timings = noTimings();
   // The common case (JPEG in, JPEG out, fast encoder) stays in wasm memory from decode to encode.
   // (With --keep-icc, a JPEG with a profile takes the general path, which writes the profile.)
   // A non-sRGB profile is converted inside it, after the (shrunk) decode.
@@ -105,7 +133,7 @@ export async function processBytes(
       return { bytes, format: "jpeg", width, height, warnings, timings };
     }
   }
-  let started = performance.now();
+  const started = performance.now();
   // A large PNG whose first step is a resize: resized as its rows arrive (the decode time then
   // includes that step's).
   const streamed = await decodePngResized(
@@ -120,9 +148,25 @@ export async function processBytes(
     : await decodeAny(input, { maxPixels: pipeline.maxPixels, keepIcc: pipeline.keepIcc });
   timings.decode = performance.now() - started;
   const steps = streamed ? pipeline.steps.slice(1) : pipeline.steps;
+  return await finish(input, decoded, steps, pipeline, timings, between);
+}
+
+/**
+ * The rest of a task once its image is decoded: `steps` (the pipeline's, less
+ * any applied while decoding), the encode, the metadata. `input` (the file's
+ * bytes) may be null only without `keepMetadata`.
+ */
+async function finish(
+  input: Uint8Array | null,
+  decoded: DecodedAny,
+  steps: readonly Step[],
+  pipeline: Pipeline,
+  timings: Timings,
+  between: () => Promise<void>,
+): Promise<Encoded> {
   checkOutputSize(decoded.image.width, decoded.image.height, steps, pipeline.maxPixels);
   await between();
-  started = performance.now();
+  let started = performance.now();
   const image = applyPipeline(decoded.image, steps, (step, ms) => {
     const key = formatStep(step);
     timings.steps[key] = (timings.steps[key] ?? 0) + ms;
@@ -133,7 +177,7 @@ export async function processBytes(
   started = performance.now();
   let bytes = await encodeWith(image, format, pipeline);
   const warnings = decoded.warnings;
-  if (pipeline.keepMetadata) {
+  if (pipeline.keepMetadata && input) {
     bytes = await withMetadata(
       input,
       decoded.format,
@@ -270,16 +314,20 @@ export async function encodeFile(
   pipeline: Pipeline,
 ): Promise<Prepared | Extract<Outcome, { ok: false }>> {
   try {
-    const started = performance.now();
     // A FIFO (or device) would block the read for good: refuse anything but a file.
     const stat = Deno.statSync(inputPath);
     if (!stat.isFile) {
       return { ok: false, error: "not a regular file (a FIFO, socket or device): not read" };
     }
-    const input = readWhole(inputPath, stat.size);
-    const read = performance.now() - started;
-    const encoded = await processBytes(input, pipelineFor(pipeline, outputPath));
-    encoded.timings.read = read;
+    const piped = pipelineFor(pipeline, outputPath);
+    let encoded = stat.size >= PIECES_MIN_BYTES ? await processLargePng(inputPath, piped) : null;
+    if (!encoded) {
+      const started = performance.now(); // (what the large PNG path read is counted again)
+      const input = readWhole(inputPath, stat.size);
+      const read = performance.now() - started;
+      encoded = await processBytes(input, piped);
+      encoded.timings.read = read;
+    }
     return { ok: true, encoded };
   } catch (error) {
     return { ok: false, error: describeError(error, inputPath, outputPath) };
