@@ -2185,40 +2185,44 @@ function loadPixel(p: usize): v128 {
   return i16x8.extend_low_i8x16_u(v128.load64_zero(p));
 }
 
-// Paeth on one row with bpp >= 3: pixel by pixel, channels in lanes.
+// Paeth on one row with bpp >= 3: pixel by pixel, channels in lanes. Each pixel waits for the
+// one to its left (a), so that chain is kept short: everything from b, c and the raw bytes is
+// computed beside it, and a stays in 16-bit lanes (added and masked, not narrowed and widened).
 @inline
 function paethVec(cur: usize, prev: usize, stride: i32, bpp: i32): void {
   let a = i16x8.splat(0);
   let c = i16x8.splat(0);
+  const low = i16x8.splat(0xff);
   for (let i = 0; i < stride; i += bpp) {
     const p = cur + <usize>i;
     const b = loadPixel(prev + <usize>i);
-    const pa = i16x8.abs(i16x8.sub(b, c));
-    const pb = i16x8.abs(i16x8.sub(a, c));
-    const pc = i16x8.abs(i16x8.sub(i16x8.add(a, b), i16x8.add(c, c)));
+    const raw = loadPixel(p);
+    const bc = i16x8.sub(b, c);
+    const pa = i16x8.abs(bc);
+    const ac = i16x8.sub(a, c);
+    const pb = i16x8.abs(ac);
+    const pc = i16x8.abs(i16x8.add(ac, bc));
     const useA = v128.and(i16x8.le_s(pa, pb), i16x8.le_s(pa, pc));
     const useB = i16x8.le_s(pb, pc);
     const pred = v128.bitselect(a, v128.bitselect(b, c, useB), useA);
-    const raw = v128.load64_zero(p);
-    const out = i8x16.add(raw, i8x16.narrow_i16x8_u(pred, pred));
-    storePixel(p, out, bpp);
-    a = i16x8.extend_low_i8x16_u(out);
+    a = v128.and(i16x8.add(raw, pred), low);
+    storePixel(p, i8x16.narrow_i16x8_u(a, a), bpp);
     c = b;
   }
 }
 
-// Average on one row with bpp >= 3 (prev = 0: no row above).
+// Average on one row with bpp >= 3 (prev = 0: no row above); a kept in 16-bit lanes as in Paeth.
 @inline
 function avgVec(cur: usize, prev: usize, stride: i32, bpp: i32): void {
   let a = i16x8.splat(0);
   const zero = i16x8.splat(0);
+  const low = i16x8.splat(0xff);
   for (let i = 0; i < stride; i += bpp) {
     const p = cur + <usize>i;
     const b = prev ? loadPixel(prev + <usize>i) : zero;
-    const pred = i16x8.shr_u(i16x8.add(a, b), 1);
-    const out = i8x16.add(v128.load64_zero(p), i8x16.narrow_i16x8_u(pred, pred));
-    storePixel(p, out, bpp);
-    a = i16x8.extend_low_i8x16_u(out);
+    const raw = loadPixel(p);
+    a = v128.and(i16x8.add(raw, i16x8.shr_u(i16x8.add(a, b), 1)), low);
+    storePixel(p, i8x16.narrow_i16x8_u(a, a), bpp);
   }
 }
 
