@@ -42,6 +42,16 @@ for (const [name, colorType, depth] of KINDS) {
       assertEquals(d.notes, depth === 16 ? ["16-bit PNG reduced to 8 bits per channel"] : []);
     }
   });
+
+  Deno.test(`png: ${name}, runs of Paeth rows (unfiltered two at a time): the source pixels`, async () => {
+    const runs: ((y: number) => number)[] = [() => 4, (y) => y % 3 ? 4 : 1, (y) => y % 4 ? 4 : 2];
+    for (const [w, h, seed] of [[1, 6, 1], [3, 7, 2], [17, 11, 3], [33, 10, 4], [64, 5, 5]]) {
+      for (const filters of runs) {
+        const { png, rgba } = makePng(w, h, colorType, depth, seed, { filters });
+        assertEquals((await decodePngFast(png))?.data, rgba, `${w}x${h}`);
+      }
+    }
+  });
 }
 
 Deno.test("png: palette with tRNS, and gray and RGB colour keys", async () => {

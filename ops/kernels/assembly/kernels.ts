@@ -2196,19 +2196,50 @@ function paethVec(cur: usize, prev: usize, stride: i32, bpp: i32): void {
   for (let i = 0; i < stride; i += bpp) {
     const p = cur + <usize>i;
     const b = loadPixel(prev + <usize>i);
-    const raw = loadPixel(p);
-    const bc = i16x8.sub(b, c);
-    const pa = i16x8.abs(bc);
-    const ac = i16x8.sub(a, c);
-    const pb = i16x8.abs(ac);
-    const pc = i16x8.abs(i16x8.add(ac, bc));
-    const useA = v128.and(i16x8.le_s(pa, pb), i16x8.le_s(pa, pc));
-    const useB = i16x8.le_s(pb, pc);
-    const pred = v128.bitselect(a, v128.bitselect(b, c, useB), useA);
-    a = v128.and(i16x8.add(raw, pred), low);
+    a = v128.and(i16x8.add(loadPixel(p), paethPred(a, b, c)), low);
     storePixel(p, i8x16.narrow_i16x8_u(a, a), bpp);
     c = b;
   }
+}
+
+// The Paeth prediction of one pixel in 16-bit lanes: left a, above b, above-left c.
+@inline
+function paethPred(a: v128, b: v128, c: v128): v128 {
+  const bc = i16x8.sub(b, c);
+  const pa = i16x8.abs(bc);
+  const ac = i16x8.sub(a, c);
+  const pb = i16x8.abs(ac);
+  const pc = i16x8.abs(i16x8.add(ac, bc));
+  const useA = v128.and(i16x8.le_s(pa, pb), i16x8.le_s(pa, pc));
+  const useB = i16x8.le_s(pb, pc);
+  return v128.bitselect(a, v128.bitselect(b, c, useB), useA);
+}
+
+// Paeth on two rows one after the other (bpp >= 3), the second a pixel behind the first: the
+// pixel of the second row needs the first row's pixel above it and above-left, which the first
+// row finished in the step before (and hands over in lanes, not through memory). Two chains
+// that do not wait on each other, interleaved: each hides the other's latency.
+@inline
+function paethVec2(cur: usize, next: usize, prev: usize, stride: i32, bpp: i32): void {
+  const low = i16x8.splat(0xff);
+  let a0 = i16x8.splat(0), c0 = i16x8.splat(0); // first row: left, above-left
+  let a1 = i16x8.splat(0), c1 = i16x8.splat(0); // second row: left, above-left
+  for (let i = 0; i < stride; i += bpp) {
+    const b0 = loadPixel(prev + <usize>i);
+    const out0 = v128.and(i16x8.add(loadPixel(cur + <usize>i), paethPred(a0, b0, c0)), low);
+    storePixel(cur + <usize>i, i8x16.narrow_i16x8_u(out0, out0), bpp);
+    c0 = b0;
+    if (i > 0) { // the second row's pixel to the left: above it is a0, the first row's last
+      const q = next + <usize>(i - bpp);
+      a1 = v128.and(i16x8.add(loadPixel(q), paethPred(a1, a0, c1)), low);
+      storePixel(q, i8x16.narrow_i16x8_u(a1, a1), bpp);
+      c1 = a0;
+    }
+    a0 = out0;
+  }
+  const q = next + <usize>(stride - bpp); // the second row's last pixel
+  a1 = v128.and(i16x8.add(loadPixel(q), paethPred(a1, a0, c1)), low);
+  storePixel(q, i8x16.narrow_i16x8_u(a1, a1), bpp);
 }
 
 // Average on one row with bpp >= 3 (prev = 0: no row above); a kept in 16-bit lanes as in Paeth.
@@ -2297,6 +2328,15 @@ export function pngUnfilter(p: usize, prev: usize, rows: i32, stride: i32, bpp: 
       else if (bpp >= 6) avgVec(cur, prev, stride, bpp);
       else filterScalar(3, cur, prev, stride, bpp);
     } else if (type == 4) {
+      const next = cur + pitch; // the next row, when it is Paeth too: both at once
+      if (prev && bpp >= 3 && r + 1 < rows && load<u8>(next - 1) == 4) {
+        if (bpp == 3) paethVec2(cur, next, prev, stride, 3);
+        else if (bpp == 4) paethVec2(cur, next, prev, stride, 4);
+        else paethVec2(cur, next, prev, stride, bpp);
+        prev = next;
+        r++;
+        continue;
+      }
       if (!prev) subRow(cur, stride, bpp); // no row above: Paeth predicts from the left
       else if (bpp == 3) paethVec(cur, prev, stride, 3);
       else if (bpp == 4) paethVec(cur, prev, stride, 4);
