@@ -21,13 +21,8 @@ import { crc32 } from "node:zlib";
 import type { Image } from "./image.ts";
 import { hasPngSignature, PNG_SIGNATURE, pngChunk } from "./png_chunks.ts";
 import { checkPngChunks } from "./png_repair.ts";
-import {
-  prepareResized,
-  resizeRows,
-  SLICE,
-  STREAM_MIN_PIXELS,
-  type StreamedPng,
-} from "./png_stream.ts";
+import { prepareResized, resizeRows, STREAM_MIN_PIXELS, type StreamedPng } from "./png_stream.ts";
+import { SLICE } from "./png_decode.ts";
 import type { Step } from "./pipeline.ts";
 
 /** Where the bytes come from, in order (a `Deno.FsFile`). */

@@ -24,7 +24,13 @@
 import type { Image } from "./image.ts";
 import { inflateIcc, isSrgbProfile, readPngIccCompressed, summariseIcc } from "./icc.ts";
 import { readPngHeader } from "./png_chunks.ts";
-import { decodePngStrips, type PngLayout, readPngLayout } from "./png_decode.ts";
+import {
+  decodePngStrips,
+  inflatePieces,
+  type PngLayout,
+  readPngLayout,
+  slices,
+} from "./png_decode.ts";
 import { checkPngChunks } from "./png_repair.ts";
 import {
   checkOutputSize,
@@ -41,22 +47,6 @@ import { RowResizer } from "./kernels/resize_rows.ts";
  * comfortably, and one `inflateSync` is cheaper than a stream's chunks.
  */
 export const STREAM_MIN_PIXELS = 8_000_000;
-
-/**
- * The IDAT data in slices of at most {@link SLICE} bytes: the stream inflates
- * each written piece whole, so one giant IDAT would come out as the whole
- * image at once (deflate expands at most ~1032x: 32 MB from a slice).
- */
-function* slices(idat: Uint8Array[]): Generator<Uint8Array<ArrayBuffer>> {
-  for (const part of idat) {
-    for (let at = 0; at < part.length; at += SLICE) {
-      yield part.subarray(at, at + SLICE) as Uint8Array<ArrayBuffer>;
-    }
-  }
-}
-
-/** Largest piece of compressed data handed to the inflater at once. */
-export const SLICE = 32 * 1024;
 
 /** What {@link decodePngResized} made of a PNG. */
 export interface StreamedPng {
@@ -135,7 +125,7 @@ export async function prepareResized(
 
 /**
  * Inflates `compressed` (the zlib stream of the image data, in pieces of at
- * most {@link SLICE} bytes), unfilters it a strip at a time and resizes the
+ * most `SLICE` bytes), unfilters it a strip at a time and resizes the
  * rows as they arrive, as `p` planned; null when the stream is damaged or
  * does not hold exactly the scanlines.
  */
@@ -146,9 +136,7 @@ export async function resizeRows(
   const { L, step, plan } = p;
   const a = new Arena();
   let resizer: RowResizer | null = null;
-  const inflated = ReadableStream.from(compressed).pipeThrough(
-    new DecompressionStream("deflate"),
-  );
+  const inflated = inflatePieces(compressed);
   try {
     const ok = await decodePngStrips(L, a, inflated, (ptr, _y0, rows) => {
       // allocated after the decoder's buffers, on the first strip (its size is the strip size)
