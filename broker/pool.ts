@@ -47,7 +47,8 @@ export function workerCommandLine(
 ): { command: string; args: string[] } {
   const workerArgs = ["worker", "--connect", endpoint, "--id", id, "--local"];
   if (maxTasks > 0) workerArgs.push("--max-tasks", String(maxTasks));
-  if (job.curveServerKey) workerArgs.push("--curve-server-key", job.curveServerKey);
+  // One argument with "=": a Z85 key may begin with "-", which would read as a flag.
+  if (job.curveServerKey) workerArgs.push(`--curve-server-key=${job.curveServerKey}`);
   // A compiled binary's permissions are fixed when it is built: the worker narrows itself
   // at start-up instead (narrowWorkerPermissions in cli/permissions.ts).
   if (compiled) return { command: Deno.execPath(), args: workerArgs };

@@ -16,6 +16,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { workerCommandLine, workerPermissions } from "../broker/pool.ts";
+import { childCommandLine } from "../worker/processes.ts";
+import { parseWorker } from "../cli/args.ts";
+import type { WorkerOptions } from "../core/job.ts";
 import { taskFlags, taskWords } from "./tasks.ts";
 import { SOURCE_ROOT } from "../core/runtime.ts";
 
@@ -154,6 +157,30 @@ Deno.test("compiled: a worker is the binary itself, `zpix worker ...`, no deno r
   assert.equal(source.args[0], "run");
   for (const flag of workerPermissions(job)) assert.ok(source.args.includes(flag), flag);
   assert.ok(source.args.includes(join(SOURCE_ROOT, "main.ts")));
+});
+
+Deno.test('worker command lines: a CURVE key that begins with "-" reaches the worker intact', () => {
+  // Z85 keys may begin with "-"; as a separate argument it would read as a flag ("needs a value").
+  const key = "-" + "a".repeat(39);
+  const job = { input: "/data/in", output: "/data/out", curveServerKey: key };
+  const local = workerCommandLine(job, "ipc:///tmp/x", "w3", 0, true);
+  const options: WorkerOptions = {
+    connect: "tcp://127.0.0.1:5555",
+    token: null,
+    processes: 2,
+    persist: false,
+    id: null,
+    serverTimeout: 5,
+    maxTasks: 0,
+    curveServerKey: key,
+    local: false,
+  };
+  const child = childCommandLine(options);
+  for (const args of [local.args, child.args]) {
+    const parsed = parseWorker(args.slice(args.indexOf("worker") + 1));
+    assert.notEqual(parsed, "help");
+    assert.equal((parsed as WorkerOptions).curveServerKey, key);
+  }
 });
 
 /** Runs a snippet under the compile task's flags (what the binary is granted). */

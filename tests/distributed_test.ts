@@ -474,7 +474,7 @@ Deno.test("CURVE: keygen keys; a worker without the server's key gets nothing, o
         assert.deepEqual(await files(join(dir, "out")), [], "no handshake, no task");
         plain.child.kill("SIGKILL");
         // Under `deno task worker`'s sandbox the key is passed itself, not as a file.
-        const keyed = worker(["--token", "t", "--curve-server-key", publicKey]);
+        const keyed = worker(["--token", "t", `--curve-server-key=${publicKey}`]);
         const result = await finished(server);
         // On a failure, what the keyed worker said too (it is killed if still running).
         const said = result.code === 0 ? "" : (await finished(keyed, 1000)).stderr;

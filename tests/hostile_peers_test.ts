@@ -534,7 +534,7 @@ Deno.test("attack 1 under CURVE: a peer holding only the public key gets no task
           const told = await spoof.drain(1500);
           assert.deepEqual(told.map((m) => m.type), ["refused"], JSON.stringify(told));
           const t0 = performance.now(); // the honest run: from its worker's start
-          worker(["--curve-server-key", key]);
+          worker([`--curve-server-key=${key}`]);
           const result = await finished(server);
           assert.equal(result.code, 0, result.stderr);
           const report = await readReport(dir);

@@ -527,7 +527,7 @@ Deno.test("a worker whose CURVE handshake the server refuses says why and exits 
       const cases: [string, string[], RegExp][] = [
         [
           "curve",
-          ["--curve-server-key", wrongKey],
+          [`--curve-server-key=${wrongKey}`],
           /: the server at ipc:\/\/.*\/curve refused the CURVE handshake: is --curve-server-key the server's public key\?\n/,
         ],
         [
@@ -537,7 +537,7 @@ Deno.test("a worker whose CURVE handshake the server refuses says why and exits 
         ],
         [
           "plain",
-          ["--curve-server-key", wrongKey],
+          [`--curve-server-key=${wrongKey}`],
           /: the server at ipc:\/\/.*\/plain does not use CURVE: leave out --curve-server-key, or start the server with --curve-secret\n/,
         ],
       ];

@@ -24,7 +24,8 @@ export function childCommandLine(
   if (options.persist) args.push("--persist");
   if (options.maxTasks) args.push("--max-tasks", String(options.maxTasks));
   // Already resolved to the key itself (main.ts): the children read no key file.
-  if (options.curveServerKey) args.push("--curve-server-key", options.curveServerKey);
+  // One argument with "=": a Z85 key may begin with "-", which would read as a flag.
+  if (options.curveServerKey) args.push(`--curve-server-key=${options.curveServerKey}`);
   if (isCompiled()) return { command: Deno.execPath(), args };
   const modules = join(SOURCE_ROOT, "node_modules");
   return selfCommandLine([
