@@ -10,14 +10,17 @@
  * writes there too; the temporary-folder runs get `deno task serve`'s flags).
  *
  *   deno task scale-bench [--capacity] [--scale] [--fakes N] [--images N] [--procs P]
- *                         [--repeat R] [--folders tmp,shm] [--baseline DIR] [-- serve flags]
+ *                         [--repeat R] [--folders tmp,shm] [--baseline DIR] [--no-floor]
+ *                         [-- serve flags]
  *
  * `--capacity` (default with no mode): 8 fakes, 5,000 images, outputs in
  * the temporary folder and on tmpfs (/dev/shm), R rounds interleaved.
  * SCALE_BENCH_WRAP="perf record -g -o FILE" (say) runs the server under a profiler;
  * SCALE_BENCH_DENO_FLAGS="--cpu-prof --cpu-prof-dir=DIR" gives its `deno run` more flags.
  * `--baseline DIR`: each row also with the server of another checkout (say,
- * main's), interleaved, for before/after figures from the same run.
+ * main's), interleaved, for before/after figures from the same run. Each
+ * round also times the file calls alone in each folder ("files alone":
+ * the ceiling the file system sets; `--no-floor` leaves it out).
  * `--scale`: 64 fakes, one table row a round: tasks/s, each worker's share
  * (min and max against the mean), heartbeat traffic, server CPU and RSS.
  *
@@ -26,6 +29,7 @@
 
 import { parseArgs } from "node:util";
 import { join } from "node:path";
+import process from "node:process";
 import { FakeWorker, freeEndpoint, SERVE_FLAGS } from "./helpers.ts";
 import * as zmq from "../transport/zmq.ts";
 import {
@@ -49,6 +53,8 @@ export interface FarmStats {
   /** Heartbeats the fakes sent, and broadcasts they heard. */
   heartbeats: number;
   broadcasts: number;
+  /** The farm process's CPU seconds (user + system) at the end. */
+  cpu?: number;
 }
 
 /** The words of environment variable `name` (none if unset or not allowed). */
@@ -67,6 +73,12 @@ function uptime(): string {
   } catch {
     return "?";
   }
+}
+
+/** This process's CPU seconds (user + system, all threads). */
+function processCpu(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
 }
 
 const epoch = () => performance.timeOrigin + performance.now();
@@ -148,6 +160,8 @@ export interface ScaleRun {
   maxShare: number;
   /** Heartbeat messages per second: the fakes' heartbeats plus the broadcasts they heard. */
   heartbeatsPerSecond: number;
+  /** The fake workers' processes' CPU seconds, all together. */
+  farmCpu: number;
   /** The server process: wall seconds, CPU seconds (user + system), peak RSS in MiB. */
   wall: number;
   cpu: number;
@@ -239,9 +253,35 @@ export async function scaleRun(
     minShare: Math.min(...counts) / mean,
     maxShare: Math.max(...counts) / mean,
     heartbeatsPerSecond: stats.reduce((sum, s) => sum + s.heartbeats + s.broadcasts, 0) / wall,
+    farmCpu: stats.reduce((sum, s) => sum + (s.cpu ?? NaN), 0),
     wall,
     cpu: Number(time[2]) + Number(time[3]),
     rssMiB: Number(time[4]) / 1024,
+  };
+}
+
+/**
+ * What the server's file calls alone cost in `output`: each input of `input`
+ * stat'ed and read, written under a temporary name and renamed (what the
+ * server does for a remote task, synchronously, nothing else), in this process.
+ * Returns files a second and microseconds of CPU a file.
+ */
+export function fileFloor(input: string, output: string): { perSecond: number; cpuMicros: number } {
+  Deno.mkdirSync(output, { recursive: true });
+  const names = [...Deno.readDirSync(input)].map((entry) => entry.name);
+  const cpu0 = processCpu(), t0 = performance.now();
+  for (const name of names) {
+    const path = join(input, name);
+    Deno.statSync(path);
+    const bytes = Deno.readFileSync(path);
+    const temp = join(output, `.${name}.zpix-tmp-0-00000000`);
+    Deno.writeFileSync(temp, bytes);
+    Deno.renameSync(temp, join(output, name));
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    perSecond: names.length / seconds,
+    cpuMicros: ((processCpu() - cpu0) / names.length) * 1e6,
   };
 }
 
@@ -259,12 +299,13 @@ function row(label: string, run: ScaleRun): string {
     run.cpu.toFixed(2).padStart(6),
     ((run.cpu / run.tasks) * 1e6).toFixed(0).padStart(7),
     run.rssMiB.toFixed(0).padStart(7),
+    ((run.farmCpu / run.tasks) * 1e6).toFixed(0).padStart(7),
   ].join(" ");
 }
 
 const HEADER = `${
   "folder".padEnd(24)
-} fakes  tasks  tasks/s      share  hb/s   wall    cpu  µs cpu  RSS MiB`;
+} fakes  tasks  tasks/s      share  hb/s   wall    cpu  µs cpu  RSS MiB  fakes µs`;
 
 /** Runs the benchmark; prints a table a mode. */
 export async function scaleBench(args: string[]): Promise<void> {
@@ -281,7 +322,9 @@ export async function scaleBench(args: string[]): Promise<void> {
       repeat: { type: "string", default: "3" },
       folders: { type: "string", default: "tmp,shm" },
       baseline: { type: "string" },
+      floor: { type: "boolean", default: true },
     },
+    allowNegative: true,
   });
   const both = !values.capacity && !values.scale;
   const tmp = await Deno.makeTempDir({ prefix: "zpix-scale-" });
@@ -337,6 +380,17 @@ export async function scaleBench(args: string[]): Promise<void> {
           );
           console.log(row(label, run));
           rates.set(label, [...rates.get(label) ?? [], run.tasksPerSecond]);
+          if (values.floor && root === SOURCE_ROOT) {
+            // The ceiling the file system sets, same folder, same round: the file calls alone.
+            const floor = fileFloor(input, `${output}${++runs}`);
+            const tag = `${label} (files alone)`;
+            console.log(
+              `${tag.padEnd(24)} ${"".padStart(12)} ${floor.perSecond.toFixed(0).padStart(8)} ${
+                "".padStart(32)
+              } ${floor.cpuMicros.toFixed(0).padStart(7)}`,
+            );
+            rates.set(tag, [...rates.get(tag) ?? [], floor.perSecond]);
+          }
         }
       }
       for (const [label, xs] of rates) {
@@ -357,7 +411,9 @@ export async function scaleBench(args: string[]): Promise<void> {
 if (import.meta.main) {
   if (Deno.args[0] === "--farm") {
     const [endpoint, ...ids] = Deno.args.slice(1);
-    console.log(JSON.stringify(await runFarm(endpoint, ids, await tinyJpeg())));
+    const stats = await runFarm(endpoint, ids, await tinyJpeg());
+    stats.cpu = processCpu();
+    console.log(JSON.stringify(stats));
     Deno.exit(0);
   } else await scaleBench(Deno.args);
 }
