@@ -1,18 +1,39 @@
 /**
- * The server's file I/O for remote workers, off its message loop: each
- * input is read, and each output written (`writeAtomicAsync`: temporary
- * name, then rename), on Deno's blocking thread pool while the broker's
- * one thread goes on handling messages; several are under way at once.
- * Before, every read and write was awaited (or done synchronously) in the
- * handler: with 8 instant fake workers the broker sat idle 46 % of the
- * time between a result and the next task (see docs/performance.md).
+ * The server's file I/O for remote workers. Each input is read, and each
+ * output written (temporary name, then rename), synchronously on the
+ * broker's thread while those calls are fast, and on Deno's blocking thread
+ * pool once one is slow.
+ *
+ * Why both: on a fast disk (page cache, tmpfs, an idle ext4) a read or a
+ * write takes tens of microseconds, and each async call's hop to a pool
+ * thread and back cost more than the call itself: with 8 instant fake
+ * workers on tmpfs the server spent 268-290 us of CPU a task with async
+ * calls (3 a task) and 180-210 us with sync ones (scale-bench, same run).
+ * On a slow disk (a network file system, a disk busy with other work) a
+ * sync call would hold up every worker's messages: once one takes longer
+ * than {@link SLOW_IO_MS}, calls go to the pool for {@link SLOW_IO_HOLD_MS},
+ * several under way at once while the broker's thread goes on handling
+ * messages (before the pool, every read and write was awaited in the
+ * handler: the broker sat idle 46 % of the time, docs/performance.md).
  *
  * @module
  */
 
 import { join } from "node:path";
-import { writeAtomicAsync } from "../core/atomic.ts";
+import { writeAtomic, writeAtomicAsync } from "../core/atomic.ts";
 import { MAX_INPUT_BYTES } from "../transport/protocol.ts";
+
+/** A read or write that took longer than this (ms) sends the next ones to the thread pool. */
+export const SLOW_IO_MS = 2;
+
+/** How long (ms) file calls stay on the thread pool after a slow one, before sync calls are tried again. */
+export const SLOW_IO_HOLD_MS = 1000;
+
+function checkSize(size: number): void {
+  if (size > MAX_INPUT_BYTES) {
+    throw new Error(`larger than ${MAX_INPUT_BYTES} bytes, the most a worker is sent`);
+  }
+}
 
 /**
  * Reads an input to send to a remote worker; refuses one over
@@ -21,10 +42,14 @@ import { MAX_INPUT_BYTES } from "../transport/protocol.ts";
  * to 250 us a task (scale-bench, 8 fakes, tmpfs, interleaved).
  */
 export async function readInput(path: string): Promise<Uint8Array> {
-  if (Deno.statSync(path).size > MAX_INPUT_BYTES) {
-    throw new Error(`larger than ${MAX_INPUT_BYTES} bytes, the most a worker is sent`);
-  }
+  checkSize(Deno.statSync(path).size);
   return await Deno.readFile(path);
+}
+
+/** {@link readInput} without the thread pool. */
+export function readInputSync(path: string): Uint8Array {
+  checkSize(Deno.statSync(path).size);
+  return Deno.readFileSync(path);
 }
 
 /**
@@ -37,16 +62,39 @@ export async function readInput(path: string): Promise<Uint8Array> {
 export class RemoteFiles {
   readonly #writes = new Set<Promise<unknown>>();
   readonly #sends = new Map<string, Promise<void>>();
+  /** Until when (performance.now() ms) calls go to the thread pool: a recent call was slow. */
+  #poolUntil = -Infinity;
 
   /**
    * @param input the input folder @param output the output folder
    * @param onBug told of an exception thrown by a callback (never expected)
+   * @param slowMs a sync call longer than this sends calls to the thread
+   * pool for {@link SLOW_IO_HOLD_MS} (0: always the pool)
    */
   constructor(
     readonly input: string,
     readonly output: string,
     readonly onBug: (error: unknown) => void,
-  ) {}
+    readonly slowMs = SLOW_IO_MS,
+  ) {
+    if (slowMs <= 0) this.#poolUntil = Infinity;
+  }
+
+  /** Whether the next call goes to the thread pool. */
+  get pooled(): boolean {
+    return performance.now() < this.#poolUntil;
+  }
+
+  /** Runs `call` synchronously, timed: a slow one sends the next calls to the pool. */
+  #sync<T>(call: () => T): T {
+    const start = performance.now();
+    try {
+      return call();
+    } finally {
+      const end = performance.now();
+      if (end - start > this.slowMs) this.#poolUntil = end + SLOW_IO_HOLD_MS;
+    }
+  }
 
   /** Reads in flight (or not yet handed on). */
   #reading = 0;
@@ -72,13 +120,32 @@ export class RemoteFiles {
     then: (bytes: Uint8Array) => Promise<void>,
     failed: (error: Error) => Promise<void>,
   ): void {
+    const path = join(this.input, name);
+    const earlier = this.#sends.get(id);
+    if (!earlier && !this.pooled) {
+      // Nothing of this worker's still on its way: hand this one on now, in order.
+      let bytes: Uint8Array;
+      try {
+        bytes = this.#sync(() => readInputSync(path));
+      } catch (error) {
+        // Later, not from here: its handler hands out the next task, whose read may fail too.
+        queueMicrotask(() => failed(error as Error).catch(this.onBug));
+        return;
+      }
+      then(bytes).catch(this.onBug);
+      return;
+    }
     this.#reading++;
-    const reading = readInput(join(this.input, name));
+    const reading = readInput(path);
     reading.catch(() => {}); // handled in turn below
-    const chain = (this.#sends.get(id) ?? Promise.resolve())
+    const chain: Promise<void> = (earlier ?? Promise.resolve())
       .then(() => reading.then(then, failed))
       .catch(this.onBug)
-      .finally(() => this.#reading--);
+      .finally(() => {
+        this.#reading--;
+        // The last of this worker's reads: its next may be a sync one.
+        if (this.#sends.get(id) === chain) this.#sends.delete(id);
+      });
     this.#sends.set(id, chain);
   }
 
@@ -87,9 +154,27 @@ export class RemoteFiles {
     this.#sends.delete(id);
   }
 
-  /** Writes output `name` atomically; then calls `settled` with null or the error. */
+  /**
+   * Writes output `name` atomically; then calls `settled` with null or the
+   * error (at once when the write was synchronous).
+   */
   write(name: string, bytes: Uint8Array, settled: (error: unknown) => void): void {
-    const writing: Promise<unknown> = writeAtomicAsync(join(this.output, name), bytes)
+    const path = join(this.output, name);
+    if (!this.pooled) {
+      let error: unknown = null;
+      try {
+        this.#sync(() => writeAtomic(path, bytes));
+      } catch (caught) {
+        error = caught;
+      }
+      try {
+        settled(error);
+      } catch (bug) {
+        this.onBug(bug);
+      }
+      return;
+    }
+    const writing: Promise<unknown> = writeAtomicAsync(path, bytes)
       .then(() => null, (error) => error);
     this.#writes.add(writing);
     // Out of the count before `settled` runs: it may hand the window's room out at once, and two

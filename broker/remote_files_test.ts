@@ -7,7 +7,7 @@ Deno.test("RemoteFiles: a write is out of the count when its callback runs, even
   try {
     const files = new RemoteFiles(dir, dir, (error) => {
       throw error;
-    });
+    }, 0); // always the thread pool
     // The broker hands the payload window's room out from these callbacks: each must see only
     // the writes still under way. Counting the settling write itself left the room unused when
     // two writes settled in one turn, and a run with more remote workers than the window hung.
@@ -28,6 +28,65 @@ Deno.test("RemoteFiles: a write is out of the count when its callback runs, even
     for (let i = 0; i < n; i++) {
       assert.deepEqual(await Deno.readFile(join(dir, `out${i}.bin`)), new Uint8Array([i]));
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("RemoteFiles: fast calls are synchronous, in order; a slow one sends the next to the thread pool", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "zpix-files-" });
+  const bug = (error: unknown) => {
+    throw error;
+  };
+  try {
+    await Deno.writeFile(join(dir, "in.bin"), new Uint8Array([1, 2, 3]));
+    const fast = new RemoteFiles(dir, dir, bug, 60_000);
+    let read: Uint8Array | null = null;
+    fast.read("w", "in.bin", (bytes) => {
+      read = bytes;
+      return Promise.resolve();
+    }, (error) => Promise.reject(error));
+    assert.deepEqual(read, new Uint8Array([1, 2, 3]), "handed on before read() returns");
+    let settled: unknown = "not yet";
+    fast.write("sub/out.bin", new Uint8Array([4]), (error) => settled = error);
+    assert.equal(settled, null, "settled before write() returns");
+    assert.equal(fast.busy, false);
+    assert.deepEqual(await Deno.readFile(join(dir, "sub", "out.bin")), new Uint8Array([4]));
+    // A missing input fails through `failed`, never synchronously from read().
+    const failure = await new Promise<Error>((resolve) =>
+      fast.read("w", "missing.bin", () => Promise.reject(new Error("read?")), (error) => {
+        resolve(error);
+        return Promise.resolve();
+      })
+    );
+    assert.ok(failure instanceof Deno.errors.NotFound, String(failure));
+    // Every call is slower than 1 ns: the first sync one sends the rest to the pool, in order.
+    const slow = new RemoteFiles(dir, dir, bug, 1e-6);
+    const order: string[] = [];
+    const done = new Promise<void>((resolve) => {
+      for (const [i, name] of ["in.bin", "in.bin", "sub/out.bin"].entries()) {
+        slow.read("w", name, () => {
+          order.push(`${i}`);
+          if (order.length === 3) resolve();
+          return Promise.resolve();
+        }, (error) => Promise.reject(error));
+        assert.equal(slow.pooled, true, "pooled after the first sync call");
+      }
+    });
+    assert.equal(slow.busy, true, "the later reads are under way on the pool");
+    await done;
+    assert.deepEqual(order, ["0", "1", "2"]);
+    let pooledWrite: unknown = "not yet";
+    const written = new Promise<void>((resolve) =>
+      slow.write("out2.bin", new Uint8Array([5]), (error) => {
+        pooledWrite = error;
+        resolve();
+      })
+    );
+    assert.equal(pooledWrite, "not yet", "a pooled write settles later");
+    assert.equal(slow.writing, 1);
+    await written;
+    assert.equal(pooledWrite, null);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
