@@ -7,14 +7,15 @@
  * Why both: on a fast disk (page cache, tmpfs, an idle ext4) a read or a
  * write takes tens of microseconds, and each async call's hop to a pool
  * thread and back cost more than the call itself: with 8 instant fake
- * workers on tmpfs the server spent 268-290 us of CPU a task with async
- * calls (3 a task) and 180-210 us with sync ones (scale-bench, same run).
+ * workers on tmpfs the server spent 258-296 us of CPU a task with async
+ * calls (3 a task) and 198-200 us with sync ones (scale-bench, same run).
  * On a slow disk (a network file system, a disk busy with other work) a
  * sync call would hold up every worker's messages: once one takes longer
- * than {@link SLOW_IO_MS}, calls go to the pool for {@link SLOW_IO_HOLD_MS},
- * several under way at once while the broker's thread goes on handling
- * messages (before the pool, every read and write was awaited in the
- * handler: the broker sat idle 46 % of the time, docs/performance.md).
+ * than {@link SLOW_IO_MS}, calls go to the pool for {@link SLOW_IO_HOLD_MS}
+ * (longer if the next sync call is slow too), several under way at once
+ * while the broker's thread goes on handling messages (before the pool,
+ * every read and write was awaited in the handler: the broker sat idle
+ * 46 % of the time, docs/performance.md).
  *
  * @module
  */
@@ -26,8 +27,16 @@ import { MAX_INPUT_BYTES } from "../transport/protocol.ts";
 /** A read or write that took longer than this (ms) sends the next ones to the thread pool. */
 export const SLOW_IO_MS = 2;
 
-/** How long (ms) file calls stay on the thread pool after a slow one, before sync calls are tried again. */
+/**
+ * How long (ms) file calls stay on the thread pool after a slow one, before
+ * a sync call is tried again; doubled each time that one is slow too, up to
+ * {@link SLOW_IO_MAX_HOLD_MS} (a disk that stays slow blocks the broker once
+ * a minute at most), and back to this once a sync call is fast.
+ */
 export const SLOW_IO_HOLD_MS = 1000;
+
+/** The longest stay on the thread pool between two sync calls, in ms. */
+export const SLOW_IO_MAX_HOLD_MS = 64_000;
 
 function checkSize(size: number): void {
   if (size > MAX_INPUT_BYTES) {
@@ -64,6 +73,8 @@ export class RemoteFiles {
   readonly #sends = new Map<string, Promise<void>>();
   /** Until when (performance.now() ms) calls go to the thread pool: a recent call was slow. */
   #poolUntil = -Infinity;
+  /** The next stay on the pool after a slow sync call, in ms. */
+  #hold = SLOW_IO_HOLD_MS;
 
   /**
    * @param input the input folder @param output the output folder
@@ -92,7 +103,10 @@ export class RemoteFiles {
       return call();
     } finally {
       const end = performance.now();
-      if (end - start > this.slowMs) this.#poolUntil = end + SLOW_IO_HOLD_MS;
+      if (end - start > this.slowMs) {
+        this.#poolUntil = end + this.#hold;
+        this.#hold = Math.min(this.#hold * 2, SLOW_IO_MAX_HOLD_MS);
+      } else this.#hold = SLOW_IO_HOLD_MS;
     }
   }
 

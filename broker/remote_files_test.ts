@@ -91,3 +91,35 @@ Deno.test("RemoteFiles: fast calls are synchronous, in order; a slow one sends t
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("RemoteFiles: a disk that stays slow is tried synchronously less and less often", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "zpix-files-" });
+  try {
+    Deno.writeFileSync(join(dir, "in.bin"), new Uint8Array([1]));
+    // Every call is slower than 1 ns: each sync call is slow, and doubles the next stay on the pool.
+    const files = new RemoteFiles(dir, dir, (error) => {
+      throw error;
+    }, 1e-6);
+    const stays: number[] = [];
+    let clock = 0;
+    const realNow = performance.now.bind(performance);
+    try {
+      performance.now = () => clock + realNow() * 1e-3;
+      for (let probe = 0; probe < 9; probe++) {
+        files.read(`w${probe}`, "in.bin", () => Promise.resolve(), (e) => Promise.reject(e));
+        const from = clock;
+        while (files.pooled) clock += 250;
+        stays.push(clock - from);
+      }
+    } finally {
+      performance.now = realNow;
+    }
+    assert.deepEqual(
+      stays.map((ms) => Math.round(ms / 1000)),
+      [1, 2, 4, 8, 16, 32, 64, 64, 64],
+      String(stays),
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
