@@ -24,8 +24,15 @@ import { join } from "node:path";
 import { writeAtomic, writeAtomicAsync } from "../core/atomic.ts";
 import { MAX_INPUT_BYTES } from "../transport/protocol.ts";
 
-/** A read or write that took longer than this (ms) sends the next ones to the thread pool. */
-export const SLOW_IO_MS = 2;
+/**
+ * A read or write that took longer than this (ms) sends the next ones to the
+ * thread pool. Not less: a sync call's time includes any time the thread was
+ * descheduled, several ms on a loaded machine, and each such call then sent
+ * the calls of a second to the pool for nothing. Load 6-9, scale-bench
+ * --capacity, 3 rounds interleaved: server CPU a task 214-284 us (tmpfs) and
+ * 394-674 us (ext4) with 10 ms, 258-288 and 582-1,028 us with 2 ms.
+ */
+export const SLOW_IO_MS = 10;
 
 /**
  * How long (ms) file calls stay on the thread pool after a slow one, before
