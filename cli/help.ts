@@ -70,7 +70,9 @@ const PARALLEL_FLAGS = `Workers:
       --prefetch N         tasks each worker holds beyond the one it works on, 0..3 (default:
                            parallel 1, so a worker never waits for the next; serve 0, one at
                            a time, the old tool's rule, though a worker asks for the next
-                           while it writes an output or, remote, as it starts on an image)
+                           while it writes an output or, remote, as it starts on an image);
+                           a held task waits behind its worker's current image, so with a few
+                           very slow images among many, 0 can end the run sooner
       --max-tasks-per-worker N
                            recycle each worker after N images (default 0: never)`;
 
