@@ -9,6 +9,7 @@ import { transcodeJpegFast } from "../transcode.ts";
 import type { Step } from "../pipeline.ts";
 import { encodeJpegFast, type Kernel, KERNELS, resizeRgba } from "./mod.ts";
 import { axisWeights } from "./filters.ts";
+import { Arena } from "./arena.ts";
 import { assert, assertEquals } from "./test_assert.ts";
 import { noiseImage, photoLikeImage, psnrRgb } from "./test_util.ts";
 
@@ -25,6 +26,15 @@ function compare(a: Image, b: Image): { max: number; psnr: number } {
   let max = 0;
   for (let i = 0; i < a.data.length; i++) max = Math.max(max, Math.abs(a.data[i] - b.data[i]));
   return { max, psnr: psnrRgb(a.data, b.data) };
+}
+
+/** Total length and SHA-256 (hex) of `parts` one after the other. */
+async function lengthAndHash(parts: Uint8Array[]): Promise<[number, string]> {
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
+  const hash = [...new Uint8Array(await crypto.subtle.digest("SHA-256", all))]
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+  return [all.length, hash];
 }
 
 Deno.test("nearest: Pillow's NEAREST exactly, down, up and mixed", async () => {
@@ -166,10 +176,49 @@ Deno.test("the default kernel: the same bytes as before --kernel existed", async
     [{ op: "resize", width: 100, height: 100, fit: "inside" }],
   ];
   for (const s of steps) parts.push(transcodeJpegFast(jpeg, s, 75, 1e8)!.bytes);
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
-  const hash = [...new Uint8Array(await crypto.subtle.digest("SHA-256", all))]
-    .map((b) => b.toString(16).padStart(2, "0")).join("");
-  assertEquals(all.length, 166396);
-  assertEquals(hash, "c3cc08049a356f060e9adc05571e708ee46b34a8c41597314bb5449ced5f9dba");
+  assertEquals(
+    await lengthAndHash(parts),
+    [166396, "c3cc08049a356f060e9adc05571e708ee46b34a8c41597314bb5449ced5f9dba"],
+  );
+});
+
+Deno.test("every kernel: the same bytes as before the horizontal pass by transposition", async () => {
+  // SHA-256 of these outputs from main at 0f7f437 (gathering every output pixel's taps)
+  const parts: Uint8Array[] = [];
+  const src = photoLikeImage(203, 77, 9);
+  for (const kernel of KERNELS) {
+    for (const [w, h] of [[512, 300], [101, 38], [37, 150], [203, 20], [9, 77], [64, 33], [3, 2]]) {
+      parts.push(resizeRgba(src, w, h, kernel).data);
+    }
+  }
+  assertEquals(
+    await lengthAndHash(parts),
+    [3397180, "c9e543976290766e8b2719e61640bf65471ff8179ec0c8fb67830dd64493b270"],
+  );
+});
+
+Deno.test("resizeHT: the bytes of resizeH, any width, any number of rows", () => {
+  const a = new Arena();
+  const k = a.k;
+  const cases = [[7, 1, 3], [40, 5, 13], [97, 33, 50], [33, 64, 9], [300, 70, 101], [64, 32, 17]];
+  for (const [sw, rows, dw] of cases) {
+    const src = a.load(noiseImage(sw, rows, sw + rows));
+    for (const kernel of KERNELS) {
+      const wx = axisWeights(sw, dw, kernel);
+      const b = a.alloc(wx.bounds.byteLength), w = a.alloc(wx.weights.byteLength);
+      const one = a.alloc(dw * rows * 4), two = a.alloc(dw * rows * 4);
+      const tmp = a.alloc((sw + dw + 8) * 128);
+      const mem = a.view();
+      mem.set(new Uint8Array(wx.bounds.buffer), b);
+      mem.set(new Uint8Array(wx.weights.buffer), w);
+      k.resizeH(src.ptr, sw, rows, one, dw, b, w, wx.taps);
+      k.resizeHT(src.ptr, sw, rows, two, dw, b, w, wx.taps, tmp);
+      const view = a.view();
+      assertEquals(
+        view.subarray(two, two + dw * rows * 4),
+        view.subarray(one, one + dw * rows * 4),
+        `${sw}x${rows} → ${dw} ${kernel}`,
+      );
+    }
+  }
 });

@@ -161,6 +161,39 @@ export function horizontalFirst(
 }
 
 /**
+ * Taps from which the horizontal pass goes by transposition (`resizeHT`:
+ * strips of 32 rows transposed, resized by the vertical pass's kernel, which
+ * computes four output pixels a vector, and transposed back) instead of
+ * gathering each output pixel's taps (`resizeH`): the same bytes; 2 taps
+ * (linear enlarging) gather faster.
+ */
+const TRANSPOSE_TAPS = 4;
+
+/** Bytes of scratch {@link horizontalPass} needs for `sw` to `width` with `taps` taps. */
+export function horizontalScratch(sw: number, width: number, taps: number): number {
+  return taps < TRANSPOSE_TAPS ? 0 : (sw + width + 8) * 128;
+}
+
+/**
+ * The horizontal pass over `rows` rows of `sw` pixels at `from` to `width`
+ * pixels at `to`, with the resident bounds `xb` and weights `xw` of `taps`
+ * taps, and scratch `tmp` of {@link horizontalScratch} bytes. Internal to
+ * `ops/kernels`.
+ */
+export function horizontalPass(
+  a: Arena,
+  from: number,
+  [sw, rows]: [number, number],
+  to: number,
+  width: number,
+  [xb, xw, taps]: [number, number, number],
+  tmp: number,
+): void {
+  if (taps < TRANSPOSE_TAPS) a.k.resizeH(from, sw, rows, to, width, xb, xw, taps);
+  else a.k.resizeHT(from, sw, rows, to, width, xb, xw, taps, tmp);
+}
+
+/**
  * {@link resizeRgba} of a resident image, into a new resident image (the
  * same one when the size does not change).
  */
@@ -200,16 +233,19 @@ export function resizeAt(
     mem.set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength), p);
   if (wx) put(xb, wx.bounds), put(xw, wx.weights);
   if (wy) put(yb, wy.bounds), put(yw, wy.weights);
+  const tmp = wx ? a.alloc(horizontalScratch(sw, width, wx.taps)) : 0;
+  const resizeH = (from: number, rows: number, to: number) =>
+    horizontalPass(a, from, [sw, rows], to, width, [xb, xw, wx!.taps], tmp);
   if (wx && wy) {
     if (hFirst) {
-      k.resizeH(s, sw, sh, m, width, xb, xw, wx.taps);
+      resizeH(s, sh, m);
       k.resizeV(m, width * 4, d, height, yb, yw, wy.taps);
     } else {
       k.resizeV(s, sw * 4, m, height, yb, yw, wy.taps);
-      k.resizeH(m, sw, height, d, width, xb, xw, wx.taps);
+      resizeH(m, height, d);
     }
   } else if (wx) {
-    k.resizeH(s, sw, sh, d, width, xb, xw, wx.taps);
+    resizeH(s, sh, d);
   } else if (wy) {
     k.resizeV(s, sw * 4, d, height, yb, yw, wy.taps);
   }

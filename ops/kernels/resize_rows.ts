@@ -17,7 +17,7 @@
  */
 import type { Arena, Resident } from "./arena.ts";
 import { type AxisWeights, axisWeights, DEFAULT_KERNEL, type Kernel } from "./filters.ts";
-import { horizontalFirst } from "./pixels.ts";
+import { horizontalFirst, horizontalPass, horizontalScratch } from "./pixels.ts";
 
 /** Rows of `srcWidth` RGBA pixels, in order, to a `width` x `height` resident image. */
 export class RowResizer {
@@ -35,6 +35,8 @@ export class RowResizer {
   #yw: number;
   #zero: number;
   #mid: number;
+  /** Scratch of the horizontal pass. */
+  #tmp: number;
   /** Vertical first: the window of source rows [#base, #base + #count), capacity #cap. */
   #win = 0;
   #cap = 0;
@@ -76,6 +78,7 @@ export class RowResizer {
     this.#yb = a.alloc(yb.byteLength);
     this.#yw = a.alloc(yw.byteLength);
     this.#zero = a.alloc(4);
+    this.#tmp = a.alloc(horizontalScratch(sw, width, this.#wx.taps));
     this.#mid = this.#hFirst ? a.alloc(width * 4 * sh) : a.alloc(sw * 4 * height);
     if (!this.#hFirst) {
       this.#cap = this.#wy.taps + strip;
@@ -105,16 +108,14 @@ export class RowResizer {
   push(ptr: number, rows: number): void {
     const k = this.#a.k, sw = this.#sw, row = sw * 4;
     if (this.#hFirst) {
-      const wx = this.#wx;
-      k.resizeH(
+      horizontalPass(
+        this.#a,
         ptr,
-        sw,
-        rows,
+        [sw, rows],
         this.#mid + this.#received * this.#width * 4,
         this.#width,
-        this.#xb,
-        this.#xw,
-        wx.taps,
+        [this.#xb, this.#xw, this.#wx.taps],
+        this.#tmp,
       );
       this.#received += rows;
       return;
@@ -174,7 +175,11 @@ export class RowResizer {
     if (this.#hFirst) {
       a.k.resizeV(this.#mid, width * 4, d, height, this.#yb, this.#yw, this.#wy.taps);
     } else {
-      a.k.resizeH(this.#mid, this.#sw, height, d, width, this.#xb, this.#xw, this.#wx.taps);
+      horizontalPass(a, this.#mid, [this.#sw, height], d, width, [
+        this.#xb,
+        this.#xw,
+        this.#wx.taps,
+      ], this.#tmp);
     }
     return { width, height, ptr: d };
   }

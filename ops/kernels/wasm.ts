@@ -9,6 +9,18 @@
  */
 import { KERNELS_WASM_BASE64 } from "./kernels_wasm.ts";
 
+/** The arguments of the horizontal resize pass. */
+type ResizeHArgs = [
+  src: number,
+  srcW: number,
+  rows: number,
+  dst: number,
+  dstW: number,
+  bounds: number,
+  weights: number,
+  taps: number,
+];
+
 /** The raw exports of the kernels module (internal to `ops/kernels`). */
 export interface KernelExports {
   memory: WebAssembly.Memory;
@@ -23,16 +35,9 @@ export interface KernelExports {
     horizontal: number,
     vertical: number,
   ): void;
-  resizeH(
-    src: number,
-    srcW: number,
-    rows: number,
-    dst: number,
-    dstW: number,
-    bounds: number,
-    weights: number,
-    taps: number,
-  ): void;
+  resizeH(...args: ResizeHArgs): void;
+  /** resizeH by transposed strips, with scratch `tmp` of (srcW + dstW + 8) * 128 bytes. */
+  resizeHT(...args: [...ResizeHArgs, tmp: number]): void;
   resizeV(
     src: number,
     rowBytes: number,

@@ -208,6 +208,31 @@ function hTaps(p: usize, wp: usize, taps: i32): v128 {
   return acc;
 }
 
+// Bytes 0-7 (`lo`) or 8-15 of rows `ra` and `rb` interleaved: one tap pair of
+// a 16-byte column of the vertical pass.
+@inline
+function vLo(ra: v128, rb: v128): v128 {
+  return i8x16.shuffle(ra, rb, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+}
+
+@inline
+function vHi(ra: v128, rb: v128): v128 {
+  return i8x16.shuffle(ra, rb, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+}
+
+// `acc` plus the products of the low or high half of interleaved bytes `v` with a weight pair `w`.
+@inline
+function vAdd(acc: v128, v: v128, w: v128, high: bool): v128 {
+  return i32x4.add(acc, i32x4.dot_i16x8_s(high ? i16x8.extend_high_i8x16_u(v) : i16x8.extend_low_i8x16_u(v), w));
+}
+
+// Four i32x4 sums rounded to a 16-byte column.
+@inline
+function vNarrow(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  const lo = i16x8.narrow_i32x4_s(i32x4.shr_s(a0, 14), i32x4.shr_s(a1, 14));
+  return i8x16.narrow_i16x8_u(lo, i16x8.narrow_i32x4_s(i32x4.shr_s(a2, 14), i32x4.shr_s(a3, 14)));
+}
+
 /**
  * Vertical pass: row y of dst = sum_k w[y][k] * row (ymin[y] + k) of src, over
  * `rowBytes` bytes per row. `taps` even, zero padded. Writes up to 15 bytes
@@ -220,26 +245,99 @@ export function resizeV(src: usize, rowBytes: i32, dst: usize, dstH: i32, bounds
     const s0 = src + <usize>load<i32>(bounds + (<usize>y << 2)) * stride;
     const d = dst + <usize>y * stride;
     const wrow = weights + <usize>(y * taps) * 2;
+    if (taps == 6) {
+      // lanczos3 enlarging (and the horizontal pass by transposition): the
+      // weights in registers and the taps unrolled, 0.39 → 0.31 ms for 512x375 → 512x512
+      const w0 = v128.load32_splat(wrow), w1 = v128.load32_splat(wrow, 4), w2 = v128.load32_splat(wrow, 8);
+      for (let x: usize = 0; x < stride; x += 16) {
+        const s = s0 + x;
+        let ra = v128.load(s), rb = v128.load(s + stride), lo = vLo(ra, rb), hi = vHi(ra, rb);
+        let a0 = vAdd(bias, lo, w0, false), a1 = vAdd(bias, lo, w0, true), a2 = vAdd(bias, hi, w0, false), a3 = vAdd(bias, hi, w0, true);
+        ra = v128.load(s + 2 * stride), rb = v128.load(s + 3 * stride), lo = vLo(ra, rb), hi = vHi(ra, rb);
+        a0 = vAdd(a0, lo, w1, false), a1 = vAdd(a1, lo, w1, true), a2 = vAdd(a2, hi, w1, false), a3 = vAdd(a3, hi, w1, true);
+        ra = v128.load(s + 4 * stride), rb = v128.load(s + 5 * stride), lo = vLo(ra, rb), hi = vHi(ra, rb);
+        a0 = vAdd(a0, lo, w2, false), a1 = vAdd(a1, lo, w2, true), a2 = vAdd(a2, hi, w2, false), a3 = vAdd(a3, hi, w2, true);
+        v128.store(d + x, vNarrow(a0, a1, a2, a3));
+      }
+      continue;
+    }
     for (let x: usize = 0; x < stride; x += 16) {
       let a0 = bias, a1 = bias, a2 = bias, a3 = bias;
       let s = s0 + x;
       let wp = wrow;
       for (let k = 0; k < taps; k += 2) {
-        const ra = v128.load(s);
-        const rb = v128.load(s + stride);
+        const ra = v128.load(s), rb = v128.load(s + stride), lo = vLo(ra, rb), hi = vHi(ra, rb);
         const w = v128.load32_splat(wp);
-        const lo = i8x16.shuffle(ra, rb, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-        const hi = i8x16.shuffle(ra, rb, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(lo), w));
-        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(lo), w));
-        a2 = i32x4.add(a2, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(hi), w));
-        a3 = i32x4.add(a3, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(hi), w));
+        a0 = vAdd(a0, lo, w, false), a1 = vAdd(a1, lo, w, true), a2 = vAdd(a2, hi, w, false), a3 = vAdd(a3, hi, w, true);
         s += stride << 1;
         wp += 4;
       }
-      const lo16 = i16x8.narrow_i32x4_s(i32x4.shr_s(a0, 14), i32x4.shr_s(a1, 14));
-      const hi16 = i16x8.narrow_i32x4_s(i32x4.shr_s(a2, 14), i32x4.shr_s(a3, 14));
-      v128.store(d + x, i8x16.narrow_i16x8_u(lo16, hi16));
+      v128.store(d + x, vNarrow(a0, a1, a2, a3));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Horizontal pass by transposition: strips of STRIP rows are transposed (each
+// source column becomes a row of STRIP pixels), resized by the vertical pass
+// (its columns of 16 bytes are four output pixels at once, where the
+// horizontal pass gathers each output pixel's taps), and transposed back.
+// Same sums, same rounding: the same bytes as resizeH.
+// ---------------------------------------------------------------------------
+
+const STRIP = 32;
+
+// A 4x4 transpose of RGBA pixels: four pixels from each of `s0`..`s3` to
+// four pixels at each of `d0`..`d3` (d0 gets pixel 0 of each source, ...).
+@inline
+function transposePixels4(s0: usize, s1: usize, s2: usize, s3: usize, d0: usize, d1: usize, d2: usize, d3: usize): void {
+  const r0 = v128.load(s0), r1 = v128.load(s1), r2 = v128.load(s2), r3 = v128.load(s3);
+  const t0 = i8x16.shuffle(r0, r1, 0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+  const t1 = i8x16.shuffle(r2, r3, 0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+  const t2 = i8x16.shuffle(r0, r1, 8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+  const t3 = i8x16.shuffle(r2, r3, 8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+  v128.store(d0, i8x16.shuffle(t0, t1, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23));
+  v128.store(d1, i8x16.shuffle(t0, t1, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31));
+  v128.store(d2, i8x16.shuffle(t2, t3, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23));
+  v128.store(d3, i8x16.shuffle(t2, t3, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31));
+}
+
+/**
+ * resizeH by transposition, for kernels with many taps: same arguments and
+ * same output, plus `tmp`, scratch of (srcW + dstW + 8) * 4 * 32 bytes.
+ */
+export function resizeHT(src: usize, srcW: i32, rows: i32, dst: usize, dstW: i32, bounds: usize, weights: usize, taps: i32, tmp: usize): void {
+  const srcRow = <usize>srcW << 2;
+  const dstRow = <usize>dstW << 2;
+  const line = <usize>STRIP << 2;
+  const mid = tmp + <usize>((srcW + 4) & ~3) * line;
+  for (let y = 0; y < rows; y += STRIP) {
+    // in: source column x becomes row x of `tmp` (rows past the last repeat it)
+    for (let r = 0; r < STRIP; r += 4) {
+      const s0 = src + <usize>min(y + r, rows - 1) * srcRow, s1 = src + <usize>min(y + r + 1, rows - 1) * srcRow;
+      const s2 = src + <usize>min(y + r + 2, rows - 1) * srcRow, s3 = src + <usize>min(y + r + 3, rows - 1) * srcRow;
+      for (let x = 0; x < srcW; x += 4) {
+        const t = tmp + <usize>x * line + (<usize>r << 2), at = <usize>x << 2;
+        transposePixels4(s0 + at, s1 + at, s2 + at, s3 + at, t, t + line, t + 2 * line, t + 3 * line);
+      }
+    }
+    resizeV(tmp, STRIP << 2, mid, dstW, bounds, weights, taps);
+    // out: row x of `mid` becomes column x (a repeated row is stored again, the same bytes)
+    for (let r = 0; r < STRIP; r += 4) {
+      const d0 = dst + <usize>min(y + r, rows - 1) * dstRow, d1 = dst + <usize>min(y + r + 1, rows - 1) * dstRow;
+      const d2 = dst + <usize>min(y + r + 2, rows - 1) * dstRow, d3 = dst + <usize>min(y + r + 3, rows - 1) * dstRow;
+      let x = 0;
+      for (; x + 4 <= dstW; x += 4) {
+        const m = mid + <usize>x * line + (<usize>r << 2), at = <usize>x << 2;
+        transposePixels4(m, m + line, m + 2 * line, m + 3 * line, d0 + at, d1 + at, d2 + at, d3 + at);
+      }
+      for (; x < dstW; x++) {
+        const m = mid + <usize>x * line + (<usize>r << 2);
+        store<u32>(d0 + (<usize>x << 2), load<u32>(m));
+        store<u32>(d1 + (<usize>x << 2), load<u32>(m, 4));
+        store<u32>(d2 + (<usize>x << 2), load<u32>(m, 8));
+        store<u32>(d3 + (<usize>x << 2), load<u32>(m, 12));
+      }
     }
   }
 }
