@@ -16,6 +16,13 @@
  * `--before DIR` adds a row: zpix sequential from another checkout (its
  * main.ts, e.g. a worktree of main), interleaved with the others.
  *
+ * Then, untimed, the quality of zpix's outputs (fit 1024, the default
+ * kernel): each input decoded by Pillow and resized by OpenCV's INTER_AREA
+ * to zpix's output size, against zpix's output, PSNR over RGB: before
+ * encoding (zpix writing PNG) and as a run writes it (JPEG at quality 75,
+ * decoded by Pillow); a table of the min and median per case, and whether
+ * the min is at least 30 dB. `--repeat 0` makes only that table.
+ *
  * @module
  */
 
@@ -108,6 +115,49 @@ async function makeInputs(tmp: string, cases: string[]): Promise<Map<string, str
   return made;
 }
 
+/**
+ * PSNR over RGB of each image in `out` (zpix's outputs) against OpenCV's
+ * INTER_AREA resize, to its size, of the input of the same name in `input`
+ * decoded by Pillow; and of that resize written by Pillow as a JPEG at
+ * quality 75 against itself (what JPEG costs alone). A line per output, the
+ * two in dB (99 if identical).
+ */
+const PSNR_SCRIPT = `
+import io, math, os, sys
+import cv2, numpy as np
+from PIL import Image
+def psnr(a, b):
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return 99.0 if mse == 0 else 10 * math.log10(255 * 255 / mse)
+inp, out = sys.argv[1], sys.argv[2]
+ours = {os.path.splitext(f)[0]: f for f in os.listdir(out)}
+for f in sorted(os.listdir(inp)):
+    a = np.asarray(Image.open(os.path.join(out, ours[os.path.splitext(f)[0]])).convert('RGB'))
+    src = np.asarray(Image.open(os.path.join(inp, f)).convert('RGB'))
+    b = cv2.resize(src, (a.shape[1], a.shape[0]), interpolation=cv2.INTER_AREA)
+    jpeg = io.BytesIO()
+    Image.fromarray(b).save(jpeg, 'JPEG', quality=75)
+    print(psnr(a, b), psnr(np.asarray(Image.open(jpeg).convert('RGB')), b))
+`;
+
+/** Min / median of zpix's PSNR against INTER_AREA ({@link PSNR_SCRIPT}), and of Pillow's JPEG of it. */
+async function psnrAgainstArea(
+  zpix: Command,
+  input: string,
+  out: string,
+): Promise<[number, number][]> {
+  await timed([zpix], out);
+  const result = await new Deno.Command(PYTHON, { args: ["-c", PSNR_SCRIPT, input, out] })
+    .output();
+  if (!result.success) throw new Error(new TextDecoder().decode(result.stderr));
+  const lines = new TextDecoder().decode(result.stdout).trim().split("\n")
+    .map((line) => line.split(" ").map(Number));
+  return [0, 1].map((column) => {
+    const values = lines.map((v) => v[column]).sort((a, b) => a - b);
+    return [values[0], values[values.length >> 1]];
+  });
+}
+
 async function timed(commands: Command[], out: string): Promise<number> {
   await Deno.remove(out, { recursive: true }).catch(() => {});
   await Deno.mkdir(out, { recursive: true });
@@ -170,6 +220,7 @@ async function main(): Promise<void> {
         ...extra,
       ]).map((arg) => root && arg === join(SOURCE_ROOT, "main.ts") ? join(root, "main.ts") : arg),
     ];
+    const quality: string[] = [];
     for (const [name, input] of inputs) {
       const files = [...Deno.readDirSync(input)].map((e) => join(input, e.name)).sort();
       const fit = ["--op", "resize=1024x1024:inside"];
@@ -207,6 +258,19 @@ async function main(): Promise<void> {
           "{out}",
         ]]];
       }
+      if (reference) {
+        const dB = ([min, median]: [number, number], width: number) =>
+          `${min.toFixed(1)} / ${median.toFixed(1)}`.padEnd(width);
+        const fitAs = (format: string) => zpix("sequential", input, [...fit, "--format", format]);
+        const [png] = await psnrAgainstArea(fitAs("png"), input, join(tmp, "out"));
+        const [jpeg, floor] = await psnrAgainstArea(fitAs("jpeg"), input, join(tmp, "out"));
+        quality.push(
+          `${name.padEnd(11)} | ${String(files.length).padStart(5)} | ${dB(png, 15)} | ${
+            dB(jpeg, 21)
+          } | ${dB(floor, 23)} | ${png[0] >= 30 ? "yes" : "NO"}`,
+        );
+      }
+      if (Number(values.repeat) === 0) continue;
       const best: Record<string, number> = {};
       for (let round = 0; round < Number(values.repeat); round++) {
         for (const [label, commands] of Object.entries(rows)) {
@@ -233,6 +297,17 @@ async function main(): Promise<void> {
           }x`,
         );
       }
+    }
+    if (quality.length) {
+      console.log(
+        "\nzpix (fit 1024, linear) against OpenCV INTER_AREA of the Pillow-decoded input, " +
+          "PSNR over RGB in dB, min / median:",
+      );
+      console.log(
+        "case        | files | PNG (unencoded) | JPEG q75 (as written) | Pillow's JPEG q75 of it " +
+          "| PNG >= 30 dB",
+      );
+      for (const line of quality) console.log(line);
     }
   } finally {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
