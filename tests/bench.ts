@@ -8,6 +8,7 @@
  *
  *   deno task bench [--input DIR] [--workers N] [--count N] [--repeat R] [-- zpix flags]
  *   deno task bench --scale [scale_bench.ts flags]   (the broker with many fake workers)
+ *   deno task bench --long [long_bench.ts flags]     (8,091 photos against the old program)
  *
  * Without --input it writes `--count` (120) synthetic JPEGs of photo sizes
  * (~500x375) to a temporary folder. The pipeline is `--size 512 512`, as the
@@ -355,5 +356,7 @@ if (import.meta.main) {
   else if (Deno.args[0] === "--scale") {
     // The broker with many fake workers (tests/scale_bench.ts; tmpfs rows need scale-bench's -A).
     await (await import("./scale_bench.ts")).scaleBench(Deno.args.slice(1));
+  } else if (Deno.args[0] === "--long") {
+    await (await import("./long_bench.ts")).longBench(Deno.args.slice(1));
   } else await bench(Deno.args);
 }
