@@ -34,10 +34,20 @@ Deno.test("png stream: resizing rows as they arrive gives the whole-image resize
     makePng(1501, 333, 2, 8, 4),
     makePng(999, 401, 0, 16, 5),
   ];
-  for (const { png } of cases) {
+  await assertStreamsAsWhole(cases.map((c) => c.png), STEPS);
+});
+
+Deno.test("png stream: strips shorter than the transposed pass's 32 rows, the same bytes", async () => {
+  // 36,000 bytes a row: strips of 29 rows; 900x20 is resized across first (gathered, not transposed)
+  await assertStreamsAsWhole([makePng(9000, 401, 6, 8, 6).png], [STEPS[1], STEPS[3]]);
+});
+
+/** Each of `pngs` streamed through each of `steps` with every kernel: the whole-image bytes. */
+async function assertStreamsAsWhole(pngs: Uint8Array[], steps: Step[]): Promise<void> {
+  for (const png of pngs) {
     const whole = (await decodeImage(png)).image;
     for (const kernel of KERNELS) {
-      for (const plain of STEPS) {
+      for (const plain of steps) {
         const step = { ...plain, kernel } as Step;
         const want = applyStep(whole, step);
         const streamed = await decodePngResized(png, [step], 1e9, 0);
@@ -49,7 +59,7 @@ Deno.test("png stream: resizing rows as they arrive gives the whole-image resize
       }
     }
   }
-});
+}
 
 Deno.test("png stream: what it does not take goes to the general path", async () => {
   const { png } = makePng(300, 200, 2, 8, 1);

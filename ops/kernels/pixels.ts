@@ -168,6 +168,8 @@ export function horizontalFirst(
  * (linear enlarging) gather faster.
  */
 const TRANSPOSE_TAPS = 4;
+/** Rows `resizeHT` transposes at a time (its STRIP; a last shorter strip is padded). */
+const TRANSPOSE_STRIP = 32;
 
 /** Bytes of scratch {@link horizontalPass} needs for `sw` to `width` with `taps` taps. */
 export function horizontalScratch(sw: number, width: number, taps: number): number {
@@ -189,8 +191,10 @@ export function horizontalPass(
   [xb, xw, taps]: [number, number, number],
   tmp: number,
 ): void {
-  if (taps < TRANSPOSE_TAPS) a.k.resizeH(from, sw, rows, to, width, xb, xw, taps);
-  else a.k.resizeHT(from, sw, rows, to, width, xb, xw, taps, tmp);
+  // fewer rows than a strip (a streamed strip of very wide rows): gathered, not padded to a strip
+  if (taps < TRANSPOSE_TAPS || rows < TRANSPOSE_STRIP) {
+    a.k.resizeH(from, sw, rows, to, width, xb, xw, taps);
+  } else a.k.resizeHT(from, sw, rows, to, width, xb, xw, taps, tmp);
 }
 
 /**
