@@ -9,6 +9,7 @@
  *   deno task bench [--input DIR] [--workers N] [--count N] [--repeat R] [-- zpix flags]
  *   deno task bench --scale [scale_bench.ts flags]   (the broker with many fake workers)
  *   deno task bench --long [long_bench.ts flags]     (8,091 photos against the old program)
+ *   deno task bench --large [large_bench.ts flags]   (8-24 MP photos against sharp-cli, vipsthumbnail)
  *
  * Without --input it writes `--count` (120) synthetic JPEGs of photo sizes
  * (~500x375) to a temporary folder. The pipeline is `--size 512 512`, as the
@@ -358,5 +359,15 @@ if (import.meta.main) {
     await (await import("./scale_bench.ts")).scaleBench(Deno.args.slice(1));
   } else if (Deno.args[0] === "--long") {
     await (await import("./long_bench.ts")).longBench(Deno.args.slice(1));
+  } else if (Deno.args[0] === "--large") {
+    // Large photos against sharp-cli and vipsthumbnail (tests/large_bench.ts). It runs node,
+    // vipsthumbnail, jpegtran and python3, which this task's flags do not list: its own process,
+    // with all permissions (this task may already run deno, which is as much).
+    const { code } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", join(SOURCE_ROOT, "tests", "large_bench.ts"), ...Deno.args.slice(1)],
+      stdout: "inherit",
+      stderr: "inherit",
+    }).output();
+    Deno.exit(code);
   } else await bench(Deno.args);
 }
