@@ -5,7 +5,8 @@
  * pool once one is slow.
  *
  * Why both: on a fast disk (page cache, tmpfs, an idle ext4) a read or a
- * write takes tens of microseconds, and each async call's hop to a pool
+ * write of a photo-size file (up to {@link SYNC_MAX_BYTES}; larger ones
+ * always go to the pool) takes tens of microseconds, and each async call's hop to a pool
  * thread and back cost more than the call itself: with 8 instant fake
  * workers on tmpfs the server spent 258-296 us of CPU a task with async
  * calls (3 a task) and 198-200 us with sync ones (scale-bench, same run).
@@ -45,6 +46,14 @@ export const SLOW_IO_HOLD_MS = 1000;
 /** The longest stay on the thread pool between two sync calls, in ms. */
 export const SLOW_IO_MAX_HOLD_MS = 64_000;
 
+/**
+ * Files larger than this (bytes) are always read and written on the thread
+ * pool: a call's cost grows with its bytes while the pool's hop does not, so
+ * a sync call only pays off for small files, and a large one (up to
+ * {@link MAX_INPUT_BYTES}) would hold every worker's messages up meanwhile.
+ */
+export const SYNC_MAX_BYTES = 1 << 20;
+
 function checkSize(size: number): void {
   if (size > MAX_INPUT_BYTES) {
     throw new Error(`larger than ${MAX_INPUT_BYTES} bytes, the most a worker is sent`);
@@ -62,10 +71,14 @@ export async function readInput(path: string): Promise<Uint8Array> {
   return await Deno.readFile(path);
 }
 
-/** {@link readInput} without the thread pool. */
-export function readInputSync(path: string): Uint8Array {
-  checkSize(Deno.statSync(path).size);
-  return Deno.readFileSync(path);
+/**
+ * {@link readInput} without the thread pool; null for a file over
+ * `syncMax` bytes (to be read on the pool).
+ */
+export function readInputSync(path: string, syncMax = Infinity): Uint8Array | null {
+  const size = Deno.statSync(path).size;
+  checkSize(size);
+  return size > syncMax ? null : Deno.readFileSync(path);
 }
 
 /**
@@ -145,16 +158,18 @@ export class RemoteFiles {
     const earlier = this.#sends.get(id);
     if (!earlier && !this.pooled) {
       // Nothing of this worker's still on its way: hand this one on now, in order.
-      let bytes: Uint8Array;
+      let bytes: Uint8Array | null;
       try {
-        bytes = this.#sync(() => readInputSync(path));
+        bytes = this.#sync(() => readInputSync(path, SYNC_MAX_BYTES));
       } catch (error) {
         // Later, not from here: its handler hands out the next task, whose read may fail too.
         queueMicrotask(() => failed(error as Error).catch(this.onBug));
         return;
       }
-      then(bytes).catch(this.onBug);
-      return;
+      if (bytes) {
+        then(bytes).catch(this.onBug);
+        return;
+      } // a large file: on the pool, below
     }
     this.#reading++;
     const reading = readInput(path);
@@ -181,7 +196,7 @@ export class RemoteFiles {
    */
   write(name: string, bytes: Uint8Array, settled: (error: unknown) => void): void {
     const path = join(this.output, name);
-    if (!this.pooled) {
+    if (!this.pooled && bytes.length <= SYNC_MAX_BYTES) {
       let error: unknown = null;
       try {
         this.#sync(() => writeAtomic(path, bytes));

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { RemoteFiles } from "./remote_files.ts";
+import { RemoteFiles, SYNC_MAX_BYTES } from "./remote_files.ts";
 
 Deno.test("RemoteFiles: a write is out of the count when its callback runs, even when writes settle together", async () => {
   const dir = await Deno.makeTempDir({ prefix: "zpix-files-" });
@@ -121,5 +121,45 @@ Deno.test("RemoteFiles: a disk that stays slow is tried synchronously less and l
     );
   } finally {
     Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("RemoteFiles: a file over SYNC_MAX_BYTES is read and written on the thread pool, even while calls are fast", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "zpix-files-" });
+  const bug = (error: unknown) => {
+    throw error;
+  };
+  try {
+    const big = new Uint8Array(SYNC_MAX_BYTES + 1).fill(7);
+    await Deno.writeFile(join(dir, "big.bin"), big);
+    const files = new RemoteFiles(dir, dir, bug, 60_000);
+    assert.equal(files.pooled, false);
+    const read = new Promise<Uint8Array>((resolve) =>
+      files.read("w", "big.bin", (bytes) => {
+        resolve(bytes);
+        return Promise.resolve();
+      }, (error) => Promise.reject(error))
+    );
+    assert.equal(files.busy, true, "not handed on before read() returns");
+    assert.deepEqual(await read, big);
+    let settled: unknown = "not yet";
+    const written = new Promise<void>((resolve) =>
+      files.write("big-out.bin", big, (error) => {
+        settled = error;
+        resolve();
+      })
+    );
+    assert.equal(settled, "not yet", "not settled before write() returns");
+    assert.equal(files.writing, 1);
+    await written;
+    assert.equal(settled, null);
+    assert.deepEqual(await Deno.readFile(join(dir, "big-out.bin")), big);
+    // A small file right after is synchronous again.
+    let small: unknown = "not yet";
+    files.write("small.bin", new Uint8Array([1]), (error) => small = error);
+    assert.equal(small, null);
+    await files.drain();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
