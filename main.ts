@@ -34,6 +34,9 @@ import { resolveInputFile } from "./run/plan.ts";
  */
 export const SIGNAL_ECHO_MS = 100;
 
+/** How often a `--exit-with-parent` worker checks that its parent is still there, in ms. */
+export const PARENT_CHECK_MS = 250;
+
 function printError(message: string, helpFor?: string): void {
   console.error(`zpix: error: ${message}`);
   if (helpFor) console.error(`Run "zpix ${helpFor} --help" for usage.`);
@@ -132,12 +135,28 @@ async function runWorkerCommand(args: string[]): Promise<number> {
         });
       }
     }
-    let code = await runWorker(options, console.error, stop.signal);
-    while (options.persist && code !== WORKER_EXIT.refused && !stop.signal.aborted) {
-      console.error(`zpix: worker: run over; waiting for the next server at ${options.connect}`);
-      code = await runWorker(options, console.error, stop.signal);
+    // --exit-with-parent: a parent's death reparents this process, which Deno.ppid shows.
+    const parent = Deno.ppid;
+    const watch = options.exitWithParent
+      ? setInterval(() => {
+        if (Deno.ppid === parent || stop.signal.aborted) return;
+        console.error(
+          "zpix: worker: its parent process is gone: finishing the current image, then leaving",
+        );
+        stop.abort("parent");
+      }, PARENT_CHECK_MS)
+      : undefined;
+    if (watch !== undefined) Deno.unrefTimer(watch);
+    try {
+      let code = await runWorker(options, console.error, stop.signal);
+      while (options.persist && code !== WORKER_EXIT.refused && !stop.signal.aborted) {
+        console.error(`zpix: worker: run over; waiting for the next server at ${options.connect}`);
+        code = await runWorker(options, console.error, stop.signal);
+      }
+      return code;
+    } finally {
+      clearInterval(watch);
     }
-    return code;
   }
   const { runWorkerProcesses } = await import("./worker/processes.ts");
   return await runWorkerProcesses(options);

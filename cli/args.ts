@@ -177,6 +177,7 @@ export function parseWorker(args: readonly string[]): WorkerOptions | "help" {
         "server-timeout": { type: "string" },
         "max-tasks": { type: "string" },
         "curve-server-key": { type: "string" },
+        "exit-with-parent": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -224,6 +225,7 @@ export function parseWorker(args: readonly string[]): WorkerOptions | "help" {
       0,
     ),
     curveServerKey: (values["curve-server-key"] as string | undefined) ?? null,
+    exitWithParent: Boolean(values["exit-with-parent"]),
   };
 }
 

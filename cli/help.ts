@@ -181,6 +181,8 @@ worker exits 2, even with --persist: trying again cannot help.
                            40-character key itself): required when the server uses --curve-secret
       --persist            after a run ends, wait for the next server instead of exiting
       --server-timeout S   exit when the server is silent this long (default 5)
+      --exit-with-parent   leave (as on SIGTERM) once the process that started this worker is
+                           gone (--processes sets it for its children, so none outlives it)
   -h, --help               this help
 
 Example:

@@ -131,4 +131,9 @@ export interface WorkerOptions {
   maxTasks: number;
   /** The server's CURVE public key, or a file holding it (main.ts resolves it), or null. */
   curveServerKey: string | null;
+  /**
+   * Leave (as on SIGTERM) once the process that started this one is gone:
+   * set by `worker --processes` for its children, so none outlives it.
+   */
+  exitWithParent: boolean;
 }

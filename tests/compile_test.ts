@@ -174,6 +174,7 @@ Deno.test('worker command lines: a CURVE key that begins with "-" reaches the wo
     maxTasks: 0,
     curveServerKey: key,
     local: false,
+    exitWithParent: false,
   };
   const child = childCommandLine(options);
   for (const args of [local.args, child.args]) {

@@ -253,3 +253,56 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     });
   });
 }
+
+Deno.test("worker --processes 2: a SIGKILLed parent's children notice, leave and exit (none outlives it)", async () => {
+  await withTempDir(async (dir) => {
+    const server = await TestServer.open(dir);
+    const parent = spawnZpix(["worker", "--connect", server.endpoint, "--processes", "2"], {
+      flags: WORKER_FLAGS,
+    });
+    let children: { pid: number }[] = [];
+    try {
+      const ids = new Set<string>();
+      const ready = new Set<string>();
+      while (ready.size < 2) {
+        const { id, message } = await server.next();
+        if (message.type === "ready") ready.add(id);
+        if (message.type !== "join" || ids.has(id)) continue;
+        ids.add(id);
+        await server.send(id, { type: "hello", worker: id, pipeline: PIPELINE });
+      }
+      children = (await processTable()).filter((p) => p.ppid === parent.pid);
+      assert.equal(children.length, 2, JSON.stringify(children));
+
+      // SIGKILL: the parent forwards nothing; each child sees itself reparented.
+      parent.child.kill("SIGKILL");
+      await parent.output;
+      const left = new Set<string>();
+      while (left.size < 2) left.add((await server.expect("leave", 10_000)).id);
+      assert.deepEqual([...left].sort(), [...ids].sort());
+      await waitUntil(
+        async () => {
+          const alive = new Set((await processTable()).map((p) => p.pid));
+          return children.every((c) => !alive.has(c.pid));
+        },
+        10_000,
+        "both children exited",
+      );
+    } finally {
+      for (const child of children) {
+        try {
+          Deno.kill(child.pid, "SIGKILL");
+        } catch {
+          // exited
+        }
+      }
+      try {
+        parent.child.kill("SIGKILL");
+      } catch {
+        // exited
+      }
+      await parent.output;
+      server.close();
+    }
+  });
+});

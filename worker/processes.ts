@@ -20,6 +20,8 @@ export function childCommandLine(
     options.connect,
     "--server-timeout",
     String(options.serverTimeout),
+    // A child of a parent that was killed (SIGKILL: nothing forwarded) leaves instead of running on.
+    "--exit-with-parent",
   ];
   if (options.persist) args.push("--persist");
   if (options.maxTasks) args.push("--max-tasks", String(options.maxTasks));
