@@ -191,70 +191,19 @@ const PIPELINE: Pipeline = {
   maxPixels: 100_000_000,
 };
 
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  Deno.test(`worker --processes 2: ${signal} to the parent reaches both children; each leaves, all exit 0`, async () => {
-    await withTempDir(async (dir) => {
-      const server = await TestServer.open(dir);
-      const parent = spawnZpix(["worker", "--connect", server.endpoint, "--processes", "2"], {
-        flags: WORKER_FLAGS,
-      });
-      try {
-        // Both children join, get the pipeline and ask for work (in any interleaving).
-        const ids = new Set<string>();
-        const ready = new Set<string>();
-        while (ready.size < 2) {
-          const { id, message } = await server.next();
-          if (message.type === "ready") ready.add(id);
-          if (message.type !== "join" || ids.has(id)) continue; // heartbeats, repeated joins
-          assert.equal(message.local, false);
-          ids.add(id);
-          await server.send(id, { type: "hello", worker: id, pipeline: PIPELINE });
-        }
-        assert.deepEqual([...ready].sort(), [...ids].sort());
-        const children = (await processTable()).filter((p) => p.ppid === parent.pid);
-        assert.equal(children.length, 2, JSON.stringify(children));
-
-        parent.child.kill(signal);
-        const left = new Set<string>();
-        try {
-          while (left.size < 2) left.add((await server.expect("leave", 10_000)).id);
-        } catch (error) {
-          const parentState = await Promise.race([
-            parent.output.then((out) => `exited with ${out.code}`),
-            sleep(200).then(() => "still running"),
-          ]);
-          throw new Error(
-            `after ${signal} to the parent, ${left.size} of 2 children left ` +
-              `(parent ${parentState}): ${(error as Error).message}`,
-          );
-        }
-        assert.deepEqual([...left].sort(), [...ids].sort());
-        const out = await parent.output;
-        assert.equal(out.code, 0, out.stderr);
-        const alive = new Set((await processTable()).map((p) => p.pid));
-        assert.deepEqual(children.filter((c) => alive.has(c.pid)), [], "children left behind");
-      } finally {
-        // Children outlive a SIGKILLed parent (and hold its output pipes): kill them first.
-        for (const child of (await processTable()).filter((p) => p.ppid === parent.pid)) {
-          try {
-            Deno.kill(child.pid, "SIGKILL");
-          } catch {
-            // exited
-          }
-        }
-        try {
-          parent.child.kill("SIGKILL");
-        } catch {
-          // exited
-        }
-        await parent.output;
-        server.close();
-      }
-    });
-  });
-}
-
-Deno.test("worker --processes 2: a SIGKILLed parent's children notice, leave and exit (none outlives it)", async () => {
+/**
+ * Runs `worker --processes 2` against a test server until both children
+ * joined, got the pipeline and asked for work (in any interleaving), then
+ * `body`; at the end kills whatever is left of the three processes.
+ */
+async function withTwoChildren(
+  body: (run: {
+    server: TestServer;
+    parent: ReturnType<typeof spawnZpix>;
+    ids: Set<string>;
+    children: { pid: number }[];
+  }) => Promise<void>,
+): Promise<void> {
   await withTempDir(async (dir) => {
     const server = await TestServer.open(dir);
     const parent = spawnZpix(["worker", "--connect", server.endpoint, "--processes", "2"], {
@@ -267,28 +216,17 @@ Deno.test("worker --processes 2: a SIGKILLed parent's children notice, leave and
       while (ready.size < 2) {
         const { id, message } = await server.next();
         if (message.type === "ready") ready.add(id);
-        if (message.type !== "join" || ids.has(id)) continue;
+        if (message.type !== "join" || ids.has(id)) continue; // heartbeats, repeated joins
+        assert.equal(message.local, false);
         ids.add(id);
         await server.send(id, { type: "hello", worker: id, pipeline: PIPELINE });
       }
+      assert.deepEqual([...ready].sort(), [...ids].sort());
       children = (await processTable()).filter((p) => p.ppid === parent.pid);
       assert.equal(children.length, 2, JSON.stringify(children));
-
-      // SIGKILL: the parent forwards nothing; each child sees itself reparented.
-      parent.child.kill("SIGKILL");
-      await parent.output;
-      const left = new Set<string>();
-      while (left.size < 2) left.add((await server.expect("leave", 10_000)).id);
-      assert.deepEqual([...left].sort(), [...ids].sort());
-      await waitUntil(
-        async () => {
-          const alive = new Set((await processTable()).map((p) => p.pid));
-          return children.every((c) => !alive.has(c.pid));
-        },
-        10_000,
-        "both children exited",
-      );
+      await body({ server, parent, ids, children });
     } finally {
+      // Children can outlive a SIGKILLed parent (and hold its output pipes): kill them first.
       for (const child of children) {
         try {
           Deno.kill(child.pid, "SIGKILL");
@@ -304,5 +242,55 @@ Deno.test("worker --processes 2: a SIGKILLed parent's children notice, leave and
       await parent.output;
       server.close();
     }
+  });
+}
+
+/** Waits for a `leave` from each of `ids` (10 s each at most); `context` names the cause in errors. */
+async function expectLeaves(
+  server: TestServer,
+  ids: Set<string>,
+  context: () => Promise<string>,
+): Promise<void> {
+  const left = new Set<string>();
+  try {
+    while (left.size < ids.size) left.add((await server.expect("leave", 10_000)).id);
+  } catch (error) {
+    throw new Error(
+      `${await context()}: ${left.size} of ${ids.size} children left: ${(error as Error).message}`,
+    );
+  }
+  assert.deepEqual([...left].sort(), [...ids].sort());
+}
+
+async function gone(children: { pid: number }[]): Promise<boolean> {
+  const alive = new Set((await processTable()).map((p) => p.pid));
+  return children.every((c) => !alive.has(c.pid));
+}
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  Deno.test(`worker --processes 2: ${signal} to the parent reaches both children; each leaves, all exit 0`, async () => {
+    await withTwoChildren(async ({ server, parent, ids, children }) => {
+      parent.child.kill(signal);
+      await expectLeaves(server, ids, async () => {
+        const parentState = await Promise.race([
+          parent.output.then((out) => `exited with ${out.code}`),
+          sleep(200).then(() => "still running"),
+        ]);
+        return `after ${signal} to the parent (parent ${parentState})`;
+      });
+      const out = await parent.output;
+      assert.equal(out.code, 0, out.stderr);
+      assert.ok(await gone(children), "children left behind");
+    });
+  });
+}
+
+Deno.test("worker --processes 2: a SIGKILLed parent's children notice, leave and exit (none outlives it)", async () => {
+  await withTwoChildren(async ({ server, parent, ids, children }) => {
+    // SIGKILL: the parent forwards nothing; each child sees itself reparented.
+    parent.child.kill("SIGKILL");
+    await parent.output;
+    await expectLeaves(server, ids, () => Promise.resolve("after SIGKILL to the parent"));
+    await waitUntil(() => gone(children), 10_000, "both children exited");
   });
 });
