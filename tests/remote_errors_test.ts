@@ -99,9 +99,11 @@ Deno.test("serve, remote worker: unreadable input, result without bytes, write f
       await fake.succeed(c, c.payload); // written onto a folder
       const d = await fake.task();
       assert.equal(d.name, "d.jpg");
-      // Once the failed write settles (the server writes off its message loop, so d may come
-      // first), before any end-of-run sweep: no temporary.
-      for (let i = 0; i < 50 && (await listTree(out)).length > 1; i++) await sleep(100);
+      // Once the failed write has settled (the server may write on the thread pool, off its
+      // message loop, so d may come first; the failure is logged once the temporary is removed),
+      // before any end-of-run sweep: no temporary. (Polling the folder instead raced a write not
+      // yet begun: the temporary appeared after the first empty look.)
+      await server.waitFor(/failed: c\.jpg: cannot write c\.jpg: a folder of that name/);
       assert.deepEqual(await listTree(out), ["c.jpg"], "a failed write left something behind");
       await fake.succeed(d, d.payload);
       const done = await server.done;
