@@ -2,6 +2,25 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { RemoteFiles, SYNC_MAX_BYTES } from "./remote_files.ts";
 
+/**
+ * Writes `bytes` to `name` and checks the write went to the thread pool: not
+ * settled when write() returns, counted in `writing` (the only write under
+ * way), then settled without an error.
+ */
+async function expectPooledWrite(files: RemoteFiles, name: string, bytes: Uint8Array) {
+  let settled: unknown = "not yet";
+  const written = new Promise<void>((resolve) =>
+    files.write(name, bytes, (error) => {
+      settled = error;
+      resolve();
+    })
+  );
+  assert.equal(settled, "not yet", "a pooled write settles after write() returns");
+  assert.equal(files.writing, 1);
+  await written;
+  assert.equal(settled, null);
+}
+
 Deno.test("RemoteFiles: a write is out of the count when its callback runs, even when writes settle together", async () => {
   const dir = await Deno.makeTempDir({ prefix: "zpix-files-" });
   try {
@@ -76,17 +95,7 @@ Deno.test("RemoteFiles: fast calls are synchronous, in order; a slow one sends t
     assert.equal(slow.busy, true, "the later reads are under way on the pool");
     await done;
     assert.deepEqual(order, ["0", "1", "2"]);
-    let pooledWrite: unknown = "not yet";
-    const written = new Promise<void>((resolve) =>
-      slow.write("out2.bin", new Uint8Array([5]), (error) => {
-        pooledWrite = error;
-        resolve();
-      })
-    );
-    assert.equal(pooledWrite, "not yet", "a pooled write settles later");
-    assert.equal(slow.writing, 1);
-    await written;
-    assert.equal(pooledWrite, null);
+    await expectPooledWrite(slow, "out2.bin", new Uint8Array([5]));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -142,17 +151,7 @@ Deno.test("RemoteFiles: a file over SYNC_MAX_BYTES is read and written on the th
     );
     assert.equal(files.busy, true, "not handed on before read() returns");
     assert.deepEqual(await read, big);
-    let settled: unknown = "not yet";
-    const written = new Promise<void>((resolve) =>
-      files.write("big-out.bin", big, (error) => {
-        settled = error;
-        resolve();
-      })
-    );
-    assert.equal(settled, "not yet", "not settled before write() returns");
-    assert.equal(files.writing, 1);
-    await written;
-    assert.equal(settled, null);
+    await expectPooledWrite(files, "big-out.bin", big);
     assert.deepEqual(await Deno.readFile(join(dir, "big-out.bin")), big);
     // A small file right after is synchronous again.
     let small: unknown = "not yet";
