@@ -29,7 +29,7 @@ import {
   killWorker,
   LEFT,
   modeResult,
-  outputWritten,
+  outputsWritten,
   type Peer,
   shutdown,
   SILENCE_MS,
@@ -150,7 +150,7 @@ export class Broker {
     worker.status.then((status) => {
       this.#locals.delete(id);
       if (this.#finished) return;
-      const wrote = (t: number) => outputWritten(this.job, this.#byIndex.get(t)!, this.#now());
+      const wrote = outputsWritten(this.job, (t) => this.#byIndex.get(t)!, this.#now());
       this.#lose(id, describeExit(status), false, wrote);
       // Workers that die before joining, at the start or (replacements) over and over: give up.
       const seen = this.#gate.seen.has(id);

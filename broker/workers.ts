@@ -125,14 +125,32 @@ export function modeResult(
 }
 
 /**
- * Whether a local worker wrote `task`'s output in the last `withinMs` (since
- * the run began; file times lag the clock by up to a tick, so one second more
- * is allowed): one that died after writing it had finished that task, and
- * died on the next (`Scheduler.blamed`).
+ * Whether a local worker wrote each task's output in the last `withinMs`
+ * (since the run began; file times lag the clock by up to a tick, so one
+ * second more is allowed): one that died after writing it had finished that
+ * task, and died on the next (`Scheduler.blamed`). Each task's file is looked
+ * at once: `Scheduler.blamed` (the log line) and `Scheduler.lost` (the
+ * requeue) ask in turn and must get the same answer.
  */
-export function outputWritten(job: Pick<Job, "output">, task: Task, withinMs: number): boolean {
+export function outputsWritten(
+  job: Pick<Job, "output">,
+  taskOf: (index: number) => Task,
+  withinMs: number,
+): (index: number) => boolean {
+  const known = new Map<number, boolean>();
+  return (index) => {
+    let written = known.get(index);
+    if (written === undefined) {
+      written = wroteLately(join(job.output, taskOf(index).output), withinMs);
+      known.set(index, written);
+    }
+    return written;
+  };
+}
+
+function wroteLately(path: string, withinMs: number): boolean {
   try {
-    const mtime = Deno.statSync(join(job.output, task.output)).mtime?.getTime() ?? 0;
+    const mtime = Deno.statSync(path).mtime?.getTime() ?? 0;
     return mtime >= Date.now() - withinMs - 1000;
   } catch {
     return false; // not there (or not readable): not known to be finished
