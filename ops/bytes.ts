@@ -1,6 +1,7 @@
 /**
  * Byte helpers shared by the container walkers and writers (`icc.ts`,
- * `metadata.ts`, `metadata_write.ts`, `webp_container.ts`, `heif_items.ts`).
+ * `metadata.ts`, `metadata_write.ts`, `webp_container.ts`, `heif_items.ts`,
+ * `png_pieces.ts`).
  *
  * @module
  */

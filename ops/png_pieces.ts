@@ -19,6 +19,7 @@
 
 import { crc32 } from "node:zlib";
 import type { Image } from "./image.ts";
+import { concat } from "./bytes.ts";
 import { hasPngSignature, PNG_SIGNATURE, pngChunk } from "./png_chunks.ts";
 import { checkPngChunks } from "./png_repair.ts";
 import { prepareResized, resizeRows, STREAM_MIN_PIXELS, type StreamedPng } from "./png_stream.ts";
@@ -95,13 +96,6 @@ class Pieces {
 
 const IDAT = 0x49444154;
 const IEND = 0x49454e44;
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) out.set(p, o), o += p.length;
-  return out;
-}
 
 /** A chunk's length and type from its 8-byte header. */
 function head(h: Uint8Array): { len: number; type: number } {
