@@ -322,25 +322,27 @@ export const SOCKET_OPTIONS = { linger: 0 } as const;
 
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function isAgain(error: unknown): boolean {
-  return (error as { code?: string }).code === "EAGAIN";
-}
-
 /** Anything frames can be sent on (a `transport/zmq.ts` socket). */
 export interface FrameSink {
-  /** Sends one multipart message. */
-  send(frames: Uint8Array[]): Promise<void>;
+  /** Sends one multipart message now: false when full (nothing sent); throws other failures. */
+  trySend(frames: Uint8Array[]): boolean;
   /** True once closed. */
   readonly closed: boolean;
 }
 
+const sent = Promise.resolve();
+
 /**
  * Serialises sends on one socket (one multipart message at a time)
  * and retries while the socket is at its high-water mark. A failed send is
- * reported to `onError`, not thrown.
+ * reported to `onError`, not thrown. With nothing queued, a message goes out
+ * at once, synchronously (no promise chained for it: the common case of a
+ * socket below its high-water mark).
  */
 export class Outbox {
-  #chain: Promise<void> = Promise.resolve();
+  #chain: Promise<void> = sent;
+  /** Messages waiting in {@link #chain}. */
+  #queued = 0;
   /** @param socket where frames go; @param onError told of failed sends */
   constructor(
     readonly socket: FrameSink,
@@ -353,20 +355,28 @@ export class Outbox {
       !this.socket.closed;
       wait = Math.min(MAX_POLL_MS, wait + 1)
     ) {
-      try {
-        return await this.socket.send(frames);
-      } catch (error) {
-        if (!isAgain(error)) throw error;
-        await pause(wait);
-      }
+      if (this.socket.trySend(frames)) return;
+      await pause(wait);
     }
   }
 
   /** Queues frames; resolves once they are handed to ZeroMQ (or failed). */
   send(frames: Uint8Array[]): Promise<void> {
+    if (this.#queued === 0) {
+      if (this.socket.closed) return sent;
+      try {
+        if (this.socket.trySend(frames)) return sent;
+      } catch (error) {
+        this.onError(error);
+        return sent;
+      }
+    }
+    this.#queued++;
     this.#chain = this.#chain.then(() => this.#sendNow(frames)).catch(
       this.onError,
-    );
+    ).finally(() => {
+      this.#queued--;
+    });
     return this.#chain;
   }
 }
@@ -375,6 +385,8 @@ export class Outbox {
 export interface FrameSource extends Pollable {
   /** Receives one multipart message (frames after the first over `cap(first)` bytes: empty). */
   receive(cap?: (first: Uint8Array) => number): Promise<Uint8Array[]>;
+  /** {@link receive} now: null when none is waiting; throws other failures. */
+  tryReceive(cap?: (first: Uint8Array) => number): Uint8Array[] | null;
   /** Whether a message is waiting. */
   readonly readable: boolean;
   /** True once closed. */
@@ -418,10 +430,11 @@ export async function* receiveAll(
   while (!socket.closed) {
     let frames: Uint8Array[] | null = null;
     try {
-      if (socket.readable) frames = await socket.receive(cap);
+      // No `readable` check first: a receive that finds nothing re-arms the descriptor too.
+      frames = socket.tryReceive(cap);
     } catch (error) {
       if (socket.closed) return;
-      if (!isAgain(error)) throw error;
+      throw error;
     }
     const held = performance.now() - turned > MAX_HOLD_MS;
     const lingerMs = typeof linger === "number" ? linger : linger();

@@ -230,7 +230,9 @@ Deno.test("Outbox reports a failed send to onError instead of throwing", async (
   const errors: unknown[] = [];
   const broken = {
     closed: false,
-    send: () => Promise.reject(Object.assign(new Error("boom"), { code: "EFAULT" })),
+    trySend: (): boolean => {
+      throw Object.assign(new Error("boom"), { code: "EFAULT" });
+    },
   };
   const outbox = new Outbox(broken, (error) => errors.push(error));
   await outbox.send([new Uint8Array([1])]);

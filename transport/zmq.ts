@@ -1,34 +1,35 @@
-import { isCompiled } from "../core/runtime.ts";
 /**
- * ZeroMQ sockets on libzmq's C API, called through Deno's FFI: the typed
- * subset of zeromq.js's socket API that zpix uses (ROUTER, DEALER, PUB,
- * SUB; options by name; `bind`, `connect`, `send`, `receive`, `readable`,
- * `close`), plus waiting for a socket without blocking the JS thread.
- *
- * The library is libzmq as the `zeromq` npm package (zeromq.js 6.8) builds
- * and ships it: its prebuilt addon exports the whole C API, so this module
- * loads that file with `Deno.dlopen` and never loads zeromq.js's JavaScript
- * or its N-API layer. Measured on this project's VM, for two reasons:
- * - start-up: a Deno process that imports zeromq.js spends 0.14-0.19 s of
- *   CPU before it can connect, one that opens the addon here 0.08-0.11 s;
- *   a parallel run starts three such processes on two cores;
- * - Deno 2.9's libuv shim for N-API addons stops a `uv_poll` handle after
- *   its first callback (denoland/deno#36317), so zeromq.js's awaited
- *   `receive()` can wait forever, and any `receiveTimeout` crashes: zpix
- *   already had to drive zeromq.js with zero timeouts and poll descriptors
- *   itself.
+ * ZeroMQ sockets on libzmq's C API (opened by `libzmq.ts`), called through
+ * Deno's FFI: the typed subset of zeromq.js's socket API that zpix uses
+ * (ROUTER, DEALER, PUB, SUB; options by name; `bind`, `connect`, `send`,
+ * `receive`, `readable`, `close`), plus waiting for sockets without
+ * blocking the JS thread.
  *
  * Every send and receive here is non-blocking (ZMQ_DONTWAIT): a full or
- * empty socket throws an error whose `code` is `"EAGAIN"`, as zeromq.js's
- * do. Waiting is done on the socket's signalling descriptor (ZMQ_FD) with
+ * empty socket makes `send`/`receive` reject with an error whose `code` is
+ * `"EAGAIN"`, as zeromq.js's do, and `trySend`/`tryReceive` (the hot path:
+ * no promise, no Error) return false/null. Waiting is done on the socket's
+ * signalling descriptor (ZMQ_FD) with
  * libzmq's own `zmq_poll`: on a helper thread ({@link waitReadable}, the
  * JS thread stays free) or, for a wait that is usually a fraction of a
  * millisecond, on this thread ({@link pollReadable}). The descriptor is
- * edge-triggered: check {@link Socket.readable} (which makes libzmq process
- * its pending commands and re-arm it) before each wait.
+ * edge-triggered: check {@link Socket.readable}, or receive until
+ * {@link Socket.tryReceive} finds nothing (either makes libzmq process its
+ * pending commands and re-arm it), before each wait.
  *
  * @module
  */
+
+import {
+  cString,
+  EAGAIN,
+  EINTR,
+  lib,
+  type Library,
+  untilDone,
+  zmqContext,
+  zmqError,
+} from "./libzmq.ts";
 
 const ZMQ_PAIR = 0, ZMQ_PUB = 1, ZMQ_SUB = 2, ZMQ_DEALER = 5, ZMQ_ROUTER = 6;
 
@@ -51,144 +52,12 @@ const OPT = {
 } as const;
 
 const ZMQ_DONTWAIT = 1, ZMQ_SNDMORE = 2, ZMQ_POLLIN = 1;
-/** errno values of the C library libzmq reports through (macOS numbers EAGAIN differently). */
-const EAGAIN = Deno.build.os === "darwin" ? 35 : 11, EINTR = 4;
 
 /** zmq_msg_t is 64 bytes, 8-aligned. */
 const MSG_BYTES = 64;
 
-const SYMBOLS = {
-  zmq_ctx_new: { parameters: [], result: "pointer" },
-  zmq_socket: { parameters: ["pointer", "i32"], result: "pointer" },
-  zmq_close: { parameters: ["pointer"], result: "i32" },
-  zmq_setsockopt: { parameters: ["pointer", "i32", "buffer", "usize"], result: "i32" },
-  zmq_getsockopt: { parameters: ["pointer", "i32", "buffer", "buffer"], result: "i32" },
-  zmq_bind: { parameters: ["pointer", "buffer"], result: "i32" },
-  zmq_connect: { parameters: ["pointer", "buffer"], result: "i32" },
-  zmq_send: { parameters: ["pointer", "buffer", "usize", "i32"], result: "i32" },
-  zmq_msg_init: { parameters: ["buffer"], result: "i32" },
-  zmq_msg_recv: { parameters: ["buffer", "pointer", "i32"], result: "i32" },
-  zmq_msg_data: { parameters: ["buffer"], result: "pointer" },
-  zmq_msg_more: { parameters: ["buffer"], result: "i32" },
-  zmq_msg_close: { parameters: ["buffer"], result: "i32" },
-  zmq_errno: { parameters: [], result: "i32" },
-  zmq_strerror: { parameters: ["i32"], result: "pointer" },
-  zmq_has: { parameters: ["buffer"], result: "i32" },
-  zmq_curve_keypair: { parameters: ["buffer", "buffer"], result: "i32" },
-  zmq_socket_monitor: { parameters: ["pointer", "buffer", "i32"], result: "i32" },
-  zmq_poll: { parameters: ["buffer", "i32", "i64"], result: "i32", nonblocking: true },
-  zmq_poll_here: { name: "zmq_poll", parameters: ["buffer", "i32", "i64"], result: "i32" },
-  // From the C library the addon links: copies out of libzmq's memory without
-  // Deno.UnsafePointerView, which needs FFI access to everything (workers have
-  // it for the addon's folder only).
-  memcpy: { parameters: ["buffer", "pointer", "usize"], result: "pointer" },
-  strlen: { parameters: ["pointer"], result: "usize" },
-} as const;
-
-type Library = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-
-let library: Library | undefined;
-let context: Deno.PointerValue = null;
-
-/** Where the `zeromq` package keeps its prebuilt addons (`build/manifest.json`). */
-function buildFolder(): URL {
-  return new URL("../build/", import.meta.resolve("zeromq"));
-}
-
-/**
- * The addon files for this platform, best first: same OS, architecture and
- * libc, newest Node-API ABI first (newer builds may need a newer glibc than
- * the machine has; the next one is tried then).
- */
-export function addonCandidates(): URL[] {
-  const build = buildFolder();
-  const manifest: Record<string, string> = JSON.parse(
-    Deno.readTextFileSync(new URL("manifest.json", build)),
-  );
-  const arch = ({ x86_64: "x64", aarch64: "arm64" } as Record<string, string>)[Deno.build.arch];
-  let libc = "glibc";
-  try {
-    Deno.statSync("/etc/alpine-release");
-    libc = "musl";
-  } catch {
-    // not Alpine
-  }
-  return Object.entries(manifest)
-    .map(([key, path]) => ({ config: JSON.parse(key), path }))
-    .filter(({ config }) =>
-      config.os === Deno.build.os && config.arch === arch && config.libc === libc
-    )
-    .sort((a, b) => b.config.abi - a.config.abi)
-    .map(({ path }) => new URL(path, build));
-}
-
-/**
- * Opens libzmq (once per process), trying the candidates in turn. A
- * compiled binary's embedded files cannot be `dlopen`ed in place: it
- * copies each candidate to a temporary file first.
- */
-function lib(): Library {
-  if (library) return library;
-  const compiled = isCompiled();
-  const errors: string[] = [];
-  for (const url of addonCandidates()) {
-    try {
-      const file = compiled ? copyOut(url) : url.pathname;
-      try {
-        library = Deno.dlopen(file, SYMBOLS).symbols;
-      } finally {
-        // A copy is mapped once opened (or useless if not): its file can go.
-        if (compiled) Deno.removeSync(file);
-      }
-      context = library.zmq_ctx_new();
-      return library;
-    } catch (error) {
-      // Without FFI (or write, for a copy) access no candidate can load: say which permission.
-      if (error instanceof Deno.errors.NotCapable) throw error;
-      errors.push(`${url.pathname}: ${(error as Error).message}`);
-    }
-  }
-  throw new Error(`cannot load libzmq from the zeromq package: ${errors.join("; ")}`);
-}
-
-function copyOut(url: URL): string {
-  const file = Deno.makeTempFileSync({ prefix: "zpix-libzmq-", suffix: ".node" });
-  Deno.writeFileSync(file, Deno.readFileSync(url));
-  return file;
-}
-
-const encoder = new TextEncoder();
-const cString = (text: string) => encoder.encode(text + "\0");
-
-/** The error of the last failed call, with zeromq.js's `code` names. */
-function zmqError(l: Library, what: string): Error & { code: string; errno: number } {
-  const errno = l.zmq_errno();
-  const message = l.zmq_strerror(errno);
-  const bytes = new Uint8Array(Number(l.strlen(message)));
-  l.memcpy(bytes, message, BigInt(bytes.length));
-  const text = new TextDecoder().decode(bytes);
-  const error = new Error(`${what}: ${text}`) as Error & { code: string; errno: number };
-  error.errno = errno;
-  error.code = errno === EAGAIN ? "EAGAIN" : errno === EINTR ? "EINTR" : `ZMQ_ERRNO_${errno}`;
-  return error;
-}
-
-/**
- * Calls `call` until it does not fail with EINTR: libzmq calls that wait for
- * its I/O thread (bind, connect, socket creation, option changes) return
- * EINTR when a signal lands meanwhile (a child's SIGCHLD, a profiler's
- * SIGPROF). Throws any other failure, described by `what`.
- */
-function untilDone<T>(l: Library, what: string, call: () => T, failed: (result: T) => boolean): T {
-  for (;;) {
-    const result = call();
-    if (!failed(result)) return result;
-    const error = zmqError(l, what);
-    if (error.errno !== EINTR) throw error;
-  }
-}
-
 const negative = (result: number) => result < 0;
+const encoder = new TextEncoder();
 
 /** Options a socket may be created with (zeromq.js names). */
 export interface SocketOptions {
@@ -220,6 +89,7 @@ export class Socket {
   readonly #size = new BigUint64Array(1);
   readonly #sizeBytes = new Uint8Array(this.#size.buffer);
   readonly #msg = new Uint8Array(MSG_BYTES);
+  #fd: number | null = null;
 
   /** Creates a socket of libzmq type `type` with `options`. */
   constructor(type: number, options: SocketOptions = {}) {
@@ -227,7 +97,7 @@ export class Socket {
     this.#handle = untilDone(
       this.#l,
       "zmq_socket",
-      () => this.#l.zmq_socket(context, type),
+      () => this.#l.zmq_socket(zmqContext(), type),
       (h) => !h,
     );
     for (const [name, value] of Object.entries(options)) {
@@ -282,7 +152,9 @@ export class Socket {
 
   /** The socket's signalling descriptor (ZMQ_FD), or null once closed. */
   get fd(): number | null {
-    return this.#closed ? null : this.#getInt(OPT.fd);
+    if (this.#closed) return null;
+    // Fixed for the socket's life: asked of libzmq once, not before every wait.
+    return this.#fd ??= this.#getInt(OPT.fd);
   }
 
   /** Binds to an endpoint (`tcp://HOST:PORT`, `ipc://PATH`). */
@@ -314,17 +186,31 @@ export class Socket {
 
   /** Sends one multipart message without waiting; rejects with code EAGAIN when full. */
   send(frames: Uint8Array[]): Promise<void> {
-    if (this.#closed) return Promise.reject(new Error("socket is closed"));
-    for (let i = 0; i < frames.length; i++) {
-      const flags = ZMQ_DONTWAIT | (i < frames.length - 1 ? ZMQ_SNDMORE : 0);
+    try {
+      return this.trySend(frames) ? Promise.resolve() : Promise.reject(zmqError(this.#l, "send"));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * {@link send} without a promise: false when the socket is full (EAGAIN:
+   * nothing was sent), no Error built for it; throws any other failure.
+   */
+  trySend(frames: Uint8Array[]): boolean {
+    if (this.#closed) throw new Error("socket is closed");
+    const last = frames.length - 1;
+    for (let i = 0; i <= last; i++) {
       const frame = frames[i];
+      const flags = i < last ? ZMQ_DONTWAIT | ZMQ_SNDMORE : ZMQ_DONTWAIT;
       while (this.#l.zmq_send(this.#handle, frame, BigInt(frame.length), flags) < 0) {
-        const error = zmqError(this.#l, "send");
+        const errno = this.#l.zmq_errno();
         // Only the first frame can meet a full queue: the rest of a message always follows.
-        if (error.errno !== EINTR) return Promise.reject(error);
+        if (errno === EAGAIN && i === 0) return false;
+        if (errno !== EINTR) throw zmqError(this.#l, "send");
       }
     }
-    return Promise.resolve();
+    return true;
   }
 
   /**
@@ -334,30 +220,47 @@ export class Socket {
    * copied out of libzmq: it comes back empty.
    */
   receive(cap?: (first: Uint8Array) => number): Promise<Uint8Array[]> {
-    if (this.#closed) return Promise.reject(new Error("socket is closed"));
+    try {
+      const frames = this.tryReceive(cap);
+      return frames ? Promise.resolve(frames) : Promise.reject(zmqError(this.#l, "receive"));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * {@link receive} without a promise: null when no message is waiting
+   * (EAGAIN, no Error built for it); throws any other failure. A receive
+   * that finds nothing has made libzmq process its pending commands, as
+   * {@link readable} does: the descriptor is re-armed, so no `readable`
+   * check is needed before it. One zmq_msg_t for all the frames (a receive
+   * releases what the message held before).
+   */
+  tryReceive(cap?: (first: Uint8Array) => number): Uint8Array[] | null {
+    if (this.#closed) throw new Error("socket is closed");
+    const l = this.#l, msg = this.#msg;
     const frames: Uint8Array[] = [];
     let limit = Infinity;
-    const msg = this.#msg;
-    do {
-      this.#l.zmq_msg_init(msg);
-      let size: number;
-      while ((size = this.#l.zmq_msg_recv(msg, this.#handle, ZMQ_DONTWAIT)) < 0) {
-        const error = zmqError(this.#l, "receive");
-        if (error.errno !== EINTR) {
-          this.#l.zmq_msg_close(msg);
-          return Promise.reject(error);
+    l.zmq_msg_init(msg);
+    try {
+      for (;;) {
+        let size: number;
+        while ((size = l.zmq_msg_recv(msg, this.#handle, ZMQ_DONTWAIT)) < 0) {
+          const errno = l.zmq_errno();
+          // Only the first frame can be missing: the rest of a message is there with it.
+          if (errno === EAGAIN && frames.length === 0) return null;
+          if (errno !== EINTR) throw zmqError(l, "receive");
         }
+        const keep = size <= limit ? size : 0;
+        const frame = new Uint8Array(keep);
+        if (keep > 0) l.memcpy(frame, l.zmq_msg_data(msg), BigInt(keep));
+        frames.push(frame);
+        if (cap && frames.length === 1) limit = cap(frame);
+        if (!l.zmq_msg_more(msg)) return frames;
       }
-      const keep = size <= limit ? size : 0;
-      const frame = new Uint8Array(keep);
-      if (keep > 0) this.#l.memcpy(frame, this.#l.zmq_msg_data(msg), BigInt(keep));
-      frames.push(frame);
-      if (cap && frames.length === 1) limit = cap(frame);
-      const more = this.#l.zmq_msg_more(msg);
-      this.#l.zmq_msg_close(msg);
-      if (!more) break;
-    } while (true);
-    return Promise.resolve(frames);
+    } finally {
+      l.zmq_msg_close(msg);
+    }
   }
 
   /** Subscribes a SUB socket to every topic. */
@@ -448,37 +351,49 @@ export interface Pollable {
   readonly fd: number | null;
 }
 
-/** A zmq_pollitem_t for the socket's descriptor, or null once it is closed. */
-function pollItem(socket: Pollable): Uint8Array<ArrayBuffer> | null {
-  const fd = socket.fd;
-  if (fd === null) return null;
-  // zmq_pollitem_t on 64-bit: void *socket (8), int fd (4), short events, short revents.
-  const item = new Uint8Array(16);
-  const view = new DataView(item.buffer);
-  view.setInt32(8, fd, true);
-  view.setInt16(12, ZMQ_POLLIN, true);
-  return item;
-}
-
 /**
- * Resolves when the socket's descriptor is signalled, or after `timeoutMs`
- * (so that closing the socket is noticed), waiting on a helper thread.
- * Call only after {@link Socket.readable} returned false.
+ * zmq_pollitem_t's for the sockets' descriptors (those still open), or null
+ * when every one is closed.
  */
-export async function waitReadable(socket: Pollable, timeoutMs: number): Promise<void> {
-  const item = pollItem(socket);
-  if (!item) return;
-  await lib().zmq_poll(item, 1, BigInt(timeoutMs));
+function pollItems(sockets: Pollable | readonly Pollable[]): Uint8Array<ArrayBuffer> | null {
+  const fds = (Array.isArray(sockets) ? sockets : [sockets] as readonly Pollable[])
+    .map((socket) => socket.fd).filter((fd) => fd !== null);
+  if (fds.length === 0) return null;
+  // zmq_pollitem_t on 64-bit: void *socket (8), int fd (4), short events, short revents.
+  const items = new Uint8Array(16 * fds.length);
+  const view = new DataView(items.buffer);
+  fds.forEach((fd, i) => {
+    view.setInt32(16 * i + 8, fd, true);
+    view.setInt16(16 * i + 12, ZMQ_POLLIN, true);
+  });
+  return items;
 }
 
 /**
- * Blocks this thread (JS included) until the socket's descriptor is
- * signalled or `timeoutMs` passes; returns whether it was signalled. For
+ * Resolves when the descriptor of the socket (or of any of the sockets) is
+ * signalled, or after `timeoutMs` (so that closing a socket is noticed),
+ * waiting on a helper thread: one wait for several sockets costs one
+ * hand-over, not one a socket. Call only after each socket's
+ * {@link Socket.readable} returned false (or a {@link Socket.tryReceive} null).
+ */
+export async function waitReadable(
+  sockets: Pollable | readonly Pollable[],
+  timeoutMs: number,
+): Promise<void> {
+  const items = pollItems(sockets);
+  if (!items) return;
+  await lib().zmq_poll(items, items.length / 16, BigInt(timeoutMs));
+}
+
+/**
+ * Blocks this thread (JS included) until the descriptor of the socket (or
+ * of any of the sockets) is signalled or `timeoutMs` passes; returns whether
+ * one was signalled. For
  * the short wait right after a message, when the next one is usually a
  * fraction of a millisecond away: the kernel wakes this thread directly,
  * where {@link waitReadable}'s helper thread adds two thread hand-overs.
  */
-export function pollReadable(socket: Pollable, timeoutMs: number): boolean {
-  const item = pollItem(socket);
-  return item !== null && lib().zmq_poll_here(item, 1, BigInt(timeoutMs)) > 0;
+export function pollReadable(sockets: Pollable | readonly Pollable[], timeoutMs: number): boolean {
+  const items = pollItems(sockets);
+  return items !== null && lib().zmq_poll_here(items, items.length / 16, BigInt(timeoutMs)) > 0;
 }
