@@ -21,7 +21,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import { writeAtomic, writeAtomicAsync } from "../core/atomic.ts";
 import { MAX_INPUT_BYTES } from "../transport/protocol.ts";
 
@@ -109,7 +109,14 @@ export class RemoteFiles {
     readonly slowMs = SLOW_IO_MS,
   ) {
     if (slowMs <= 0) this.#poolUntil = Infinity;
+    this.#inputDir = join(input, sep);
+    this.#outputDir = join(output, sep);
   }
+
+  /** The folders, normalised once and ending in a separator: a task's path is one concatenation
+   * (its name is relative and normalised by the plan), not a `join` a file. */
+  readonly #inputDir: string;
+  readonly #outputDir: string;
 
   /** Whether the next call goes to the thread pool. */
   get pooled(): boolean {
@@ -154,7 +161,7 @@ export class RemoteFiles {
     then: (bytes: Uint8Array) => Promise<void>,
     failed: (error: Error) => Promise<void>,
   ): void {
-    const path = join(this.input, name);
+    const path = this.#inputDir + name;
     const earlier = this.#sends.get(id);
     if (!earlier && !this.pooled) {
       // Nothing of this worker's still on its way: hand this one on now, in order.
@@ -195,7 +202,7 @@ export class RemoteFiles {
    * error (at once when the write was synchronous).
    */
   write(name: string, bytes: Uint8Array, settled: (error: unknown) => void): void {
-    const path = join(this.output, name);
+    const path = this.#outputDir + name;
     if (!this.pooled && bytes.length <= SYNC_MAX_BYTES) {
       let error: unknown = null;
       try {
