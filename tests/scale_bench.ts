@@ -3,8 +3,8 @@
  * server feeds. A real `serve --workers 0` process (timed from outside by
  * /usr/bin/time: wall, CPU, peak RSS) hands tiny images to fake workers
  * that speak the real protocol over real tcp sockets and answer every
- * task at once with a tiny JPEG ({@link FakeWorker.answerAll}), in one or
- * more "farm" processes. Each fake sends a heartbeat every 500 ms and
+ * task at once with a tiny JPEG ({@link runFarm}: one loop for all the
+ * fakes of a process), in one or more "farm" processes. Each fake sends a heartbeat every 500 ms and
  * listens to the broadcasts, as a real worker does. The task runs with
  * --allow-all: Deno grants /dev/shm to nothing less (the server run that
  * writes there too; the temporary-folder runs get `deno task serve`'s flags).
@@ -35,9 +35,11 @@ import * as zmq from "../transport/zmq.ts";
 import {
   broadcastEndpoint,
   decodeBroadcast,
+  decodeServerMessage,
   HEARTBEAT_MS,
-  receiveAll,
+  MAX_HOLD_MS,
   SOCKET_OPTIONS,
+  WAIT_SLICE_MS,
 } from "../transport/protocol.ts";
 import { encodeImage } from "../ops/codec.ts";
 import { sampleImage } from "../ops/samples.ts";
@@ -92,6 +94,12 @@ export function tinyJpeg(): Promise<Uint8Array> {
  * Runs fake workers `ids` against the server at `endpoint` until it
  * broadcasts quit: each joins, answers every task at once with `output`,
  * sends a heartbeat every `heartbeatMs` and reads every broadcast on its own SUB.
+ * One loop serves them all, as cheaply as the protocol allows (the fakes'
+ * CPU competes with the server's on a small machine): every socket is
+ * drained in turn, then one wait for all of them, briefly on this thread
+ * (the next task is usually a fraction of a millisecond away) and then on a
+ * helper thread, letting the event loop (heartbeats) run a turn at least
+ * every {@link MAX_HOLD_MS}.
  */
 export async function runFarm(
   endpoint: string,
@@ -102,37 +110,56 @@ export async function runFarm(
   const stats: FarmStats = { tasks: {}, first: 0, last: 0, heartbeats: 0, broadcasts: 0 };
   const subs = ids.map(() => new zmq.Subscriber(SOCKET_OPTIONS));
   const fakes = ids.map((id) => new FakeWorker(endpoint, id, heartbeatMs));
+  const sockets = [...fakes.map((fake) => fake.dealer), ...subs];
   let quit = false;
-  let quitHeard: () => void = () => {};
-  const quitting = new Promise<void>((resolve) => quitHeard = resolve);
-  const listening = subs.map(async (sub) => {
-    sub.subscribe();
-    sub.connect(broadcastEndpoint(endpoint));
-    for await (const frames of receiveAll(sub)) {
-      stats.broadcasts++;
-      if (decodeBroadcast(frames as Uint8Array[]).type === "quit") {
-        quit = true;
-        quitHeard();
+  const hear = () => {
+    let heard = false;
+    for (const sub of subs) {
+      for (let frames; (frames = sub.tryReceive());) {
+        heard = true;
+        stats.broadcasts++;
+        if (decodeBroadcast(frames).type === "quit") quit = true;
       }
     }
-  });
+    return heard;
+  };
   try {
+    for (const sub of subs) {
+      sub.subscribe();
+      sub.connect(broadcastEndpoint(endpoint));
+    }
     await Promise.all(fakes.map((fake) => fake.join()));
     for (const id of ids) stats.tasks[id] = 0;
-    const answering = fakes.map((fake) =>
-      fake.answerAll(output, () => {
-        const now = epoch();
-        if (!stats.first) stats.first = now;
-        stats.last = now;
-        stats.tasks[fake.id]++;
-      }, () => quit)
-    );
-    await quitting;
-    void answering;
+    let lingered = false, turned = performance.now(), pass = 0;
+    while (!quit) {
+      let any = hear();
+      // Each pass starts with the next fake: none is always first to answer (fairness is measured).
+      const start = pass++ % fakes.length;
+      for (const fake of [...fakes.slice(start), ...fakes.slice(0, start)]) {
+        for (let frames; (frames = fake.dealer.tryReceive());) {
+          any = true;
+          const { message } = decodeServerMessage(frames);
+          if (message.type !== "task") continue;
+          const now = epoch();
+          if (!stats.first) stats.first = now;
+          stats.last = now;
+          stats.tasks[fake.id]++;
+          void fake.succeed(message, output);
+        }
+      }
+      if (any) lingered = false;
+      if (performance.now() - turned > MAX_HOLD_MS || (!any && lingered)) {
+        await zmq.waitReadable(sockets, any ? 0 : WAIT_SLICE_MS);
+        turned = performance.now();
+        lingered = false;
+      } else if (!any) {
+        lingered = true;
+        zmq.pollReadable(sockets, 1);
+      }
+    }
   } finally {
     fakes.forEach((fake) => fake.close());
     subs.forEach((sub) => sub.close());
-    await Promise.allSettled(listening);
   }
   stats.heartbeats = fakes.reduce((sum, fake) => sum + fake.heartbeats, 0);
   return stats;
