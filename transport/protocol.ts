@@ -264,7 +264,9 @@ function decodeFrames<M extends Message>(
   }
   return {
     message: message as unknown as M,
-    payload: frames[1] ? new Uint8Array(frames[1]) : null,
+    // Not copied: each received frame is a fresh array of its own (`Socket.tryReceive` copies it
+    // out of libzmq once), where zeromq.js's Buffers could share memory.
+    payload: frames[1] ?? null,
   };
 }
 
