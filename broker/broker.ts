@@ -117,9 +117,9 @@ export class Broker {
 
   /** Remote images in memory (the send window): tasks out and not answered, outputs not written. */
   #payloadsInFlight(): number {
-    let sum = this.#files.writing;
-    for (const p of this.#peers.values()) {
-      if (!p.local) sum += this.#scheduler.worker(p.id)?.held.length ?? 0;
+    let sum = this.#files.writing + this.#scheduler.held;
+    for (const id of this.#locals.keys()) {
+      if (this.#peers.get(id)?.local) sum -= this.#scheduler.worker(id)?.held.length ?? 0;
     }
     return sum;
   }

@@ -74,6 +74,8 @@ export class Scheduler {
   readonly #maxAttempts: number;
   readonly #canAssign: (worker: string) => boolean;
   readonly #capacity: number;
+  /** Tasks every worker holds, all together (kept, not summed: a broker asks it a task). */
+  #held = 0;
 
   /**
    * @param tasks task indices, in dispatch order
@@ -108,6 +110,11 @@ export class Scheduler {
   /** True when every task has a final outcome. */
   get done(): boolean {
     return this.#ended.size === this.#total;
+  }
+
+  /** Tasks the workers hold, all of them together (handed out, no result yet). */
+  get held(): number {
+    return this.#held;
   }
 
   /** Tasks not yet handed out. */
@@ -184,6 +191,7 @@ export class Scheduler {
     const attempt = (this.#attempts.get(task) ?? 0) + 1;
     this.#attempts.set(task, attempt);
     state.held.push(task);
+    this.#held++;
     if (state.task === null) {
       state.task = task;
       state.taskSince = now;
@@ -266,6 +274,7 @@ export class Scheduler {
     const at = state.held.indexOf(task);
     if (at < 0) return;
     state.held.splice(at, 1);
+    this.#held--;
     if (state.task !== task) return; // a prefetched task answered out of order: no span
     state.busyMs += now - state.taskSince;
     state.spans.push({ task, start: state.taskSince, end: now, ok });
@@ -295,6 +304,7 @@ export class Scheduler {
     const [task, ...prefetched] = state.held;
     if (done !== null) prefetched.unshift(done);
     if (task !== undefined) this.#release(state, task, now, null);
+    this.#held -= state.held.length;
     state.held = [];
     state.task = null;
     state.left = now;

@@ -315,3 +315,18 @@ Deno.test("the window's room goes to the worker it refused first, not to the one
   s.lost("c", 3, "gone");
   assert.deepEqual(s.dispatch(3).map((x) => x.worker), ["a"], "c's task goes to a, next in line");
 });
+
+Deno.test("held counts the tasks out, through results, prefetch and a lost worker", () => {
+  const s = new Scheduler([0, 1, 2, 3, 4], 3, () => true, 1);
+  s.join("a", 0);
+  s.join("b", 0);
+  assert.ok(s.ready("a", 1));
+  assert.ok(s.ready("b", 1));
+  assert.equal(s.dispatch(1).length, 2, "a's and b's prefetched tasks");
+  assert.equal(s.held, 4);
+  assert.ok(s.result("a", 0, ok, 2));
+  assert.equal(s.held, 3);
+  s.lost("b", 3, "gone");
+  assert.equal(s.held, 1, "b's task and its prefetched one are back in the queue");
+  assert.equal(s.held, s.workers.reduce((n, w) => n + w.held.length, 0));
+});
