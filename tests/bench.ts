@@ -25,7 +25,7 @@ import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { encodeImage } from "../ops/codec.ts";
 import { SAMPLE_SIZES, sampleImage } from "../ops/samples.ts";
-import { freeEndpoint, SERVE_FLAGS, WORKER_FLAGS, ZPIX_FLAGS } from "./helpers.ts";
+import { freeEndpoint, SERVE_FLAGS, steadyRate, WORKER_FLAGS, ZPIX_FLAGS } from "./helpers.ts";
 import { parseJob } from "../cli/args.ts";
 import type { Job } from "../core/job.ts";
 import { processFile } from "../task/task.ts";
@@ -41,13 +41,6 @@ interface Timing {
   images: number;
   /** Images/s between 10% and 90% done, from the run's report (start-up and tail left out). */
   steady?: number;
-}
-
-/** Images/s between the progress points at 10% and 90% of `total`. */
-export function steadyRate(progress: [number, number][], total: number): number | undefined {
-  const a = progress.find(([, done]) => done >= total * 0.1);
-  const b = progress.findLast(([, done]) => done <= total * 0.9);
-  return a && b && b[0] > a[0] ? (b[1] - a[1]) / (b[0] - a[0]) : undefined;
 }
 
 async function writeJpegs(dir: string, count: number): Promise<void> {

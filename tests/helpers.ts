@@ -427,3 +427,10 @@ export class FakeWorker {
     this.dealer.close();
   }
 }
+
+/** Images/s between the progress points at 10% and 90% of `total`. */
+export function steadyRate(progress: [number, number][], total: number): number | undefined {
+  const a = progress.find(([, done]) => done >= total * 0.1);
+  const b = progress.findLast(([, done]) => done <= total * 0.9);
+  return a && b && b[0] > a[0] ? (b[1] - a[1]) / (b[0] - a[0]) : undefined;
+}

@@ -9,7 +9,7 @@
  * --allow-all: Deno grants /dev/shm to nothing less (the server run that
  * writes there too; the temporary-folder runs get `deno task serve`'s flags).
  *
- *   deno task scale-bench [--capacity] [--scale] [--fakes N] [--images N] [--procs P]
+ *   deno task scale-bench [--capacity] [--scale] [--real] [--workers N] [--fakes N] [--images N] [--procs P]
  *                         [--repeat R] [--folders tmp,shm] [--baseline DIR] [--no-floor]
  *                         [-- serve flags]
  *
@@ -23,6 +23,10 @@
  * the ceiling the file system sets; `--no-floor` leaves it out).
  * `--scale`: 64 fakes, one table row a round: tasks/s, each worker's share
  * (min and max against the mean), heartbeat traffic, server CPU and RSS.
+ * `--real`: real local workers instead of fakes, `parallel --workers N`
+ * (`--workers`, 2) on the same images with its default flags: tasks a
+ * second per worker (steady, from the run's report), wall and tree CPU.
+ * With no mode flag, all three.
  *
  * @module
  */
@@ -30,7 +34,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import process from "node:process";
-import { FakeWorker, freeEndpoint, SERVE_FLAGS } from "./helpers.ts";
+import { FakeWorker, freeEndpoint, SERVE_FLAGS, steadyRate, ZPIX_FLAGS } from "./helpers.ts";
 import * as zmq from "../transport/zmq.ts";
 import {
   broadcastEndpoint,
@@ -195,6 +199,16 @@ export interface ScaleRun {
   rssMiB: number;
 }
 
+/** `flags` for a zpix checkout at `root` writing to `output`. */
+function denoFlags(flags: readonly string[], output: string, root: string): string[] {
+  // Deno grants /dev (tmpfs /dev/shm) to --allow-all alone.
+  if (output.startsWith("/dev/")) return ["--allow-all"];
+  const modules = join(root, "node_modules");
+  return flags.map((flag) =>
+    flag.startsWith("--allow-ffi=") ? `--allow-ffi=${modules},${Deno.realPathSync(modules)}` : flag
+  );
+}
+
 /** Runs `serve --workers 0` on `input` to `output` against `fakes` fakes in `procs` farms. */
 export async function scaleRun(
   input: string,
@@ -218,16 +232,7 @@ export async function scaleRun(
       "run",
       "--quiet",
       ...words("SCALE_BENCH_DENO_FLAGS"),
-      // Deno grants /dev (tmpfs /dev/shm) to --allow-all alone.
-      ...(output.startsWith("/dev/")
-        ? ["--allow-all"]
-        : SERVE_FLAGS.map((flag) =>
-          flag.startsWith("--allow-ffi=")
-            ? `--allow-ffi=${join(root, "node_modules")},${
-              Deno.realPathSync(join(root, "node_modules"))
-            }`
-            : flag
-        )),
+      ...denoFlags(SERVE_FLAGS, output, root),
       join(root, "main.ts"),
       ...serveArgs(endpoint, input, output, extra),
     ],
@@ -287,6 +292,53 @@ export async function scaleRun(
   };
 }
 
+/** One run of real local workers: `parallel --workers N` on the tiny images. */
+export interface RealRun {
+  workers: number;
+  tasks: number;
+  /** Tasks a second per worker between 10 % and 90 % done (the run's report). */
+  perWorker: number;
+  /** The whole process tree: wall seconds, CPU seconds (user + system). */
+  wall: number;
+  cpu: number;
+}
+
+/**
+ * Runs `parallel --workers N` (its default flags: `--prefetch 1`) on `input`
+ * to `output`, `--size 16 16` and `extra`: what one real worker does a
+ * second with images that take microseconds (issue 17: >= 1,000 each).
+ */
+export async function realRun(
+  input: string,
+  output: string,
+  workers: number,
+  root = SOURCE_ROOT,
+  extra: string[] = [],
+): Promise<RealRun> {
+  await Deno.mkdir(output, { recursive: true });
+  const report = `${output}.json`;
+  const args = ["parallel", "--workers", String(workers), "--input", input, "--output", output];
+  const run = await new Deno.Command("/usr/bin/time", {
+    args: ["-f", "zpix-time %e %U %S", Deno.execPath(), "run", "--quiet"]
+      .concat(denoFlags(ZPIX_FLAGS, output, root), join(root, "main.ts"), args)
+      .concat(["--quiet", "--size", "16", "16", "--report", report, ...extra]),
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(run.stderr);
+  const time = /zpix-time ([\d.]+) ([\d.]+) ([\d.]+)/.exec(stderr);
+  if (!run.success || !time) throw new Error(`parallel failed (${run.code}): ${stderr}`);
+  const { progress, total } = JSON.parse(await Deno.readTextFile(report));
+  return {
+    workers,
+    tasks: total,
+    perWorker: (steadyRate(progress, total) ?? NaN) / workers,
+    wall: Number(time[1]),
+    cpu: Number(time[2]) + Number(time[3]),
+  };
+}
+
 /**
  * What the server's file calls alone cost in `output`: each input of `input`
  * stat'ed and read, written under a temporary name and renamed (what the
@@ -343,6 +395,8 @@ export async function scaleBench(args: string[]): Promise<void> {
     options: {
       capacity: { type: "boolean" },
       scale: { type: "boolean" },
+      real: { type: "boolean" },
+      workers: { type: "string", default: "2" },
       fakes: { type: "string" },
       images: { type: "string", default: "5000" },
       procs: { type: "string", default: "2" },
@@ -353,7 +407,7 @@ export async function scaleBench(args: string[]): Promise<void> {
     },
     allowNegative: true,
   });
-  const both = !values.capacity && !values.scale;
+  const both = !values.capacity && !values.scale && !values.real;
   const tmp = await Deno.makeTempDir({ prefix: "zpix-scale-" });
   const shm = await Deno.makeTempDir({ prefix: "zpix-scale-", dir: "/dev/shm" }).catch(() => null);
   try {
@@ -429,10 +483,51 @@ export async function scaleBench(args: string[]): Promise<void> {
       }
       console.log(`load after: ${uptime()}`);
     }
+    if (values.real || both) await realRows(input, rows, Number(values.workers), values, extra);
   } finally {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
     if (shm) await Deno.remove(shm, { recursive: true }).catch(() => {});
   }
+}
+
+/** `--real`: real local workers on the same images, a row a folder (and checkout) a round. */
+async function realRows(
+  input: string,
+  rows: [string, string, string][],
+  workers: number,
+  values: { repeat: string },
+  extra: string[],
+): Promise<void> {
+  console.log(
+    `\nreal: parallel --workers ${workers} --size 16 16 ${extra.join(" ")}, load ${uptime()}`,
+  );
+  console.log(
+    "(not on /dev/shm, which no worker's scoped flags reach: TMPDIR=/a/tmpfs for a tmpfs row)",
+  );
+  console.log(`${"folder".padEnd(24)} tasks/s a worker   wall    cpu`);
+  const rates = new Map<string, number[]>();
+  let runs = 0; // a fresh output folder each run (see scaleRun)
+  for (let round = 0; round < Number(values.repeat); round++) {
+    for (const [label, output, root] of rows) {
+      // A local worker's --allow-write names its output folder, and Deno grants /dev to -A alone.
+      if (output.startsWith("/dev/")) continue;
+      const run = await realRun(input, `${output}-real${++runs}`, workers, root, extra);
+      console.log(
+        `${label.padEnd(24)} ${run.perWorker.toFixed(0).padStart(16)} ${
+          run.wall.toFixed(2).padStart(6)
+        } ${run.cpu.toFixed(2).padStart(6)}`,
+      );
+      rates.set(label, [...rates.get(label) ?? [], run.perWorker]);
+    }
+  }
+  for (const [label, xs] of rates) {
+    console.log(
+      `${label}: tasks/s a worker median ${median(xs).toFixed(0)}, range ${
+        Math.min(...xs).toFixed(0)
+      }-${Math.max(...xs).toFixed(0)}`,
+    );
+  }
+  console.log(`load after: ${uptime()}`);
 }
 
 if (import.meta.main) {
