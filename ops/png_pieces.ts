@@ -17,10 +17,9 @@
  * @module
  */
 
-import { crc32 } from "node:zlib";
 import type { Image } from "./image.ts";
 import { concat } from "./bytes.ts";
-import { hasPngSignature, PNG_SIGNATURE, pngChunk } from "./png_chunks.ts";
+import { crc32Update, hasPngSignature, PNG_SIGNATURE, pngChunk } from "./png_chunks.ts";
 import { checkPngChunks } from "./png_repair.ts";
 import { prepareResized, resizeRows, STREAM_MIN_PIXELS, type StreamedPng } from "./png_stream.ts";
 import { SLICE } from "./png_decode.ts";
@@ -143,11 +142,11 @@ class Walk {
   async *idat(): AsyncGenerator<Uint8Array<ArrayBuffer>> {
     while (this.pending && head(this.pending).type === IDAT) {
       let left = head(this.pending).len;
-      let crc = crc32(this.pending.subarray(4, 8));
+      let crc = crc32Update(this.pending.subarray(4, 8));
       while (left > 0) {
         const part = await this.pieces.next(Math.min(left, SLICE));
         if (part.length === 0) return void (this.ok = false); // cut inside its data
-        crc = crc32(part, crc);
+        crc = crc32Update(part, crc);
         left -= part.length;
         yield part;
       }
