@@ -8,7 +8,7 @@ import type { Image } from "../image.ts";
 import { transcodeJpegFast } from "../transcode.ts";
 import type { Step } from "../pipeline.ts";
 import { encodeJpegFast, type Kernel, KERNELS, resizeRgba } from "./mod.ts";
-import { axisWeights } from "./filters.ts";
+import { type AxisWeights, axisWeights } from "./filters.ts";
 import { Arena } from "./arena.ts";
 import { assert, assertEquals } from "./test_assert.ts";
 import { noiseImage, photoLikeImage, psnrRgb } from "./test_util.ts";
@@ -197,6 +197,21 @@ Deno.test("every kernel: the same bytes as before the horizontal pass by transpo
   );
 });
 
+/** `weights`' bounds and weights copied into `a`: their offsets. */
+function resident(a: Arena, weights: AxisWeights): [number, number] {
+  const b = a.alloc(weights.bounds.byteLength), w = a.alloc(weights.weights.byteLength);
+  const mem = a.view();
+  mem.set(new Uint8Array(weights.bounds.buffer), b);
+  mem.set(new Uint8Array(weights.weights.buffer), w);
+  return [b, w];
+}
+
+/** Asserts that the `n` bytes at `one` and at `two` of `a`'s memory are the same. */
+function assertSameBytes(a: Arena, one: number, two: number, n: number, what: string): void {
+  const view = a.view();
+  assertEquals(view.subarray(two, two + n), view.subarray(one, one + n), what);
+}
+
 Deno.test("resizeHT: the bytes of resizeH, any width, any number of rows", () => {
   const a = new Arena();
   const k = a.k;
@@ -205,20 +220,32 @@ Deno.test("resizeHT: the bytes of resizeH, any width, any number of rows", () =>
     const src = a.load(noiseImage(sw, rows, sw + rows));
     for (const kernel of KERNELS) {
       const wx = axisWeights(sw, dw, kernel);
-      const b = a.alloc(wx.bounds.byteLength), w = a.alloc(wx.weights.byteLength);
+      const [b, w] = resident(a, wx);
       const one = a.alloc(dw * rows * 4), two = a.alloc(dw * rows * 4);
       const tmp = a.alloc((sw + dw + 8) * 128);
-      const mem = a.view();
-      mem.set(new Uint8Array(wx.bounds.buffer), b);
-      mem.set(new Uint8Array(wx.weights.buffer), w);
       k.resizeH(src.ptr, sw, rows, one, dw, b, w, wx.taps);
       k.resizeHT(src.ptr, sw, rows, two, dw, b, w, wx.taps, tmp);
-      const view = a.view();
-      assertEquals(
-        view.subarray(two, two + dw * rows * 4),
-        view.subarray(one, one + dw * rows * 4),
-        `${sw}x${rows} → ${dw} ${kernel}`,
-      );
+      assertSameBytes(a, one, two, dw * rows * 4, `${sw}x${rows} → ${dw} ${kernel}`);
+    }
+  }
+});
+
+Deno.test("resizeV: two output rows at once, the bytes of one row at a time", () => {
+  // resizeV pairs neighbouring output rows from 8 taps on; called for one row it never does
+  const a = new Arena();
+  const k = a.k;
+  const cases = [[1, 30, 29], [3, 100, 33], [5, 60, 19], [33, 7, 8], [97, 77, 20], [300, 99, 7]];
+  for (const [sw, sh, dh] of cases) {
+    const src = a.load(noiseImage(sw, sh, sw + sh));
+    for (const kernel of KERNELS) {
+      const wy = axisWeights(sh, dh, kernel);
+      const [b, w] = resident(a, wy);
+      const row = sw * 4, one = a.alloc(row * dh), two = a.alloc(row * dh);
+      k.resizeV(src.ptr, row, two, dh, b, w, wy.taps);
+      for (let y = 0; y < dh; y++) {
+        k.resizeV(src.ptr, row, one + y * row, 1, b + y * 4, w + y * wy.taps * 2, wy.taps);
+      }
+      assertSameBytes(a, one, two, row * dh, `${sw}x${sh} → ${dh} rows ${kernel}`);
     }
   }
 });
