@@ -2,10 +2,12 @@
  * The resize passes alone, per kernel, on the sizes of `tests/kernel_bench.ts`
  * (500x375 → 512x512, and 1920x1200 → 1024x640: a 3840x2400 JPEG decoded at
  * 1/2 and fit to 1024): the vertical pass (`resizeV`), the horizontal pass
- * (`resizeH`, or `resizeHT` from 4 taps) and the whole resize (`resizeAt`),
- * in the order a resize runs them. With `--against FILE`, also a second
+ * (`resizeH`, or `resizeHT` from 4 taps) and the whole resize (`resizeAt`,
+ * which from 8 vertical taps fuses the two as `resizeVHT` when the vertical
+ * pass goes first), in the order a resize runs them. With `--against FILE`, also a second
  * kernels module (another commit's `ops/kernels/kernels.wasm`), interleaved
- * with this one call by call, and the ratio of their times. Prints the least
+ * with this one call by call, and the ratio of their times (a module from
+ * before `resizeVHT` gets no whole-resize time: NaN). Prints the least
  * time of `--rounds` rounds (the machine is shared and noisy).
  *
  *   deno run --allow-read tests/resize_pass_bench.ts [--rounds N] [--against FILE]
@@ -67,6 +69,7 @@ function timeOnce(k: KernelExports, c: typeof CASES[number], kernel: Kernel) {
   if (hFirst) k.resizeV(mid, width * 4, dst, height, yb, yw, wy.taps);
   else h(mid, height, dst);
   const t2 = performance.now();
+  if (!("resizeVHT" in k)) return hFirst ? [t2 - t1, t1 - t0, NaN] : [t1 - t0, t2 - t1, NaN];
   const b = new Arena(k);
   const again = b.load(images.get(c)!);
   const t3 = performance.now();

@@ -249,3 +249,28 @@ Deno.test("resizeV: two output rows at once, the bytes of one row at a time", ()
     }
   }
 });
+
+Deno.test("resizeVHT: the bytes of resizeV then resizeHT", () => {
+  const a = new Arena();
+  const k = a.k;
+  const cases = [[7, 40, 3, 33], [97, 77, 50, 32], [33, 200, 9, 70], [301, 150, 101, 64], [
+    64,
+    99,
+    17,
+    40,
+  ]];
+  for (const [sw, sh, dw, dh] of cases) {
+    const src = a.load(noiseImage(sw, sh, sw + sh));
+    for (const kernel of KERNELS) {
+      const wx = axisWeights(sw, dw, kernel), wy = axisWeights(sh, dh, kernel);
+      if (wx.taps < 4) continue;
+      const [xb, xw] = resident(a, wx), [yb, yw] = resident(a, wy);
+      const mid = a.alloc(sw * 4 * dh), one = a.alloc(dw * dh * 4), two = a.alloc(dw * dh * 4);
+      const tmp = a.alloc((sw + dw + 8) * 128);
+      k.resizeV(src.ptr, sw * 4, mid, dh, yb, yw, wy.taps);
+      k.resizeHT(mid, sw, dh, one, dw, xb, xw, wx.taps, tmp);
+      k.resizeVHT(src.ptr, sw, yb, yw, wy.taps, two, dw, dh, xb, xw, wx.taps, tmp);
+      assertSameBytes(a, one, two, dw * dh * 4, `${sw}x${sh} → ${dw}x${dh} ${kernel}`);
+    }
+  }
+});

@@ -170,6 +170,14 @@ export function horizontalFirst(
 const TRANSPOSE_TAPS = 4;
 /** Rows `resizeHT` transposes at a time (its STRIP; a last shorter strip is padded). */
 const TRANSPOSE_STRIP = 32;
+/**
+ * Vertical taps from which a resize that runs the vertical pass first and the
+ * horizontal pass by transposition runs the two fused (`resizeVHT`: the
+ * vertical pass stores its rows transposed straight into the strips, with no
+ * intermediate image). Below it (linear and nearest) the two passes stay
+ * apart: that is the default kernel's speed, a change of its own.
+ */
+const FUSE_TAPS = 8;
 
 /** Bytes of scratch {@link horizontalPass} needs for `sw` to `width` with `taps` taps. */
 export function horizontalScratch(sw: number, width: number, taps: number): number {
@@ -226,7 +234,9 @@ export function resizeAt(
   // intermediate size
   const mw = hFirst ? width : sw;
   const mh = hFirst ? sh : height;
-  const m = doH && doV ? a.alloc(mw * 4 * (hFirst ? vRows(mh) : mh)) : 0;
+  const fused = !!wx && !!wy && !hFirst && wy.taps >= FUSE_TAPS && wx.taps >= TRANSPOSE_TAPS &&
+    height >= TRANSPOSE_STRIP;
+  const m = doH && doV && !fused ? a.alloc(mw * 4 * (hFirst ? vRows(mh) : mh)) : 0;
   const d = a.alloc(width * height * 4);
   const xb = wx ? a.alloc(wx.bounds.byteLength) : 0;
   const xw = wx ? a.alloc(wx.weights.byteLength) : 0;
@@ -240,7 +250,9 @@ export function resizeAt(
   const tmp = wx ? a.alloc(horizontalScratch(sw, width, wx.taps)) : 0;
   const resizeH = (from: number, rows: number, to: number) =>
     horizontalPass(a, from, [sw, rows], to, width, [xb, xw, wx!.taps], tmp);
-  if (wx && wy) {
+  if (fused) {
+    k.resizeVHT(s, sw, yb, yw, wy!.taps, d, width, height, xb, xw, wx!.taps, tmp);
+  } else if (wx && wy) {
     if (hFirst) {
       resizeH(s, sh, m);
       k.resizeV(m, width * 4, d, height, yb, yw, wy.taps);

@@ -38,6 +38,21 @@ export interface KernelExports {
   resizeH(...args: ResizeHArgs): void;
   /** resizeH by transposed strips, with scratch `tmp` of (srcW + dstW + 8) * 128 bytes. */
   resizeHT(...args: [...ResizeHArgs, tmp: number]): void;
+  /** resizeV (`src` of `srcW` pixels a row) then resizeHT, fused, with resizeHT's scratch `tmp`. */
+  resizeVHT(
+    src: number,
+    srcW: number,
+    vBounds: number,
+    vWeights: number,
+    vTaps: number,
+    dst: number,
+    dstW: number,
+    dstH: number,
+    hBounds: number,
+    hWeights: number,
+    hTaps: number,
+    tmp: number,
+  ): void;
   resizeV(
     src: number,
     rowBytes: number,

@@ -244,8 +244,10 @@ const V2_TAPS = 8;
 // whose windows of `taps` rows start at `s0` and `skip` (even)
 // rows further: each tap pair of rows the two share is loaded, interleaved and
 // widened once for both. Same sums, same bytes as the rows one after the other.
+// With `line` (not 0) the two rows are stored transposed instead: pixel x of
+// each at `d + x * line`, the second's 4 bytes after the first's (see vStore).
 @inline
-function resizeV2(s0: usize, stride: usize, d: usize, wrow: usize, taps: i32, skip: i32): void {
+function resizeV2(s0: usize, stride: usize, d: usize, wrow: usize, taps: i32, skip: i32, line: usize): void {
   const bias = i32x4.splat(1 << 13);
   const pairs = taps >> 1, first = skip >> 1, all = first + pairs;
   const w1row = wrow + (<usize>taps << 1) - (<usize>first << 2);
@@ -283,14 +285,41 @@ function resizeV2(s0: usize, stride: usize, d: usize, wrow: usize, taps: i32, sk
       c0 = vAdd(c0, lo, v, false), c1 = vAdd(c1, lo, v, true), c2 = vAdd(c2, hi, v, false), c3 = vAdd(c3, hi, v, true);
       s += stride << 1;
     }
-    v128.store(d + x, vNarrow(a0, a1, a2, a3));
-    v128.store(d1 + x, vNarrow(c0, c1, c2, c3));
+    const top = vNarrow(a0, a1, a2, a3), bottom = vNarrow(c0, c1, c2, c3);
+    if (line == 0) {
+      v128.store(d + x, top);
+      v128.store(d1 + x, bottom);
+    } else {
+      // the four pixels of each row to four rows of `line` bytes, two pixels (8 bytes) each
+      const t = d + (x >> 2) * line;
+      const p01 = i8x16.shuffle(top, bottom, 0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+      const p23 = i8x16.shuffle(top, bottom, 8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+      v128.store64_lane(t, p01, 0);
+      v128.store64_lane(t + line, p01, 1);
+      v128.store64_lane(t + 2 * line, p23, 0);
+      v128.store64_lane(t + 3 * line, p23, 1);
+    }
   }
 }
 
-// One output row of the vertical pass.
+// Four pixels `v` of an output row of the vertical pass at `d + x`, or with
+// `line` (not 0) transposed: pixel i at `d + (x / 4 + i) * line`.
 @inline
-function resizeV1(s0: usize, stride: usize, d: usize, wrow: usize, taps: i32): void {
+function vStore(d: usize, x: usize, line: usize, v: v128): void {
+  if (line == 0) {
+    v128.store(d + x, v);
+    return;
+  }
+  const t = d + (x >> 2) * line;
+  v128.store32_lane(t, v, 0);
+  v128.store32_lane(t + line, v, 1);
+  v128.store32_lane(t + 2 * line, v, 2);
+  v128.store32_lane(t + 3 * line, v, 3);
+}
+
+// One output row of the vertical pass (stored as vStore does).
+@inline
+function resizeV1(s0: usize, stride: usize, d: usize, wrow: usize, taps: i32, line: usize): void {
   const bias = i32x4.splat(1 << 13);
   if (taps == 6) {
     // lanczos3 enlarging (and the horizontal pass by transposition): the
@@ -304,7 +333,7 @@ function resizeV1(s0: usize, stride: usize, d: usize, wrow: usize, taps: i32): v
       a0 = vAdd(a0, lo, w1, false), a1 = vAdd(a1, lo, w1, true), a2 = vAdd(a2, hi, w1, false), a3 = vAdd(a3, hi, w1, true);
       ra = v128.load(s + 4 * stride), rb = v128.load(s + 5 * stride), lo = vLo(ra, rb), hi = vHi(ra, rb);
       a0 = vAdd(a0, lo, w2, false), a1 = vAdd(a1, lo, w2, true), a2 = vAdd(a2, hi, w2, false), a3 = vAdd(a3, hi, w2, true);
-      v128.store(d + x, vNarrow(a0, a1, a2, a3));
+      vStore(d, x, line, vNarrow(a0, a1, a2, a3));
     }
     return;
   }
@@ -319,7 +348,7 @@ function resizeV1(s0: usize, stride: usize, d: usize, wrow: usize, taps: i32): v
       s += stride << 1;
       wp += 4;
     }
-    v128.store(d + x, vNarrow(a0, a1, a2, a3));
+    vStore(d, x, line, vNarrow(a0, a1, a2, a3));
   }
 }
 
@@ -338,12 +367,12 @@ export function resizeV(src: usize, rowBytes: i32, dst: usize, dstH: i32, bounds
     if (taps >= V2_TAPS && y + 1 < dstH) {
       const skip = load<i32>(bounds + (<usize>y << 2), 4) - b0;
       if (skip >= 0 && skip < taps && (skip & 1) == 0) {
-        resizeV2(s0, stride, d, wrow, taps, skip);
+        resizeV2(s0, stride, d, wrow, taps, skip, 0);
         y++;
         continue;
       }
     }
-    resizeV1(s0, stride, d, wrow, taps);
+    resizeV1(s0, stride, d, wrow, taps, 0);
   }
 }
 
@@ -378,7 +407,6 @@ function transposePixels4(s0: usize, s1: usize, s2: usize, s3: usize, d0: usize,
  */
 export function resizeHT(src: usize, srcW: i32, rows: i32, dst: usize, dstW: i32, bounds: usize, weights: usize, taps: i32, tmp: usize): void {
   const srcRow = <usize>srcW << 2;
-  const dstRow = <usize>dstW << 2;
   const line = <usize>STRIP << 2;
   const mid = tmp + <usize>((srcW + 4) & ~3) * line;
   for (let y = 0; y < rows; y += STRIP) {
@@ -392,23 +420,66 @@ export function resizeHT(src: usize, srcW: i32, rows: i32, dst: usize, dstW: i32
       }
     }
     resizeV(tmp, STRIP << 2, mid, dstW, bounds, weights, taps);
-    // out: row x of `mid` becomes column x (a repeated row is stored again, the same bytes)
-    for (let r = 0; r < STRIP; r += 4) {
-      const d0 = dst + <usize>min(y + r, rows - 1) * dstRow, d1 = dst + <usize>min(y + r + 1, rows - 1) * dstRow;
-      const d2 = dst + <usize>min(y + r + 2, rows - 1) * dstRow, d3 = dst + <usize>min(y + r + 3, rows - 1) * dstRow;
-      let x = 0;
-      for (; x + 4 <= dstW; x += 4) {
-        const m = mid + <usize>x * line + (<usize>r << 2), at = <usize>x << 2;
-        transposePixels4(m, m + line, m + 2 * line, m + 3 * line, d0 + at, d1 + at, d2 + at, d3 + at);
-      }
-      for (; x < dstW; x++) {
-        const m = mid + <usize>x * line + (<usize>r << 2);
-        store<u32>(d0 + (<usize>x << 2), load<u32>(m));
-        store<u32>(d1 + (<usize>x << 2), load<u32>(m, 4));
-        store<u32>(d2 + (<usize>x << 2), load<u32>(m, 8));
-        store<u32>(d3 + (<usize>x << 2), load<u32>(m, 12));
-      }
+    transposeOut(mid, dst, y, rows, dstW);
+  }
+}
+
+// The end of a strip of the transposed horizontal pass: row x of `mid` (STRIP
+// pixels) becomes column x of output rows `y`.. of `dst` (rows past the last
+// repeat it: stored again, the same bytes).
+@inline
+function transposeOut(mid: usize, dst: usize, y: i32, rows: i32, dstW: i32): void {
+  const dstRow = <usize>dstW << 2;
+  const line = <usize>STRIP << 2;
+  for (let r = 0; r < STRIP; r += 4) {
+    const d0 = dst + <usize>min(y + r, rows - 1) * dstRow, d1 = dst + <usize>min(y + r + 1, rows - 1) * dstRow;
+    const d2 = dst + <usize>min(y + r + 2, rows - 1) * dstRow, d3 = dst + <usize>min(y + r + 3, rows - 1) * dstRow;
+    let x = 0;
+    for (; x + 4 <= dstW; x += 4) {
+      const m = mid + <usize>x * line + (<usize>r << 2), at = <usize>x << 2;
+      transposePixels4(m, m + line, m + 2 * line, m + 3 * line, d0 + at, d1 + at, d2 + at, d3 + at);
     }
+    for (; x < dstW; x++) {
+      const m = mid + <usize>x * line + (<usize>r << 2);
+      store<u32>(d0 + (<usize>x << 2), load<u32>(m));
+      store<u32>(d1 + (<usize>x << 2), load<u32>(m, 4));
+      store<u32>(d2 + (<usize>x << 2), load<u32>(m, 8));
+      store<u32>(d3 + (<usize>x << 2), load<u32>(m, 12));
+    }
+  }
+}
+
+/**
+ * resizeV then resizeHT, fused: `src` (srcW pixels a row) to `dstH` rows
+ * (`vBounds`, `vWeights`, `vTaps`) of `dstW` pixels (`hBounds`, `hWeights`,
+ * `hTaps`) at `dst`, with `tmp` as resizeHT's. Each strip of STRIP rows of the
+ * vertical pass is stored transposed straight into the strip resizeHT
+ * resizes, never as rows (no intermediate image, no transposing it in). The
+ * bytes of the two passes one after the other.
+ */
+export function resizeVHT(src: usize, srcW: i32, vBounds: usize, vWeights: usize, vTaps: i32, dst: usize, dstW: i32, dstH: i32, hBounds: usize, hWeights: usize, hTaps: i32, tmp: usize): void {
+  const stride = <usize>srcW << 2;
+  const line = <usize>STRIP << 2;
+  const mid = tmp + <usize>((srcW + 4) & ~3) * line;
+  for (let y = 0; y < dstH; y += STRIP) {
+    for (let r = 0; r < STRIP; r++) {
+      const row = min(y + r, dstH - 1);
+      const b0 = load<i32>(vBounds + (<usize>row << 2));
+      const s0 = src + <usize>b0 * stride;
+      const t = tmp + (<usize>r << 2);
+      const wrow = vWeights + <usize>(row * vTaps) * 2;
+      if (vTaps >= V2_TAPS && r + 1 < STRIP && row + 1 < dstH) {
+        const skip = load<i32>(vBounds + (<usize>row << 2), 4) - b0;
+        if (skip >= 0 && skip < vTaps && (skip & 1) == 0) {
+          resizeV2(s0, stride, t, wrow, vTaps, skip, line);
+          r++;
+          continue;
+        }
+      }
+      resizeV1(s0, stride, t, wrow, vTaps, line);
+    }
+    resizeV(tmp, STRIP << 2, mid, dstW, hBounds, hWeights, hTaps);
+    transposeOut(mid, dst, y, dstH, dstW);
   }
 }
 
