@@ -1190,32 +1190,37 @@ function idctRange(a: v128, b: v128): v128 {
   return i8x16.narrow_i16x8_u(n, n);
 }
 
-// Dequantizes DBLOCK with `q` (64 i32, natural order) and writes its inverse
-// DCT (jidctint, bit exact) as 8x8 bytes at out (row stride `stride`). `nz`
-// (see dBlock): 0 DC only, 1 all terms in the top-left 4x4 (lighter passes,
-// the same arithmetic), 2 any.
-function idct(q: usize, out: usize, stride: usize, nz: i32): void {
+// Dequantizes the block at `src` (64 i16, natural order) with `q` (64 i32)
+// and writes its inverse DCT (jidctint, bit exact) as 8x8 bytes at out (row
+// stride `stride`). `nz` says which terms may be nonzero (see dBlock; the
+// lighter passes skip zero products, the same arithmetic): 0 the DC term
+// only, 1 those in the top-left 4x4, 2 any, 3 those in rows 0..3, 4 those in
+// columns 0..3.
+function idct(src: usize, q: usize, out: usize, stride: usize, nz: i32): void {
   if (!nz) {
     // DC only: both passes reduce to one value, computed as libjpeg-turbo's
     // SIMD IDCT (what Pillow and djpeg run on x86) does: the dequantized term
     // and its pass-1 shift in 16 bits, the result saturated. The same as
     // jidctint.c's wrapping range limit for any value real data gives; only
     // damaged data (a DC drifted far out of range) tells them apart.
-    const p1 = <i32><i16>(<i32><i16>(<i32>load<i16>(DBLOCK) * load<i32>(q)) << 2);
+    const p1 = <i32><i16>(<i32><i16>(<i32>load<i16>(src) * load<i32>(q)) << 2);
     const x = (p1 + 16) >> 5;
     const v = <u8>((x < -128 ? -128 : x > 127 ? 127 : x) + 128);
     const row = i8x16.splat(v);
     for (let r: usize = 0; r < 8; r++) v128.store64_lane(out + r * stride, row, 0);
     return;
   }
-  if (nz == 1) {
-    // all terms in the top-left 4x4: columns 4..7 give zeros in the first
-    // pass (skipped), rows 4..7 are zeros in both
-    for (let r: usize = 0; r < 4; r++) {
-      const c = v128.load64_zero(DBLOCK + (r << 4));
+  if (nz == 1 || nz == 4) {
+    // columns 4..7 all zero: they give zeros in the first pass (skipped),
+    // and the second pass has terms 0..3 only; rows 4..7 too (nz 1): a
+    // lighter first pass
+    const rows: usize = nz == 1 ? 4 : 8;
+    for (let r: usize = 0; r < rows; r++) {
+      const c = v128.load64_zero(src + (r << 4));
       v128.store(DWS + (r << 5), i32x4.mul(i32x4.extend_low_i16x8_s(c), v128.load(q + (r << 5))));
     }
-    idctPassLight(DWS, 11);
+    if (nz == 1) idctPassLight(DWS, 11);
+    else idctPass(DWS, 11);
     transpose4(DWS, DWS2);
     transpose4(DWS + 128, DWS2 + 16);
     idctPassLight(DWS2, 18);
@@ -1226,13 +1231,20 @@ function idct(q: usize, out: usize, stride: usize, nz: i32): void {
     }
     return;
   }
-  for (let r: usize = 0; r < 8; r++) {
-    const c = v128.load(DBLOCK + (r << 4));
+  // rows 4..7 all zero (nz 3): a lighter first pass
+  const rows: usize = nz == 3 ? 4 : 8;
+  for (let r: usize = 0; r < rows; r++) {
+    const c = v128.load(src + (r << 4));
     v128.store(DWS + (r << 5), i32x4.mul(i32x4.extend_low_i16x8_s(c), v128.load(q + (r << 5))));
     v128.store(DWS + (r << 5) + 16, i32x4.mul(i32x4.extend_high_i16x8_s(c), v128.load(q + (r << 5) + 16)));
   }
-  idctPass(DWS, 11);
-  idctPass(DWS + 16, 11);
+  if (nz == 3) {
+    idctPassLight(DWS, 11);
+    idctPassLight(DWS + 16, 11);
+  } else {
+    idctPass(DWS, 11);
+    idctPass(DWS + 16, 11);
+  }
   transpose8(DWS);
   idctPass(DWS, 18);
   idctPass(DWS + 16, 18);
@@ -1285,33 +1297,33 @@ function idct4PassLight(x0: v128, x1: v128, x2: v128, x3: v128, shift: i32, p: u
   v128.store(p, i32x4.shr_s(i32x4.sub(tmp10, o2), shift), 96);
 }
 
-// Dequantized row k of DBLOCK, columns 4h..4h+3, as i32x4.
+// Dequantized row k of the block at `src`, columns 4h..4h+3, as i32x4.
 @inline
-function dqRow(q: usize, k: usize, h: usize): v128 {
-  return i32x4.mul(i32x4.extend_low_i16x8_s(v128.load64_zero(DBLOCK + (k << 4) + (h << 3))), v128.load(q + (k << 5) + (h << 4)));
+function dqRow(src: usize, q: usize, k: usize, h: usize): v128 {
+  return i32x4.mul(i32x4.extend_low_i16x8_s(v128.load64_zero(src + (k << 4) + (h << 3))), v128.load(q + (k << 5) + (h << 4)));
 }
 
 // The value every sample of a DC-only block gets (at any IDCT size).
 @inline
-function dcOnly(q: usize): i32 {
-  return ((<i32>load<i16>(DBLOCK) * load<i32>(q)) << 2) + 16 >> 5;
+function dcOnly(src: usize, q: usize): i32 {
+  return ((<i32>load<i16>(src) * load<i32>(q)) << 2) + 16 >> 5;
 }
 
-// jpeg_idct_4x4 of DBLOCK with `q` into 4x4 bytes at out (row stride `stride`).
-function idct4(q: usize, out: usize, stride: usize, nz: i32): void {
+// jpeg_idct_4x4 of the block at `src` with `q` into 4x4 bytes at out (row stride `stride`).
+function idct4(src: usize, q: usize, out: usize, stride: usize, nz: i32): void {
   if (!nz) {
-    const x = dcOnly(q);
+    const x = dcOnly(src, q);
     const v = idctRange(i32x4.splat(x), i32x4.splat(x));
     for (let r: usize = 0; r < 4; r++) v128.store32_lane(out + r * stride, v, 0);
     return;
   }
   if (nz == 1) {
     // all terms in the top-left 4x4: columns 4..7 and rows 4..7 are zeros
-    idct4PassLight(dqRow(q, 0, 0), dqRow(q, 1, 0), dqRow(q, 2, 0), dqRow(q, 3, 0), 12, DWS);
+    idct4PassLight(dqRow(src, q, 0, 0), dqRow(src, q, 1, 0), dqRow(src, q, 2, 0), dqRow(src, q, 3, 0), 12, DWS);
     transpose4(DWS, DWS);
     idct4PassLight(v128.load(DWS), v128.load(DWS, 32), v128.load(DWS, 64), v128.load(DWS, 96), 19, DWS + 128);
   } else {
-    idct4Full(q);
+    idct4Full(src, q);
   }
   transpose4(DWS + 128, DWS + 128);
   const a = idctRange(v128.load(DWS, 128), v128.load(DWS, 160));
@@ -1322,12 +1334,12 @@ function idct4(q: usize, out: usize, stride: usize, nz: i32): void {
   v128.store32_lane(out + 3 * stride, b, 1);
 }
 
-// The two passes of jpeg_idct_4x4 over DBLOCK, leaving the 4 output columns
+// The two passes of jpeg_idct_4x4 over the block at `src`, leaving the 4 output columns
 // (lanes: rows) at DWS + 128, + 160, + 192, + 224.
-function idct4Full(q: usize): void {
+function idct4Full(src: usize, q: usize): void {
   // columns: 4 rows of 8 (two halves of 4 columns) at DWS, row stride 32
   for (let h: usize = 0; h < 2; h++) {
-    idct4Pass(dqRow(q, 0, h), dqRow(q, 1, h), dqRow(q, 2, h), dqRow(q, 3, h), dqRow(q, 5, h), dqRow(q, 6, h), dqRow(q, 7, h), 12, DWS + (h << 4));
+    idct4Pass(dqRow(src, q, 0, h), dqRow(src, q, 1, h), dqRow(src, q, 2, h), dqRow(src, q, 3, h), dqRow(src, q, 5, h), dqRow(src, q, 6, h), dqRow(src, q, 7, h), 12, DWS + (h << 4));
   }
   // rows: transposed, each vector holds one column of the 4 rows
   transpose4(DWS, DWS);
@@ -1345,10 +1357,10 @@ function rangeLimit(x: i32): u8 {
   return <u8>(y < 0 ? 0 : y > 255 ? 255 : y);
 }
 
-// jpeg_idct_2x2 of DBLOCK with `q` into 2x2 bytes at out (row stride `stride`).
-function idct2(q: usize, out: usize, stride: usize, nz: i32): void {
+// jpeg_idct_2x2 of the block at `src` with `q` into 2x2 bytes at out (row stride `stride`).
+function idct2(src: usize, q: usize, out: usize, stride: usize, nz: i32): void {
   if (!nz) {
-    const v = rangeLimit(dcOnly(q));
+    const v = rangeLimit(dcOnly(src, q));
     for (let r: usize = 0; r < 2; r++) {
       store<u8>(out + r * stride, v);
       store<u8>(out + r * stride, v, 1);
@@ -1358,10 +1370,10 @@ function idct2(q: usize, out: usize, stride: usize, nz: i32): void {
   // columns (two halves of 4): rows 0, 1, 3, 5, 7 -> 2 rows at DWS, DWS + 32
   const bias = i32x4.splat(1 << 12);
   for (let h: usize = 0; h < 2; h++) {
-    const tmp10 = i32x4.add(i32x4.shl(dqRow(q, 0, h), 15), bias);
+    const tmp10 = i32x4.add(i32x4.shl(dqRow(src, q, 0, h), 15), bias);
     const t0 = i32x4.add(
-      i32x4.add(i32x4.mul(dqRow(q, 7, h), i32x4.splat(-5906)), i32x4.mul(dqRow(q, 5, h), i32x4.splat(6967))),
-      i32x4.add(i32x4.mul(dqRow(q, 3, h), i32x4.splat(-10426)), i32x4.mul(dqRow(q, 1, h), i32x4.splat(29692))),
+      i32x4.add(i32x4.mul(dqRow(src, q, 7, h), i32x4.splat(-5906)), i32x4.mul(dqRow(src, q, 5, h), i32x4.splat(6967))),
+      i32x4.add(i32x4.mul(dqRow(src, q, 3, h), i32x4.splat(-10426)), i32x4.mul(dqRow(src, q, 1, h), i32x4.splat(29692))),
     );
     v128.store(DWS + (h << 4), i32x4.shr_s(i32x4.add(tmp10, t0), 13));
     v128.store(DWS + (h << 4), i32x4.shr_s(i32x4.sub(tmp10, t0), 13), 32);
@@ -1377,14 +1389,14 @@ function idct2(q: usize, out: usize, stride: usize, nz: i32): void {
   }
 }
 
-// The inverse DCT of DBLOCK at 8 >> shift samples a side: 8x8 (islow), 4x4,
+// The inverse DCT of the block at `src` at 8 >> shift samples a side: 8x8 (islow), 4x4,
 // 2x2 (jidctred) or 1x1 (the DC term), into out (row stride `stride`).
 @inline
-function idctScaled(q: usize, out: usize, stride: usize, nz: i32, shift: i32): void {
-  if (shift == 0) idct(q, out, stride, nz);
-  else if (shift == 1) idct4(q, out, stride, nz);
-  else if (shift == 2) idct2(q, out, stride, nz);
-  else store<u8>(out, dcSample(load<i16>(DBLOCK), load<i32>(q)));
+function idctScaled(src: usize, q: usize, out: usize, stride: usize, nz: i32, shift: i32): void {
+  if (shift == 0) idct(src, q, out, stride, nz);
+  else if (shift == 1) idct4(src, q, out, stride, nz);
+  else if (shift == 2) idct2(src, q, out, stride, nz);
+  else store<u8>(out, dcSample(load<i16>(src), load<i32>(q)));
 }
 
 // The one sample of a block decoded at 1/8 scale: its dequantized DC term
@@ -1452,7 +1464,7 @@ export function jpegDecodeScan(p: usize): i32 {
           for (let bx = 0; bx < h; bx++) {
             // every coefficient is decoded (the bit stream), whatever the size
             const nz = short ? dZeroBlock() : dBlock(dc, ac, cp + 28);
-            idctScaled(q, row + <usize>((mx * h + bx) * n), stride, nz, shift);
+            idctScaled(DBLOCK, q, row + <usize>((mx * h + bx) * n), stride, nz, shift);
           }
         }
       }
@@ -2273,30 +2285,44 @@ export function jpegProgScan(p: usize): i32 {
  * blocks: DC terms at `dcs`, AC terms at `coef`, nonzero masks at `masks`,
  * as jpegProgScan leaves them) into its plane at `plane` (row stride
  * `stride`), at the block size `shift` as jpegDecodeScan's, with quant table `q`.
- * At shift 3 (one sample a block) only the DC terms are read: `coef` and
- * `masks` may be 0.
+ * Each block's unused slot 0 gets its DC term (the IDCT reads the block in
+ * place). At shift 3 (one sample a block) only the DC terms are read:
+ * `coef` and `masks` may be 0.
  */
 export function jpegBlocksToPlane(coef: usize, dcs: usize, masks: usize, bw: i32, bh: i32, q: usize, plane: usize, stride: i32, shift: i32): void {
   const n = 8 >> shift;
   const s = <usize>stride;
+  const q0 = load<i32>(q);
   for (let by = 0; by < bh; by++) {
     const row = plane + <usize>(by * n) * s;
     for (let bx = 0; bx < bw; bx++) {
       const bi = <usize>(by * bw + bx);
       const dc = load<i16>(dcs + (bi << 1));
       const out = row + <usize>(bx * n);
-      const m = shift == 3 ? <u64>0 : load<u64>(masks + (bi << 3));
-      if (m == 0) {
-        store<i16>(DBLOCK, dc);
-        idctScaled(q, out, s, 0, shift);
-      } else {
-        const blk = coef + (bi << 7);
-        for (let i: usize = 0; i < 128; i += 16) v128.store(DBLOCK + i, v128.load(blk + i));
-        store<i16>(DBLOCK, dc);
-        idctScaled(q, out, s, m >> 10 ? 2 : 1, shift);
+      if (shift == 3) {
+        store<u8>(out, dcSample(dc, q0));
+        continue;
       }
+      // the IDCT reads the block in place, its DC term put in the unused slot 0
+      // (the rest of a block whose mask is 0 was never cleared: not read)
+      const m = load<u64>(masks + (bi << 3));
+      const blk = coef + (bi << 7);
+      store<i16>(blk, dc);
+      idctScaled(blk, q, out, s, blockTerms(m), shift);
     }
   }
+}
+
+// Rows 4..7 and columns 4..7 of a block, as bits of its mask of nonzero terms (zigzag order).
+const LOW_ROWS: u64 = 0xffdfe0ff00f80400;
+const RIGHT_COLS: u64 = 0xfffc7f80fe01c000;
+
+// The IDCT's `nz` for a block whose nonzero AC terms are the bits of `m` (zigzag order).
+@inline
+function blockTerms(m: u64): i32 {
+  if (m == 0) return 0;
+  const rows = (m & LOW_ROWS) != 0, cols = (m & RIGHT_COLS) != 0;
+  return rows ? (cols ? 2 : 4) : (cols ? 3 : 1);
 }
 
 // (a * b + 127) / 255 rounded, for u16 lanes (Pillow's MULDIV255).
