@@ -1988,8 +1988,8 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
   const p1 = 1 << al;
   const band = bitsFrom(ss) & bitsBelow(se + 1);
   let m = load<u64>(mp);
-  // the terms that take a correction bit, and their bits so far (the first highest)
-  const todo = m & band;
+  // the bits so far of the terms that take a correction bit (those of band
+  // nonzero before the scan), the first highest
   let acc: u64 = 0;
   let k = ss;
   let zs = (band & ~m) >> <u64>ss;
@@ -2064,12 +2064,36 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
       }
     }
     // d: how far from k the (r + 1)-th zero term is (mostly among the next
-    // 8: one table look-up); 64 when the band has too few (corrupt data)
+    // 8: one table look-up)
     const z8 = <usize>zs & 0xff;
-    const d = r < <i32>popcnt(z8) ? <i32>load<u8>(SELECT8 + (z8 << 3) + <usize>r) : selectBit(zs, r);
+    let d: i32;
+    if (r < <i32>popcnt(z8)) d = <i32>load<u8>(SELECT8 + (z8 << 3) + <usize>r);
+    else {
+      d = selectBit(zs, r);
+      if (d >= 64) {
+        // the band has too few zero terms (corrupt data): all the correction
+        // bits left are read; libjpeg writes a new term at natural_order[Se
+        // + 1] (63 beyond the block's end) and the band ends; a warning here
+        // (libjpeg gives none), as before
+        dBuf = buf;
+        dCnt = cnt;
+        acc = accBits(acc, <i32>popcnt(load<u64>(mp) & band & bitsFrom(k)));
+        buf = dBuf;
+        cnt = dCnt;
+        if (val) {
+          const at = min(se + 1, 63);
+          dWarn |= 1;
+          firstTouch(blk, m);
+          store<i16>(blk + (<usize>load<u8>(ZIGZAG + at) << 1), <i16>val);
+          m |= <u64>1 << <u64>at;
+        }
+        k = se + 1;
+        break;
+      }
+    }
     // the correction bits of the terms passed: every term up to the run's
-    // end but its r zeros is a term to correct (all that are left if d is 64)
-    const n = d < 64 ? d - r : <i32>popcnt(todo >> <u64>k);
+    // end but its r zeros is a term to correct
+    const n = d - r;
     if (n <= cnt) {
       acc = (acc << <u64>n) | ((buf >> 1) >> <u64>(63 - n));
       buf <<= <u64>n;
@@ -2081,20 +2105,6 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
       buf = dBuf;
       cnt = dCnt;
     }
-    if (d >= 64) {
-      // no zero term left in the band (corrupt data): libjpeg writes a new
-      // term at natural_order[Se + 1] (63 beyond the block's end) and the
-      // band ends; a warning here (libjpeg gives none), as before
-      if (val) {
-        const at = min(se + 1, 63);
-        dWarn |= 1;
-        firstTouch(blk, m);
-        store<i16>(blk + (<usize>load<u8>(ZIGZAG + at) << 1), <i16>val);
-        m |= <u64>1 << <u64>at;
-      }
-      k = se + 1;
-      break;
-    }
     if (val) {
       const at = k + d;
       firstTouch(blk, m);
@@ -2105,6 +2115,7 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
     zs >>= <u64>(d + 1);
     k += d + 1;
   }
+  const todo = load<u64>(mp) & band;
   store<u64>(mp, m);
   dBuf = buf;
   dCnt = cnt;
@@ -2164,6 +2175,77 @@ function progRestart(p: usize, nComp: i32, rst: i32): bool {
   return past;
 }
 
+// The blocks of a one-component scan of `kind` (see jpegProgScan; constant
+// in each caller, so each gets its own loop); returns whether the data
+// stopped early (libjpeg's insufficient_data) in the last restart interval.
+@inline
+function progBlocks(p: usize, kind: i32): bool {
+  let short = false;
+  const interval = load<i32>(p, 8);
+  const ss = load<i32>(p, 12), se = load<i32>(p, 16), al = load<i32>(p, 24);
+  const mcusX = load<i32>(p, 32), mcusY = load<i32>(p, 36);
+  let left = interval;
+  let rst = 0;
+  // one component: MCU = one block, in the component's own raster order
+  const cp = p + 48;
+  const coef = <usize>load<i32>(cp), bpr = load<i32>(cp, 4);
+  const dc = <usize>load<i32>(cp, 16), ac = <usize>load<i32>(cp, 20);
+  const dcs = <usize>load<i32>(cp, 28), masks = <usize>load<i32>(cp, 32);
+  const band = bitsFrom(ss) & bitsBelow(se + 1);
+  for (let by = 0; by < mcusY; by++) {
+    for (let bx = 0; bx < mcusX; bx++) {
+      // the previous block read past the data (zeros fed)
+      if (dCnt < dPad && !short) {
+        short = true;
+        dWarn |= 2;
+      }
+      if (interval) {
+        if (left == 0) {
+          if (progRestart(p, 1, rst)) short = false;
+          rst++;
+          left = interval;
+        }
+        left--;
+      }
+      if (short) continue;
+      const bi = <usize>(by * bpr + bx);
+      if (kind >= 2 && eobRun > 0) {
+        // inside an end-of-band run: nothing to read in a first scan, the
+        // correction bits of the nonzero terms in a refinement scan
+        if (kind == 3) {
+          const bits = load<u64>(masks + (bi << 3)) & band;
+          if (bits) refineRun(coef + (bi << 7), bits, 1 << al);
+        }
+        eobRun--;
+        continue;
+      }
+      if (kind == 0) progDcFirst(dcs + (bi << 1), dc, cp + 24, al);
+      else if (kind == 1) {
+        // no branch on the bit: it is random
+        store<i16>(dcs + (bi << 1), <i16>(<i32>load<i16>(dcs + (bi << 1)) | (dBit() << al)));
+      } else if (kind == 2) progAcFirst(coef + (bi << 7), masks + (bi << 3), ac, ss, se, al);
+      else progAcRefine(coef + (bi << 7), masks + (bi << 3), ac, ss, se, al);
+    }
+  }
+  return short;
+}
+
+function progBlocksDcFirst(p: usize): bool {
+  return progBlocks(p, 0);
+}
+
+function progBlocksDcRefine(p: usize): bool {
+  return progBlocks(p, 1);
+}
+
+function progBlocksAcFirst(p: usize): bool {
+  return progBlocks(p, 2);
+}
+
+function progBlocksAcRefine(p: usize): bool {
+  return progBlocks(p, 3);
+}
+
 /**
  * Decodes one scan of a progressive JPEG into coefficient buffers. `p`
  * points to i32 parameters: [0] data start, [1] data end (end of file), [2]
@@ -2199,47 +2281,11 @@ export function jpegProgScan(p: usize): i32 {
   let rst = 0;
   for (let c = 0; c < nComp; c++) store<i32>(p + 48 + <usize>c * 48, 0, 24);
   if (nComp == 1) {
-    // one component: MCU = one block, in the component's own raster order
-    const cp = p + 48;
-    const coef = <usize>load<i32>(cp), bpr = load<i32>(cp, 4);
-    const dc = <usize>load<i32>(cp, 16), ac = <usize>load<i32>(cp, 20);
-    const dcs = <usize>load<i32>(cp, 28), masks = <usize>load<i32>(cp, 32);
-    const band = bitsFrom(ss) & bitsBelow(se + 1);
-    for (let by = 0; by < mcusY; by++) {
-      for (let bx = 0; bx < mcusX; bx++) {
-        // the previous block read past the data (zeros fed)
-        if (dCnt < dPad && !short) {
-          short = true;
-          dWarn |= 2;
-        }
-        if (interval) {
-          if (left == 0) {
-            if (progRestart(p, 1, rst)) short = false;
-            rst++;
-            left = interval;
-          }
-          left--;
-        }
-        if (short) continue;
-        const bi = <usize>(by * bpr + bx);
-        if (kind >= 2 && eobRun > 0) {
-          // inside an end-of-band run: nothing to read in a first scan, the
-          // correction bits of the nonzero terms in a refinement scan
-          if (kind == 3) {
-            const bits = load<u64>(masks + (bi << 3)) & band;
-            if (bits) refineRun(coef + (bi << 7), bits, 1 << al);
-          }
-          eobRun--;
-          continue;
-        }
-        if (kind == 0) progDcFirst(dcs + (bi << 1), dc, cp + 24, al);
-        else if (kind == 1) {
-          // no branch on the bit: it is random
-          store<i16>(dcs + (bi << 1), <i16>(<i32>load<i16>(dcs + (bi << 1)) | (dBit() << al)));
-        } else if (kind == 2) progAcFirst(coef + (bi << 7), masks + (bi << 3), ac, ss, se, al);
-        else progAcRefine(coef + (bi << 7), masks + (bi << 3), ac, ss, se, al);
-      }
-    }
+    // a function per kind of scan: each loop compiled on its own
+    if (kind == 0) short = progBlocksDcFirst(p);
+    else if (kind == 1) short = progBlocksDcRefine(p);
+    else if (kind == 2) short = progBlocksAcFirst(p);
+    else short = progBlocksAcRefine(p);
   } else {
     // interleaved (DC scans only): MCUs of H x V blocks per component
     for (let my = 0; my < mcusY; my++) {
