@@ -963,6 +963,16 @@ function dFill(): void {
   }
 }
 
+// dFill for a caller that keeps the bit buffer in locals (`buf`, `cnt`):
+// returns the new buffer, the new count is dCnt.
+@inline
+function dFillFrom(buf: u64, cnt: i32): u64 {
+  dBuf = buf;
+  dCnt = cnt;
+  dFill();
+  return dBuf;
+}
+
 // Huffman table layout (built by the wrapper): i32[17] maxcode per code
 // length at 0, i32[17] value offset per length at 80, u8[256] symbols at 160,
 // then a lookup of the next HUFF_BITS bits: u16 (length << 8) | symbol, 0 for
@@ -1714,15 +1724,6 @@ function dBits(n: i32): i32 {
   return v;
 }
 
-@inline
-function dBit(): i32 {
-  if (dCnt < 1) dFill();
-  const v = <i32>(dBuf >> 63);
-  dBuf <<= 1;
-  dCnt -= 1;
-  return v;
-}
-
 // DC first scan for one block: pred += diff; dc = pred << al.
 @inline
 function progDcFirst(dcp: usize, dc: usize, pred: usize, al: i32): void {
@@ -2175,9 +2176,10 @@ function progRestart(p: usize, nComp: i32, rst: i32): bool {
   return past;
 }
 
-// The blocks of a one-component scan of `kind` (see jpegProgScan; constant
-// in each caller, so each gets its own loop); returns whether the data
-// stopped early (libjpeg's insufficient_data) in the last restart interval.
+// The blocks of a one-component AC scan, first (`kind` 2) or refinement (3)
+// (see jpegProgScan; constant in each caller, so each gets its own loop);
+// returns whether the data stopped early (libjpeg's insufficient_data) in
+// the last restart interval.
 @inline
 function progBlocks(p: usize, kind: i32): bool {
   let short = false;
@@ -2189,8 +2191,7 @@ function progBlocks(p: usize, kind: i32): bool {
   // one component: MCU = one block, in the component's own raster order
   const cp = p + 48;
   const coef = <usize>load<i32>(cp), bpr = load<i32>(cp, 4);
-  const dc = <usize>load<i32>(cp, 16), ac = <usize>load<i32>(cp, 20);
-  const dcs = <usize>load<i32>(cp, 28), masks = <usize>load<i32>(cp, 32);
+  const ac = <usize>load<i32>(cp, 20), masks = <usize>load<i32>(cp, 32);
   const band = bitsFrom(ss) & bitsBelow(se + 1);
   for (let by = 0; by < mcusY; by++) {
     for (let bx = 0; bx < mcusX; bx++) {
@@ -2209,7 +2210,7 @@ function progBlocks(p: usize, kind: i32): bool {
       }
       if (short) continue;
       const bi = <usize>(by * bpr + bx);
-      if (kind >= 2 && eobRun > 0) {
+      if (eobRun > 0) {
         // inside an end-of-band run: nothing to read in a first scan, the
         // correction bits of the nonzero terms in a refinement scan
         if (kind == 3) {
@@ -2219,23 +2220,78 @@ function progBlocks(p: usize, kind: i32): bool {
         eobRun--;
         continue;
       }
-      if (kind == 0) progDcFirst(dcs + (bi << 1), dc, cp + 24, al);
-      else if (kind == 1) {
-        // no branch on the bit: it is random
-        store<i16>(dcs + (bi << 1), <i16>(<i32>load<i16>(dcs + (bi << 1)) | (dBit() << al)));
-      } else if (kind == 2) progAcFirst(coef + (bi << 7), masks + (bi << 3), ac, ss, se, al);
+      if (kind == 2) progAcFirst(coef + (bi << 7), masks + (bi << 3), ac, ss, se, al);
       else progAcRefine(coef + (bi << 7), masks + (bi << 3), ac, ss, se, al);
     }
   }
   return short;
 }
 
-function progBlocksDcFirst(p: usize): bool {
-  return progBlocks(p, 0);
+// The MCUs of a DC scan, first (`kind` 0) or refinement (1), of any number
+// of components (H x V blocks each; 1 x 1 in a one-component scan, whose
+// MCUs are its component's blocks), as progBlocks for AC scans. In a
+// refinement scan the bit buffer lives in locals, written back around dFill.
+@inline
+function progDcMcus(p: usize, kind: i32): bool {
+  let short = false;
+  const interval = load<i32>(p, 8), al = load<i32>(p, 24);
+  const nComp = load<i32>(p, 28), mcusX = load<i32>(p, 32), mcusY = load<i32>(p, 36);
+  let left = interval;
+  let rst = 0;
+  for (let my = 0; my < mcusY; my++) {
+    for (let mx = 0; mx < mcusX; mx++) {
+      if (interval) {
+        if (left == 0) {
+          if (progRestart(p, nComp, rst)) short = false;
+          rst++;
+          left = interval;
+        }
+        left--;
+      }
+      if (short) continue;
+      let buf = dBuf, cnt = dCnt;
+      for (let c = 0; c < nComp; c++) {
+        const cp = p + 48 + <usize>c * 48;
+        const bpr = load<i32>(cp, 4), h = load<i32>(cp, 8), v = load<i32>(cp, 12);
+        const dc = <usize>load<i32>(cp, 16), dcs = <usize>load<i32>(cp, 28);
+        for (let by = 0; by < v; by++) {
+          const dp = dcs + (<usize>((my * v + by) * bpr + mx * h) << 1);
+          for (let bx = 0; bx < h; bx++) {
+            const at = dp + (<usize>bx << 1);
+            if (kind == 0) progDcFirst(at, dc, cp + 24, al);
+            else {
+              // one more bit of the term; no branch on it: it is random
+              if (cnt < 1) {
+                buf = dFillFrom(buf, cnt);
+                cnt = dCnt;
+              }
+              store<i16>(at, <i16>(<i32>load<i16>(at) | (<i32>(buf >> 63) << al)));
+              buf <<= 1;
+              cnt -= 1;
+            }
+          }
+        }
+      }
+      if (kind == 1) {
+        dBuf = buf;
+        dCnt = cnt;
+      }
+      // this MCU read past the data (zeros fed)
+      if (dCnt < dPad && !short) {
+        short = true;
+        dWarn |= 2;
+      }
+    }
+  }
+  return short;
 }
 
-function progBlocksDcRefine(p: usize): bool {
-  return progBlocks(p, 1);
+function progMcusDcFirst(p: usize): bool {
+  return progDcMcus(p, 0);
+}
+
+function progMcusDcRefine(p: usize): bool {
+  return progDcMcus(p, 1);
 }
 
 function progBlocksAcFirst(p: usize): bool {
@@ -2271,53 +2327,13 @@ export function jpegProgScan(p: usize): i32 {
   dPad = 0;
   dWarn = 0;
   eobRun = 0;
-  // libjpeg's insufficient_data: the data stopped; the interval's remaining MCUs are skipped
-  let short = false;
-  const interval = load<i32>(p, 8);
-  const ss = load<i32>(p, 12), se = load<i32>(p, 16), ah = load<i32>(p, 20), al = load<i32>(p, 24);
-  const nComp = load<i32>(p, 28), mcusX = load<i32>(p, 32), mcusY = load<i32>(p, 36);
-  const kind = ss == 0 ? (ah == 0 ? 0 : 1) : (ah == 0 ? 2 : 3);
-  let left = interval;
-  let rst = 0;
+  const ss = load<i32>(p, 12), ah = load<i32>(p, 20), nComp = load<i32>(p, 28);
   for (let c = 0; c < nComp; c++) store<i32>(p + 48 + <usize>c * 48, 0, 24);
-  if (nComp == 1) {
-    // a function per kind of scan: each loop compiled on its own
-    if (kind == 0) short = progBlocksDcFirst(p);
-    else if (kind == 1) short = progBlocksDcRefine(p);
-    else if (kind == 2) short = progBlocksAcFirst(p);
-    else short = progBlocksAcRefine(p);
-  } else {
-    // interleaved (DC scans only): MCUs of H x V blocks per component
-    for (let my = 0; my < mcusY; my++) {
-      for (let mx = 0; mx < mcusX; mx++) {
-        if (interval) {
-          if (left == 0) {
-            if (progRestart(p, nComp, rst)) short = false;
-            rst++;
-            left = interval;
-          }
-          left--;
-        }
-        if (short) continue;
-        for (let c = 0; c < nComp; c++) {
-          const cp = p + 48 + <usize>c * 48;
-          const bpr = load<i32>(cp, 4), h = load<i32>(cp, 8), v = load<i32>(cp, 12);
-          const dc = <usize>load<i32>(cp, 16), dcs = <usize>load<i32>(cp, 28);
-          for (let by = 0; by < v; by++) {
-            for (let bx = 0; bx < h; bx++) {
-              const dp = dcs + (<usize>((my * v + by) * bpr + mx * h + bx) << 1);
-              if (kind == 0) progDcFirst(dp, dc, cp + 24, al);
-              else store<i16>(dp, <i16>(<i32>load<i16>(dp) | (dBit() << al))); // no branch on the bit
-            }
-          }
-        }
-        if (dCnt < dPad && !short) {
-          short = true;
-          dWarn |= 2;
-        }
-      }
-    }
-  }
+  // libjpeg's insufficient_data: the data stopped; the interval's remaining
+  // MCUs are skipped. A function per kind of scan: each loop compiled on its own
+  let short: bool;
+  if (ss == 0) short = ah == 0 ? progMcusDcFirst(p) : progMcusDcRefine(p);
+  else short = ah == 0 ? progBlocksAcFirst(p) : progBlocksAcRefine(p);
   if (dCnt < dPad && !short) {
     short = true;
     dWarn |= 2;
