@@ -2355,6 +2355,19 @@ export function jpegBlocksToPlane(coef: usize, dcs: usize, masks: usize, bw: i32
   const n = 8 >> shift;
   const s = <usize>stride;
   const q0 = load<i32>(q);
+  if (shift == 0) {
+    // full size (the common case): its own loop, the IDCT called directly
+    for (let by = 0; by < bh; by++) {
+      const row = plane + <usize>(by << 3) * s;
+      let bi = <usize>(by * bw);
+      for (let bx = 0; bx < bw; bx++, bi++) {
+        const blk = coef + (bi << 7);
+        store<i16>(blk, load<i16>(dcs + (bi << 1)));
+        idct(blk, q, row + (<usize>bx << 3), s, blockTerms(load<u64>(masks + (bi << 3))));
+      }
+    }
+    return;
+  }
   for (let by = 0; by < bh; by++) {
     const row = plane + <usize>(by * n) * s;
     for (let bx = 0; bx < bw; bx++) {
