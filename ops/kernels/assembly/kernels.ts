@@ -1021,10 +1021,26 @@ function extend(v: i32, s: i32): i32 {
   return v < (1 << (s - 1)) ? v - (1 << s) + 1 : v;
 }
 
+// The byte offset in DBLOCK of the k-th coefficient in zigzag order, k = 0..78:
+// entries 64..78 are 126 (the last term), as libjpeg's jpeg_natural_order's
+// extra entries, so a run past the block's end (corrupt data: k = 63 + up to
+// 15) needs no test before its store (see dBlock).
+const DZIGZAG = memory.data<u8>([
+  0, 2, 16, 32, 18, 4, 6, 20, 34, 48, 64, 50, 36, 22, 8, 10,
+  24, 38, 52, 66, 80, 96, 82, 68, 54, 40, 26, 12, 14, 28, 42, 56,
+  70, 84, 98, 112, 114, 100, 86, 72, 58, 44, 30, 46, 60, 74, 88, 102,
+  116, 118, 104, 90, 76, 62, 78, 92, 106, 120, 122, 108, 94, 110, 124, 126,
+  126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126,
+]);
+
 // Decodes one block into DBLOCK; returns 0 if its AC terms are all zero, 1 if
 // the nonzero ones are all in the first 10 in zigzag order (the top-left
 // 4x4), 2 otherwise.
-// The bit buffer lives in locals here, written back around the slow calls.
+// The bit buffer and the read position live in locals here, written back
+// around the slow calls. The refill takes the next 8 bytes at once when none
+// is 0xFF (no stuffing, no marker): as many whole bytes as fit (the buffer
+// then holds 56 to 63 bits), the bits of the next byte below them are that
+// byte's own, so the next refill ORs the same bits there again.
 function dBlock(dc: usize, ac: usize, pred: usize): i32 {
   const z = i32x4.splat(0);
   for (let i: usize = 0; i < 128; i += 16) v128.store(DBLOCK + i, z);
@@ -1054,11 +1070,18 @@ function dBlock(dc: usize, ac: usize, pred: usize): i32 {
   const fast = ac + HUFF_FAST;
   while (k < 64) {
     if (cnt < 32) {
-      dBuf = buf;
-      dCnt = cnt;
-      dFill();
-      buf = dBuf;
-      cnt = dCnt;
+      const pos = dPos;
+      // the complement of the next 8 bytes, 0 (a zero byte: slow path) if fewer are left
+      const w = pos + 8 <= dEnd ? ~load<u64>(pos) : 0;
+      if (((w - 0x0101010101010101) & ~w & 0x8080808080808080) == 0) {
+        buf |= bswap<u64>(~w) >> <u64>cnt;
+        const n = (63 - cnt) >> 3;
+        dPos = pos + <usize>n;
+        cnt += n << 3;
+      } else {
+        buf = dFillFrom(buf, cnt);
+        cnt = dCnt;
+      }
     }
     const f = load<i32>(fast + (<usize>(buf >> <u64>(64 - HUFF_BITS)) << 2));
     if (f) {
@@ -1071,15 +1094,7 @@ function dBlock(dc: usize, ac: usize, pred: usize): i32 {
         continue;
       }
       k += (f >> 4) & 15;
-      if (k > 63) {
-        // a run past the end of the block (corrupt data): libjpeg's extra
-        // jpeg_natural_order entries put the value at 63 and end the block
-        dWarn |= 1;
-        store<i16>(DBLOCK + 126, <i16>(f >> 8));
-        nz = 63;
-        break;
-      }
-      store<i16>(DBLOCK + (<usize>load<u8>(ZIGZAG + k) << 1), <i16>(f >> 8));
+      store<i16>(DBLOCK + <usize>load<u8>(DZIGZAG + k), <i16>(f >> 8));
       nz = k; // the last nonzero term so far
       k++;
       continue;
@@ -1093,15 +1108,7 @@ function dBlock(dc: usize, ac: usize, pred: usize): i32 {
     const n = rs & 15;
     if (n) {
       k += r;
-      if (k > 63) {
-        dWarn |= 1; // as above
-        store<i16>(DBLOCK + 126, <i16>extend(<i32>(buf >> <u64>(64 - n)), n));
-        buf <<= <u64>n;
-        cnt -= n;
-        nz = 63;
-        break;
-      }
-      store<i16>(DBLOCK + (<usize>load<u8>(ZIGZAG + k) << 1), <i16>extend(<i32>(buf >> <u64>(64 - n)), n));
+      store<i16>(DBLOCK + <usize>load<u8>(DZIGZAG + k), <i16>extend(<i32>(buf >> <u64>(64 - n)), n));
       buf <<= <u64>n;
       cnt -= n;
       nz = k; // the last nonzero term so far
@@ -1113,6 +1120,13 @@ function dBlock(dc: usize, ac: usize, pred: usize): i32 {
   }
   dBuf = buf;
   dCnt = cnt;
+  if (nz > 63) {
+    // a run past the end of the block (corrupt data): libjpeg's extra
+    // jpeg_natural_order entries put the value at 63 (DZIGZAG's too), and the
+    // block ends there
+    dWarn |= 1;
+    nz = 63;
+  }
   // which IDCT it needs (see idct): 0 DC only, 1 all in the top-left 4x4, 2 any
   return nz > 9 ? 2 : nz > 0 ? 1 : 0;
 }
