@@ -1021,6 +1021,39 @@ function extend(v: i32, s: i32): i32 {
   return v < (1 << (s - 1)) ? v - (1 << s) + 1 : v;
 }
 
+// Zeros DBLOCK: 8 stores at constant addresses (no loop, and V8 checks no
+// bounds for an address below the memory's initial size).
+@inline
+function clearBlock(): void {
+  const z = i32x4.splat(0);
+  v128.store(DBLOCK, z);
+  v128.store(DBLOCK, z, 16);
+  v128.store(DBLOCK, z, 32);
+  v128.store(DBLOCK, z, 48);
+  v128.store(DBLOCK, z, 64);
+  v128.store(DBLOCK, z, 80);
+  v128.store(DBLOCK, z, 96);
+  v128.store(DBLOCK, z, 112);
+}
+
+// The bit buffer `buf` holding `cnt` bits, refilled for a caller keeping it
+// in locals: returns the buffer, its count is then dCnt. It takes the next 8
+// bytes at once when none is 0xFF (no stuffing, no marker): as many whole
+// bytes as fit (the buffer then holds 56 to 63 bits); the bits of the next
+// byte, below them, are that byte's own, so the next refill ORs the same
+// bits there again. Else dFill (stuffing, markers, the data's end).
+@inline
+function dRefill(buf: u64, cnt: i32): u64 {
+  const pos = dPos;
+  // the complement of the next 8 bytes, 0 (a zero byte: dFill) if fewer are left
+  const w = pos + 8 <= dEnd ? ~load<u64>(pos) : 0;
+  if (((w - 0x0101010101010101) & ~w & 0x8080808080808080) != 0) return dFillFrom(buf, cnt);
+  const n = (63 - cnt) >> 3;
+  dPos = pos + <usize>n;
+  dCnt = cnt + (n << 3);
+  return buf | bswap<u64>(~w) >> <u64>cnt;
+}
+
 // The byte offset in DBLOCK of the k-th coefficient in zigzag order, k = 0..78:
 // entries 64..78 are 126 (the last term), as libjpeg's jpeg_natural_order's
 // extra entries, so a run past the block's end (corrupt data: k = 63 + up to
@@ -1036,16 +1069,15 @@ const DZIGZAG = memory.data<u8>([
 // Decodes one block into DBLOCK; returns 0 if its AC terms are all zero, 1 if
 // the nonzero ones are all in the first 10 in zigzag order (the top-left
 // 4x4), 2 otherwise.
-// The bit buffer and the read position live in locals here, written back
-// around the slow calls. The refill takes the next 8 bytes at once when none
-// is 0xFF (no stuffing, no marker): as many whole bytes as fit (the buffer
-// then holds 56 to 63 bits), the bits of the next byte below them are that
-// byte's own, so the next refill ORs the same bits there again.
+// The bit buffer lives in locals here, written back around the slow calls
+// (refilled by dRefill).
 function dBlock(dc: usize, ac: usize, pred: usize): i32 {
-  const z = i32x4.splat(0);
-  for (let i: usize = 0; i < 128; i += 16) v128.store(DBLOCK + i, z);
-  if (dCnt < 32) dFill();
+  clearBlock();
   let buf = dBuf, cnt = dCnt;
+  if (cnt < 32) {
+    buf = dRefill(buf, cnt);
+    cnt = dCnt;
+  }
   let p = load<i32>(pred);
   const fd = load<i32>(dc + HUFF_FAST + (<usize>(buf >> <u64>(64 - HUFF_BITS)) << 2));
   if (fd) {
@@ -1054,6 +1086,8 @@ function dBlock(dc: usize, ac: usize, pred: usize): i32 {
     cnt -= l;
     p += fd >> 8;
   } else {
+    dBuf = buf;
+    dCnt = cnt;
     const s = dHuff(dc);
     buf = dBuf;
     cnt = dCnt;
@@ -1070,18 +1104,8 @@ function dBlock(dc: usize, ac: usize, pred: usize): i32 {
   const fast = ac + HUFF_FAST;
   while (k < 64) {
     if (cnt < 32) {
-      const pos = dPos;
-      // the complement of the next 8 bytes, 0 (a zero byte: slow path) if fewer are left
-      const w = pos + 8 <= dEnd ? ~load<u64>(pos) : 0;
-      if (((w - 0x0101010101010101) & ~w & 0x8080808080808080) == 0) {
-        buf |= bswap<u64>(~w) >> <u64>cnt;
-        const n = (63 - cnt) >> 3;
-        dPos = pos + <usize>n;
-        cnt += n << 3;
-      } else {
-        buf = dFillFrom(buf, cnt);
-        cnt = dCnt;
-      }
+      buf = dRefill(buf, cnt);
+      cnt = dCnt;
     }
     const f = load<i32>(fast + (<usize>(buf >> <u64>(64 - HUFF_BITS)) << 2));
     if (f) {
@@ -1518,8 +1542,7 @@ function dScanEnd(short: bool): i32 {
 
 // An all-zero block in DBLOCK (what libjpeg leaves for an MCU past the data's end).
 function dZeroBlock(): i32 {
-  const z = i32x4.splat(0);
-  for (let i: usize = 0; i < 128; i += 16) v128.store(DBLOCK + i, z);
+  clearBlock();
   return 0;
 }
 
