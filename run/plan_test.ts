@@ -12,6 +12,7 @@ import {
   DEFAULT_PATTERN,
   matchesDefault,
   outputName,
+  plainMatcher,
   planTasks,
   resolveInputFile,
 } from "./plan.ts";
@@ -233,40 +234,67 @@ Deno.test("plan: outputName follows --format", () => {
 Deno.test("plan: the default pattern's plain test agrees with picomatch", async () => {
   const picomatch = (await import("picomatch")).default;
   const reference = picomatch(DEFAULT_PATTERN, { nocase: true, basename: true });
-  const names = [
-    "a.jpg",
-    "B.JPG",
-    "c.Jpeg",
-    "d.png",
-    "e.PNG",
-    "f.jpeg",
-    "g.gif",
-    "h.txt",
-    "i.jpg.bak",
-    "jpg",
-    ".jpg",
-    ".hidden.jpg",
-    "sub/k.jpg",
-    "sub/.k.jpg",
-    ".dir/x.png",
-    "a b.jpg",
-    "x.jpeg.png",
-    "sub/deeper/y.JPEG",
-    "noext",
-    "z.jp",
-    "z.jpgx",
-    "weird..jpg",
-    "l.webp",
-    "m.AVIF",
-    "n.heic",
-    "o.Heif",
-    "sub/p.gif",
-    "q.tiff",
-    "r.webp.txt",
-    "-.png",
-  ];
-  for (const name of names) {
+  for (const name of PATTERN_NAMES) {
     assert.equal(matchesDefault(name), reference(name), name);
+  }
+});
+
+/** Names the plain pattern tests are checked on against picomatch. */
+const PATTERN_NAMES = [
+  "a.jpg",
+  "B.JPG",
+  "c.Jpeg",
+  "d.png",
+  "e.PNG",
+  "f.jpeg",
+  "g.gif",
+  "h.txt",
+  "i.jpg.bak",
+  "jpg",
+  ".jpg",
+  ".hidden.jpg",
+  "sub/k.jpg",
+  "sub/.k.jpg",
+  ".dir/x.png",
+  "a b.jpg",
+  "x.jpeg.png",
+  "sub/deeper/y.JPEG",
+  "noext",
+  "z.jp",
+  "z.jpgx",
+  "weird..jpg",
+  "l.webp",
+  "m.AVIF",
+  "n.heic",
+  "o.Heif",
+  "sub/p.gif",
+  "q.tiff",
+  "r.webp.txt",
+  "-.png",
+];
+
+Deno.test("plan: the plain test of --pattern * and *.EXT agrees with picomatch", async () => {
+  const picomatch = (await import("picomatch")).default;
+  const names = [
+    ...PATTERN_NAMES,
+    "a.JPG",
+    "x.jpg/y",
+    "sub/.jpg",
+    "a-b.tar-gz",
+    "c.tar-gz",
+    "*.jpg",
+    "a.jpg.JPG",
+  ];
+  for (const pattern of ["*", "*.jpg", "*.JPG", "*.png", "*.tar-gz", "*.a_1"]) {
+    const reference = picomatch(pattern, { basename: true });
+    const plain = plainMatcher(pattern);
+    assert.ok(plain, pattern);
+    for (const name of names) assert.equal(plain(name), reference(name), `${pattern} ${name}`);
+  }
+  for (
+    const pattern of ["*.{jpg,png}", "img_*", "sub/*.png", "**", "*.j?g", "*.", "a*", "*.[jp]ng"]
+  ) {
+    assert.equal(plainMatcher(pattern), null, pattern);
   }
 });
 
