@@ -246,21 +246,27 @@ export async function planTasks(job: Job): Promise<Task[]> {
  */
 async function checkNoInputOverwritten(job: Job, tasks: Task[]): Promise<Task[]> {
   if (job.output === STDOUT) return tasks;
+  // Keyed by the task's relative folder: one join and one await a folder, not one a task (a
+  // cached key is read without awaiting).
   const keys = new Map<string, string | null>();
-  const keyOf = async (dir: string) => {
-    if (!keys.has(dir)) keys.set(dir, await folderKey(dir));
-    return keys.get(dir)!;
+  const keyOf = async (side: "i" | "o", root: string, relativeDir: string) => {
+    const at = `${side}${relativeDir}`;
+    if (!keys.has(at)) keys.set(at, await folderKey(join(root, relativeDir)));
+    return keys.get(at)!;
   };
   const inputAt = new Map<string, string>();
   for (const task of tasks) {
-    const key = await keyOf(dirname(join(job.input, task.input)));
+    const dir = dirname(task.input);
+    const key = keys.get(`i${dir}`) ?? await keyOf("i", job.input, dir);
     if (key !== null) inputAt.set(`${key}/${basename(task.input)}`, task.input);
   }
   for (const task of tasks) {
-    const output = join(job.output, task.output);
-    const key = await keyOf(dirname(output)); // null: a folder yet to be made holds no input
-    const overwritten = key === null ? undefined : inputAt.get(`${key}/${basename(output)}`);
+    const dir = dirname(task.output);
+    // null: a folder yet to be made holds no input
+    const key = keys.get(`o${dir}`) ?? await keyOf("o", job.output, dir);
+    const overwritten = key === null ? undefined : inputAt.get(`${key}/${basename(task.output)}`);
     if (overwritten !== undefined) {
+      const output = join(job.output, task.output);
       throw new UsageError(
         `--output ${job.output} would overwrite the input ${overwritten} with the output of ${task.input} ` +
           `(${output} is ${join(job.input, overwritten)} once symlinks and mounts are followed): ` +
