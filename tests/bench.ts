@@ -21,7 +21,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { benchArgs } from "./bench_args.ts";
 import { join, resolve } from "node:path";
 import { encodeImage } from "../ops/codec.ts";
 import { SAMPLE_SIZES, sampleImage } from "../ops/samples.ts";
@@ -124,7 +124,7 @@ const rate = (t: Timing) => t.images / t.seconds;
 /** Runs the benchmark; prints a table. */
 export async function bench(args: string[]): Promise<void> {
   const split = args.indexOf("--");
-  const { values } = parseArgs({
+  const { values } = benchArgs(import.meta.url, {
     args: split >= 0 ? args.slice(0, split) : args,
     options: {
       input: { type: "string" },

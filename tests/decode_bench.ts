@@ -16,7 +16,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { benchArgs } from "./bench_args.ts";
 import { join, resolve } from "node:path";
 
 type Decode = (
@@ -54,7 +54,7 @@ function pixels(d: Decoder, bytes: Uint8Array, scale: number, warn: boolean): st
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = benchArgs(import.meta.url, {
     args: Deno.args,
     options: {
       before: { type: "string" },

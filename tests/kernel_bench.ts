@@ -20,7 +20,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { benchArgs } from "./bench_args.ts";
 import { join } from "node:path";
 import { transcodeJpegFast } from "../ops/transcode.ts";
 import { readJpegInfo } from "../ops/jpeg_markers.ts";
@@ -29,7 +29,7 @@ import { encodeJpegFast, type Kernel, KERNELS, resizeRgba } from "../ops/kernels
 import { photoLikeImage, psnrRgb } from "../ops/kernels/test_util.ts";
 import { decodeJpegFast } from "../ops/kernels/jpeg_decode.ts";
 
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   args: Deno.args,
   options: {
     rounds: { type: "string", default: "15" },

@@ -26,7 +26,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { benchArgs } from "./bench_args.ts";
 import { join, resolve } from "node:path";
 import { readDimensions } from "../ops/formats.ts";
 import { SOURCE_ROOT } from "../core/runtime.ts";
@@ -177,7 +177,7 @@ async function timed(commands: Command[], out: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = benchArgs(import.meta.url, {
     args: Deno.args,
     options: {
       repeat: { type: "string", default: "3" },

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { benchArgs } from "./bench_args.ts";
 import { join, resolve } from "node:path";
 import { SOURCE_ROOT } from "../core/runtime.ts";
 import { zpixArgs } from "./helpers.ts";
@@ -65,7 +65,7 @@ async function timed(program: string, args: string[], out: string, expected: num
 
 /** Runs the long benchmark; prints a table and the ratios per round. */
 export async function longBench(args: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = benchArgs(import.meta.url, {
     args,
     options: {
       input: { type: "string" },

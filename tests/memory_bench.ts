@@ -18,7 +18,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { benchArgs } from "./bench_args.ts";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 import { encodeImage } from "../ops/codec.ts";
@@ -198,7 +198,7 @@ async function hugeRun(
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
+  const { values } = benchArgs(import.meta.url, {
     args: Deno.args,
     options: {
       images: { type: "string", default: "5000" },

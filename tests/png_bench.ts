@@ -17,7 +17,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { benchArgs } from "./bench_args.ts";
 import process from "node:process";
 import { resolve } from "node:path";
 import { decodeImage } from "../ops/codec.ts";
@@ -91,7 +91,7 @@ async function vipsMs(file: string, rounds: number): Promise<number | null> {
 }
 
 if (import.meta.main) {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = benchArgs(import.meta.url, {
     args: Deno.args,
     allowPositionals: true,
     options: { rounds: { type: "string", default: "5" }, before: { type: "string" } },

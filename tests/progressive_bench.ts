@@ -19,7 +19,7 @@
  */
 
 import process from "node:process";
-import { parseArgs } from "node:util";
+import { benchArgs } from "./bench_args.ts";
 import { join } from "node:path";
 import { Arena } from "../ops/kernels/mod.ts";
 import { decodeJpegFastAt } from "../ops/kernels/jpeg_decode.ts";
@@ -60,7 +60,7 @@ function decodeCpu(bytes: Uint8Array, scale: 1 | 2): number {
   return (t.user + t.system) / 1000;
 }
 
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   args: Deno.args,
   options: {
     repeat: { type: "string", default: "5" },

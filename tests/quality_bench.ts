@@ -13,7 +13,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { benchArgs } from "./bench_args.ts";
 import { join } from "node:path";
 import encodeMozjpeg from "@jsquash/jpeg/encode.js";
 import { decodeImage } from "../ops/codec.ts";
@@ -22,7 +22,7 @@ import { encodeJpegFast } from "../ops/kernels/mod.ts";
 import { psnrRgb } from "../ops/kernels/test_util.ts";
 import { SOURCE_ROOT } from "../core/runtime.ts";
 
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   args: Deno.args,
   options: {
     input: { type: "string", default: join(SOURCE_ROOT, "..", "shared", "datasets", "photos") },

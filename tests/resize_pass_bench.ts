@@ -15,7 +15,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { benchArgs } from "./bench_args.ts";
 import { type Kernel } from "../ops/kernels/mod.ts";
 import { Arena } from "../ops/kernels/arena.ts";
 import { axisWeights } from "../ops/kernels/filters.ts";
@@ -23,7 +23,7 @@ import { horizontalFirst, resizeAt } from "../ops/kernels/pixels.ts";
 import { type KernelExports, kernels } from "../ops/kernels/wasm.ts";
 import { photoLikeImage } from "../ops/kernels/test_util.ts";
 
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   args: Deno.args,
   options: { rounds: { type: "string", default: "40" }, against: { type: "string" } },
 });

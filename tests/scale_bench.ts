@@ -31,7 +31,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { benchArgs } from "./bench_args.ts";
 import { join } from "node:path";
 import process from "node:process";
 import { FakeWorker, freeEndpoint, SERVE_FLAGS, steadyRate, ZPIX_FLAGS } from "./helpers.ts";
@@ -390,7 +390,7 @@ const HEADER = `${
 export async function scaleBench(args: string[]): Promise<void> {
   const split = args.indexOf("--");
   const extra = split >= 0 ? args.slice(split + 1) : [];
-  const { values } = parseArgs({
+  const { values } = benchArgs(import.meta.url, {
     args: split >= 0 ? args.slice(0, split) : args,
     options: {
       capacity: { type: "boolean" },
