@@ -292,6 +292,9 @@ export async function scaleRun(
   };
 }
 
+/** The fewest images a fake worker `scaleBench` accepts (see its check). */
+const MIN_IMAGES_A_FAKE = 10;
+
 /** One run of real local workers: `parallel --workers N` on the tiny images. */
 export interface RealRun {
   workers: number;
@@ -408,6 +411,18 @@ export async function scaleBench(args: string[]): Promise<void> {
     allowNegative: true,
   });
   const both = !values.capacity && !values.scale && !values.real;
+  // Fewer images than that and the server can finish and quit before every fake has joined: a
+  // late fake would wait for a hello that never comes.
+  const mostFakes = values.scale || both ? Number(values.fakes ?? 64) : Number(values.fakes ?? 8);
+  const fakeModes = values.capacity || values.scale || both;
+  if (fakeModes && !(Number(values.images) >= MIN_IMAGES_A_FAKE * mostFakes && mostFakes >= 1)) {
+    console.error(
+      `--images ${values.images} --fakes ${mostFakes}: give at least ${MIN_IMAGES_A_FAKE} images ` +
+        `a fake worker (--images ${MIN_IMAGES_A_FAKE * Math.max(1, mostFakes)} or more), ` +
+        `or the run can end before every fake has joined`,
+    );
+    Deno.exit(2);
+  }
   const tmp = await Deno.makeTempDir({ prefix: "zpix-scale-" });
   const shm = await Deno.makeTempDir({ prefix: "zpix-scale-", dir: "/dev/shm" }).catch(() => null);
   try {
