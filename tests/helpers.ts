@@ -394,25 +394,6 @@ export class FakeWorker {
     }, this.heartbeatMs);
   }
 
-  /**
-   * Answers every task at once with `output` as its bytes, until the socket
-   * closes or `stop()` says so; calls `onTask` with each task's index as it
-   * comes. For load tests: no per-message timer, unlike {@link next}.
-   */
-  async answerAll(
-    output: Uint8Array,
-    onTask: (task: number) => void = () => {},
-    stop: () => boolean = () => false,
-  ): Promise<void> {
-    for await (const frames of this.#incoming) {
-      const { message } = decodeServerMessage(frames as Uint8Array[]);
-      if (message.type !== "task") continue;
-      onTask(message.task);
-      await this.succeed(message, output);
-      if (stop()) return;
-    }
-  }
-
   /** Answers a task as done (with `payload` as the output's bytes, if any). */
   succeed(
     task: { task: number; attempt: number },
