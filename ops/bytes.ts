@@ -1,13 +1,13 @@
 /**
  * Byte helpers shared by the container walkers and writers (`icc.ts`,
  * `metadata.ts`, `metadata_write.ts`, `webp_container.ts`, `heif_items.ts`,
- * `png_pieces.ts`).
+ * `png_pieces.ts`, `png_repair.ts`).
  *
  * @module
  */
 
 /** The parts, one after the other, in a new array. */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
+export function concat(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
   let size = 0;
   for (const p of parts) size += p.length;
   const out = new Uint8Array(size);

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { concat } from "./bytes.ts";
 import {
   isCriticalChunk,
   pngChunk,
@@ -123,11 +124,7 @@ export function forgivePng(bytes: Uint8Array): ForgivenPng | null {
   if (!changed) return { bytes, warnings };
   const parts = kept.map(([s, e]) => bytes.subarray(s, e));
   if (!iend) parts.push(pngChunk("IEND", new Uint8Array(0)));
-  const out = new Uint8Array(8 + parts.reduce((n, p) => n + p.length, 0));
-  out.set(bytes.subarray(0, 8));
-  let o = 8;
-  for (const p of parts) out.set(p, o), o += p.length;
-  return { bytes: out, warnings };
+  return { bytes: concat([bytes.subarray(0, 8), ...parts]), warnings };
 }
 
 /** A PNG that passed {@link checkPngChunks}. */

@@ -6,6 +6,7 @@
  */
 import { deflateSync } from "node:zlib";
 import { pngChunk as chunk } from "./png_chunks.ts";
+import { concat } from "./bytes.ts";
 
 /** Filters one scanline with `type`, as an encoder would (`prev` null for the first row). */
 function filterRow(row: Uint8Array, prev: Uint8Array | null, type: number, bpp: number) {
@@ -102,8 +103,5 @@ export function makePng(
     parts.push(chunk("IDAT", z.subarray(at, at + n)));
   }
   parts.push(chunk("IEND", new Uint8Array(0)));
-  const png = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) png.set(p, o), o += p.length;
-  return { png, rgba };
+  return { png: concat(parts), rgba };
 }

@@ -7,6 +7,7 @@ import { processBytes, processFile } from "./task.ts";
 import { PNG_SIGNATURE, pngChunk as chunk } from "../ops/png_chunks.ts";
 import { PIECES_MIN_BYTES } from "../ops/png_pieces.ts";
 import type { Pipeline } from "../core/job.ts";
+import { concat } from "../ops/bytes.ts";
 
 /** A noisy RGB PNG of at least `minBytes`, stored (level 0) in IDATs of 64 KB, every filter used. */
 function bigPng(minBytes: number): Uint8Array {
@@ -26,10 +27,7 @@ function bigPng(minBytes: number): Uint8Array {
     parts.push(chunk("IDAT", z.subarray(at, at + 65536)));
   }
   parts.push(chunk("IEND", new Uint8Array(0)));
-  const png = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) png.set(p, o), o += p.length;
-  return png;
+  return concat(parts);
 }
 
 Deno.test("task: a large PNG read in pieces gives the bytes of the whole file's processing", async () => {

@@ -25,6 +25,7 @@ import { encodeImage } from "../ops/codec.ts";
 import { PNG_SIGNATURE, pngChunk as chunk } from "../ops/png_chunks.ts";
 import { sampleImage } from "../ops/samples.ts";
 import { startRun, workerPids } from "./reliability_helpers.ts";
+import { concat } from "../ops/bytes.ts";
 
 const MB = 1024 * 1024;
 
@@ -139,10 +140,7 @@ function quickPng(image: { width: number; height: number; data: Uint8Array }): U
     chunk("IDAT", deflateSync(raw, { level: 1 })),
     chunk("IEND", new Uint8Array(0)),
   ];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) out.set(p, o), o += p.length;
-  return out;
+  return concat(parts);
 }
 
 async function hugeRun(

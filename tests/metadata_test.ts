@@ -15,6 +15,7 @@ import { readMetadata } from "../ops/metadata.ts";
 import { readExifOrientation, resetExifOrientation } from "../ops/exif.ts";
 import { sniffFormat } from "../ops/formats.ts";
 import { serveToRemoteWorker, withTempDir, zpix } from "./helpers.ts";
+import { concat } from "../ops/bytes.ts";
 
 const INPUTS: [URL, string][] = [
   ...["meta_jpeg.jpg", "meta_png.png", "meta_webp.webp", "meta_srgb.jpg"].map((
@@ -145,9 +146,7 @@ function withoutMetadata(jpeg: Uint8Array): Uint8Array {
     i = end;
   }
   parts.push(jpeg.subarray(i));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
-  return out;
+  return concat(parts);
 }
 
 Deno.test("metadata e2e: without --keep-metadata nothing is kept, and the flag only adds metadata segments", async () => {

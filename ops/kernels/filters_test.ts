@@ -12,6 +12,7 @@ import { type AxisWeights, axisWeights } from "./filters.ts";
 import { Arena } from "./arena.ts";
 import { assert, assertEquals } from "./test_assert.ts";
 import { noiseImage, photoLikeImage, psnrRgb } from "./test_util.ts";
+import { concat } from "../bytes.ts";
 
 const fixture = async (name: string): Promise<Image> =>
   (await decodeImage(
@@ -30,8 +31,7 @@ function compare(a: Image, b: Image): { max: number; psnr: number } {
 
 /** Total length and SHA-256 (hex) of `parts` one after the other. */
 async function lengthAndHash(parts: Uint8Array[]): Promise<[number, string]> {
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
+  const all = concat(parts);
   const hash = [...new Uint8Array(await crypto.subtle.digest("SHA-256", all))]
     .map((b) => b.toString(16).padStart(2, "0")).join("");
   return [all.length, hash];
