@@ -8,7 +8,6 @@
  * @module
  */
 
-import { join } from "node:path";
 import {
   decodeWorkerMessage,
   encodeBroadcast,
@@ -17,10 +16,11 @@ import {
   MAX_STRANGER_FRAME_BYTES,
   Outbox,
   receiveAll,
+  type ResultEntry,
   type ServerMessage,
   type WorkerMessage,
 } from "../transport/protocol.ts";
-import { Scheduler, type TaskEnd } from "./scheduler.ts";
+import { Scheduler } from "./scheduler.ts";
 import { describeExit, type EarlyPool, type LocalWorker, spawnWorker } from "./pool.ts";
 import { type BrokerSockets, closeSockets, maxFrameBytes, openSockets } from "./sockets.ts";
 import {
@@ -39,12 +39,12 @@ import type { ModeResult, Recorder } from "../run/run.ts";
 import type { Log } from "../core/log.ts";
 import { RunError } from "../core/errors.ts";
 import type { Job, Task } from "../core/job.ts";
-import { describeWriteError } from "../core/atomic.ts";
 import { RemoteFiles } from "./remote_files.ts";
-import { readDimensions } from "../ops/formats.ts";
 import { WorkerCpuTimes } from "../run/cpu.ts";
-import { checkPayload, Gate, idOf, localName, localWorkerId } from "./gate.ts";
+import { Gate, idOf, localName, localWorkerId } from "./gate.ts";
 import { printable } from "../transport/schema.ts";
+import { Grants } from "./grants.ts";
+import { Answers } from "./answers.ts";
 
 const encoder = new TextEncoder();
 
@@ -69,14 +69,15 @@ export class Broker {
   readonly #outbox: Outbox;
   readonly #pubOutbox: Outbox;
   readonly #locals = new Map<string, LocalWorker>();
-  /** Pixels of the image each remote worker holds (its silence allowance). */
-  readonly #taskPixels = new Map<string, number>();
+  /** Sends what the scheduler assigns (broker/grants.ts). */
+  readonly #grants: Grants;
+  /** Books counted answers (broker/answers.ts). */
+  readonly #answers: Answers;
   #nextLocal = 1;
   #finished = false;
   #fatal: RunError | null = null;
   #joinedOnce = false;
   #earlyExits = 0;
-  #payloadsPeak = 0;
   /** Each worker's reported process CPU time, for the report. */
   readonly #cpuTimes = new WorkerCpuTimes();
   /** Remote workers' inputs read and outputs written, off the message loop. */
@@ -102,12 +103,26 @@ export class Broker {
       job.maxAttempts,
       (id) => this.#peers.get(id)?.local !== false || this.#payloadsInFlight() < job.payloadWindow,
       job.prefetch,
+      job.batch,
     );
     this.#outbox = new Outbox(
       sockets.router,
       (error) => this.#log.debug(`send failed: ${(error as Error).message}`),
     );
     this.#pubOutbox = new Outbox(sockets.publisher);
+    this.#grants = new Grants({
+      job,
+      byIndex: this.#byIndex,
+      scheduler: this.#scheduler,
+      files: this.#files,
+      recorder,
+      now: () => this.#now(),
+      peer: (id) => this.#peers.get(id),
+      send: (id, message, payload) => this.#sendTo(id, message, payload),
+      payloadsInFlight: () => this.#payloadsInFlight(),
+    });
+    const dispatch = () => void this.#dispatch();
+    this.#answers = new Answers(this.#byIndex, this.#scheduler, this.#files, recorder, dispatch);
   }
 
   /** Milliseconds since the broker opened. */
@@ -124,7 +139,7 @@ export class Broker {
     return sum;
   }
 
-  #sendTo(id: string, message: ServerMessage, payload?: Uint8Array): Promise<void> {
+  #sendTo(id: string, message: ServerMessage, payload?: Uint8Array | Uint8Array[]): Promise<void> {
     return this.#outbox.send([
       encoder.encode(id),
       ...encodeMessage(message, payload),
@@ -150,8 +165,7 @@ export class Broker {
     worker.status.then((status) => {
       this.#locals.delete(id);
       if (this.#finished) return;
-      const wrote = outputsWritten(this.job, (t) => this.#byIndex.get(t)!, this.#now());
-      this.#lose(id, describeExit(status), false, wrote);
+      this.#lose(id, describeExit(status), false, this.#written());
       // Workers that die before joining, at the start or (replacements) over and over: give up.
       const seen = this.#gate.seen.has(id);
       this.#earlyExits = seen ? 0 : this.#earlyExits + 1;
@@ -169,8 +183,9 @@ export class Broker {
     });
   }
 
-  #killLocal(id: string): void {
-    killWorker(this.#locals.get(id));
+  /** Whether a task's output was written during this run (see `outputsWritten`). */
+  #written(): (task: number) => boolean {
+    return outputsWritten(this.job, (t) => this.#byIndex.get(t)!, this.#now());
   }
 
   /**
@@ -182,8 +197,10 @@ export class Broker {
   #lose(id: string, reason: string, timedOut = false, finished?: (task: number) => boolean): void {
     const scheduler = this.#scheduler;
     const present = scheduler.worker(id) !== undefined;
-    const task = scheduler.blamed(id, finished);
-    const failed = scheduler.lost(id, this.#now(), reason, timedOut, finished);
+    // A batching worker that leaves has started none of the tasks it still holds.
+    const graceful = reason === LEFT && scheduler.worker(id)?.batching === true;
+    const task = graceful ? null : scheduler.blamed(id, finished);
+    const failed = scheduler.lost(id, this.#now(), reason, timedOut, finished, graceful);
     if (timedOut) this.#gate.banned.add(id);
     if (task !== null) {
       this.#log.warn(
@@ -204,40 +221,8 @@ export class Broker {
     void this.#dispatch();
   }
 
-  async #sendTask(id: string, taskIndex: number, attempt: number): Promise<void> {
-    const { input, output } = this.job;
-    const task = this.#byIndex.get(taskIndex)!;
-    const header = { type: "task", task: taskIndex, attempt, name: task.input } as const;
-    if (!this.#peers.has(id)) return; // lost meanwhile: its tasks are requeued
-    if (this.#peers.get(id)!.local) {
-      const paths = { input: join(input, task.input), output: join(output, task.output) };
-      return await this.#sendTo(id, { ...header, ...paths });
-    }
-    this.#payloadsPeak = Math.max(this.#payloadsPeak, this.#payloadsInFlight());
-    // Read off the loop; sent (in this worker's order) unless the task changed hands meanwhile.
-    const held = () => this.#scheduler.holds(id, taskIndex, attempt);
-    this.#files.read(id, task.input, async (bytes) => {
-      if (!held()) return;
-      const size = readDimensions(bytes);
-      this.#taskPixels.set(id, size ? size.width * size.height : 0);
-      await this.#sendTo(id, { ...header, input: null, output: null }, bytes);
-    }, async (error) => {
-      // Reading is the server's part of a remote task: its failure is this image's failure.
-      if (!held()) return;
-      this.#scheduler.result(id, taskIndex, { ok: false, error: error.message }, this.#now());
-      this.recorder.record(task, {
-        ok: false,
-        error: `cannot read ${task.input}: ${error.message}`,
-      });
-      const next = this.#scheduler.ready(id, this.#now());
-      if (next) await this.#sendTask(id, next.task, next.attempt);
-    });
-  }
-
   async #dispatch(): Promise<void> {
-    for (const assignment of this.#scheduler.dispatch(this.#now())) {
-      await this.#sendTask(assignment.worker, assignment.task, assignment.attempt);
-    }
+    await this.#grants.send(this.#scheduler.dispatch(this.#now()));
   }
 
   /** Every half heartbeat: heartbeats, silence, timeouts, start-up deadline. */
@@ -249,16 +234,18 @@ export class Broker {
       const busy = this.#scheduler.worker(peer.id)?.task !== null;
       // A busy local worker is left to --task-timeout; a busy remote one gets longer.
       if (busy && peer.local && this.#locals.has(peer.id)) continue;
-      const limit = busy ? busySilenceMs(this.#taskPixels.get(peer.id) ?? 0) : SILENCE_MS;
+      const limit = busy ? busySilenceMs(this.#grants.taskPixels.get(peer.id) ?? 0) : SILENCE_MS;
       if (t - peer.lastSeen > limit) {
         this.#lose(peer.id, `worker silent for ${(limit / 1000).toFixed(1)}s`);
         // A local worker given up on is killed, so that it is replaced.
-        this.#killLocal(peer.id);
+        killWorker(this.#locals.get(peer.id));
       }
     }
     for (const state of this.#scheduler.overdue(t, job.taskTimeout * 1000)) {
-      this.#lose(state.id, `task took longer than --task-timeout ${job.taskTimeout}s`, true);
-      this.#killLocal(state.id);
+      // A local worker's outputs written since its last answer: a batch it had not reported yet.
+      const wrote = this.#locals.has(state.id) ? this.#written() : undefined;
+      this.#lose(state.id, `task took longer than --task-timeout ${job.taskTimeout}s`, true, wrote);
+      killWorker(this.#locals.get(state.id));
     }
     if (!this.#joinedOnce && job.workers > 0 && t > START_TIMEOUT_MS) {
       const lastWords = [...this.#locals.values()].flatMap((w) => w.stderr).at(-1);
@@ -309,8 +296,12 @@ export class Broker {
     if (!peer) return;
     const ahead = message.finishing !== undefined &&
       this.#scheduler.worker(id)?.task === message.finishing;
-    const assignment = this.#scheduler.ready(id, this.#now(), ahead);
-    if (assignment) await this.#sendTask(id, assignment.task, assignment.attempt);
+    const now = this.#now();
+    await this.#grants.send(
+      message.want !== undefined
+        ? this.#scheduler.request(id, now, message.want)
+        : [this.#scheduler.ready(id, now, ahead)].filter((a) => a !== null),
+    );
     await this.#dispatch(); // prefetch room, or workers waiting ahead of it for the window
   }
 
@@ -324,51 +315,52 @@ export class Broker {
     if (!peer) return;
     this.#cpuTimes.note(id, message.cpu, this.#now() / 1000);
     const scheduler = this.#scheduler;
-    const task = this.#byIndex.get(message.task);
-    // Only the worker that holds this task at this attempt, while it is open, has a say:
-    // a late answer of a replaced attempt, or one for a task done elsewhere, changes nothing.
-    const holds = task !== undefined && scheduler.holds(id, message.task, message.attempt);
-    const name = this.#gate.name(id);
-    if (!holds) {
-      this.#log.debug(
-        `${name}: stale result for task ${message.task} attempt ${message.attempt} dropped`,
-      );
-    }
-    let end: TaskEnd = message.ok ? { ok: true } : { ok: false, error: message.error };
-    // Remote result: the server writes the file (off the loop, below).
-    if (holds && message.ok && !peer.local) end = checkPayload(message, payload);
-    const counted = holds &&
+    const end = this.#judge(id, peer, message, payload);
+    const counted = end !== null &&
       scheduler.result(id, message.task, end, this.#now(), message.attempt);
     // The worker is waiting: its next task goes out before the bookkeeping.
     if (message.more && !scheduler.done) {
       const assignment = scheduler.ready(id, this.#now());
-      if (assignment) await this.#sendTask(id, assignment.task, assignment.attempt);
+      if (assignment) await this.#grants.send([assignment]);
     }
-    if (counted) peer.count++;
-    if (counted && message.ok && end.ok && !peer.local) {
-      this.#writeOutput(id, task!, message, payload!);
-    } else if (counted) {
-      this.recorder.record(
-        task!,
-        message.ok && end.ok ? message : { ok: false, error: end.ok ? "" : end.error },
-      );
-    }
+    if (counted) this.#answers.book(id, peer, message, payload, end);
     if (scheduler.done) return;
     await this.#dispatch();
   }
 
-  /** Writes a remote output off the loop; records it once written (or failed, then amended). */
-  #writeOutput(id: string, task: Task, message: Incoming<"result">, bytes: Uint8Array): void {
-    this.#files.write(task.output, bytes, (error) => {
-      if (error === null) this.recorder.record(task, message);
-      else {
-        const end = { ok: false, error: describeWriteError(error, task.output) } as const;
-        this.#scheduler.amend(id, task.index, end);
-        this.recorder.record(task, end);
-      }
-      // The payload window has room again.
-      if (!this.#scheduler.done) void this.#dispatch();
+  /**
+   * A batching worker answers several tasks at once (its successes' bytes,
+   * if remote, one frame each in order) and asks for more: as {@link onResult}
+   * for each, the next grant out before the bookkeeping.
+   */
+  async onResults(
+    id: string,
+    message: Incoming<"results">,
+    payloads: Uint8Array[],
+    peer: Peer | undefined,
+  ): Promise<void> {
+    if (!peer) return;
+    const now = this.#now(), scheduler = this.#scheduler;
+    this.#cpuTimes.note(id, message.cpu, now / 1000);
+    let frame = 0;
+    const counting = message.results.flatMap((entry) => {
+      const payload = entry.ok ? payloads[frame++] ?? null : null;
+      const end = this.#judge(id, peer, entry, payload);
+      return end === null ? [] : [{ ...entry, entry, payload, end }];
     });
+    const counted = scheduler.results(id, counting, now);
+    if (!scheduler.done) await this.#grants.send(scheduler.request(id, now, message.want));
+    counting.forEach((j, i) =>
+      counted[i] && this.#answers.book(id, peer, j.entry, j.payload, j.end)
+    );
+    if (!scheduler.done) await this.#dispatch();
+  }
+
+  /** How `entry` ends its task, or null if this worker has no say (see `Gate.judge`). */
+  #judge(id: string, peer: Peer, entry: ResultEntry, payload: Uint8Array | null) {
+    const holds = this.#byIndex.has(entry.task) &&
+      this.#scheduler.holds(id, entry.task, entry.attempt);
+    return this.#gate.judge(id, peer.local, entry, payload, holds);
   }
 
   /** A worker leaves (after --max-tasks, or stopped): its tasks go back to the queue. */
@@ -417,6 +409,9 @@ export class Broker {
       case "result":
         await this.onResult(id, message, payload, peer);
         break;
+      case "results":
+        await this.onResults(id, message, decoded.payloads ?? [], peer);
+        break;
       case "leave":
         this.onLeave(id, peer);
         break;
@@ -460,6 +455,8 @@ export class Broker {
     } catch (error) {
       if (!this.#fatal && !this.signal.aborted) throw error;
     } finally {
+      const written = this.signal.aborted ? this.#written() : () => false;
+      this.#answers.countWritten(this.#gate.localIds, written, this.#now());
       await this.#files.drain();
       this.#finished = true;
       clearInterval(ticker);
@@ -469,7 +466,7 @@ export class Broker {
     }
     if (this.#fatal) throw this.#fatal;
     if (job.bind) {
-      const payloadsPeak = this.#payloadsPeak, payloadWindow = job.payloadWindow;
+      const payloadsPeak = this.#grants.payloadsPeak, payloadWindow = job.payloadWindow;
       this.#log.debug(
         `payload window: at most ${payloadsPeak} image payload(s) in memory at once (limit ${payloadWindow})`,
         { payloadsPeak, payloadWindow },

@@ -19,7 +19,7 @@ import type { Log } from "../core/log.ts";
 import type {
   JoinMessage,
   RefusedMessage,
-  ResultMessage,
+  ResultEntry,
   WorkerMessage,
 } from "../transport/protocol.ts";
 import type { Job } from "../core/job.ts";
@@ -113,7 +113,7 @@ export class PeerWarnings {
  * size the result says, and an image of the format it says.
  */
 export function checkPayload(
-  message: Extract<ResultMessage, { ok: true }>,
+  message: Extract<ResultEntry, { ok: true }>,
   payload: Uint8Array | null,
 ): TaskEnd {
   if (!payload) return { ok: false, error: "result carried no image bytes" };
@@ -145,6 +145,30 @@ export class Gate {
   /** @param log where warnings about peers go @param job the token and --task-timeout */
   constructor(readonly log: Log, readonly job: Pick<Job, "token" | "taskTimeout">) {
     this.warnings = new PeerWarnings(log);
+  }
+
+  /**
+   * How a worker's answer for a task ends it, or null when it has no say:
+   * only the worker that holds this task at this attempt, while it is open
+   * (`holds`), does; a late answer of a replaced attempt, or one for a task
+   * done elsewhere, changes nothing. A remote success is checked against its
+   * bytes (`checkPayload`).
+   */
+  judge(
+    id: string,
+    local: boolean,
+    entry: ResultEntry,
+    payload: Uint8Array | null,
+    holds: boolean,
+  ): TaskEnd | null {
+    if (!holds) {
+      this.log.debug(
+        `${this.name(id)}: stale result for task ${entry.task} attempt ${entry.attempt} dropped`,
+      );
+      return null;
+    }
+    if (!entry.ok) return { ok: false, error: entry.error };
+    return local ? { ok: true } : checkPayload(entry, payload);
   }
 
   /** How logs and reports name a worker: `wN` for a local one, its (printable) id otherwise. */

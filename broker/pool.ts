@@ -39,7 +39,11 @@ export function workerPermissions(
  * ...`).
  */
 export function workerCommandLine(
-  job: Pick<Job, "input" | "output"> & { token?: string | null; curveServerKey?: string | null },
+  job: Pick<Job, "input" | "output"> & {
+    token?: string | null;
+    curveServerKey?: string | null;
+    batch?: number;
+  },
   endpoint: string,
   id: string,
   maxTasks = 0,
@@ -47,6 +51,7 @@ export function workerCommandLine(
 ): { command: string; args: string[] } {
   const workerArgs = ["worker", "--connect", endpoint, "--id", id, "--local"];
   if (maxTasks > 0) workerArgs.push("--max-tasks", String(maxTasks));
+  if (job.batch !== undefined) workerArgs.push("--batch", String(job.batch));
   // One argument with "=": a Z85 key may begin with "-", which would read as a flag.
   if (job.curveServerKey) workerArgs.push(`--curve-server-key=${job.curveServerKey}`);
   // A compiled binary's permissions are fixed when it is built: the worker narrows itself
@@ -70,7 +75,11 @@ export interface LocalWorker {
 
 /** Starts a local worker; its stderr lines go to `onLine`. */
 export function spawnWorker(
-  job: Pick<Job, "input" | "output"> & { token?: string | null; curveServerKey?: string | null },
+  job: Pick<Job, "input" | "output"> & {
+    token?: string | null;
+    curveServerKey?: string | null;
+    batch?: number;
+  },
   endpoint: string,
   id: string,
   onLine: (line: string) => void,

@@ -7,6 +7,12 @@
  * silence, timeout) goes back to the front of the queue, until it has used
  * `maxAttempts` attempts; then it is failed.
  *
+ * A batching worker asks for several tasks at once ({@link Scheduler.request});
+ * a grant is guided self-scheduling (OpenMP's "guided"): at most
+ * `ceil(queued / (2 × workers))`, so grants are large early and single
+ * tasks at the tail, where no worker should sit on a batch the others could
+ * share.
+ *
  * All times are milliseconds from any fixed origin, passed in by the caller.
  *
  * @module
@@ -26,6 +32,10 @@ export interface WorkerState {
   held: number[];
   /** Whether the worker asked for work and got none yet. */
   waiting: boolean;
+  /** A batching worker (it asked with `want`): tasks it asked for and was not granted yet. */
+  want: number;
+  /** Whether it batches (asks with {@link Scheduler.request}). */
+  batching: boolean;
   /** When the worker joined. */
   joined: number;
   /** When it left or was lost, or null while present. */
@@ -74,6 +84,9 @@ export class Scheduler {
   readonly #maxAttempts: number;
   readonly #canAssign: (worker: string) => boolean;
   readonly #capacity: number;
+  readonly #batch: number;
+  /** Workers present (joined, not lost). */
+  #present = 0;
   /** Tasks every worker holds, all together (kept, not summed: a broker asks it a task). */
   #held = 0;
 
@@ -83,18 +96,21 @@ export class Scheduler {
    * @param canAssign extra gate (e.g. a send window for remote payloads)
    * @param prefetch tasks a worker may hold beyond the one it works on
    *   (0, the guide's rule: one task at a time)
+   * @param batch most tasks a batching worker may hold (`--batch`)
    */
   constructor(
     tasks: readonly number[],
     maxAttempts = 3,
     canAssign: (worker: string) => boolean = () => true,
     prefetch = 0,
+    batch = 1,
   ) {
     this.#queue = [...tasks];
     this.#total = tasks.length;
     this.#maxAttempts = maxAttempts;
     this.#canAssign = canAssign;
     this.#capacity = 1 + prefetch;
+    this.#batch = batch;
   }
 
   /** Number of tasks in the run. */
@@ -142,12 +158,15 @@ export class Scheduler {
   join(id: string, now: number): void {
     const known = this.#workers.get(id);
     if (known && known.left === null) return;
+    this.#present++;
     this.#workers.set(id, {
       id,
       task: null,
       taskSince: 0,
       held: [],
       waiting: false,
+      want: 0,
+      batching: false,
       joined: now,
       left: null,
       processed: 0,
@@ -167,12 +186,45 @@ export class Scheduler {
     const state = this.worker(id);
     if (!state || state.held.length >= this.#capacity + (ahead ? 1 : 0)) return null;
     state.waiting = true;
+    return this.#behindStarved(state) ? null : this.#assign(state, now);
+  }
+
+  /** True (and `state` joins them) when workers the window refused earlier have the next room. */
+  #behindStarved(state: WorkerState): boolean {
     const first = this.#starved.keys().next().value;
-    if (first !== undefined && first !== id && this.#canAssign(first)) {
-      this.#starved.set(id, true); // the room is for those refused first: it waits behind them
-      return null;
+    if (first === undefined || first === state.id || !this.#canAssign(first)) return false;
+    this.#starved.set(state.id, true); // the room is for those refused first: it waits behind them
+    return true;
+  }
+
+  /**
+   * A batching worker asks for up to `want` tasks (a `ready` or `results`
+   * with `want`): it then holds at most `--batch` tasks, so its wish is cut
+   * to that. Returns the tasks granted now (see {@link #grantSize}); the
+   * rest of its wish waits for {@link dispatch}.
+   */
+  request(id: string, now: number, want: number): Assignment[] {
+    const state = this.worker(id);
+    if (!state) return [];
+    state.batching = true;
+    state.want = Math.max(0, Math.min(want, this.#batch - state.held.length));
+    state.waiting = state.want > 0;
+    if (!state.waiting || this.#behindStarved(state)) return [];
+    return this.#grant(state, now, this.#grantSize(state));
+  }
+
+  /** Guided self-scheduling: what `state` is granted at once, at least 1 while it wants any. */
+  #grantSize(state: WorkerState): number {
+    const share = Math.ceil(this.#queue.length / (2 * Math.max(1, this.#present)));
+    return Math.min(state.want, Math.max(1, share));
+  }
+
+  #grant(state: WorkerState, now: number, n: number): Assignment[] {
+    const out: Assignment[] = [];
+    for (let assignment; out.length < n && (assignment = this.#assign(state, now));) {
+      out.push(assignment);
     }
-    return this.#assign(state, now);
+    return out;
   }
 
   #assign(state: WorkerState, now: number): Assignment | null {
@@ -196,7 +248,8 @@ export class Scheduler {
       state.task = task;
       state.taskSince = now;
     }
-    state.waiting = state.held.length < this.#capacity;
+    if (state.batching) state.want--;
+    state.waiting = state.batching ? state.want > 0 : state.held.length < this.#capacity;
     return { worker: state.id, task, attempt };
   }
 
@@ -210,7 +263,7 @@ export class Scheduler {
     for (const id of this.#starved.keys()) {
       const state = this.worker(id);
       if (!state?.waiting) this.#starved.delete(id);
-      else if (state.held.length < this.#capacity) {
+      else if (this.#room(state) > 0) {
         const assignment = this.#assign(state, now);
         if (!assignment) break; // the window is full again (or nothing is left)
         out.push(assignment);
@@ -218,13 +271,22 @@ export class Scheduler {
     }
     for (const state of this.#workers.values()) {
       if (this.#starved.has(state.id)) continue; // refused again just above
-      while (state.left === null && state.waiting && state.held.length < this.#capacity) {
-        const assignment = this.#assign(state, now);
-        if (!assignment) break;
-        out.push(assignment);
+      if (state.left !== null || !state.waiting) continue;
+      if (state.batching) out.push(...this.#grant(state, now, this.#grantSize(state)));
+      else {
+        while (state.waiting && state.held.length < this.#capacity) {
+          const assignment = this.#assign(state, now);
+          if (!assignment) break;
+          out.push(assignment);
+        }
       }
     }
     return out;
+  }
+
+  /** How many more tasks `state` may be given now. */
+  #room(state: WorkerState): number {
+    return state.batching ? state.want : this.#capacity - state.held.length;
   }
 
   /**
@@ -251,6 +313,27 @@ export class Scheduler {
     if (end.ok) state.processed++;
     else state.failed++;
     return true;
+  }
+
+  /**
+   * Records several results that arrived together (a `results` message), in
+   * the order the worker did them, and returns which counted (see
+   * {@link result}). The time since the worker's current task started is
+   * shared evenly among those that count, for their spans (each started when
+   * the one before it ended); {@link overdue} then counts from `now`.
+   */
+  results(
+    id: string,
+    entries: readonly { task: number; attempt: number; end: TaskEnd }[],
+    now: number,
+  ): boolean[] {
+    const held = entries.map((e) => this.holds(id, e.task, e.attempt));
+    const counting = held.filter(Boolean).length;
+    const since = this.worker(id)?.taskSince ?? now;
+    let n = 0;
+    return entries.map((e, i) =>
+      held[i] && this.result(id, e.task, e.end, since + ((now - since) * ++n) / counting, e.attempt)
+    );
   }
 
   /**
@@ -287,7 +370,8 @@ export class Scheduler {
    * worked on is requeued at the front, or failed with `reason` once it has
    * used every attempt; prefetched tasks it had not started go back to the
    * front without using an attempt; which task it worked on: see
-   * {@link blamed}. With `exclude` (it timed out), the worker is never given
+   * {@link blamed}; with `graceful` (it left, having started none of them), none.
+   * With `exclude` (it timed out), the worker is never given
    * that task again. Returns the failed task indices.
    */
   lost(
@@ -296,19 +380,25 @@ export class Scheduler {
     reason: string,
     exclude = false,
     finished?: (task: number) => boolean,
+    graceful = false,
   ): number[] {
     const state = this.worker(id);
     if (!state) return [];
-    const done = this.#diedAfter(state, finished);
-    if (done !== null) this.#release(state, done, now, null);
+    const done = state.held.slice(
+      0,
+      graceful ? state.held.length : this.#diedAfter(state, finished),
+    );
+    for (const task of done) this.#release(state, task, now, null);
     const [task, ...prefetched] = state.held;
-    if (done !== null) prefetched.unshift(done);
+    prefetched.unshift(...done);
     if (task !== undefined) this.#release(state, task, now, null);
     this.#held -= state.held.length;
+    this.#present--;
     state.held = [];
     state.task = null;
     state.left = now;
     state.waiting = false;
+    state.want = 0;
     this.#starved.delete(id);
     for (const unstarted of prefetched.reverse()) {
       if (this.#ended.has(unstarted)) continue;
@@ -338,20 +428,23 @@ export class Scheduler {
    * The task worker `id` is taken to have worked on if lost now: the first
    * it holds, unless it holds more than one and `finished` (given when its
    * process ended) says that one was finished (a local worker's output file
-   * was written): then it died on the next one, its result for the first,
-   * sent just before, lost with the process (sockets close with linger 0),
-   * and the finished one goes back to the queue without using an attempt.
+   * was written): then it died on the next one not finished (a worker does
+   * its tasks in the order handed out), its results for the finished ones,
+   * not sent yet or sent just before, lost with the process (sockets close
+   * with linger 0), and the finished ones go back to the queue without using
+   * an attempt. The last task it holds is blamed even if finished too.
    */
   blamed(id: string, finished?: (task: number) => boolean): number | null {
     const state = this.worker(id);
     if (!state) return null;
-    return this.#diedAfter(state, finished) === null ? state.task : state.held[1];
+    return state.held[this.#diedAfter(state, finished)] ?? null;
   }
 
-  /** The task `state` had finished before dying on the next one (see {@link blamed}), or null. */
-  #diedAfter(state: WorkerState, finished?: (task: number) => boolean): number | null {
-    const [first] = state.held;
-    return finished && state.held.length > 1 && finished(first) ? first : null;
+  /** How many of the tasks `state` holds it had finished before dying (see {@link blamed}). */
+  #diedAfter(state: WorkerState, finished?: (task: number) => boolean): number {
+    let n = 0;
+    while (finished && n < state.held.length - 1 && finished(state.held[n])) n++;
+    return n;
   }
 
   /** Workers whose current task has run longer than `timeoutMs`. */

@@ -330,3 +330,86 @@ Deno.test("held counts the tasks out, through results, prefetch and a lost worke
   assert.equal(s.held, 1, "b's task and its prefetched one are back in the queue");
   assert.equal(s.held, s.workers.reduce((n, w) => n + w.held.length, 0));
 });
+
+const tasksOf = (grant: { task: number }[]) => grant.map((a) => a.task);
+
+Deno.test("batch: guided grants (large early, single tasks at the tail), at most --batch held, the rest of a wish dispatched later", () => {
+  const s = new Scheduler(Array.from({ length: 40 }, (_, i) => i), 3, () => true, 0, 8);
+  s.join("a", 0);
+  s.join("b", 0);
+  // 40 queued, 2 workers: a share is ceil(40 / 4) = 10, cut to the 8 a worker may hold.
+  assert.deepEqual(tasksOf(s.request("a", 0, 64)), [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.equal(s.worker("a")!.want, 0, "a hostile wish is cut to --batch");
+  // 32 queued: ceil(32 / 4) = 8.
+  assert.deepEqual(tasksOf(s.request("b", 0, 8)), [8, 9, 10, 11, 12, 13, 14, 15]);
+  assert.deepEqual(s.request("a", 1, 8), [], "holding 8 of 8: nothing more");
+  // a reports 4 results at once and asks for 4 more.
+  const done = [0, 1, 2, 3].map((task) => ({ task, attempt: 1, end: ok }));
+  assert.deepEqual(s.results("a", done, 20), [true, true, true, true]);
+  // Their spans share the 20 ms evenly, each starting when the one before ended.
+  assert.deepEqual(s.worker("a")!.spans.map((x) => [x.task, x.start, x.end]), [
+    [0, 0, 5],
+    [1, 5, 10],
+    [2, 10, 15],
+    [3, 15, 20],
+  ]);
+  assert.equal(s.worker("a")!.taskSince, 20, "the task it is on counts from the report");
+  assert.deepEqual(tasksOf(s.request("a", 20, 4)), [16, 17, 18, 19]);
+  // The tail: 20 queued, then fewer; grants shrink to 1.
+  for (const id of ["a", "b"]) {
+    const state = s.worker(id)!;
+    s.results(id, state.held.map((task) => ({ task, attempt: 1, end: ok })), 30);
+  }
+  assert.deepEqual(s.request("a", 30, 8).length, 5, "ceil(20 / 4)");
+  assert.deepEqual(s.request("b", 30, 8).length, 4, "ceil(15 / 4)");
+  s.results("a", s.worker("a")!.held.map((task) => ({ task, attempt: 1, end: ok })), 40);
+  s.results("b", s.worker("b")!.held.map((task) => ({ task, attempt: 1, end: ok })), 40);
+  assert.equal(s.queued, 11);
+  const sizes = [];
+  while (s.queued > 0) {
+    const grant = s.request("a", 50, 8);
+    sizes.push(grant.length);
+    s.results("a", grant.map((a) => ({ task: a.task, attempt: 1, end: ok })), 50);
+  }
+  assert.deepEqual(sizes, [3, 2, 2, 1, 1, 1, 1], "ceil(q / 4) as the queue drains");
+  // A wish the queue could not meet waits: a requeued task goes to it through dispatch.
+  assert.deepEqual(s.request("b", 60, 3), []);
+  assert.equal(s.worker("b")!.want, 3);
+  s.lost("a", 61, "worker crashed");
+  assert.deepEqual(s.dispatch(61), [], "a held nothing");
+  assert.equal(s.done, true);
+});
+
+Deno.test("batch: results for tasks not held, of another attempt or ended count for nothing", () => {
+  const s = new Scheduler([0, 1, 2, 3], 3, () => true, 0, 4);
+  s.join("a", 0);
+  s.join("b", 0);
+  assert.deepEqual(tasksOf(s.request("a", 0, 2)), [0]);
+  assert.deepEqual(tasksOf(s.request("b", 0, 2)), [1]);
+  assert.deepEqual(
+    s.results("a", [
+      { task: 1, attempt: 1, end: ok }, // b's
+      { task: 0, attempt: 2, end: ok }, // another attempt
+      { task: 9, attempt: 1, end: ok }, // no such task
+      { task: 0, attempt: 1, end: ok },
+    ], 10),
+    [false, false, false, true],
+  );
+  assert.deepEqual(s.worker("a")!.spans, [{ task: 0, start: 0, end: 10, ok: true }]);
+  assert.equal(s.finished, 1);
+});
+
+Deno.test("batch: a worker that dies holding a batch: finished outputs go back without an attempt, the first unfinished one is blamed", () => {
+  const s = new Scheduler([0, 1, 2, 3, 4, 5], 1, () => true, 0, 6);
+  s.join("a", 0);
+  assert.equal(s.request("a", 0, 6).length, 3, "ceil(6 / 2)");
+  const wrote = (tasks: number[]) => (task: number) => tasks.includes(task);
+  assert.equal(s.blamed("a", wrote([0, 1])), 2);
+  assert.equal(s.blamed("a", wrote([1])), 0, "only a finished prefix counts");
+  assert.equal(s.blamed("a", wrote([0, 1, 2])), 2, "the last one held, even if finished");
+  assert.deepEqual(s.lost("a", 5, "worker crashed", false, wrote([0, 1])), [2]);
+  assert.equal(s.ended.get(2)?.ok, false, "one attempt: task 2 is failed");
+  assert.deepEqual([0, 1].map((t) => s.attempts(t)), [0, 0], "finished ones keep their attempts");
+  s.join("b", 6);
+  assert.deepEqual(tasksOf(s.request("b", 6, 6)), [0, 1, 3]);
+});

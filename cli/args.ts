@@ -10,7 +10,14 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { formatStep } from "../ops/pipeline.ts";
-import type { Encoder, Job, LogFormat, OutputFormat, WorkerOptions } from "../core/job.ts";
+import {
+  type Encoder,
+  type Job,
+  type LogFormat,
+  MAX_BATCH,
+  type OutputFormat,
+  type WorkerOptions,
+} from "../core/job.ts";
 import { UsageError } from "../core/errors.ts";
 import { WRITABLE_FORMATS } from "../ops/formats.ts";
 import {
@@ -35,6 +42,7 @@ import {
   readReports,
   readSteps,
   SERVE_ONLY,
+  WORKER_BATCH,
 } from "./options.ts";
 
 /** Subcommand aliases. */
@@ -149,6 +157,7 @@ export function parseJob(
     prefetch: mode === "parallel" && str("prefetch") === undefined
       ? LOCAL_PREFETCH
       : number("prefetch"),
+    batch: number("batch"),
   };
   checkResizeSizes(job.pipeline.steps, job.pipeline.maxPixels, str("size") !== undefined);
   if (job.quiet && job.verbose) {
@@ -176,6 +185,7 @@ export function parseWorker(args: readonly string[]): WorkerOptions | "help" {
         local: { type: "boolean" },
         "server-timeout": { type: "string" },
         "max-tasks": { type: "string" },
+        batch: { type: "string" },
         "curve-server-key": { type: "string" },
         "exit-with-parent": { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -224,6 +234,7 @@ export function parseWorker(args: readonly string[]): WorkerOptions | "help" {
       Number.MAX_SAFE_INTEGER,
       0,
     ),
+    batch: integer("batch", values.batch as string | undefined, 1, MAX_BATCH, WORKER_BATCH),
     curveServerKey: (values["curve-server-key"] as string | undefined) ?? null,
     exitWithParent: Boolean(values["exit-with-parent"]),
   };

@@ -73,6 +73,13 @@ const PARALLEL_FLAGS = `Workers:
                            while it writes an output or, remote, as it starts on an image);
                            a held task waits behind its worker's current image, so with a few
                            very slow images among many, 0 can end the run sooner
+      --batch N            most tasks a worker is granted in one message and holds, 1..64
+                           (default 16): local workers ask for that many and answer several
+                           at once, a few messages a batch instead of two a task; grants
+                           shrink to one task as the queue empties, so the load still
+                           balances. Like --prefetch, held tasks wait behind a slow image.
+                           1: one task at a time, as before (--prefetch applies). Remote
+                           workers ask for what their own --batch says
       --max-tasks-per-worker N
                            recycle each worker after N images (default 0: never)`;
 
@@ -181,6 +188,9 @@ worker exits 2, even with --persist: trying again cannot help.
                            40-character key itself): required when the server uses --curve-secret
       --persist            after a run ends, wait for the next server instead of exiting
       --server-timeout S   exit when the server is silent this long (default 5)
+      --batch N            ask for N tasks at once and answer several in one message, 1..64
+                           (default 1: one at a time; the server grants at most its --batch,
+                           and no more than its --payload-window lets out)
       --exit-with-parent   leave (as on SIGTERM) once the process that started this worker is
                            gone (--processes sets it for its children, so none outlives it)
   -h, --help               this help

@@ -18,7 +18,7 @@ import {
   StepError,
 } from "../ops/pipeline.ts";
 import { DEFAULT_KERNEL, type Kernel, KERNELS } from "../ops/kernels/mod.ts";
-import { type Job, STDOUT } from "../core/job.ts";
+import { type Job, MAX_BATCH, STDOUT } from "../core/job.ts";
 import { UsageError } from "../core/errors.ts";
 import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS, overPixelLimit } from "../ops/defaults.ts";
 
@@ -53,6 +53,19 @@ export const PAYLOAD_WINDOW = 16;
  */
 export const LOCAL_PREFETCH = 1;
 
+/**
+ * Default `--batch` of `parallel` and `serve`: most tasks a worker is
+ * granted in one message and holds at once; their local workers ask for
+ * that many. See docs/performance.md, "Batches".
+ */
+export const DEFAULT_BATCH = 16;
+
+/**
+ * Default `--batch` of `zpix worker` (a remote worker): how many tasks it
+ * asks for at once. See docs/performance.md, "Batches".
+ */
+export const WORKER_BATCH = 1;
+
 /** Default attempts per image. */
 export const DEFAULT_MAX_ATTEMPTS = 3;
 
@@ -85,6 +98,7 @@ export const JOB_OPTIONS = {
   "max-tasks-per-worker": { type: "string" },
   "max-attempts": { type: "string" },
   prefetch: { type: "string" },
+  batch: { type: "string" },
   bind: { type: "string" },
   token: { type: "string" },
   "payload-window": { type: "string" },
@@ -102,6 +116,7 @@ export const PARALLEL_ONLY: JobOption[] = [
   "max-tasks-per-worker",
   "max-attempts",
   "prefetch",
+  "batch",
 ];
 /** Options that only make sense for `serve`. */
 export const SERVE_ONLY: JobOption[] = [
@@ -119,6 +134,7 @@ export const INTEGER_OPTIONS = {
   "max-tasks-per-worker": { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 },
   "max-attempts": { min: 1, max: 100, fallback: DEFAULT_MAX_ATTEMPTS },
   prefetch: { min: 0, max: 3, fallback: 0 },
+  batch: { min: 1, max: MAX_BATCH, fallback: DEFAULT_BATCH },
 } as const satisfies Partial<Record<JobOption, { min: number; max: number; fallback: number }>>;
 
 /** The value of an integer flag of {@link INTEGER_OPTIONS}. Throws {@link UsageError}. */

@@ -8,6 +8,13 @@
 import type { Step } from "../ops/pipeline.ts";
 import type { WritableFormat } from "../ops/formats.ts";
 
+/**
+ * The most tasks a worker may hold and one message may carry (`--batch`'s
+ * ceiling; the protocol's `tasks` and `results`): a batch's header stays far
+ * below the largest header a peer accepts (1 MiB).
+ */
+export const MAX_BATCH = 64;
+
 /** `--output -`: the one image goes to standard output. */
 export const STDOUT = "-";
 
@@ -97,6 +104,8 @@ export interface Job {
   maxTasksPerWorker: number;
   /** Tasks a worker may hold beyond the one it works on (0: one at a time). */
   prefetch: number;
+  /** Most tasks a batching worker is granted at once and holds (1: no batches). */
+  batch: number;
   /** Attempts per image before it is failed (worker crashes, timeouts). */
   maxAttempts: number;
 }
@@ -129,6 +138,8 @@ export interface WorkerOptions {
   serverTimeout: number;
   /** Exit after this many tasks (0: never); the server starts a fresh one. */
   maxTasks: number;
+  /** Tasks to ask for at once (`--batch`; 1: one at a time, no batches). */
+  batch: number;
   /** The server's CURVE public key, or a file holding it (main.ts resolves it), or null. */
   curveServerKey: string | null;
   /**

@@ -88,6 +88,25 @@ export class Recorder {
         error: result.error,
       });
     }
+    this.#progress();
+  }
+
+  /**
+   * Records as done a task whose output was found written when the run was
+   * interrupted, its worker's answer still to come (a batching worker answers
+   * several tasks at once): counted, with no timings or warnings.
+   */
+  recordWritten(task: Task): void {
+    this.#done++;
+    this.processed++;
+    this.log.debug(`${task.input} → ${task.output} (written, not answered)`, {
+      path: task.input,
+      output: task.output,
+    });
+    this.#progress();
+  }
+
+  #progress(): void {
     const second = Math.floor(this.elapsed * 4) / 4;
     if (second !== this.#lastPoint || this.#done === this.tasks.length) {
       this.#lastPoint = second;

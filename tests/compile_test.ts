@@ -172,6 +172,7 @@ Deno.test('worker command lines: a CURVE key that begins with "-" reaches the wo
     id: null,
     serverTimeout: 5,
     maxTasks: 0,
+    batch: 1,
     curveServerKey: key,
     local: false,
     exitWithParent: false,

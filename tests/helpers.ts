@@ -361,7 +361,7 @@ export class FakeWorker {
     this.#incoming = receiveAll(this.dealer);
   }
 
-  send(message: WorkerMessage, payload?: Uint8Array): Promise<void> {
+  send(message: WorkerMessage, payload?: Uint8Array | Uint8Array[]): Promise<void> {
     return this.#outbox.send(encodeMessage(message, payload));
   }
 
@@ -383,11 +383,14 @@ export class FakeWorker {
     return { name: message.name, task: message.task, attempt: message.attempt, payload };
   }
 
-  /** Joins, takes the hello, asks for work, and keeps sending heartbeats. */
-  async join(): Promise<void> {
+  /**
+   * Joins, takes the hello, asks for work (with `want`, as a batching worker
+   * asks: several tasks at once), and keeps sending heartbeats.
+   */
+  async join(want?: number): Promise<void> {
     await this.send({ type: "join", pid: 1, host: "fake", local: false, token: null });
     assert.equal((await this.next()).message.type, "hello");
-    await this.send({ type: "ready" });
+    await this.send(want === undefined ? { type: "ready" } : { type: "ready", want });
     this.#beat = setInterval(() => {
       this.heartbeats++;
       void this.send({ type: "heartbeat" });
@@ -401,6 +404,25 @@ export class FakeWorker {
     format: WritableFormat = "jpeg",
   ): Promise<void> {
     return this.send(doneResult(task, payload?.length ?? 0, format), payload);
+  }
+
+  /**
+   * Answers a batch of tasks as done, in one `results` (with `payload` as
+   * each output's bytes), asking for `want` more.
+   */
+  succeedAll(
+    tasks: readonly { task: number; attempt: number }[],
+    payload: Uint8Array,
+    want: number,
+  ): Promise<void> {
+    const results = tasks.map((task) => {
+      const { type: _type, more: _more, ...entry } = doneResult(task, payload.length) as Extract<
+        WorkerMessage,
+        { type: "result" }
+      >;
+      return entry;
+    });
+    return this.send({ type: "results", results, want }, tasks.map(() => payload));
   }
 
   close(): void {

@@ -10,6 +10,7 @@ import * as zmq from "../transport/zmq.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
+  type Decoded,
   decodeServerMessage,
   encodeMessage,
   Outbox,
@@ -130,8 +131,8 @@ export class RawPeer {
     return this.#outbox.send(frames);
   }
 
-  /** The next server message within `ms`. */
-  async next(ms = 15_000): Promise<{ message: ServerMessage; payload: Uint8Array | null }> {
+  /** The next server message within `ms` (a batch's payloads too). */
+  async next(ms = 15_000): Promise<Decoded<ServerMessage>> {
     return decodeServerMessage(await nextWithin(this.#incoming, ms) as Uint8Array[]);
   }
 

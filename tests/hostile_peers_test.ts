@@ -29,6 +29,8 @@ import {
   sleep,
 } from "./hostile_helpers.ts";
 import type { ZpixProcess } from "./helpers.ts";
+import { doneResult } from "./helpers.ts";
+import { encodeMessage, type WorkerMessage } from "../transport/protocol.ts";
 
 const TOKEN = "s3cret-token";
 
@@ -579,4 +581,66 @@ Deno.test("a peer that says it is local, with the token, still gets bytes, never
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual((await readReport(dir)).failed, []);
   });
+});
+
+Deno.test("attack 8: a batching peer that asks for 10^9 tasks, repeats one in a batch and answers tasks it does not hold gets --batch at most and changes nothing", async () => {
+  await withServe(
+    12,
+    ["--token", TOKEN, "--batch", "4"],
+    async ({ dir, names, server, worker, peer }) => {
+      const t0 = performance.now();
+      const greedy = peer("greedy-1");
+      await greedy.send({ type: "join", pid: 1, host: "raw", local: false, token: TOKEN });
+      assert.equal((await greedy.next()).message.type, "hello");
+      greedy.beat();
+      // Beyond the protocol's ceiling: dropped as a bad message (the warning below), no task.
+      await greedy.send({ type: "ready", want: 1e9 });
+      // At the ceiling: granted --batch 4, in one message, each task's bytes a frame.
+      await greedy.send({ type: "ready", want: 64 });
+      const { message, payloads } = await greedy.next();
+      assert.equal(message.type, "tasks", JSON.stringify(message));
+      const mine = message.type === "tasks" ? message.tasks : [];
+      assert.equal(mine.length, 4);
+      assert.equal(payloads?.length, 4);
+      const entry = (task: { task: number; attempt: number }, bytes: Uint8Array) => {
+        const { type: _t, more: _m, ...rest } = doneResult(
+          task,
+          bytes.length,
+          (sniffFormat(bytes) ?? "jpeg") as WritableFormat,
+        ) as Extract<
+          WorkerMessage,
+          { type: "result" }
+        >;
+        return rest;
+      };
+      // One task twice in a batch: the whole message is refused by the schema.
+      await greedy.sendFrames(encodeMessage({
+        type: "results",
+        results: [entry(mine[0], PLANTED), entry(mine[0], PLANTED)],
+        want: 4,
+      }, [PLANTED, PLANTED]));
+      // Tasks it does not hold (every other index, attempts 1-3): each counts for nothing.
+      const foreign = names.map((_, task) => task).filter((t) => !mine.some((m) => m.task === t));
+      for (const attempt of [1, 2, 3]) {
+        const results = foreign.slice(0, 8).map((task) => entry({ task, attempt }, PLANTED));
+        await greedy.sendFrames(
+          encodeMessage({ type: "results", results, want: 0 }, results.map(() => PLANTED)),
+        );
+      }
+      // Then its own tasks, answered honestly (each input's bytes as its output), asking for none.
+      await greedy.sendFrames(encodeMessage(
+        { type: "results", results: mine.map((m, i) => entry(m, payloads![i])), want: 0 },
+        payloads,
+      ));
+      worker();
+      const result = await finished(server);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, /greedy-1: ready: want must be a whole number in 1\.\.64/);
+      const report = await readReport(dir);
+      assert.deepEqual([report.processed, report.failed], [names.length, []]);
+      assert.equal(report.workers.find((w) => w.id === "greedy-1")?.processed, 4);
+      await assertHonestOutputs(dir, names);
+      console.log(`  honest run under attack 8: ${seconds(t0)} s`);
+    },
+  );
 });

@@ -143,8 +143,19 @@ Deno.test("a worker that stops answering (SIGSTOP) is lost by heartbeat silence,
     // a.jpg stalls one worker (its heartbeats go on) until --task-timeout; the
     // other does the rest and idles. Both are frozen: the busy one is left to
     // the task timeout, the idle one can only be found out by its silence. One task at a time:
-    // with the default --prefetch 1 the stalled worker would hold one more until its timeout.
-    const args = ["-w", "2", "--task-timeout", "10", "--verbose", "--prefetch", "0"];
+    // with the default --prefetch 1 (or --batch) the stalled worker would hold more until its
+    // timeout.
+    const args = [
+      "-w",
+      "2",
+      "--task-timeout",
+      "10",
+      "--verbose",
+      "--prefetch",
+      "0",
+      "--batch",
+      "1",
+    ];
     const run = startRun(runArgs(dir, ...args), {
       faults: "stall@1:a.jpg",
     });

@@ -10,7 +10,7 @@
  * writes there too; the temporary-folder runs get `deno task serve`'s flags).
  *
  *   deno task scale-bench [--capacity] [--scale] [--real] [--workers N] [--fakes N] [--images N] [--procs P]
- *                         [--repeat R] [--folders tmp,shm] [--baseline DIR] [--no-floor]
+ *                         [--repeat R] [--folders tmp,shm] [--baseline DIR] [--no-floor] [--fake-batch B]
  *                         [-- serve flags]
  *
  * `--capacity` (default with no mode): 8 fakes, 5,000 images, outputs in
@@ -21,6 +21,9 @@
  * main's), interleaved, for before/after figures from the same run. Each
  * round also times the file calls alone in each folder ("files alone":
  * the ceiling the file system sets; `--no-floor` leaves it out).
+ * `--fake-batch B`: the fakes ask for B tasks at a time, as `zpix worker
+ * --batch B` does (default: its default; 1: one task a message, as before
+ * batches).
  * `--scale`: 64 fakes, one table row a round: tasks/s, each worker's share
  * (min and max against the mean), heartbeat traffic, server CPU and RSS.
  * `--real`: real local workers instead of fakes, `parallel --workers N`
@@ -48,6 +51,7 @@ import {
 import { encodeImage } from "../ops/codec.ts";
 import { sampleImage } from "../ops/samples.ts";
 import { SOURCE_ROOT } from "../core/runtime.ts";
+import { WORKER_BATCH } from "../cli/options.ts";
 
 /** What one farm of fake workers saw. */
 export interface FarmStats {
@@ -96,7 +100,11 @@ export function tinyJpeg(): Promise<Uint8Array> {
 
 /**
  * Runs fake workers `ids` against the server at `endpoint` until it
- * broadcasts quit: each joins, answers every task at once with `output`,
+ * broadcasts quit: each joins, answers every task at once with `output`
+ * (asking for `batch` tasks at a time and answering each grant in one
+ * `results`, as a real worker with that `--batch` does; `batch` 1: one
+ * `result` a task, as a real worker with `--batch 1`; a server that knows no
+ * batches gets the latter whatever `batch` says),
  * sends a heartbeat every `heartbeatMs` and reads every broadcast on its own SUB.
  * One loop serves them all, as cheaply as the protocol allows (the fakes'
  * CPU competes with the server's on a small machine): every socket is
@@ -110,6 +118,7 @@ export async function runFarm(
   ids: string[],
   output: Uint8Array,
   heartbeatMs = HEARTBEAT_MS,
+  batch = WORKER_BATCH,
 ): Promise<FarmStats> {
   const stats: FarmStats = { tasks: {}, first: 0, last: 0, heartbeats: 0, broadcasts: 0 };
   const subs = ids.map(() => new zmq.Subscriber(SOCKET_OPTIONS));
@@ -132,7 +141,7 @@ export async function runFarm(
       sub.subscribe();
       sub.connect(broadcastEndpoint(endpoint));
     }
-    await Promise.all(fakes.map((fake) => fake.join()));
+    await Promise.all(fakes.map((fake) => fake.join(batch > 1 ? batch : undefined)));
     for (const id of ids) stats.tasks[id] = 0;
     let lingered = false, turned = performance.now(), pass = 0;
     while (!quit) {
@@ -143,12 +152,17 @@ export async function runFarm(
         for (let frames; (frames = fake.dealer.tryReceive());) {
           any = true;
           const { message } = decodeServerMessage(frames);
-          if (message.type !== "task") continue;
+          if (message.type !== "task" && message.type !== "tasks") continue;
           const now = epoch();
           if (!stats.first) stats.first = now;
           stats.last = now;
-          stats.tasks[fake.id]++;
-          void fake.succeed(message, output);
+          if (message.type === "task") {
+            stats.tasks[fake.id]++;
+            void fake.succeed(message, output);
+          } else {
+            stats.tasks[fake.id] += message.tasks.length;
+            void fake.succeedAll(message.tasks, output, batch);
+          }
         }
       }
       if (any) lingered = false;
@@ -209,7 +223,10 @@ function denoFlags(flags: readonly string[], output: string, root: string): stri
   );
 }
 
-/** Runs `serve --workers 0` on `input` to `output` against `fakes` fakes in `procs` farms. */
+/**
+ * Runs `serve --workers 0` on `input` to `output` against `fakes` fakes in
+ * `procs` farms, each asking for `batch` tasks at a time (see {@link runFarm}).
+ */
 export async function scaleRun(
   input: string,
   output: string,
@@ -217,6 +234,7 @@ export async function scaleRun(
   procs: number,
   root = SOURCE_ROOT,
   extra: string[] = [],
+  batch = WORKER_BATCH,
 ): Promise<ScaleRun> {
   // A fresh folder each run, all removed at the end: on ext4, files deleted in the last seconds
   // make the next ones' inode allocation scan past them (`recently_deleted` at the top of
@@ -255,6 +273,7 @@ export async function scaleRun(
         join(SOURCE_ROOT, "tests", "scale_bench.ts"),
         "--farm",
         endpoint,
+        String(batch),
         ...ids,
       ],
       stdin: "null",
@@ -407,6 +426,7 @@ export async function scaleBench(args: string[]): Promise<void> {
       folders: { type: "string", default: "tmp,shm" },
       baseline: { type: "string" },
       floor: { type: "boolean", default: true },
+      "fake-batch": { type: "string", default: String(WORKER_BATCH) },
     },
     allowNegative: true,
   });
@@ -473,6 +493,7 @@ export async function scaleBench(args: string[]): Promise<void> {
             Number(values.procs),
             root,
             extra,
+            Number(values["fake-batch"]),
           );
           console.log(row(label, run));
           rates.set(label, [...rates.get(label) ?? [], run.tasksPerSecond]);
@@ -547,8 +568,8 @@ async function realRows(
 
 if (import.meta.main) {
   if (Deno.args[0] === "--farm") {
-    const [endpoint, ...ids] = Deno.args.slice(1);
-    const stats = await runFarm(endpoint, ids, await tinyJpeg());
+    const [endpoint, batch, ...ids] = Deno.args.slice(1);
+    const stats = await runFarm(endpoint, ids, await tinyJpeg(), HEARTBEAT_MS, Number(batch));
     stats.cpu = processCpu();
     console.log(JSON.stringify(stats));
     Deno.exit(0);

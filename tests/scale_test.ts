@@ -14,8 +14,9 @@ import { runFarm, serveArgs, tinyJpeg } from "./scale_bench.ts";
 
 const IMAGES = 800, FAKES = 16;
 
-for (const window of [FAKES, FAKES / 2]) {
-  Deno.test(`${FAKES} instant fake workers, --payload-window ${window}: every image written, each worker's share within 20 % of the mean`, async () => {
+// [payload window, tasks a fake asks for at once (1: one `task` and one `result` a task)]
+for (const [window, batch] of [[FAKES, 1], [FAKES / 2, 1], [4 * FAKES, 8]]) {
+  Deno.test(`${FAKES} instant fake workers, --payload-window ${window}, batches of ${batch}: every image written, each worker's share within 20 % of the mean`, async () => {
     await withTempDir(async (dir) => {
       const input = join(dir, "in"), output = join(dir, "out");
       await Deno.mkdir(input);
@@ -25,11 +26,11 @@ for (const window of [FAKES, FAKES / 2]) {
       }
       const endpoint = freeEndpoint();
       const server = spawnZpix(
-        serveArgs(endpoint, input, output, ["--payload-window", String(window)]),
+        serveArgs(endpoint, input, output, ["--payload-window", String(window), "--batch", "8"]),
         { flags: SERVE_FLAGS },
       );
       const ids = Array.from({ length: FAKES }, (_, i) => `fake${i}`);
-      const stats = await runFarm(endpoint, ids, jpeg);
+      const stats = await runFarm(endpoint, ids, jpeg, undefined, batch);
       const done = await server.output;
       assert.equal(done.code, 0, done.stderr);
       assert.match(done.stdout, new RegExp(`processed ${IMAGES}/${IMAGES}`));

@@ -20,6 +20,11 @@
  * remote worker's next image) overlaps the work; its `result` then says
  * `more: false`.
  *
+ * A batching worker (`--batch N` > 1) asks for several tasks at once
+ * (`ready` with `want`); the server grants some in one `tasks` message, and
+ * the worker reports several outcomes in one `results` (which says how many
+ * it wants next): a few messages a batch rather than two a task.
+ *
  * @module
  */
 
@@ -27,7 +32,8 @@ import type { Pipeline } from "../core/job.ts";
 import type { WritableFormat } from "../ops/formats.ts";
 import { type Pollable, pollReadable, waitReadable } from "./zmq.ts";
 import type { Summary } from "../core/results.ts";
-import { SchemaError, serverMessageOf, workerMessageOf } from "./schema.ts";
+import { checkPayloads, SchemaError, serverMessageOf, workerMessageOf } from "./schema.ts";
+import { MAX_BATCH } from "../core/job.ts";
 
 /** Version of this protocol; bumped on any incompatible change. */
 export const PROTOCOL_VERSION = 1;
@@ -81,6 +87,8 @@ export interface ReadyMessage {
    * result follows with `more: false`; the next task may arrive first.
    */
   finishing?: number;
+  /** Set by a batching worker: how many tasks it asks for, 1..`MAX_BATCH` (core/job.ts). */
+  want?: number;
 }
 
 /** One image to process. Local workers get paths; remote ones get the bytes as payload. */
@@ -98,14 +106,20 @@ export interface TaskMessage {
   output: string | null;
 }
 
+/** A task as a `tasks` message lists it. */
+export type TaskEntry = Omit<TaskMessage, "type">;
+
+/** Tasks granted to a batching worker at once, in order; remote: each one's bytes a frame. */
+export interface TasksMessage {
+  type: "tasks";
+  /** 1..`MAX_BATCH` tasks, in the order to do them. */
+  tasks: TaskEntry[];
+}
+
 /** The outcome of a task. Remote successes carry the encoded bytes as payload. */
 export type ResultMessage =
   & {
     type: "result";
-    /** Task index. */
-    task: number;
-    /** Attempt number it answers. */
-    attempt: number;
     /** Whether the worker wants another task. */
     more: boolean;
     /**
@@ -114,6 +128,23 @@ export type ResultMessage =
      */
     cpu?: number;
   }
+  & ResultEntry;
+
+/** A batching worker's outcomes at once, each task once; remote: each success's bytes a frame. */
+export interface ResultsMessage {
+  type: "results";
+  /** 1..`MAX_BATCH` outcomes, in the order the tasks were done. */
+  results: ResultEntry[];
+  /** How many more tasks the worker asks for (0: none). */
+  want: number;
+  /** As in {@link ResultMessage}. */
+  cpu?: number;
+}
+
+/** One task's outcome, alone (`result`) or among others (`results`). */
+export type ResultEntry =
+  /** The task's index, and the attempt it answers. */
+  & { task: number; attempt: number }
   & (
     | (
       & {
@@ -145,11 +176,12 @@ export type WorkerMessage =
   | JoinMessage
   | ReadyMessage
   | ResultMessage
+  | ResultsMessage
   | HeartbeatMessage
   | LeaveMessage;
 
 /** Messages the server sends on its ROUTER. */
-export type ServerMessage = HelloMessage | RefusedMessage | TaskMessage;
+export type ServerMessage = HelloMessage | RefusedMessage | TaskMessage | TasksMessage;
 
 /** Messages the server publishes on its PUB. */
 export type Broadcast = QuitMessage | HeartbeatMessage;
@@ -157,8 +189,8 @@ export type Broadcast = QuitMessage | HeartbeatMessage;
 /** Any protocol message. */
 export type Message = WorkerMessage | ServerMessage | Broadcast;
 
-const WORKER_TYPES = new Set(["join", "ready", "result", "heartbeat", "leave"]);
-const SERVER_TYPES = new Set(["hello", "refused", "task"]);
+const WORKER_TYPES = new Set(["join", "ready", "result", "results", "heartbeat", "leave"]);
+const SERVER_TYPES = new Set(["hello", "refused", "task", "tasks"]);
 const BROADCAST_TYPES = new Set(["quit", "heartbeat"]);
 
 /** A received `v` as a person reads it: its value and, unless it is a number, its type. */
@@ -173,6 +205,8 @@ function describeVersion(v: unknown): string {
   const text = JSON.stringify(v) ?? String(v);
   return `${text.length > 40 ? text.slice(0, 40) + "..." : text} (${kind})`;
 }
+
+const BATCH_TYPES = new Set(["tasks", "results"]);
 
 /** Longest header frame (the JSON part of a message), in bytes; the payload frame may be longer. */
 export const MAX_HEADER_BYTES = 1024 * 1024;
@@ -201,15 +235,15 @@ export class ProtocolError extends Error {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Encodes a message (and an optional payload) into frames. */
+/** Encodes a message (and an optional payload, or a batch's payloads) into frames. */
 export function encodeMessage(
   message: Message,
-  payload?: Uint8Array,
+  payload?: Uint8Array | Uint8Array[],
 ): Uint8Array[] {
   const header = encoder.encode(
     JSON.stringify({ v: PROTOCOL_VERSION, ...message }),
   );
-  return payload ? [header, payload] : [header];
+  return payload ? [header, ...(Array.isArray(payload) ? payload : [payload])] : [header];
 }
 
 /** A decoded message with its payload, if any. */
@@ -218,6 +252,8 @@ export interface Decoded<M extends Message> {
   message: M;
   /** The binary frame after the header, if any. */
   payload: Uint8Array | null;
+  /** A `tasks` or `results` message's payload frames (none, or one an entry that has bytes). */
+  payloads?: Uint8Array[];
 }
 
 type FieldsOf = (type: string, fields: Record<string, unknown>) => Record<string, unknown>;
@@ -227,8 +263,8 @@ function decodeFrames<M extends Message>(
   types: Set<string>,
   fieldsOf: FieldsOf = (type) => ({ type }),
 ): Decoded<M> {
-  if (frames.length < 1 || frames.length > 2) {
-    throw new ProtocolError(`expected 1 or 2 frames, got ${frames.length}`);
+  if (frames.length < 1 || frames.length > 1 + MAX_BATCH) {
+    throw new ProtocolError(`expected 1 to ${1 + MAX_BATCH} frames, got ${frames.length}`);
   }
   if (frames[0].length > MAX_HEADER_BYTES) {
     throw new ProtocolError(
@@ -258,16 +294,16 @@ function decodeFrames<M extends Message>(
   try {
     // Checked against its type's schema and rebuilt from its fields alone (transport/schema.ts).
     message = fieldsOf(header.type, header as Record<string, unknown>);
+    checkPayloads(message, frames.length - 1);
   } catch (error) {
     if (error instanceof SchemaError) throw new ProtocolError(error.message);
     throw error;
   }
-  return {
-    message: message as unknown as M,
-    // Not copied: each received frame is a fresh array of its own (`Socket.tryReceive` copies it
-    // out of libzmq once), where zeromq.js's Buffers could share memory.
-    payload: frames[1] ?? null,
-  };
+  // Not copied: each received frame is a fresh array of its own (`Socket.tryReceive` copies it
+  // out of libzmq once), where zeromq.js's Buffers could share memory.
+  const decoded: Decoded<M> = { message: message as unknown as M, payload: frames[1] ?? null };
+  if (BATCH_TYPES.has(header.type)) decoded.payloads = frames.slice(1);
+  return decoded;
 }
 
 /** Decodes frames a worker sent (as the ROUTER sees them, without the identity). */

@@ -114,6 +114,44 @@ Deno.test("a payload travels as a second frame, byte for byte", () => {
   assert.deepEqual(result.payload, payload);
 });
 
+Deno.test("a batch: one message for several tasks or outcomes, their payloads as frames in order", () => {
+  const one = new Uint8Array([1]), two = new Uint8Array([2, 2]);
+  const tasks: ServerMessage = {
+    type: "tasks",
+    tasks: [
+      { task: 5, attempt: 1, name: "a.jpg", input: null, output: null },
+      { task: 6, attempt: 2, name: "b.jpg", input: null, output: null },
+    ],
+  };
+  const granted = decodeServerMessage(encodeMessage(tasks, [one, two]));
+  assert.deepEqual(granted, { message: tasks, payload: one, payloads: [one, two] });
+  assert.deepEqual(
+    decodeServerMessage(encodeMessage(tasks)).payloads,
+    [],
+    "local: paths, no bytes",
+  );
+  const [done, failed] = [WORKER_MESSAGES[3], WORKER_MESSAGES[4]].map((m) => {
+    const { type: _type, more: _more, ...entry } = m as Extract<WorkerMessage, { type: "result" }>;
+    return entry;
+  });
+  const results: WorkerMessage = { type: "results", results: [failed, done], want: 3, cpu: 7 };
+  // One frame a success: the failure carries none.
+  assert.deepEqual(decodeWorkerMessage(encodeMessage(results, [two])).payloads, [two]);
+  assert.deepEqual(decodeWorkerMessage(encodeMessage(results)).message, results);
+  for (
+    const [frames, decode] of [
+      [encodeMessage(results, [one, two]), decodeWorkerMessage],
+      [encodeMessage(tasks, [one]), decodeServerMessage],
+    ] as const
+  ) {
+    assert.throws(() => decode(frames), /payload frames must be none or/);
+  }
+  assert.deepEqual(decodeWorkerMessage(encodeMessage({ type: "ready", want: 8 })).message, {
+    type: "ready",
+    want: 8,
+  });
+});
+
 Deno.test("another protocol version is refused with a ProtocolError", () => {
   for (const v of [PROTOCOL_VERSION + 1, 0, "1", undefined]) {
     assert.throws(
@@ -136,8 +174,10 @@ Deno.test("unknown types, wrong directions and malformed frames are ProtocolErro
     [[bytes({ v: PROTOCOL_VERSION })], /unexpected message type/, decodeWorkerMessage],
     [[new TextEncoder().encode("{not json")], /not JSON/, decodeWorkerMessage],
     [[bytes(null)], /not an object/, decodeWorkerMessage],
-    [[], /expected 1 or 2 frames, got 0/, decodeWorkerMessage],
-    [[bytes({}), bytes({}), bytes({})], /got 3/, decodeWorkerMessage],
+    [[], /expected 1 to 65 frames, got 0/, decodeWorkerMessage],
+    [Array.from({ length: 66 }, () => bytes({})), /got 66/, decodeWorkerMessage],
+    // Payload frames: at most one for a single message, none or one an entry for a batch.
+    [[...encodeMessage({ type: "ready" }), bytes({}), bytes({})], /payload/, decodeWorkerMessage],
     [[bytes("quit"), ...encodeMessage({ type: "ready" })], /unexpected/, decodeBroadcast],
   ];
   for (const [frames, pattern, decode] of bad) {

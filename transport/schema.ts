@@ -14,6 +14,7 @@
  */
 
 import { WRITABLE_FORMATS } from "../ops/formats.ts";
+import { MAX_BATCH } from "../core/job.ts";
 
 /** A header that does not match its type's schema. */
 export class SchemaError extends Error {
@@ -134,6 +135,64 @@ function warningsOf(value: unknown): string[] {
   });
 }
 
+/** Field `field` of `m`: a whole number in `min`..{@link MAX_BATCH}. */
+function batchCount(m: Fields, type: string, field: string, min: number): number {
+  const value = m[field];
+  if (!isCount(value) || value < min || value > MAX_BATCH) {
+    fail(type, field, `a whole number in ${min}..${MAX_BATCH}`);
+  }
+  return value;
+}
+
+/** Field `field` of `m`: an array of 1..{@link MAX_BATCH} objects. */
+function entries(m: Fields, type: string, field: string): Fields[] {
+  const value = m[field];
+  if (
+    !Array.isArray(value) || value.length < 1 || value.length > MAX_BATCH ||
+    !value.every((entry) => typeof entry === "object" && entry !== null && !Array.isArray(entry))
+  ) {
+    fail(type, field, `an array of 1 to ${MAX_BATCH} objects`);
+  }
+  return value;
+}
+
+/** A task's outcome (`ResultEntry`): its task, attempt, and what came of it. */
+function outcomeOf(m: Fields, type: string) {
+  const base = { task: count(m, type, "task"), attempt: count(m, type, "attempt", 1) };
+  if (m.ok === false) return { ...base, ok: false as const, error: text(m, type, "error") };
+  if (m.ok !== true) fail(type, "ok", "true or false");
+  if (!(WRITABLE_FORMATS as readonly unknown[]).includes(m.format)) {
+    fail(type, "format", `one of ${WRITABLE_FORMATS.join(", ")}`);
+  }
+  return {
+    ...base,
+    ok: true as const,
+    width: count(m, type, "width"),
+    height: count(m, type, "height"),
+    bytes: count(m, type, "bytes"),
+    warnings: warningsOf(m.warnings),
+    timings: timingsOf(m.timings),
+    format: m.format,
+  };
+}
+
+/**
+ * Checks that a message came with as many payload frames as it may: a
+ * `tasks` none or one a task, a `results` none or one a success, any other
+ * message at most one. Throws {@link SchemaError}.
+ */
+export function checkPayloads(message: Fields, payloads: number): void {
+  const batch = message.type === "tasks" || message.type === "results";
+  const expected = message.type === "tasks"
+    ? (message.tasks as unknown[]).length
+    : message.type === "results"
+    ? (message.results as Fields[]).filter((entry) => entry.ok === true).length
+    : 1;
+  if (payloads !== 0 && (batch ? payloads !== expected : payloads > 1)) {
+    fail(String(message.type), "payload frames", batch ? `none or ${expected}` : "at most one");
+  }
+}
+
 /**
  * Checks a worker message's fields (after `v` and `type`, which the decoder
  * checked) and returns it rebuilt from them alone. Throws {@link SchemaError}.
@@ -157,37 +216,46 @@ export function workerMessageOf(type: string, m: Fields): Fields {
       };
     }
     case "ready":
-      return m.finishing === undefined
-        ? { type }
-        : { type, finishing: count(m, type, "finishing") };
-    case "result": {
-      const base = {
+      return {
         type,
-        task: count(m, type, "task"),
-        attempt: count(m, type, "attempt", 1),
+        ...(m.finishing === undefined ? {} : { finishing: count(m, type, "finishing") }),
+        ...(m.want === undefined ? {} : { want: batchCount(m, type, "want", 1) }),
+      };
+    case "result":
+      return {
+        type,
         more: bool(m, type, "more"),
         // The worker process's cumulative CPU ms, for the report (optional).
         ...(m.cpu === undefined ? {} : { cpu: ms(m.cpu, type, "cpu") }),
+        ...outcomeOf(m, type),
       };
-      if (m.ok === false) return { ...base, ok: false, error: text(m, type, "error") };
-      if (m.ok !== true) fail(type, "ok", "true or false");
-      if (!(WRITABLE_FORMATS as readonly unknown[]).includes(m.format)) {
-        fail(type, "format", `one of ${WRITABLE_FORMATS.join(", ")}`);
-      }
+    case "results": {
+      const tasks = new Set<number>();
       return {
-        ...base,
-        ok: true,
-        width: count(m, type, "width"),
-        height: count(m, type, "height"),
-        bytes: count(m, type, "bytes"),
-        warnings: warningsOf(m.warnings),
-        timings: timingsOf(m.timings),
-        format: m.format,
+        type,
+        results: entries(m, type, "results").map((entry) => {
+          const outcome = outcomeOf(entry, "results[]");
+          if (tasks.size === tasks.add(outcome.task).size) fail(type, "results", "each task once");
+          return outcome;
+        }),
+        want: batchCount(m, type, "want", 0),
+        ...(m.cpu === undefined ? {} : { cpu: ms(m.cpu, type, "cpu") }),
       };
     }
     default: // heartbeat, leave: no field
       return { type };
   }
+}
+
+/** A task's fields (`TaskEntry`), alone or in a `tasks` grant. */
+function taskOf(m: Fields, type: string) {
+  return {
+    task: count(m, type, "task"),
+    attempt: count(m, type, "attempt", 1),
+    name: text(m, type, "name", 4096),
+    input: pathOrNull(m, type, "input"),
+    output: pathOrNull(m, type, "output"),
+  };
 }
 
 /** Absent, or a boolean (the pipeline's optional flags). */
@@ -222,14 +290,9 @@ export function serverMessageOf(type: string, m: Fields): Fields {
       return m.rejoin === true
         ? { type, reason: text(m, type, "reason"), rejoin: true }
         : { type, reason: text(m, type, "reason") };
+    case "tasks":
+      return { type, tasks: entries(m, type, "tasks").map((entry) => taskOf(entry, type)) };
     default: // task
-      return {
-        type,
-        task: count(m, type, "task"),
-        attempt: count(m, type, "attempt", 1),
-        name: text(m, type, "name", 4096),
-        input: pathOrNull(m, type, "input"),
-        output: pathOrNull(m, type, "output"),
-      };
+      return { type, ...taskOf(m, type) };
   }
 }

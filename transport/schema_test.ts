@@ -45,6 +45,16 @@ Deno.test("schema: mistyped worker messages are ProtocolErrors", () => {
     { v: 1, type: "join", pid: 1, host: "h", local: "yes", token: null },
     { v: 1, type: "join", pid: 1, host: "h", local: false, token: 5 },
     { v: 1, type: "ready", finishing: "3" },
+    // Batches: a hostile peer asks for 10^9 tasks, sends a thousand entries (a million do not fit a header), or one task twice.
+    { v: 1, type: "ready", want: 1e9 },
+    { v: 1, type: "ready", want: 0 },
+    { v: 1, type: "results", results: [{ ...ok, v: undefined }], want: 65 },
+    { v: 1, type: "results", results: [], want: 1 },
+    { v: 1, type: "results", results: Array.from({ length: 1000 }, () => ok), want: 1 },
+    { v: 1, type: "results", results: [ok, { ...ok, ok: false, error: "x" }], want: 1 },
+    { v: 1, type: "results", results: [{ ...ok, width: -1 }], want: 1 },
+    { v: 1, type: "results", results: [null], want: 1 },
+    { v: 1, type: "results", results: ok, want: 1 },
     [1, 2],
     null,
   ];

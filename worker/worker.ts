@@ -28,6 +28,7 @@ import {
   type ResultMessage,
   SOCKET_OPTIONS,
   type TaskMessage,
+  type TasksMessage,
   type WorkerMessage,
 } from "../transport/protocol.ts";
 import type { Pipeline, WorkerOptions } from "../core/job.ts";
@@ -37,6 +38,7 @@ import { WorkerShutdown } from "./shutdown.ts";
 import { formatForName, type WritableFormat } from "../ops/formats.ts";
 import { injectFault, readFaults } from "./fault.ts";
 import { workerCurveOptions } from "../transport/curve.ts";
+import { BatchReport, wantMore } from "./batch.ts";
 
 /**
  * How long a worker that has just answered blocks waiting for its next task
@@ -213,8 +215,13 @@ export async function runWorker(
   sub.connect(broadcastEndpoint(options.connect));
   sub.subscribe();
   const outbox = new Outbox(dealer);
-  const send = (message: WorkerMessage, payload?: Uint8Array) =>
+  const send = (message: WorkerMessage, payload?: Uint8Array | Uint8Array[]) =>
     outbox.send(encodeMessage(message, payload));
+  // A batching worker asks for several tasks at once (worker/batch.ts).
+  const ready = (): WorkerMessage =>
+    options.batch > 1
+      ? { type: "ready", want: Math.max(1, wantMore(options.batch, 0, done, options.maxTasks)) }
+      : { type: "ready" };
   const started = Date.now();
   let lastHeard = Date.now();
   /** Of the time since `lastHeard`, how long this thread was blocked (not the server's silence). */
@@ -340,13 +347,67 @@ export async function runWorker(
     }
   })();
 
+  /** Does one task (after the test-only fault hook); null once the worker is shutting down. */
+  const work = (message: TaskMessage, payload: Uint8Array | null, askAhead: () => void) =>
+    Promise.race([
+      injectFault(faults, message.name, message.attempt).then(() =>
+        doTask(message, payload, pipeline!, askAhead, thread, options.local)
+      ),
+      shutdown.ended,
+    ]);
+  // Whether to go on after a task: not once recycled (--max-tasks) or asked to stop.
+  const wanted = () => !stop.aborted && (options.maxTasks === 0 || done < options.maxTasks);
+  // Its own CPU time so far, for the report (node:process needs no permission).
+  const cpuMs = async () => {
+    const { user, system } = (await cpuUsage)();
+    return Math.round((user + system) / 1000);
+  };
+  /** Tasks of the grant in hand not done yet. */
+  let left = 0;
+  // Sends what is done (none when nothing is), asking for as much as that leaves room for.
+  const sendResults = async (more: boolean) => {
+    const { results, payloads } = report.take();
+    const want = more ? wantMore(options.batch, left, done, options.maxTasks) : 0;
+    if (results.length) {
+      await send({ type: "results", results, want, cpu: await cpuMs() }, payloads);
+    }
+  };
+  const report = new BatchReport(options.batch, () => void sendResults(wanted()));
+  /**
+   * A grant of several tasks (remote: their bytes, one frame each), done in
+   * order; their outcomes go back a few at a time (worker/batch.ts). False
+   * once the worker stops or leaves (the server takes back what it did not start).
+   */
+  const doBatch = async (message: TasksMessage, payloads: Uint8Array[]): Promise<boolean> => {
+    busy = true;
+    try {
+      for (const [i, entry] of message.tasks.entries()) {
+        const result = await work({ type: "task", ...entry }, payloads[i] ?? null, () => {});
+        if (shutdown.exitCode !== null || result === null) return false;
+        done++;
+        left = message.tasks.length - i - 1;
+        report.add(result.message, result.payload);
+        const more = wanted();
+        if (!more || report.due(left)) await sendResults(more);
+        if (!more) {
+          await leave();
+          return false;
+        }
+      }
+      return true;
+    } finally {
+      busy = false;
+    }
+  };
+
   join();
   try {
     const tasks = (async () => {
       for await (const frames of receiveAll(dealer, TASK_LINGER_MS)) {
         lastHeard = Date.now();
         stalled = 0;
-        const { message, payload } = decodeServerMessage(frames as Uint8Array[]);
+        const decoded = decodeServerMessage(frames as Uint8Array[]);
+        const { message, payload } = decoded;
         if (message.type === "refused" && message.rejoin && pipeline) {
           // Taken for lost (its last answer, if any, was dropped): join again, token and all.
           if (!rejoining) log(`worker ${id}: the server took this worker for lost; joining again`);
@@ -366,7 +427,7 @@ export async function runWorker(
               await leave();
               break;
             }
-            await send({ type: "ready" });
+            await send(ready());
             continue;
           }
           if (pipeline) continue; // a repeated join's answer
@@ -377,10 +438,14 @@ export async function runWorker(
             await leave();
             break;
           }
-          await send({ type: "ready" });
+          await send(ready());
           continue;
         }
         if (!pipeline) continue;
+        if (message.type === "tasks") {
+          if (!(await doBatch(message, decoded.payloads ?? []))) break;
+          continue;
+        }
         busy = true;
         // A worker asks for its next task before this one is done (a local one while it writes
         // the output, a remote one while its image thread works), so the round trip to the
@@ -393,21 +458,15 @@ export async function runWorker(
           askedAhead = true;
           void send({ type: "ready", finishing: message.task });
         };
-        const result = await Promise.race([
-          injectFault(faults, message.name, message.attempt).then(() =>
-            doTask(message, payload, pipeline!, askAhead, thread, options.local)
-          ),
-          shutdown.ended,
-        ]);
+        const result = await work(message, payload, askAhead);
         busy = false;
         if (shutdown.exitCode !== null || result === null) break;
         done++;
-        const more = !stop.aborted &&
-          (options.maxTasks === 0 || done < options.maxTasks);
-        // Its own CPU time so far, for the report (node:process needs no permission).
-        const { user, system } = (await cpuUsage)();
-        const cpu = Math.round((user + system) / 1000);
-        await send({ ...result.message, more: more && !askedAhead, cpu }, result.payload);
+        const more = wanted();
+        await send(
+          { ...result.message, more: more && !askedAhead, cpu: await cpuMs() },
+          result.payload,
+        );
         if (!more) {
           // Recycled or asked to stop: leave gracefully (a local server starts a fresh worker).
           await leave();
@@ -426,6 +485,7 @@ export async function runWorker(
     }
   } finally {
     clearInterval(heartbeat);
+    report.close();
     stop.removeEventListener("abort", onStop);
     shutdown.end(WORKER_EXIT.ok);
     await broadcasts;

@@ -1,0 +1,75 @@
+/**
+ * A batching worker's answers (`--batch` > 1): the outcomes of the tasks it
+ * finished since its last report, sent together in one `results` message
+ * once half of what it may hold is done, or the grant in hand is finished,
+ * or the oldest of them is {@link REPORT_MS} old (a timer: so progress
+ * still moves while a slow image follows quick ones, and `--task-timeout`,
+ * which counts from a worker's last answer, never counts a batch as one
+ * task).
+ *
+ * Why half of `--batch` and not half of each grant: the worker asks for
+ * what it has room for, so reporting at half of each grant makes the next
+ * grants half as large, and so on down to one task a message.
+ *
+ * @module
+ */
+
+import type { ResultEntry, ResultMessage } from "../transport/protocol.ts";
+
+/** Longest a batching worker keeps finished outcomes to itself, in ms. */
+export const REPORT_MS = 500;
+
+/** The outcomes a batching worker has not reported yet. */
+export class BatchReport {
+  #results: ResultEntry[] = [];
+  #payloads: Uint8Array[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * @param batch the most tasks the worker holds
+   * @param late called when outcomes have waited {@link REPORT_MS}: report them
+   * @param everyMs see {@link REPORT_MS}
+   */
+  constructor(readonly batch: number, readonly late: () => void, readonly everyMs = REPORT_MS) {}
+
+  /** Keeps a finished task's outcome (and a remote success's bytes). */
+  add(result: ResultMessage, payload?: Uint8Array): void {
+    const { type: _type, more: _more, cpu: _cpu, ...entry } = result;
+    this.#results.push(entry as ResultEntry);
+    if (payload) this.#payloads.push(payload);
+    this.#timer ??= setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#results.length) this.late();
+    }, this.everyMs);
+  }
+
+  /** Whether to report now, with `left` tasks of the grant in hand still to do. */
+  due(left: number): boolean {
+    return this.#results.length > 0 &&
+      (left === 0 || this.#results.length >= Math.ceil(this.batch / 2));
+  }
+
+  /** The outcomes to send, and their bytes (one frame a success); forgotten here. */
+  take(): { results: ResultEntry[]; payloads: Uint8Array[] } {
+    const taken = { results: this.#results, payloads: this.#payloads };
+    this.#results = [];
+    this.#payloads = [];
+    this.close();
+    return taken;
+  }
+
+  /** Stops the timer. */
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+/**
+ * How many tasks a batching worker asks for with `left` still to do: up to
+ * `batch` held, and never more than `--max-tasks` lets it do (0: no limit).
+ */
+export function wantMore(batch: number, left: number, done: number, maxTasks: number): number {
+  const room = maxTasks > 0 ? maxTasks - done - left : Infinity;
+  return Math.max(0, Math.min(batch - left, room));
+}
