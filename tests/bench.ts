@@ -251,10 +251,12 @@ export async function bench(args: string[]): Promise<void> {
       const rows: Record<string, Timing> = {};
       rows.sequential = await zpixRun("sequential");
       rows.parallel = await zpixRun("parallel", ["--workers", String(workers)]);
-      // One task at a time (parallel's default holds one ahead: --prefetch 1).
+      // One task at a time (parallel's default asks for batches of 16: --batch 16).
       rows.oneAtATime = await zpixRun("parallel", [
         "--workers",
         String(workers),
+        "--batch",
+        "1",
         "--prefetch",
         "0",
       ]);
@@ -328,7 +330,7 @@ function printTable(round: number, rows: Record<string, Timing>): void {
   };
   const { sequential, parallel, oneAtATime, remote, control, refSequential, refParallel } = rows;
   ratio("speedup zpix parallel / zpix sequential", parallel, sequential);
-  ratio("speedup zpix parallel --prefetch 0 / zpix sequential", oneAtATime, sequential);
+  ratio("speedup zpix parallel --batch 1 --prefetch 0 / zpix sequential", oneAtATime, sequential);
   if (parallel.steady && sequential.steady) {
     console.log(
       `steady-state speedup (10-90% done, start-up left out): ${
@@ -341,7 +343,7 @@ function printTable(round: number, rows: Record<string, Timing>): void {
   ratio("zpix remote workers / zpix parallel (local workers)", remote, parallel);
   ratio("speedup reference parallel / reference sequential", refParallel, refSequential);
   ratio("zpix parallel / reference parallel", parallel, refParallel);
-  ratio("zpix parallel --prefetch 0 / reference parallel", oneAtATime, refParallel);
+  ratio("zpix parallel --batch 1 --prefetch 0 / reference parallel", oneAtATime, refParallel);
   ratio("zpix sequential / reference sequential", sequential, refSequential);
 }
 

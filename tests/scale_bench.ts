@@ -326,7 +326,7 @@ export interface RealRun {
 }
 
 /**
- * Runs `parallel --workers N` (its default flags: `--prefetch 1`) on `input`
+ * Runs `parallel --workers N` (its default flags: `--batch 16`) on `input`
  * to `output`, `--size 16 16` and `extra`: what one real worker does a
  * second with images that take microseconds (issue 17: >= 1,000 each).
  */
