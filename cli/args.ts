@@ -157,7 +157,8 @@ export function parseJob(
     prefetch: mode === "parallel" && str("prefetch") === undefined
       ? LOCAL_PREFETCH
       : number("prefetch"),
-    batch: number("batch"),
+    // A --prefetch alone asks for today's one-task rule, which batches would override.
+    batch: str("batch") === undefined && str("prefetch") !== undefined ? 1 : number("batch"),
   };
   checkResizeSizes(job.pipeline.steps, job.pipeline.maxPixels, str("size") !== undefined);
   if (job.quiet && job.verbose) {

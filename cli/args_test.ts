@@ -4,16 +4,19 @@
  */
 
 import assert from "node:assert/strict";
-import { COMMANDS, describePipeline, parseJob } from "./args.ts";
-import type { Job } from "../core/job.ts";
+import { COMMANDS, describePipeline, parseJob, parseWorker } from "./args.ts";
+import type { Job, WorkerOptions } from "../core/job.ts";
 import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS } from "../ops/codec.ts";
 import { UsageError } from "../core/errors.ts";
 import {
+  DEFAULT_BATCH,
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_TASK_TIMEOUT,
   defaultWorkers,
+  LOCAL_PREFETCH,
   normaliseArgs,
   normalisePattern,
+  WORKER_BATCH,
 } from "./options.ts";
 
 const CWD = "/home/user/work";
@@ -188,6 +191,12 @@ Deno.test("cli: parallel's worker flags and the old --nb_workers", () => {
   assert.equal(j("--task-timeout", "2.5").taskTimeout, 2.5);
   assert.equal(j("--max-tasks-per-worker", "10").maxTasksPerWorker, 10);
   assert.equal(j("--max-attempts", "1").maxAttempts, 1);
+  // Batches by default; --prefetch alone means one task at a time, as before batches.
+  assert.deepEqual([j().batch, j().prefetch], [DEFAULT_BATCH, LOCAL_PREFETCH]);
+  assert.deepEqual([j("--prefetch", "0").batch, j("--prefetch", "0").prefetch], [1, 0]);
+  assert.equal(j("--batch", "4", "--prefetch", "2").batch, 4);
+  assert.equal(j("--batch", "1").batch, 1);
+  assert.equal(job("serve", [...IO, "--workers", "0"]).batch, DEFAULT_BATCH);
   // the old tool's full command line
   const old = job("parallel", [
     "--path2initial_images",
@@ -267,6 +276,8 @@ Deno.test("cli: bad --workers and other parallel values", () => {
   usageError("parallel", [...IO, "--task-timeout", "0"], /--task-timeout/);
   usageError("parallel", [...IO, "--task-timeout", "soon"], /--task-timeout/);
   usageError("parallel", [...IO, "--max-attempts", "0"], /--max-attempts/);
+  for (const b of ["0", "65", "x"]) usageError("parallel", [...IO, "--batch", b], /--batch/);
+  usageError("sequential", [...IO, "--batch", "2"], /--batch/);
   usageError("parallel", [...IO, "--max-tasks-per-worker", "-1"], /--max-tasks-per-worker/);
 });
 
@@ -327,5 +338,15 @@ Deno.test("cli: --kernel sets every resize step without its own; linear (the def
       [...IO, "--kernel", bad],
       /--kernel must be one of nearest, linear, cubic, mitchell, lanczos3/,
     );
+  }
+});
+
+Deno.test("cli: worker --batch: 1 by default, 1..64", () => {
+  const connect = ["--connect", "tcp://192.0.2.10:5555"];
+  const worker = (...args: string[]) => parseWorker([...connect, ...args]) as WorkerOptions;
+  assert.equal(worker().batch, WORKER_BATCH);
+  assert.equal(worker("--batch", "16").batch, 16);
+  for (const b of ["0", "65", "x"]) {
+    assert.throws(() => parseWorker([...connect, "--batch", b]), UsageError, `--batch ${b}`);
   }
 });

@@ -78,7 +78,8 @@ const PARALLEL_FLAGS = `Workers:
                            at once, a few messages a batch instead of two a task; grants
                            shrink to one task as the queue empties, so the load still
                            balances. Like --prefetch, held tasks wait behind a slow image.
-                           1: one task at a time, as before (--prefetch applies). Remote
+                           1: one task at a time, as before (--prefetch applies; a --prefetch
+                           without --batch means --batch 1). Remote
                            workers ask for what their own --batch says
       --max-tasks-per-worker N
                            recycle each worker after N images (default 0: never)`;
