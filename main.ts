@@ -48,7 +48,7 @@ function printError(message: string, helpFor?: string): void {
  */
 async function loadBroker(pool: EarlyPool | null): Promise<Mode> {
   requireZeroMqFfi();
-  const { runParallel } = await import("./broker/broker.ts");
+  const { runParallel } = await import("./broker/run_parallel.ts");
   return (job, tasks, recorder, signal) =>
     runParallel(job, tasks, recorder, signal, pool ?? undefined);
 }

@@ -22,7 +22,7 @@ import {
 } from "../transport/protocol.ts";
 import { Scheduler } from "./scheduler.ts";
 import { describeExit, type EarlyPool, type LocalWorker, spawnWorker } from "./pool.ts";
-import { type BrokerSockets, closeSockets, maxFrameBytes, openSockets } from "./sockets.ts";
+import { type BrokerSockets, closeSockets } from "./sockets.ts";
 import {
   BROKER_LINGER_MS,
   busySilenceMs,
@@ -480,18 +480,4 @@ export class Broker {
       (id) => this.#cpuTimes.of(id),
     );
   }
-}
-
-/** Runs the tasks on ZeroMQ workers (the `parallel` and `serve` modes). */
-export async function runParallel(
-  job: Job,
-  tasks: Task[],
-  recorder: Recorder,
-  signal: AbortSignal,
-  pool?: EarlyPool,
-): Promise<ModeResult> {
-  const maxFrame = await maxFrameBytes(job, tasks);
-  recorder.log.debug(`largest frame accepted from a worker: ${maxFrame} bytes`);
-  const sockets = await openSockets(job, recorder.log, pool, maxFrame);
-  return await new Broker(job, tasks, recorder, signal, sockets).run(pool);
 }

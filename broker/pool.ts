@@ -130,7 +130,7 @@ const running = new Set<Deno.ChildProcess>();
  * sockets: a worker's start-up (a Deno process, its modules, ZeroMQ) is the
  * longest wait of a short run, and it overlaps the server's own this way.
  * They connect to `endpoint` and keep trying until the broker binds it; the
- * broker adopts them (`runParallel`).
+ * broker adopts them (`run_parallel.ts` `runParallel`).
  */
 export interface EarlyPool {
   /** The private folder of the ipc endpoints (removed by {@link disposeEarlyPool}). */
