@@ -20,6 +20,7 @@ import {
   narrowWorkerPermissions,
   permissionAdvice,
   requireJobPermissions,
+  requireSharedFolders,
   requireZeroMqFfi,
 } from "./cli/permissions.ts";
 import type { Job } from "./core/job.ts";
@@ -113,6 +114,7 @@ async function runWorkerCommand(args: string[]): Promise<number> {
   // Ctrl-C reaches the whole process group: a local worker leaves stopping to its server.
   if (options.local) Deno.addSignalListener("SIGINT", () => {});
   requireZeroMqFfi();
+  if (options.sharedFs) requireSharedFolders(options.sharedFs);
   if (options.curveServerKey) {
     const { loadServerKey } = await import("./transport/curve.ts");
     options.curveServerKey = await loadServerKey(options.curveServerKey);

@@ -45,6 +45,7 @@ import { Gate, idOf, localName, localWorkerId } from "./gate.ts";
 import { printable } from "../transport/schema.ts";
 import { Grants } from "./grants.ts";
 import { Answers } from "./answers.ts";
+import { SharedFs } from "./shared_fs.ts";
 
 const encoder = new TextEncoder();
 
@@ -82,6 +83,8 @@ export class Broker {
   readonly #cpuTimes = new WorkerCpuTimes();
   /** Remote workers' inputs read and outputs written, off the message loop. */
   readonly #files: RemoteFiles;
+  /** `serve --shared-fs`: the probe, and the remote workers sent paths (broker/shared_fs.ts). */
+  #shared: SharedFs | null = null;
 
   /** A broker on bound sockets ({@link openSockets}); {@link run} starts it. */
   constructor(
@@ -135,6 +138,9 @@ export class Broker {
     let sum = this.#files.writing + this.#scheduler.held;
     for (const id of this.#locals.keys()) {
       if (this.#peers.get(id)?.local) sum -= this.#scheduler.worker(id)?.held.length ?? 0;
+    }
+    for (const id of this.#shared?.verified ?? []) {
+      sum -= this.#scheduler.worker(id)?.held.length ?? 0;
     }
     return sum;
   }
@@ -218,6 +224,7 @@ export class Broker {
     }
     this.#peers.delete(id);
     this.#files.forget(id);
+    this.#shared?.forget(id);
     void this.#dispatch();
   }
 
@@ -288,12 +295,14 @@ export class Broker {
         local ? "" : ", remote"
       })`,
     );
-    await this.#sendTo(id, { type: "hello", worker: id, pipeline: job.pipeline });
+    const probe = local ? {} : this.#shared?.probeFor(id, message);
+    await this.#sendTo(id, { type: "hello", worker: id, pipeline: job.pipeline, ...probe });
   }
 
   /** A worker asks for work (possibly ahead, while it writes its current output). */
   async onReady(id: string, message: Incoming<"ready">, peer: Peer | undefined): Promise<void> {
     if (!peer) return;
+    this.#shared?.answered(id, message, peer);
     const ahead = message.finishing !== undefined &&
       this.#scheduler.worker(id)?.task === message.finishing;
     const now = this.#now();
@@ -360,7 +369,10 @@ export class Broker {
   #judge(id: string, peer: Peer, entry: ResultEntry, payload: Uint8Array | null) {
     const holds = this.#byIndex.has(entry.task) &&
       this.#scheduler.holds(id, entry.task, entry.attempt);
-    return this.#gate.judge(id, peer.local, entry, payload, holds);
+    const end = this.#gate.judge(id, peer.local, entry, payload, holds);
+    // A --shared-fs worker's output counts once this server sees it (broker/shared_fs.ts).
+    if (!end?.ok || !entry.ok) return end;
+    return this.#shared?.checkOutput(id, this.#byIndex.get(entry.task)!, entry) ?? end;
   }
 
   /** A worker leaves (after --max-tasks, or stopped): its tasks go back to the queue. */
@@ -424,6 +436,7 @@ export class Broker {
   /** Starts the local workers, answers messages until every result is in, then tears down. */
   async run(pool?: EarlyPool): Promise<ModeResult> {
     const job = this.job;
+    this.#shared = await SharedFs.open(job, this.tasks, this.#log, (id) => this.#gate.name(id));
     if (pool) {
       // Started before ZeroMQ was loaded (see EarlyPool): adopt them.
       pool.workers.forEach((worker) => this.#adopt(worker));
@@ -458,6 +471,7 @@ export class Broker {
       const written = this.signal.aborted ? this.#written() : () => false;
       this.#answers.countWritten(this.#gate.localIds, written, this.#now());
       await this.#files.drain();
+      this.#shared?.close();
       this.#finished = true;
       clearInterval(ticker);
       this.signal.removeEventListener("abort", onAbort);

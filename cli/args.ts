@@ -40,6 +40,7 @@ import {
   readFolders,
   readName,
   readReports,
+  readSharedFolders,
   readSteps,
   SERVE_ONLY,
   WORKER_BATCH,
@@ -144,6 +145,7 @@ export function parseJob(
     bind: mode === "serve" ? bind ?? "tcp://127.0.0.1:5555" : null,
     token,
     payloadWindow: number("payload-window"),
+    sharedFs: Boolean(values["shared-fs"]),
     curveSecret: str("curve-secret") === undefined ? null : resolve(cwd, str("curve-secret")!),
     // relative to the user's folder, like --input and --output (deno task runs elsewhere)
     reports: reports.map((report) => resolve(cwd, report)),
@@ -173,7 +175,7 @@ function canReadToken(): boolean {
 
 /** Parses the `worker` subcommand's arguments. Throws {@link UsageError}. */
 export function parseWorker(args: readonly string[]): WorkerOptions | "help" {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: [...args],
@@ -189,6 +191,7 @@ export function parseWorker(args: readonly string[]): WorkerOptions | "help" {
         batch: { type: "string" },
         "curve-server-key": { type: "string" },
         "exit-with-parent": { type: "boolean" },
+        "shared-fs": { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -238,6 +241,11 @@ export function parseWorker(args: readonly string[]): WorkerOptions | "help" {
     batch: integer("batch", values.batch as string | undefined, 1, MAX_BATCH, WORKER_BATCH),
     curveServerKey: (values["curve-server-key"] as string | undefined) ?? null,
     exitWithParent: Boolean(values["exit-with-parent"]),
+    sharedFs: readSharedFolders(
+      values["shared-fs"] as string[] | undefined,
+      Boolean(values.local),
+      userCwd(),
+    ),
   };
 }
 

@@ -350,3 +350,29 @@ Deno.test("cli: worker --batch: 1 by default, 1..64", () => {
     assert.throws(() => parseWorker([...connect, "--batch", b]), UsageError, `--batch ${b}`);
   }
 });
+
+Deno.test("cli: worker --shared-fs is repeatable, made absolute and normalised; serve --shared-fs is a switch", () => {
+  const options = parseWorker([
+    "--connect",
+    "tcp://h:1",
+    "--shared-fs",
+    "/mnt/a/../b/",
+    "--shared-fs=/mnt/c",
+    "--shared-fs",
+    "/mnt/c",
+  ]);
+  assert.ok(options !== "help");
+  assert.deepEqual(options.sharedFs, ["/mnt/b", "/mnt/c"]);
+  const none = parseWorker(["--connect", "tcp://h:1"]);
+  assert.ok(none !== "help");
+  assert.deepEqual(none.sharedFs, []);
+  const many = Array.from({ length: 17 }, (_, i) => `--shared-fs=/m${i}`);
+  assert.throws(() => parseWorker(["--connect", "tcp://h:1", ...many]), /at most 16 folders/);
+  const serve = parseJob("serve", ["-i", "/a", "-o", "/b", "--shared-fs"]);
+  assert.ok(serve.kind === "job" && serve.job.sharedFs === true);
+  assert.throws(() => parseJob("parallel", ["-i", "/a", "-o", "/b", "--shared-fs"]), UsageError);
+  assert.throws(
+    () => parseJob("serve", ["-i", "/a", "-o", "/b", "--shared-fs=x"]),
+    /takes no value/,
+  );
+});

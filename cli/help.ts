@@ -152,6 +152,9 @@ Usage: zpix serve --bind tcp://HOST:PORT --input DIR --output DIR [--workers N] 
                            network you do not trust)
       --payload-window N   most images held in memory for remote workers at once (default 16;
                            give at least one per remote worker)
+      --shared-fs          send paths, not bytes, to remote workers whose --shared-fs folders
+                           hold --input and --output and that prove they see the same files
+                           (a probe: a token file in --output, one input's hash); others get bytes
 
 ${
     PARALLEL_FLAGS.replace(
@@ -173,7 +176,7 @@ ${EXIT_CODES}`,
   worker: `zpix worker — a worker that connects to a zpix server
 
 Usage: zpix worker --connect tcp://HOST:PORT [--token SECRET] [--curve-server-key KEY|FILE]
-                   [--processes K] [--persist]
+                   [--processes K] [--persist] [--shared-fs DIR]...
 
 A worker waits for its server as long as it takes. SIGINT/SIGTERM: it finishes
 the image in hand, sends it back, leaves and exits 0 (a second signal: at once).
@@ -194,10 +197,15 @@ worker exits 2, even with --persist: trying again cannot help.
                            and no more than its --payload-window lets out)
       --exit-with-parent   leave (as on SIGTERM) once the process that started this worker is
                            gone (--processes sets it for its children, so none outlives it)
+      --shared-fs DIR      repeatable: a folder of a file system the server shares at the same
+                           path; from a "serve --shared-fs" server this worker then takes paths
+                           and reads and writes the files itself, only inside these folders
+                           (it needs --allow-read and --allow-write on them: bin/zpix adds them)
   -h, --help               this help
 
-Example:
+Examples:
   zpix worker --connect tcp://192.0.2.10:5555 --token s3cret --processes 4
+  zpix worker --connect tcp://192.0.2.10:5555 --token s3cret --shared-fs /mnt/photos
 
 Exit codes: 0 the run ended; 2 refused by the server (wrong token, other version,
 refused CURVE handshake); 4 the server fell silent.`,

@@ -18,7 +18,7 @@ import {
   StepError,
 } from "../ops/pipeline.ts";
 import { DEFAULT_KERNEL, type Kernel, KERNELS } from "../ops/kernels/mod.ts";
-import { type Job, MAX_BATCH, STDOUT } from "../core/job.ts";
+import { type Job, MAX_BATCH, MAX_SHARED_FOLDERS, STDOUT } from "../core/job.ts";
 import { UsageError } from "../core/errors.ts";
 import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS, overPixelLimit } from "../ops/defaults.ts";
 
@@ -103,6 +103,7 @@ export const JOB_OPTIONS = {
   token: { type: "string" },
   "payload-window": { type: "string" },
   "curve-secret": { type: "string" },
+  "shared-fs": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -124,6 +125,7 @@ export const SERVE_ONLY: JobOption[] = [
   "token",
   "payload-window",
   "curve-secret",
+  "shared-fs",
 ];
 
 /** The integer flags of a job: range and default. */
@@ -371,6 +373,31 @@ export function readBind(bind: string | undefined): string | null {
     );
   }
   return bind ?? null;
+}
+
+/**
+ * `worker --shared-fs DIR` (repeatable): each made absolute (from the user's
+ * folder) and normalised, duplicates dropped; at most
+ * `MAX_SHARED_FOLDERS`. Whether each exists and may be read and written is
+ * checked at start-up (`cli/permissions.ts` `requireSharedFolders`).
+ */
+export function readSharedFolders(
+  texts: readonly string[] | undefined,
+  local: boolean,
+  cwd = Deno.cwd(),
+): string[] {
+  if (!texts?.length) return [];
+  if (local) throw new UsageError("--shared-fs is for remote workers: a local one gets paths");
+  const folders = [
+    ...new Set(texts.map((text) => {
+      if (text.trim() === "") throw new UsageError("--shared-fs needs a folder");
+      return resolve(cwd, text);
+    })),
+  ];
+  if (folders.length > MAX_SHARED_FOLDERS) {
+    throw new UsageError(`--shared-fs: at most ${MAX_SHARED_FOLDERS} folders`);
+  }
+  return folders;
 }
 
 /** node:util parseArgs' error, as one line about the flag. */

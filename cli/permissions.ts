@@ -11,6 +11,7 @@
 import { dirname, join } from "node:path";
 import { isCompiled, SOURCE_ROOT } from "../core/runtime.ts";
 import { type Job, STDOUT } from "../core/job.ts";
+import { UsageError } from "../core/errors.ts";
 
 /** Grants `descriptor`, asking on a terminal when Deno may prompt; true when granted. */
 function granted(descriptor: Deno.PermissionDescriptor): boolean {
@@ -120,4 +121,37 @@ export function permissionAdvice(error: Error): string {
   return `missing permission: zpix needs ${kind} access${target}; run it with ${flag}${
     match?.[2] ? `=${match[2]}` : ""
   } (see "Permissions" in the README)`;
+}
+
+/**
+ * Checks each `worker --shared-fs` folder at start-up: it exists, is a
+ * folder, and this process may read and write it (Deno's `--allow-read` and
+ * `--allow-write`; a remote worker from source grants neither by default).
+ * Throws {@link UsageError} saying what to add: `bin/zpix` adds the folders
+ * to its flags itself; `deno run` needs them in both lists.
+ */
+export function requireSharedFolders(folders: readonly string[]): void {
+  for (const path of folders) {
+    const missing = (["read", "write"] as const).filter((name) => !granted({ name, path }));
+    if (missing.includes("read")) throw sandboxAdvice(path, missing);
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) {
+        throw new UsageError(`--shared-fs ${path}: no such folder`);
+      }
+      throw new UsageError(`--shared-fs ${path}: ${(error as Error).message}`);
+    }
+    if (!info.isDirectory) throw new UsageError(`--shared-fs ${path}: not a folder`);
+    if (missing.length) throw sandboxAdvice(path, missing);
+  }
+}
+
+function sandboxAdvice(path: string, missing: readonly string[]): UsageError {
+  return new UsageError(
+    `--shared-fs ${path}: this worker may not ${missing.join(" or ")} it; ` +
+      `add it to Deno's flags: --allow-read=...,${path} --allow-write=${path} ` +
+      `(bin/zpix adds every --shared-fs folder itself; see docs/permissions.md)`,
+  );
 }

@@ -86,6 +86,11 @@ export interface Job {
   token: string | null;
   /** Most image payloads held for remote workers at once (serve). */
   payloadWindow: number;
+  /**
+   * `serve --shared-fs`: send paths, not bytes, to remote workers that name folders holding
+   * the input and output folders and prove they see the same files (docs/distributed.md).
+   */
+  sharedFs?: boolean;
   /** CURVE key-pair file of the server (serve, `zpix keygen`), or null: no encryption. */
   curveSecret: string | null;
   /** Report files to write (`.json` or `.html`). */
@@ -120,6 +125,9 @@ export interface Task {
   output: string;
 }
 
+/** Most `worker --shared-fs` folders one worker may name (and announce in its `join`). */
+export const MAX_SHARED_FOLDERS = 16;
+
 /** Options of the `worker` subcommand. */
 export interface WorkerOptions {
   /** Task endpoint of the server (the broadcast endpoint is derived from it). */
@@ -134,6 +142,11 @@ export interface WorkerOptions {
   id: string | null;
   /** Whether this worker may be handed file paths (same machine as the server). */
   local: boolean;
+  /**
+   * `--shared-fs DIR`: absolute, normalised folders on a file system the server shares, the
+   * only ones this worker reads inputs from and writes outputs to when sent paths (none when absent).
+   */
+  sharedFs?: string[];
   /** Seconds of server silence after which the worker exits. */
   serverTimeout: number;
   /** Exit after this many tasks (0: never); the server starts a fresh one. */

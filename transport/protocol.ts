@@ -55,7 +55,36 @@ export interface JoinMessage {
   local: boolean;
   /** Shared secret, if the worker was given one. */
   token: string | null;
+  /**
+   * `worker --shared-fs`: the absolute folders it reads inputs from and
+   * writes outputs to when a `serve --shared-fs` server sends it paths
+   * (at most `MAX_SHARED_FOLDERS`, core/job.ts); absent: none.
+   */
+  sharedFs?: string[];
 }
+
+/**
+ * What a `serve --shared-fs` server asks a worker that announced folders
+ * holding its input and output folders, to prove it sees the same files:
+ * a file of the server's in the output folder, and one input.
+ */
+export interface SharedFsProbe {
+  /** Absolute path of a small file holding a random token. */
+  token: string;
+  /** Absolute path of one input file: the worker hashes its first {@link PROBE_HASH_BYTES}. */
+  input: string;
+}
+
+/** A worker's answer to a {@link SharedFsProbe}, in its first `ready`. */
+export interface SharedFsProof {
+  /** The text of the token file. */
+  token: string;
+  /** SHA-256 of the input's first {@link PROBE_HASH_BYTES}, as 64 hex digits. */
+  sha256: string;
+}
+
+/** How much of the probe's input a worker hashes, in bytes. */
+export const PROBE_HASH_BYTES = 64 * 1024;
 
 /** The server accepts a worker and tells it what to do with every task. */
 export interface HelloMessage {
@@ -64,6 +93,8 @@ export interface HelloMessage {
   worker: string;
   /** The operations and output settings. */
   pipeline: Pipeline;
+  /** `serve --shared-fs`: prove you see these files (answered in the first `ready`). */
+  probe?: SharedFsProbe;
 }
 
 /** The server refuses a worker (bad token, other protocol version). */
@@ -89,9 +120,15 @@ export interface ReadyMessage {
   finishing?: number;
   /** Set by a batching worker: how many tasks it asks for, 1..`MAX_BATCH` (core/job.ts). */
   want?: number;
+  /** The answer to the `hello`'s probe (`--shared-fs`), in the first `ready` after it. */
+  probe?: SharedFsProof;
 }
 
-/** One image to process. Local workers get paths; remote ones get the bytes as payload. */
+/**
+ * One image to process. Local workers (and remote ones that proved they see
+ * the server's files, `--shared-fs`) get paths; other remote ones get the
+ * bytes as payload.
+ */
 export interface TaskMessage {
   type: "task";
   /** Task index in the run. */
@@ -100,9 +137,9 @@ export interface TaskMessage {
   attempt: number;
   /** Input path relative to the input folder, for messages. */
   name: string;
-  /** Absolute input path (local workers), or null (bytes in the payload). */
+  /** Absolute input path (local and shared-fs workers), or null (bytes in the payload). */
   input: string | null;
-  /** Absolute output path (local workers), or null (bytes go back in the result). */
+  /** Absolute output path (local and shared-fs workers), or null (bytes go back in the result). */
   output: string | null;
 }
 

@@ -14,7 +14,7 @@
  */
 
 import { WRITABLE_FORMATS } from "../ops/formats.ts";
-import { MAX_BATCH } from "../core/job.ts";
+import { MAX_BATCH, MAX_SHARED_FOLDERS } from "../core/job.ts";
 
 /** A header that does not match its type's schema. */
 export class SchemaError extends Error {
@@ -94,8 +94,44 @@ function text(m: Fields, type: string, field: string, max = MAX_TEXT): string {
 function pathOrNull(m: Fields, type: string, field: string): string | null {
   const value = m[field];
   if (value === null) return null;
-  if (typeof value !== "string" || value.length > 4096) fail(type, field, "a path or null");
+  if (typeof value !== "string" || value.length > MAX_PATH) fail(type, field, "a path or null");
   return value;
+}
+
+/** Longest path in a message (Linux's PATH_MAX). */
+export const MAX_PATH = 4096;
+
+/** A `--shared-fs` field: absent, or a short list of paths (`join`'s `sharedFs`). */
+function foldersOf(value: unknown): { sharedFs?: string[] } {
+  if (value === undefined) return {};
+  if (
+    !Array.isArray(value) || value.length > MAX_SHARED_FOLDERS ||
+    !value.every((p) => typeof p === "string" && p.length > 0 && p.length <= MAX_PATH)
+  ) {
+    fail("join", "sharedFs", `an array of at most ${MAX_SHARED_FOLDERS} paths`);
+  }
+  return { sharedFs: [...value] };
+}
+
+/** An object of short strings named `keys` (a probe, a proof), rebuilt from them alone. */
+function strings<K extends string>(
+  value: unknown,
+  type: string,
+  field: string,
+  keys: readonly K[],
+  max: number,
+): Record<K, string> {
+  const m = value as Fields | null;
+  if (typeof m !== "object" || m === null || Array.isArray(m)) fail(type, field, "an object");
+  const out = {} as Record<K, string>;
+  for (const key of keys) {
+    const s = m[key];
+    if (typeof s !== "string" || s.length > max) {
+      fail(type, `${field}.${key}`, `a string of at most ${max} characters`);
+    }
+    out[key] = s;
+  }
+  return out;
 }
 
 function timingsOf(value: unknown) {
@@ -213,6 +249,7 @@ export function workerMessageOf(type: string, m: Fields): Fields {
         host: printable(m.host, MAX_HOST),
         local: bool(m, type, "local"),
         token,
+        ...foldersOf(m.sharedFs),
       };
     }
     case "ready":
@@ -220,6 +257,9 @@ export function workerMessageOf(type: string, m: Fields): Fields {
         type,
         ...(m.finishing === undefined ? {} : { finishing: count(m, type, "finishing") }),
         ...(m.want === undefined ? {} : { want: batchCount(m, type, "want", 1) }),
+        ...(m.probe === undefined
+          ? {}
+          : { probe: strings(m.probe, type, "probe", ["token", "sha256"], 128) }),
       };
     case "result":
       return {
@@ -284,7 +324,14 @@ export function serverMessageOf(type: string, m: Fields): Fields {
           "a pipeline (steps, format, quality, encoder, maxPixels, optional keepIcc/keepMetadata)",
         );
       }
-      return { type, worker: text(m, type, "worker", 300), pipeline: p };
+      return {
+        type,
+        worker: text(m, type, "worker", 300),
+        pipeline: p,
+        ...(m.probe === undefined
+          ? {}
+          : { probe: strings(m.probe, type, "probe", ["token", "input"], MAX_PATH) }),
+      };
     }
     case "refused":
       return m.rejoin === true

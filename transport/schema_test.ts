@@ -118,3 +118,46 @@ Deno.test("schema: printable cuts long text and escapes controls", () => {
   assert.equal(printable("a".repeat(10), 4), "aaaa…");
   assert.equal(printable("\u202eevil"), "\\u202eevil");
 });
+
+Deno.test("schema: --shared-fs fields (join's folders, hello's probe, ready's proof) are bounded and rebuilt", () => {
+  const join = { v: 1, type: "join", pid: 1, host: "h", local: false, token: null };
+  const folders = decodeWorkerMessage(frame({ ...join, sharedFs: ["/mnt/a", "/mnt/b"] }));
+  const { v: _, ...fields } = join;
+  assert.deepEqual(folders.message, { ...fields, sharedFs: ["/mnt/a", "/mnt/b"] });
+  assert.equal("sharedFs" in decodeWorkerMessage(frame(join)).message, false);
+  const proof = { token: "t", sha256: "0".repeat(64) };
+  assert.deepEqual(
+    decodeWorkerMessage(frame({ v: 1, type: "ready", probe: { ...proof, extra: 1 } })).message,
+    { type: "ready", probe: proof },
+  );
+  const badWorker: unknown[] = [
+    { ...join, sharedFs: "/mnt/a" },
+    { ...join, sharedFs: [""] },
+    { ...join, sharedFs: [1] },
+    { ...join, sharedFs: Array(17).fill("/mnt") },
+    { ...join, sharedFs: ["/" + "a".repeat(5000)] },
+    { v: 1, type: "ready", probe: "x" },
+    { v: 1, type: "ready", probe: { token: 1, sha256: "x" } },
+    { v: 1, type: "ready", probe: { token: "x".repeat(200), sha256: "x" } },
+  ];
+  for (const message of badWorker) {
+    assert.throws(
+      () => decodeWorkerMessage(frame(message)),
+      ProtocolError,
+      JSON.stringify(message),
+    );
+  }
+  const pipeline = { steps: [], format: "same", quality: 75, encoder: "fast", maxPixels: 1 };
+  const hello = { v: 1, type: "hello", worker: "w", pipeline };
+  const probe = { token: "/mnt/out/.probe", input: "/mnt/in/a.jpg" };
+  assert.deepEqual(decodeServerMessage(frame({ ...hello, probe })).message.type, "hello");
+  assert.deepEqual(
+    (decodeServerMessage(frame({ ...hello, probe: { ...probe, x: 1 } })).message as {
+      probe?: unknown;
+    }).probe,
+    probe,
+  );
+  for (const bad of [{ token: "/a" }, { ...probe, input: null }, [probe]]) {
+    assert.throws(() => decodeServerMessage(frame({ ...hello, probe: bad })), ProtocolError);
+  }
+});

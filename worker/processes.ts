@@ -25,13 +25,16 @@ export function childCommandLine(
   ];
   if (options.persist) args.push("--persist");
   if (options.maxTasks) args.push("--max-tasks", String(options.maxTasks));
+  for (const folder of options.sharedFs ?? []) args.push(`--shared-fs=${folder}`);
   // Already resolved to the key itself (main.ts): the children read no key file.
   // One argument with "=": a Z85 key may begin with "-", which would read as a flag.
   if (options.curveServerKey) args.push(`--curve-server-key=${options.curveServerKey}`);
   if (isCompiled()) return { command: Deno.execPath(), args };
   const modules = join(SOURCE_ROOT, "node_modules");
+  const shared = options.sharedFs ?? [];
   return selfCommandLine([
-    `--allow-read=${remoteWorkerReads().join(",")}`,
+    `--allow-read=${[...remoteWorkerReads(), ...shared].join(",")}`,
+    ...(shared.length ? [`--allow-write=${shared.join(",")}`] : []),
     `--allow-ffi=${modules}`,
     "--allow-env=ZPIX_TOKEN",
     "--allow-sys=hostname",

@@ -26,6 +26,7 @@ import {
   Outbox,
   receiveAll,
   type ResultMessage,
+  type SharedFsProbe,
   SOCKET_OPTIONS,
   type TaskMessage,
   type TasksMessage,
@@ -39,6 +40,7 @@ import { formatForName, type WritableFormat } from "../ops/formats.ts";
 import { injectFault, readFaults } from "./fault.ts";
 import { workerCurveOptions } from "../transport/curve.ts";
 import { BatchReport, wantMore } from "./batch.ts";
+import { proveSharedFs, SharedFolders } from "./shared_fs.ts";
 
 /**
  * How long a worker that has just answered blocks waiting for its next task
@@ -70,6 +72,7 @@ async function doTask(
   askAhead: () => void,
   thread: ImageThread,
   local: boolean,
+  shared: SharedFolders | null,
 ): Promise<
   { message: ResultMessage; payload?: Uint8Array }
 > {
@@ -88,6 +91,9 @@ async function doTask(
         ...(outcome.ok ? { format: formatOf(task.output) } : {}),
       } as ResultMessage,
     };
+  }
+  if (shared && !payload && task.input !== null) {
+    return await shared.process(task, pipeline, thread, askAhead);
   }
   if (!payload) {
     return {
@@ -218,10 +224,15 @@ export async function runWorker(
   const send = (message: WorkerMessage, payload?: Uint8Array | Uint8Array[]) =>
     outbox.send(encodeMessage(message, payload));
   // A batching worker asks for several tasks at once (worker/batch.ts).
-  const ready = (): WorkerMessage =>
-    options.batch > 1
-      ? { type: "ready", want: Math.max(1, wantMore(options.batch, 0, done, options.maxTasks)) }
-      : { type: "ready" };
+  // The ready after a hello: how many tasks a batching worker wants, and the answer to a
+  // --shared-fs probe.
+  const ready = async (probe?: SharedFsProbe): Promise<WorkerMessage> => ({
+    type: "ready",
+    ...(options.batch > 1
+      ? { want: Math.max(1, wantMore(options.batch, 0, done, options.maxTasks)) }
+      : {}),
+    ...await proveSharedFs(shared, probe, log),
+  });
   const started = Date.now();
   let lastHeard = Date.now();
   /** Of the time since `lastHeard`, how long this thread was blocked (not the server's silence). */
@@ -231,6 +242,7 @@ export async function runWorker(
   let done = 0;
   const faults = readFaults();
   const thread = new ImageThread();
+  const shared = options.sharedFs?.length ? new SharedFolders(options.sharedFs) : null;
   let joining: Promise<void> | null = null;
   let lastJoin = 0;
   let toldWaiting = false;
@@ -252,6 +264,7 @@ export async function runWorker(
       host,
       local: options.local,
       token: options.token,
+      ...(shared ? { sharedFs: [...shared.folders] } : {}),
     }).finally(() => joining = null);
   };
 
@@ -351,7 +364,7 @@ export async function runWorker(
   const work = (message: TaskMessage, payload: Uint8Array | null, askAhead: () => void) =>
     Promise.race([
       injectFault(faults, message.name, message.attempt).then(() =>
-        doTask(message, payload, pipeline!, askAhead, thread, options.local)
+        doTask(message, payload, pipeline!, askAhead, thread, options.local, shared)
       ),
       shutdown.ended,
     ]);
@@ -427,7 +440,7 @@ export async function runWorker(
               await leave();
               break;
             }
-            await send(ready());
+            await send(await ready(message.probe));
             continue;
           }
           if (pipeline) continue; // a repeated join's answer
@@ -438,7 +451,7 @@ export async function runWorker(
             await leave();
             break;
           }
-          await send(ready());
+          await send(await ready(message.probe));
           continue;
         }
         if (!pipeline) continue;
