@@ -10,6 +10,7 @@
  *   deno task bench --scale [scale_bench.ts flags]   (the broker with many fake workers)
  *   deno task bench --long [long_bench.ts flags]     (8,091 photos against the old program)
  *   deno task bench --large [large_bench.ts flags]   (8-24 MP photos against sharp-cli, vipsthumbnail)
+ *   deno task bench --shared-fs [shared_fs_bench.ts flags]   (serve --shared-fs against bytes, parallel)
  *
  * Without --input it writes `--count` (120) synthetic JPEGs of photo sizes
  * (~500x375) to a temporary folder. The pipeline is `--size 512 512`, as the
@@ -352,6 +353,8 @@ if (import.meta.main) {
   else if (Deno.args[0] === "--scale") {
     // The broker with many fake workers (tests/scale_bench.ts; tmpfs rows need scale-bench's -A).
     await (await import("./scale_bench.ts")).scaleBench(Deno.args.slice(1));
+  } else if (Deno.args[0] === "--shared-fs") {
+    await (await import("./shared_fs_bench.ts")).sharedFsBench(Deno.args.slice(1), timed);
   } else if (Deno.args[0] === "--long") {
     await (await import("./long_bench.ts")).longBench(Deno.args.slice(1));
   } else if (Deno.args[0] === "--large") {
