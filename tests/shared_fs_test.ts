@@ -31,6 +31,9 @@ import {
 import { sha256Hex } from "../worker/shared_fs.ts";
 import { PROBE_HASH_BYTES, type SharedFsProbe, type TaskMessage } from "../transport/protocol.ts";
 import { EXIT } from "../core/errors.ts";
+import { SOURCE_ROOT } from "../core/runtime.ts";
+import type { Pipeline } from "../core/job.ts";
+import type { Step } from "../ops/pipeline.ts";
 
 /** `zpix serve --workers 0` on DIR/in → `out`, verbose text logs. */
 function serveTo(endpoint: string, dir: string, out: string, extra: string[] = []): ZpixProcess {
@@ -87,6 +90,21 @@ async function joinShared(peer: RawPeer, folder: string): Promise<SharedFsProbe>
   assert.equal(message.type, "hello");
   assert.ok(message.probe, "a worker whose folders hold both of the job's folders gets a probe");
   return message.probe;
+}
+
+/** A pipeline that leaves images as they are. */
+const PIPELINE: Pipeline = {
+  steps: [],
+  format: "same",
+  quality: 75,
+  encoder: "fast",
+  maxPixels: 1e8,
+};
+
+/** Sends a worker task `n`: `input` to `output`, by path. */
+function pathTask(server: TestServer, id: string, n: number, input: string, output: string) {
+  const name = input.split("/").at(-1)!;
+  return server.send(id, { type: "task", task: n, attempt: 1, name, input, output });
 }
 
 /** The next result a worker sends to a {@link TestServer} (asking ahead skipped). */
@@ -239,7 +257,7 @@ Deno.test("a server that names paths outside the worker's --shared-fs folders ge
       await server.send(id, {
         type: "hello",
         worker: id,
-        pipeline: { steps: [], format: "same", quality: 75, encoder: "fast", maxPixels: 1e8 },
+        pipeline: PIPELINE,
         probe: { token: outside, input: outside },
       });
       const ready = await server.expect("ready");
@@ -256,7 +274,7 @@ Deno.test("a server that names paths outside the worker's --shared-fs folders ge
         ["in/sample001.jpg", join(shared, "out", "e.jpg")], // relative
       ];
       for (const [n, [input, output]] of tasks.entries()) {
-        await server.send(id, { type: "task", task: n, attempt: 1, name: "x.jpg", input, output });
+        await pathTask(server, id, n, input, output);
         const message = await resultOf(server);
         assert.equal(message.ok, false, `${input} → ${output}`);
         assert.match(
@@ -266,14 +284,7 @@ Deno.test("a server that names paths outside the worker's --shared-fs folders ge
       }
       // And a path inside works: the worker does it (the control).
       const good = join(shared, "out", "ok.jpg");
-      await server.send(id, {
-        type: "task",
-        task: 99,
-        attempt: 1,
-        name: "sample001.jpg",
-        input: join(shared, "in", "sample001.jpg"),
-        output: good,
-      });
+      await pathTask(server, id, 99, join(shared, "in", "sample001.jpg"), good);
       const message = await resultOf(server);
       assert.equal(message.ok, true, JSON.stringify(message));
       assert.deepEqual(await names(join(shared, "out")), ["ok.jpg"]);
@@ -319,5 +330,51 @@ Deno.test("--shared-fs flags: a missing folder, a file, no permission, on parall
       .output;
     assert.equal(parallel.code, EXIT.usage);
     assert.match(parallel.stderr, /--shared-fs is not an option of parallel/);
+  });
+});
+
+Deno.test("SIGTERM on a worker busy with a path task: it writes the whole output, answers more:false, leaves, exits 0", async () => {
+  await withTempDir(async (dir) => {
+    const shared = join(dir, "shared");
+    await Deno.mkdir(join(shared, "out"), { recursive: true });
+    const input = join(shared, "quad_baseline.jpg");
+    await Deno.copyFile(join(SOURCE_ROOT, "tests/fixtures/quad_baseline.jpg"), input);
+    const server = await TestServer.open(dir);
+    const worker = sharedWorker(server.endpoint, [shared]);
+    try {
+      const { id } = await server.expect("join");
+      // A slow task: a small image made 2500x2500 and encoded with MozJPEG.
+      const steps: Step[] = [{ op: "resize", width: 2500, height: 2500, fit: "fill" }];
+      const pipeline: Pipeline = {
+        ...PIPELINE,
+        steps,
+        format: "jpeg",
+        quality: 90,
+        encoder: "mozjpeg",
+      };
+      await server.send(id, { type: "hello", worker: id, pipeline });
+      await server.expect("ready");
+      const output = join(shared, "out", "big.jpg");
+      await pathTask(server, id, 0, input, output);
+      assert.equal((await server.expect("ready")).message.finishing, 0, "it asks ahead");
+      worker.child.kill("SIGTERM");
+      const { message: result } = await server.expect("result", 60_000);
+      assert.ok(result.ok, JSON.stringify(result));
+      assert.equal(result.more, false, "the result says no more tasks");
+      const written = await Deno.readFile(output);
+      assert.equal(written.length, result.bytes, "the whole output, written before the result");
+      assert.deepEqual([...written.subarray(0, 2), ...written.subarray(-2)], [
+        0xff,
+        0xd8,
+        0xff,
+        0xd9,
+      ]);
+      assert.deepEqual(await names(join(shared, "out")), ["big.jpg"], "no temporary file left");
+      await server.expect("leave");
+      assert.equal((await finished(worker, 15_000)).code, 0);
+    } finally {
+      kill(worker);
+      server.close();
+    }
   });
 });
