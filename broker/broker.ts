@@ -14,12 +14,11 @@ import {
   encodeMessage,
   HEARTBEAT_MS,
   MAX_STRANGER_FRAME_BYTES,
-  Outbox,
-  receiveAll,
   type ResultEntry,
   type ServerMessage,
   type WorkerMessage,
 } from "../transport/protocol.ts";
+import { Outbox, receiveAll } from "../transport/socket_io.ts";
 import { Scheduler } from "./scheduler.ts";
 import { describeExit, type EarlyPool, type LocalWorker, spawnWorker } from "./pool.ts";
 import { type BrokerSockets, closeSockets } from "./sockets.ts";

@@ -9,12 +9,8 @@
 import { makePrivateDir, removePrivateDir } from "./private_dir.ts";
 import * as zmq from "../transport/zmq.ts";
 import { join } from "node:path";
-import {
-  broadcastEndpoint,
-  MAX_BROADCAST_BYTES,
-  MAX_HEADER_BYTES,
-  SOCKET_OPTIONS,
-} from "../transport/protocol.ts";
+import { broadcastEndpoint, MAX_BROADCAST_BYTES, MAX_HEADER_BYTES } from "../transport/protocol.ts";
+import { SOCKET_OPTIONS } from "../transport/socket_io.ts";
 import { type ServerCurve, serverCurve } from "../transport/curve.ts";
 import { RunError } from "../core/errors.ts";
 import type { Job, Task } from "../core/job.ts";

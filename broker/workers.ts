@@ -6,7 +6,8 @@
  * @module
  */
 
-import { encodeBroadcast, type Outbox } from "../transport/protocol.ts";
+import { encodeBroadcast } from "../transport/protocol.ts";
+import { type Outbox } from "../transport/socket_io.ts";
 import type { LocalWorker } from "./pool.ts";
 import type { WorkerState } from "./scheduler.ts";
 import { join } from "node:path";

@@ -18,12 +18,10 @@ import {
   decodeWorkerMessage,
   encodeBroadcast,
   encodeMessage,
-  Outbox,
-  receiveAll,
   type ServerMessage,
-  SOCKET_OPTIONS,
   type WorkerMessage,
 } from "../transport/protocol.ts";
+import { Outbox, receiveAll, SOCKET_OPTIONS } from "../transport/socket_io.ts";
 import { SOURCE_ROOT } from "../core/runtime.ts";
 import type { WritableFormat } from "../ops/formats.ts";
 import { remoteWorkerReads } from "../worker/processes.ts";

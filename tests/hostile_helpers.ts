@@ -13,12 +13,10 @@ import {
   type Decoded,
   decodeServerMessage,
   encodeMessage,
-  Outbox,
-  receiveAll,
   type ServerMessage,
-  SOCKET_OPTIONS,
   type WorkerMessage,
 } from "../transport/protocol.ts";
+import { Outbox, receiveAll, SOCKET_OPTIONS } from "../transport/socket_io.ts";
 import { writeSamples } from "../cli/demo.ts";
 import type { WritableFormat } from "../ops/formats.ts";
 import type { Report } from "../report/report.ts";

@@ -13,12 +13,8 @@
 import * as zmq from "../transport/zmq.ts";
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
-import {
-  decodeServerMessage,
-  receiveAll,
-  type ServerMessage,
-  SOCKET_OPTIONS,
-} from "../transport/protocol.ts";
+import { decodeServerMessage, type ServerMessage } from "../transport/protocol.ts";
+import { receiveAll, SOCKET_OPTIONS } from "../transport/socket_io.ts";
 import { nextWithin, SERVE_FLAGS, sleep, spawnZpix, WORKER_FLAGS, ZPIX_FLAGS } from "./helpers.ts";
 import { OWNER_LOCK, PRIVATE_PREFIX, removeStaleDirs } from "../broker/private_dir.ts";
 import {

@@ -44,10 +44,8 @@ import {
   decodeBroadcast,
   decodeServerMessage,
   HEARTBEAT_MS,
-  MAX_HOLD_MS,
-  SOCKET_OPTIONS,
-  WAIT_SLICE_MS,
 } from "../transport/protocol.ts";
+import { MAX_HOLD_MS, SOCKET_OPTIONS, WAIT_SLICE_MS } from "../transport/socket_io.ts";
 import { encodeImage } from "../ops/codec.ts";
 import { sampleImage } from "../ops/samples.ts";
 import { SOURCE_ROOT } from "../core/runtime.ts";

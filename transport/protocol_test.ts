@@ -15,14 +15,12 @@ import {
   decodeWorkerMessage,
   encodeBroadcast,
   encodeMessage,
-  Outbox,
   PROTOCOL_VERSION,
   ProtocolError,
-  receiveAll,
   type ServerMessage,
-  SOCKET_OPTIONS,
   type WorkerMessage,
 } from "./protocol.ts";
+import { Outbox, receiveAll, SOCKET_OPTIONS } from "./socket_io.ts";
 import { nextWithin, sleep, withTempDir } from "../tests/helpers.ts";
 
 const timings = { read: 1, decode: 2, ops: 3, steps: { "gray": 3 }, encode: 4, write: 5 };

@@ -8,12 +8,8 @@
  */
 
 import * as zmq from "../transport/zmq.ts";
-import {
-  EVENT,
-  type MonitorEvent,
-  PROTOCOL_ERROR_MECHANISM_MISMATCH,
-  readEvents,
-} from "../transport/monitor.ts";
+import { EVENT, type MonitorEvent, readEvents } from "../transport/monitor.ts";
+import { describeHandshakeFailure, HANDSHAKE_GRACE_MS } from "./handshake.ts";
 import { hostname } from "node:os";
 import {
   broadcastEndpoint,
@@ -23,15 +19,13 @@ import {
   HEARTBEAT_MS,
   MAX_BROADCAST_BYTES,
   MAX_INPUT_BYTES,
-  Outbox,
-  receiveAll,
   type ResultMessage,
   type SharedFsProbe,
-  SOCKET_OPTIONS,
   type TaskMessage,
   type TasksMessage,
   type WorkerMessage,
 } from "../transport/protocol.ts";
+import { Outbox, receiveAll, SOCKET_OPTIONS } from "../transport/socket_io.ts";
 import type { Pipeline, WorkerOptions } from "../core/job.ts";
 import { processFile, summarise } from "../task/task.ts";
 import { ImageThread } from "./image_thread.ts";
@@ -125,36 +119,6 @@ function randomTag(): string {
 
 function formatOf(path: string): WritableFormat {
   return formatForName(path) ?? "jpeg";
-}
-
-/**
- * How long a remote worker lets ZeroMQ retry a security handshake that the
- * server keeps refusing before it exits with code 2, in ms: a wrong
- * `--curve-server-key`, or CURVE on one side only, never gets better.
- */
-export const HANDSHAKE_GRACE_MS = 3000;
-
-/** Says why the handshake with `endpoint` failed, from the socket monitor's event. */
-export function describeHandshakeFailure(
-  failure: MonitorEvent,
-  endpoint: string,
-  curve: boolean,
-): string {
-  const mismatch = failure.event === EVENT.handshakeFailedProtocol &&
-    failure.value === PROTOCOL_ERROR_MECHANISM_MISMATCH;
-  if (mismatch) {
-    return curve
-      ? `the server at ${endpoint} does not use CURVE: leave out --curve-server-key, ` +
-        "or start the server with --curve-secret"
-      : `the server at ${endpoint} requires CURVE: pass its public key with --curve-server-key`;
-  }
-  if (curve) {
-    return `the server at ${endpoint} refused the CURVE handshake: ` +
-      "is --curve-server-key the server's public key?";
-  }
-  return `the security handshake with ${endpoint} keeps failing (event 0x${
-    failure.event.toString(16)
-  }, value 0x${failure.value.toString(16)}): is it a zpix server?`;
 }
 
 /** How long a leaving worker's last messages may take to go out, in ms. */
