@@ -11,8 +11,8 @@
  * workers on tmpfs the server spent 258-296 us of CPU a task with async
  * calls (3 a task) and 198-200 us with sync ones (scale-bench, same run).
  * On a slow disk (a network file system, a disk busy with other work) a
- * sync call would hold up every worker's messages: once one takes longer
- * than {@link SLOW_IO_MS}, calls go to the pool for {@link SLOW_IO_HOLD_MS}
+ * sync call would hold up every worker's messages: once {@link SLOW_IO_STRIKES}
+ * in a row take longer than {@link SLOW_IO_MS}, calls go to the pool for {@link SLOW_IO_HOLD_MS}
  * (longer if the next sync call is slow too), several under way at once
  * while the broker's thread goes on handling messages (before the pool,
  * every read and write was awaited in the handler: the broker sat idle
@@ -36,7 +36,18 @@ import { MAX_INPUT_BYTES } from "../transport/protocol.ts";
 export const SLOW_IO_MS = 10;
 
 /**
- * How long (ms) file calls stay on the thread pool after a slow one, before
+ * How many sync calls in a row must be slow before calls go to the thread
+ * pool. Not one: on a busy machine a call is now and then slow only because
+ * the thread was descheduled during it, and the pool is dear on a local disk
+ * (several writes at once into one folder contend for it: 1,000 photos from
+ * 2 remote workers, ext4, the server's pool threads took 0.9-1.2 s of CPU
+ * where its sync calls took ~0.25 s). Two in a row: a disk that is slow is
+ * slow for the next call too; a thread descheduled once seldom is.
+ */
+export const SLOW_IO_STRIKES = 2;
+
+/**
+ * How long (ms) file calls stay on the thread pool after slow ones, before
  * a sync call is tried again; doubled each time that one is slow too, up to
  * {@link SLOW_IO_MAX_HOLD_MS} (a disk that stays slow blocks the broker once
  * a minute at most), and back to this once a sync call is fast.
@@ -95,6 +106,8 @@ export class RemoteFiles {
   #poolUntil = -Infinity;
   /** The next stay on the pool after a slow sync call, in ms. */
   #hold = SLOW_IO_HOLD_MS;
+  /** Slow sync calls in a row (a fast one resets it; a stay on the pool does not). */
+  #strikes = 0;
 
   /**
    * @param input the input folder @param output the output folder
@@ -123,17 +136,24 @@ export class RemoteFiles {
     return performance.now() < this.#poolUntil;
   }
 
-  /** Runs `call` synchronously, timed: a slow one sends the next calls to the pool. */
+  /**
+   * Runs `call` synchronously, timed: {@link SLOW_IO_STRIKES} slow ones in a
+   * row send the next calls to the pool (after a stay there, one slow call
+   * sends them back: the disk was slow before).
+   */
   #sync<T>(call: () => T): T {
     const start = performance.now();
     try {
       return call();
     } finally {
       const end = performance.now();
-      if (end - start > this.slowMs) {
+      if (end - start <= this.slowMs) {
+        this.#strikes = 0;
+        this.#hold = SLOW_IO_HOLD_MS;
+      } else if (++this.#strikes >= SLOW_IO_STRIKES) {
         this.#poolUntil = end + this.#hold;
         this.#hold = Math.min(this.#hold * 2, SLOW_IO_MAX_HOLD_MS);
-      } else this.#hold = SLOW_IO_HOLD_MS;
+      }
     }
   }
 
