@@ -41,6 +41,7 @@ const OPT = {
   events: 15,
   linger: 17,
   reconnectInterval: 18,
+  reconnectIntervalMax: 21,
   maxMessageSize: 22,
   sendHighWaterMark: 23,
   receiveHighWaterMark: 24,
@@ -65,6 +66,8 @@ export interface SocketOptions {
   receiveHighWaterMark?: number;
   sendHighWaterMark?: number;
   reconnectInterval?: number;
+  /** With it, each failed try to connect doubles the pause, from `reconnectInterval` to this (ms). */
+  reconnectIntervalMax?: number;
   immediate?: boolean;
   /**
    * Largest frame a peer may send, in bytes (ZMQ_MAXMSGSIZE; -1: no limit):

@@ -92,6 +92,23 @@ Deno.test("a DEALER with immediate and no peer refuses to queue (EAGAIN)", async
   });
 });
 
+Deno.test("reconnectIntervalMax: a DEALER that connected before the bind, backing off, gets through once it is there", async () => {
+  await withSockets(async (dir, track) => {
+    const endpoint = `ipc://${join(dir, "late")}`;
+    const dealer = track(
+      new Dealer({ linger: 0, immediate: true, reconnectInterval: 10, reconnectIntervalMax: 100 }),
+    );
+    dealer.connect(endpoint);
+    // Refused tries at 10, 20, 40, 80, 100, 100 ms...: the bind comes after several.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const router = track(new Router({ linger: 0 }));
+    await router.bind(endpoint);
+    await sendSoon(dealer, [bytes("late")]);
+    const [, header] = await receiveSoon(router);
+    assert.equal(new TextDecoder().decode(header), "late");
+  });
+});
+
 Deno.test("PUB/SUB: a subscriber to every topic gets broadcasts", async () => {
   await withSockets(async (dir, track) => {
     const endpoint = `ipc://${join(dir, "tasks.pub")}`;

@@ -43,8 +43,18 @@ import { proveSharedFs, SharedFolders } from "./shared_fs.ts";
  */
 export const TASK_LINGER_MS = 5;
 
-/** How often a local worker retries connecting to a server that has not bound yet, in ms. */
+/**
+ * How often a local worker retries connecting to a server that has not bound
+ * yet, in ms; a remote one starts at this and backs off.
+ */
 export const LOCAL_RECONNECT_MS = 10;
+
+/**
+ * The longest pause between a remote worker's tries to connect to an absent
+ * server, in ms: ZeroMQ's own default interval, so a worker waiting for a
+ * server knocks no more often than it did with ZeroMQ's default.
+ */
+export const REMOTE_RECONNECT_MAX_MS = 100;
 
 /** Exit codes of a worker process. */
 export const WORKER_EXIT = { ok: 0, refused: 2, serverGone: 4 } as const;
@@ -154,9 +164,12 @@ export async function runWorker(
   // connection drops (the server tells one connection from another only by this id).
   const id = options.id ?? `${host.slice(0, 200)}-${randomTag()}-${Deno.pid}`;
   const curve = workerCurveOptions(options.curveServerKey);
-  // A local worker may start before its server has bound (broker/pool.ts EarlyPool): retry
-  // connecting every 10 ms rather than ZeroMQ's default 100 ms.
-  const reconnect = options.local ? { reconnectInterval: LOCAL_RECONNECT_MS } : {};
+  // A worker often starts before its server has bound (a local one always: broker/pool.ts
+  // EarlyPool): retry connecting every 10 ms rather than ZeroMQ's default 100 ms; a remote one
+  // backs off from there to ZeroMQ's default while no server answers.
+  const reconnect = options.local
+    ? { reconnectInterval: LOCAL_RECONNECT_MS }
+    : { reconnectInterval: LOCAL_RECONNECT_MS, reconnectIntervalMax: REMOTE_RECONNECT_MAX_MS };
   const dealer = new zmq.Dealer({
     ...SOCKET_OPTIONS,
     ...reconnect,
