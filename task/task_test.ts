@@ -6,7 +6,7 @@ import { deflateSync } from "node:zlib";
 import { processBytes, processFile } from "./task.ts";
 import { PNG_SIGNATURE, pngChunk as chunk } from "../ops/png_chunks.ts";
 import { PIECES_MIN_BYTES } from "../ops/png_pieces.ts";
-import type { Pipeline } from "../core/job.ts";
+import { fitPipeline } from "../tests/helpers.ts";
 import { concat } from "../ops/bytes.ts";
 
 /** A noisy RGB PNG of at least `minBytes`, stored (level 0) in IDATs of 64 KB, every filter used. */
@@ -35,13 +35,7 @@ Deno.test("task: a large PNG read in pieces gives the bytes of the whole file's 
   try {
     const png = bigPng(PIECES_MIN_BYTES);
     nodeAssert.ok(png.length >= PIECES_MIN_BYTES);
-    const pipeline: Pipeline = {
-      steps: [{ op: "resize", width: 256, height: 256, fit: "inside" }],
-      format: "jpeg",
-      quality: 80,
-      encoder: "fast",
-      maxPixels: 1e8,
-    };
+    const pipeline = fitPipeline(256);
     await Deno.writeFile(`${dir}/in.png`, png);
     const got = await processFile(`${dir}/in.png`, `${dir}/out.jpg`, pipeline);
     if (!got.ok) throw new Error(got.error);

@@ -16,7 +16,7 @@ import type { Format } from "../ops/formats.ts";
 import { decodeAny, encodeAny } from "../ops/format_io.ts";
 import { processBytes } from "../task/task.ts";
 import { applyPipeline } from "../ops/pipeline.ts";
-import type { Pipeline } from "../core/job.ts";
+import { fitPipeline } from "./helpers.ts";
 import { decodeImage } from "../ops/codec.ts";
 import { readJpegIcc } from "../ops/icc.ts";
 import { needsConversion } from "../ops/color.ts";
@@ -130,13 +130,7 @@ for (const [name, encode] of encoders) {
 
 // --- a P3 photo on the fused path (converted after the shrunk decode) vs the general path ---
 const big = `${root}/big`;
-const pipeline: Pipeline = {
-  steps: [{ op: "resize", width: 512, height: 512, fit: "inside" }],
-  format: "same",
-  quality: 75,
-  encoder: "fast",
-  maxPixels: 1e8,
-};
+const pipeline = fitPipeline(512, "same", 75);
 const cpu = async (
   label: string,
   inputs: Uint8Array[],

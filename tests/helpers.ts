@@ -24,6 +24,7 @@ import {
 import { Outbox, receiveAll, SOCKET_OPTIONS } from "../transport/socket_io.ts";
 import { SOURCE_ROOT } from "../core/runtime.ts";
 import type { WritableFormat } from "../ops/formats.ts";
+import type { Pipeline } from "../core/job.ts";
 import { remoteWorkerReads } from "../worker/processes.ts";
 
 /** Runs `fn` with a fresh temporary folder, removed afterwards. */
@@ -434,4 +435,22 @@ export function steadyRate(progress: [number, number][], total: number): number 
   const a = progress.find(([, done]) => done >= total * 0.1);
   const b = progress.findLast(([, done]) => done <= total * 0.9);
   return a && b && b[0] > a[0] ? (b[1] - a[1]) / (b[0] - a[0]) : undefined;
+}
+
+/**
+ * A pipeline that resizes to fit `size` x `size` and encodes with the fast
+ * encoder (a test's or bench's pipeline, without parsing flags).
+ */
+export function fitPipeline(
+  size: number,
+  format: Pipeline["format"] = "jpeg",
+  quality = 80,
+): Pipeline {
+  return {
+    steps: [{ op: "resize", width: size, height: size, fit: "inside" }],
+    format,
+    quality,
+    encoder: "fast",
+    maxPixels: 1e8,
+  };
 }

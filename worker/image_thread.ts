@@ -75,8 +75,10 @@ export class ImageThread {
 
   /**
    * Processes one image on the thread. Never throws: a failure is an answer
-   * with `ok: false` and a one-line reason. The bytes are copied, not
-   * transferred: a received frame may share its buffer.
+   * with `ok: false` and a one-line reason. The bytes are moved to the
+   * thread, not copied, when `input` is the whole of its buffer (a frame
+   * received by `transport/zmq.ts` is): `input` is then empty here
+   * afterwards.
    */
   process(input: Uint8Array, pipeline: Pipeline, name: string): Promise<ThreadAnswer> {
     const worker = this.#worker ??= this.#start();
@@ -84,7 +86,7 @@ export class ImageThread {
     const request: ThreadRequest = { id, input, pipeline, name };
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);
-      worker.postMessage(request);
+      postMoving(worker, request, input);
     });
   }
 
@@ -92,6 +94,30 @@ export class ImageThread {
   close(): void {
     this.#fail("the worker is closing");
   }
+}
+
+/**
+ * Posts `message`, moving `bytes` (part of it) rather than copying them when
+ * they span the whole of their buffer: a structured clone copies them twice
+ * (serialised, then deserialised), a transfer hands the buffer over. A buffer
+ * that cannot be handed over (WASM memory's) is copied.
+ */
+function postMoving(
+  target: { postMessage(message: unknown, transfer: Transferable[]): void },
+  message: unknown,
+  bytes: Uint8Array | null,
+): void {
+  const whole = bytes !== null && bytes.byteOffset === 0 &&
+    bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+  if (whole) {
+    try {
+      target.postMessage(message, [bytes.buffer as ArrayBuffer]);
+      return;
+    } catch {
+      // not detachable: copied below
+    }
+  }
+  target.postMessage(message, []);
 }
 
 /** Runs one request on this thread. */
@@ -109,8 +135,12 @@ async function answer(request: ThreadRequest): Promise<ThreadAnswer> {
 if ("WorkerGlobalScope" in globalThis) {
   const scope = globalThis as unknown as {
     onmessage: ((event: MessageEvent<ThreadRequest>) => void) | null;
-    postMessage(message: ThreadAnswer): void;
+    postMessage(message: ThreadAnswer, transfer: Transferable[]): void;
   };
-  // Outputs are copied back, not transferred: an encoder's bytes may be a view of WASM memory.
-  scope.onmessage = async (event) => scope.postMessage(await answer(event.data));
+  scope.onmessage = async (event) => {
+    const reply = await answer(event.data);
+    // The output moves back when it owns its buffer (the encoders' outputs do); a view of
+    // anything larger, WASM memory included, is copied.
+    postMoving(scope, reply, reply.ok ? reply.encoded.bytes : null);
+  };
 }

@@ -1,0 +1,33 @@
+// The image thread (a real Web Worker) gives the bytes processBytes gives on this thread; an input
+// that is the whole of its buffer is moved to the thread (empty here afterwards), a view of part
+// of a larger buffer is copied (left as it was); a file that is no image is a failed answer.
+import assert from "node:assert/strict";
+import { ImageThread } from "./image_thread.ts";
+import { processBytes } from "../task/task.ts";
+import { fitPipeline } from "../tests/helpers.ts";
+
+const pipeline = fitPipeline(32);
+
+Deno.test("image thread: outputs as on this thread; a whole buffer moves, a view is copied", async () => {
+  const jpeg = await Deno.readFile(new URL("../tests/fixtures/orient_1.jpg", import.meta.url));
+  const want = (await processBytes(jpeg.slice(), pipeline)).bytes;
+  const thread = new ImageThread();
+  try {
+    const whole = jpeg.slice();
+    const moved = await thread.process(whole, pipeline, "orient_1.jpg");
+    if (!moved.ok) throw new Error(moved.error);
+    assert.deepEqual(moved.encoded.bytes, want);
+    assert.equal(whole.byteLength, 0, "moved to the thread");
+    const padded = new Uint8Array(jpeg.length + 16);
+    padded.set(jpeg, 8);
+    const view = padded.subarray(8, 8 + jpeg.length);
+    const copied = await thread.process(view, pipeline, "orient_1.jpg");
+    if (!copied.ok) throw new Error(copied.error);
+    assert.deepEqual(copied.encoded.bytes, want);
+    assert.deepEqual(view, jpeg, "a view of part of a buffer is left as it was");
+    const bad = await thread.process(new Uint8Array([1, 2, 3]), pipeline, "bad.jpg");
+    assert.ok(!bad.ok && /not a JPEG/.test(bad.error), JSON.stringify(bad));
+  } finally {
+    thread.close();
+  }
+});
