@@ -14,7 +14,15 @@ async function runBench(script: string, args: string[]) {
 }
 
 Deno.test("bench scripts: --help prints the script's doc comment and exits 0", async () => {
-  for (const script of ["bench.ts", "kernel_bench.ts", "large_bench.ts", "scale_bench.ts"]) {
+  for (
+    const script of [
+      "bench.ts",
+      "kernel_bench.ts",
+      "large_bench.ts",
+      "scale_bench.ts",
+      "formats_bench.ts",
+    ]
+  ) {
     const usage = usageOf(new URL(script, import.meta.url).href);
     assert.match(usage, /deno (task|run)/, `${script}'s doc comment has its command line`);
     const run = await runBench(script, ["--help"]);
@@ -40,4 +48,16 @@ Deno.test("bench scripts: an unknown flag or a missing value exits 2 with the pr
     );
     assert.doesNotMatch(run.stderr, /Uncaught|^ {4}at /m);
   }
+});
+
+Deno.test("bench scripts: every tests/*_bench.ts parses its flags with benchArgs (so --help works)", () => {
+  const dir = join(SOURCE_ROOT, "tests");
+  const scripts = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) =>
+    n.endsWith("_bench.ts")
+  );
+  assert.ok(scripts.length >= 10, `${scripts.length} bench scripts`);
+  const without = scripts.filter((name) =>
+    !/\bbenchArgs\(/.test(Deno.readTextFileSync(join(dir, name)))
+  );
+  assert.deepEqual(without, []);
 });

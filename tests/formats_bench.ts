@@ -8,7 +8,9 @@
  * - decode and encode milliseconds per format, against the JPEG path.
  *
  *     /usr/bin/python3 tests/formats_bench.py 100 /tmp/zpix-formats-bench
- *     deno run --allow-read tests/formats_bench.ts /tmp/zpix-formats-bench
+ *     deno run --allow-read tests/formats_bench.ts [/tmp/zpix-formats-bench]
+ *
+ * The folder is the one formats_bench.py wrote (its default above).
  */
 
 import process from "node:process";
@@ -17,6 +19,7 @@ import { decodeAny, encodeAny } from "../ops/format_io.ts";
 import { processBytes } from "../task/task.ts";
 import { applyPipeline } from "../ops/pipeline.ts";
 import { fitPipeline } from "./helpers.ts";
+import { benchArgs } from "./bench_args.ts";
 import { decodeImage } from "../ops/codec.ts";
 import { readJpegIcc } from "../ops/icc.ts";
 import { needsConversion } from "../ops/color.ts";
@@ -25,7 +28,8 @@ import { transcodeJpegFast } from "../ops/transcode.ts";
 import { psnrRgb } from "../ops/kernels/test_util.ts";
 import type { Image } from "../ops/image.ts";
 
-const root = Deno.args[0] ?? "/tmp/zpix-formats-bench";
+const root = benchArgs(import.meta.url, { options: {}, allowPositionals: true }).positionals[0] ??
+  "/tmp/zpix-formats-bench";
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
