@@ -23,6 +23,9 @@ export const EAGAIN = Deno.build.os === "darwin" ? 35 : 11, EINTR = 4;
 
 const SYMBOLS = {
   zmq_ctx_new: { parameters: [], result: "pointer" },
+  // Blocks until every socket of the context is closed and has sent what it held (within its
+  // linger): on a thread of its own, so that a caller can stop waiting.
+  zmq_ctx_term: { parameters: ["pointer"], result: "i32", nonblocking: true },
   zmq_socket: { parameters: ["pointer", "i32"], result: "pointer" },
   zmq_close: { parameters: ["pointer"], result: "i32" },
   zmq_setsockopt: { parameters: ["pointer", "i32", "buffer", "usize"], result: "i32" },
@@ -119,6 +122,31 @@ export function lib(): Library {
 /** The process's libzmq context (null until {@link lib} opened the library). */
 export function zmqContext(): Deno.PointerValue {
   return context;
+}
+
+/**
+ * Waits at most `ms` for libzmq to put on the wire what the process's closed
+ * sockets still hold (each within its linger), by terminating their context;
+ * later sockets get a fresh one. Every socket must be closed first, or the
+ * wait lasts `ms`. Resolves true if everything went out in time.
+ *
+ * A process that exits right after closing a socket kills libzmq's I/O
+ * thread with the queued messages: a leaving worker's `leave` was lost that
+ * way on a loaded machine, with a fixed pause of 200 ms before exiting.
+ */
+export async function flushClosedSockets(ms: number): Promise<boolean> {
+  const library = lib();
+  const closing = context;
+  context = library.zmq_ctx_new();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      library.zmq_ctx_term(closing).then(() => true),
+      new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), ms)),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function copyOut(url: URL): string {

@@ -8,6 +8,7 @@
  */
 
 import * as zmq from "../transport/zmq.ts";
+import { flushClosedSockets } from "../transport/libzmq.ts";
 import { EVENT, type MonitorEvent, readEvents } from "../transport/monitor.ts";
 import { describeHandshakeFailure, HANDSHAKE_GRACE_MS } from "./handshake.ts";
 import { hostname } from "node:os";
@@ -249,10 +250,10 @@ export async function runWorker(
     shutdown.leave(WORKER_EXIT.ok, async () => {
       if (!pipeline) return;
       await send({ type: "leave" });
-      // Give ZeroMQ's I/O thread time to put the last result and `leave` on the wire.
+      // The last result and `leave` go out before the process exits (at most a second).
       dealer.linger = LEAVE_LINGER_MS;
       shutdown.end(WORKER_EXIT.ok);
-      await new Promise((resolve) => setTimeout(resolve, LEAVE_LINGER_MS / 5));
+      await flushClosedSockets(LEAVE_LINGER_MS);
     });
   const onStop = () => {
     if (!busy) void leave();
