@@ -16,6 +16,7 @@
 
 import { printable } from "../transport/schema.ts";
 import type { Log } from "../core/log.ts";
+import { randomHex } from "../core/hex.ts";
 import type {
   JoinMessage,
   RefusedMessage,
@@ -41,15 +42,6 @@ export function idOf(identity: Uint8Array): string | null {
   } catch {
     return null;
   }
-}
-
-/** 128 random bits as 32 hex digits. */
-export function randomHex(bytes = 16): string {
-  return Array.from(
-    crypto.getRandomValues(new Uint8Array(bytes)),
-    (b) => b.toString(16).padStart(2, "0"),
-  )
-    .join("");
 }
 
 /**

@@ -5,7 +5,7 @@
  * pool once one is slow.
  *
  * Why both: on a fast disk (page cache, tmpfs, an idle ext4) a read or a
- * write of a photo-size file (up to {@link SYNC_MAX_BYTES}; larger ones
+ * write of a photo-size file (up to {@link SYNC_FILE_BYTES}; larger ones
  * always go to the pool) takes tens of microseconds, and each async call's hop to a pool
  * thread and back cost more than the call itself: with 8 instant fake
  * workers on tmpfs the server spent 258-296 us of CPU a task with async
@@ -24,6 +24,7 @@
 import { join, sep } from "node:path";
 import { writeAtomic, writeAtomicAsync } from "../core/atomic.ts";
 import { MAX_INPUT_BYTES } from "../transport/protocol.ts";
+import { SYNC_FILE_BYTES } from "../core/read_start.ts";
 
 /**
  * A read or write that took longer than this (ms) sends the next ones to the
@@ -56,14 +57,6 @@ export const SLOW_IO_HOLD_MS = 1000;
 
 /** The longest stay on the thread pool between two sync calls, in ms. */
 export const SLOW_IO_MAX_HOLD_MS = 64_000;
-
-/**
- * Files larger than this (bytes) are always read and written on the thread
- * pool: a call's cost grows with its bytes while the pool's hop does not, so
- * a sync call only pays off for small files, and a large one (up to
- * {@link MAX_INPUT_BYTES}) would hold every worker's messages up meanwhile.
- */
-export const SYNC_MAX_BYTES = 1 << 20;
 
 function checkSize(size: number): void {
   if (size > MAX_INPUT_BYTES) {
@@ -187,7 +180,7 @@ export class RemoteFiles {
       // Nothing of this worker's still on its way: hand this one on now, in order.
       let bytes: Uint8Array | null;
       try {
-        bytes = this.#sync(() => readInputSync(path, SYNC_MAX_BYTES));
+        bytes = this.#sync(() => readInputSync(path, SYNC_FILE_BYTES));
       } catch (error) {
         // Later, not from here: its handler hands out the next task, whose read may fail too.
         queueMicrotask(() => failed(error as Error).catch(this.onBug));
@@ -223,7 +216,7 @@ export class RemoteFiles {
    */
   write(name: string, bytes: Uint8Array, settled: (error: unknown) => void): void {
     const path = this.#outputDir + name;
-    if (!this.pooled && bytes.length <= SYNC_MAX_BYTES) {
+    if (!this.pooled && bytes.length <= SYNC_FILE_BYTES) {
       let error: unknown = null;
       try {
         this.#sync(() => writeAtomic(path, bytes));

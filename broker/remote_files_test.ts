@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { RemoteFiles, SYNC_MAX_BYTES } from "./remote_files.ts";
+import { RemoteFiles } from "./remote_files.ts";
+import { SYNC_FILE_BYTES } from "../core/read_start.ts";
 
 /**
  * Writes `bytes` to `name` and checks the write went to the thread pool: not
@@ -134,13 +135,13 @@ Deno.test("RemoteFiles: a disk that stays slow is tried synchronously less and l
   }
 });
 
-Deno.test("RemoteFiles: a file over SYNC_MAX_BYTES is read and written on the thread pool, even while calls are fast", async () => {
+Deno.test("RemoteFiles: a file over SYNC_FILE_BYTES is read and written on the thread pool, even while calls are fast", async () => {
   const dir = await Deno.makeTempDir({ prefix: "zpix-files-" });
   const bug = (error: unknown) => {
     throw error;
   };
   try {
-    const big = new Uint8Array(SYNC_MAX_BYTES + 1).fill(7);
+    const big = new Uint8Array(SYNC_FILE_BYTES + 1).fill(7);
     await Deno.writeFile(join(dir, "big.bin"), big);
     const files = new RemoteFiles(dir, dir, bug, 60_000);
     assert.equal(files.pooled, false);

@@ -29,8 +29,9 @@ import {
   type ResultEntry,
   type SharedFsProbe,
 } from "../transport/protocol.ts";
-import { readStartSync, sha256Hex } from "../worker/shared_fs.ts";
-import { randomHex, sameSecret } from "./gate.ts";
+import { readStartSync } from "../core/read_start.ts";
+import { randomHex, sha256Hex } from "../core/hex.ts";
+import { sameSecret } from "./gate.ts";
 import type { TaskEnd } from "./scheduler.ts";
 import type { Peer } from "./workers.ts";
 

@@ -28,7 +28,7 @@ import {
   withTempDir,
   type ZpixProcess,
 } from "./helpers.ts";
-import { sha256Hex } from "../worker/shared_fs.ts";
+import { sha256Hex } from "../core/hex.ts";
 import { PROBE_HASH_BYTES, type SharedFsProbe, type TaskMessage } from "../transport/protocol.ts";
 import { EXIT } from "../core/errors.ts";
 import { SOURCE_ROOT } from "../core/runtime.ts";

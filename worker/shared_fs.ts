@@ -22,6 +22,8 @@
 
 import { basename, dirname, isAbsolute, join, normalize, sep } from "node:path";
 import { describeWriteError, writeAtomic, writeAtomicAsync } from "../core/atomic.ts";
+import { readStartSync, SYNC_FILE_BYTES } from "../core/read_start.ts";
+import { sha256Hex } from "../core/hex.ts";
 import {
   MAX_INPUT_BYTES,
   PROBE_HASH_BYTES,
@@ -169,48 +171,6 @@ export class SharedFolders {
       message: { ...base, ok: true, ...summary, timings, format: answer.encoded.format },
     };
   }
-}
-
-/**
- * Files up to this size (bytes) are read and written with synchronous calls
- * on the worker's main thread, larger ones on Deno's thread pool: each async
- * call's hop to the pool and back cost more than the call (7 a task: 2 path
- * checks, stat, open, read, write, rename). 200 photos, 2 workers, same run:
- * 0.91-1.19 s with async calls, against 0.80-0.95 s for the bytes path.
- * A photo's calls take tens of microseconds on a local disk, a few ms on a
- * network file system: heartbeats (every 500 ms) and signals wait that long.
- */
-export const SYNC_FILE_BYTES = 1 << 20;
-
-/**
- * The first `max` bytes of a regular file (never a FIFO or device, which
- * could block or never end), read synchronously; null when that is over
- * {@link SYNC_FILE_BYTES} (read it on the pool). With `whole`, a file larger
- * than `max` is an error.
- */
-export function readStartSync(path: string, max: number, whole = false): Uint8Array | null {
-  const info = Deno.statSync(path);
-  if (!info.isFile) throw new Error("not a regular file");
-  if (whole && info.size > max) {
-    throw new Error(`larger than ${max} bytes, the most a worker reads`);
-  }
-  const size = Math.min(info.size, max);
-  if (size > SYNC_FILE_BYTES) return null;
-  using file = Deno.openSync(path);
-  const bytes = new Uint8Array(size);
-  let filled = 0;
-  for (let n: number | null = 0; n !== null && filled < size; filled += n ?? 0) {
-    n = file.readSync(bytes.subarray(filled));
-  }
-  return bytes.subarray(0, filled);
-}
-
-/** SHA-256 of `bytes` as 64 hex digits. */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
-  );
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /**

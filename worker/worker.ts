@@ -28,6 +28,7 @@ import {
 } from "../transport/protocol.ts";
 import { Outbox, receiveAll, SOCKET_OPTIONS } from "../transport/socket_io.ts";
 import type { Pipeline, WorkerOptions } from "../core/job.ts";
+import { randomHex } from "../core/hex.ts";
 import { processFile, summarise } from "../task/task.ts";
 import { ImageThread } from "./image_thread.ts";
 import { WorkerShutdown } from "./shutdown.ts";
@@ -119,15 +120,6 @@ async function doTask(
   };
 }
 
-/** 64 random bits as 16 hex digits. */
-function randomTag(): string {
-  return Array.from(
-    crypto.getRandomValues(new Uint8Array(8)),
-    (b) => b.toString(16).padStart(2, "0"),
-  )
-    .join("");
-}
-
 function formatOf(path: string): WritableFormat {
   return formatForName(path) ?? "jpeg";
 }
@@ -163,7 +155,7 @@ export async function runWorker(
   const cpuUsage = import("node:process").then(({ default: process }) => process.cpuUsage);
   // Random bits in a remote worker's id: nobody can guess it to act in its name once its
   // connection drops (the server tells one connection from another only by this id).
-  const id = options.id ?? `${host.slice(0, 200)}-${randomTag()}-${Deno.pid}`;
+  const id = options.id ?? `${host.slice(0, 200)}-${randomHex(8)}-${Deno.pid}`;
   const curve = workerCurveOptions(options.curveServerKey);
   // A worker often starts before its server has bound (a local one always: broker/pool.ts
   // EarlyPool): retry connecting every 10 ms rather than ZeroMQ's default 100 ms; a remote one
