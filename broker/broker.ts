@@ -134,12 +134,11 @@ export class Broker {
 
   /** Remote images in memory (the send window): tasks out and not answered, outputs not written. */
   #payloadsInFlight(): number {
+    // Workers sent paths hold no payload: this server's own, and --shared-fs ones that passed the
+    // probe (broker/shared_fs.ts sets their `local`).
     let sum = this.#files.writing + this.#scheduler.held;
-    for (const id of this.#locals.keys()) {
-      if (this.#peers.get(id)?.local) sum -= this.#scheduler.worker(id)?.held.length ?? 0;
-    }
-    for (const id of this.#shared?.verified ?? []) {
-      sum -= this.#scheduler.worker(id)?.held.length ?? 0;
+    for (const peer of this.#peers.values()) {
+      if (peer.local) sum -= this.#scheduler.worker(peer.id)?.held.length ?? 0;
     }
     return sum;
   }

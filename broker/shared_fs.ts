@@ -43,7 +43,7 @@ export function holds(folder: string, path: string): boolean {
 /** One run's shared file system: its probe, and the workers that passed it. */
 export class SharedFs {
   /** Workers that proved they see this server's files: they get paths. */
-  readonly verified = new Set<string>();
+  readonly #verified = new Set<string>();
   /** Workers sent a probe, until their first `ready`. */
   readonly #pending = new Set<string>();
 
@@ -109,7 +109,7 @@ export class SharedFs {
     if (!this.#pending.delete(id)) return;
     const proof = message.probe;
     if (proof && sameSecret(proof.token, this.token) && proof.sha256 === this.digest) {
-      this.verified.add(id);
+      this.#verified.add(id);
       peer.local = true;
       this.log.debug(`${this.name(id)} sees the shared file system: it gets paths, not bytes`);
       return;
@@ -129,7 +129,7 @@ export class SharedFs {
     task: Task,
     message: Extract<ResultEntry, { ok: true }>,
   ): TaskEnd | undefined {
-    if (!this.verified.has(id)) return undefined;
+    if (!this.#verified.has(id)) return undefined;
     const path = join(this.job.output, task.output);
     let info: Deno.FileInfo | null = null;
     try {
@@ -155,7 +155,7 @@ export class SharedFs {
   /** A worker is gone: it is probed again if it joins again. */
   forget(id: string): void {
     this.#pending.delete(id);
-    this.verified.delete(id);
+    this.#verified.delete(id);
   }
 
   /** Removes the probe's token file (a killed run's is swept by the next: TEMP_MARKER). */
