@@ -27,14 +27,10 @@ import { sha256Hex } from "../core/hex.ts";
 import {
   MAX_INPUT_BYTES,
   PROBE_HASH_BYTES,
-  type ResultMessage,
   type SharedFsProbe,
   type SharedFsProof,
   type TaskMessage,
 } from "../transport/protocol.ts";
-import type { Pipeline } from "../core/job.ts";
-import { summarise } from "../task/task.ts";
-import type { ImageThread } from "./image_thread.ts";
 
 /** A path a server named that lies outside the worker's `--shared-fs` folders. */
 export class OutsideSharedFolders extends Error {
@@ -128,48 +124,45 @@ export class SharedFolders {
   }
 
   /**
-   * Does a path task: checks both paths, reads the input, processes it on
-   * the image thread (calling `askAhead` as it hands the bytes over, as for
-   * a bytes task) and writes the output atomically. Never throws: a failure
-   * is a result with `ok: false`.
+   * The first half of a path task: checks both paths and reads the input.
+   * Its bytes then go to the image thread as a bytes task's do, and the
+   * output comes back to {@link write}. Never throws: `{ error }` says why.
    */
-  async process(
+  async read(
     task: TaskMessage,
-    pipeline: Pipeline,
-    thread: ImageThread,
-    askAhead: () => void,
-  ): Promise<{ message: ResultMessage }> {
-    const base = { type: "result", task: task.task, attempt: task.attempt, more: true } as const;
-    const fail = (error: string) => ({ message: { ...base, ok: false, error } as const });
-    let input: string, output: string, bytes: Uint8Array;
+  ): Promise<{ bytes: Uint8Array; output: string; ms: number } | { error: string }> {
     const start = performance.now();
     try {
-      if (task.input === null || task.output === null) return fail("task named no paths");
-      input = this.inputPath(task.input);
-      output = this.outputPath(task.output);
-      bytes = readStartSync(input, MAX_INPUT_BYTES, true) ?? await Deno.readFile(input);
+      if (task.input === null || task.output === null) return { error: "task named no paths" };
+      const input = this.inputPath(task.input);
+      const output = this.outputPath(task.output);
+      const bytes = readStartSync(input, MAX_INPUT_BYTES, true) ?? await Deno.readFile(input);
+      return { bytes, output, ms: performance.now() - start };
     } catch (error) {
-      if (error instanceof OutsideSharedFolders) return fail(error.message);
-      if (error instanceof Deno.errors.NotFound) return fail(`input file not found`);
-      return fail(`cannot read ${task.name}: ${(error as Error).message}`);
+      if (error instanceof OutsideSharedFolders) return { error: error.message };
+      if (error instanceof Deno.errors.NotFound) return { error: `input file not found` };
+      return { error: `cannot read ${task.name}: ${(error as Error).message}` };
     }
-    const read = performance.now() - start;
-    askAhead();
-    const answer = await thread.process(bytes, pipeline, task.name);
-    if (!answer.ok) return fail(answer.error);
-    const writing = performance.now();
+  }
+
+  /**
+   * The second half: writes the encoded output atomically at `output` (what
+   * {@link read} resolved; `name` for messages). Returns the milliseconds it
+   * took, or `{ error }`; never throws.
+   */
+  async write(
+    output: string,
+    encoded: Uint8Array,
+    name: string,
+  ): Promise<number | { error: string }> {
+    const start = performance.now();
     try {
-      const encoded = answer.encoded.bytes;
       if (encoded.length <= SYNC_FILE_BYTES) writeAtomic(output, encoded);
       else await writeAtomicAsync(output, encoded);
     } catch (error) {
-      return fail(describeWriteError(error, task.output!));
+      return { error: describeWriteError(error, name) };
     }
-    const summary = summarise(answer.encoded);
-    const timings = { ...summary.timings, read, write: performance.now() - writing };
-    return {
-      message: { ...base, ok: true, ...summary, timings, format: answer.encoded.format },
-    };
+    return performance.now() - start;
   }
 }
 

@@ -65,8 +65,9 @@ export const WORKER_EXIT = { ok: 0, refused: 2, serverGone: 4 } as const;
  * Does one task. A local worker's task runs on this thread, reading and
  * writing the paths it names, and calls `askAhead` once its output is
  * encoded, before writing it (see `ReadyMessage.finishing`). Any other
- * worker never touches a path, whatever the task says: its bytes go to the
- * image thread, so this thread stays free for heartbeats and signals (see
+ * worker touches no path but inside its `--shared-fs` folders (a path task
+ * there is read and written by `shared`, see `shared_fs.ts`): its bytes go
+ * to the image thread, so this thread stays free for heartbeats and signals (see
  * `image_thread.ts`), and it calls `askAhead` as it hands them over: the
  * next image's bytes (read by the server, sent over the network) arrive
  * while this one is processed.
@@ -98,26 +99,25 @@ async function doTask(
       } as ResultMessage,
     };
   }
+  const fail = (error: string) => ({ message: { ...base, ok: false as const, error } });
+  // A --shared-fs worker sent paths reads the input itself, then goes on as for bytes.
+  let bytes = payload, output: string | null = null, read = 0;
   if (shared && !payload && task.input !== null) {
-    return await shared.process(task, pipeline, thread, askAhead);
+    const opened = await shared.read(task);
+    if ("error" in opened) return fail(opened.error);
+    ({ bytes, output, ms: read } = opened);
   }
-  if (!payload) {
-    return {
-      message: { ...base, ok: false, error: "task carried no image bytes" },
-    };
-  }
+  if (!bytes) return fail("task carried no image bytes");
   askAhead();
-  const answer = await thread.process(payload, pipeline, task.name);
-  if (!answer.ok) return { message: { ...base, ok: false, error: answer.error } };
-  return {
-    message: {
-      ...base,
-      ok: true,
-      ...summarise(answer.encoded),
-      format: answer.encoded.format,
-    },
-    payload: answer.encoded.bytes,
-  };
+  const answer = await thread.process(bytes, pipeline, task.name);
+  if (!answer.ok) return fail(answer.error);
+  const summary = summarise(answer.encoded);
+  const done = { ...base, ok: true as const, ...summary, format: answer.encoded.format };
+  if (output === null) return { message: done, payload: answer.encoded.bytes };
+  // ... and writes the output itself (atomically): the result carries no bytes.
+  const write = await shared!.write(output, answer.encoded.bytes, task.output!);
+  if (typeof write !== "number") return fail(write.error);
+  return { message: { ...done, timings: { ...summary.timings, read, write } } };
 }
 
 function formatOf(path: string): WritableFormat {
