@@ -208,6 +208,10 @@ async function withTwoChildren(
 ): Promise<void> {
   await withTempDir(async (dir) => {
     const server = await TestServer.open(dir);
+    // Heartbeats as a real server's (HEARTBEAT_MS / 2): a child that heard nothing for
+    // --server-timeout (5 s) would exit without a leave, as from a dead server, and a slow
+    // start of the other child on a loaded machine could take that long.
+    const beats = setInterval(() => void server.broadcast({ type: "heartbeat" }), 250);
     const parent = spawnZpix(["worker", "--connect", server.endpoint, "--processes", "2"], {
       flags: WORKER_FLAGS,
     });
@@ -242,6 +246,7 @@ async function withTwoChildren(
         // exited
       }
       await parent.output;
+      clearInterval(beats);
       server.close();
     }
   });
