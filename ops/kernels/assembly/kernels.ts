@@ -1021,19 +1021,25 @@ function extend(v: i32, s: i32): i32 {
   return v < (1 << (s - 1)) ? v - (1 << s) + 1 : v;
 }
 
+// Zeros the 128 bytes at p: 8 stores, no loop.
+@inline
+function zero128(p: usize): void {
+  const z = i32x4.splat(0);
+  v128.store(p, z);
+  v128.store(p, z, 16);
+  v128.store(p, z, 32);
+  v128.store(p, z, 48);
+  v128.store(p, z, 64);
+  v128.store(p, z, 80);
+  v128.store(p, z, 96);
+  v128.store(p, z, 112);
+}
+
 // Zeros DBLOCK: 8 stores at constant addresses (no loop, and V8 checks no
 // bounds for an address below the memory's initial size).
 @inline
 function clearBlock(): void {
-  const z = i32x4.splat(0);
-  v128.store(DBLOCK, z);
-  v128.store(DBLOCK, z, 16);
-  v128.store(DBLOCK, z, 32);
-  v128.store(DBLOCK, z, 48);
-  v128.store(DBLOCK, z, 64);
-  v128.store(DBLOCK, z, 80);
-  v128.store(DBLOCK, z, 96);
-  v128.store(DBLOCK, z, 112);
+  zero128(DBLOCK);
 }
 
 // The bit buffer `buf` holding `cnt` bits, refilled for a caller keeping it
@@ -1784,10 +1790,9 @@ function progDcFirst(dcp: usize, dc: usize, pred: usize, al: i32): void {
 // so the buffer needs no clearing beforehand.
 @inline
 function firstTouch(blk: usize, m: u64): void {
-  if (m == 0) {
-    const z = i32x4.splat(0);
-    for (let i: usize = 0; i < 128; i += 16) v128.store(blk + i, z);
-  }
+  // no loop: a loop inside progAcRefine's symbol loop makes V8 spill that
+  // loop's state
+  if (m == 0) zero128(blk);
 }
 
 // AC first scan (one band ss..se) for one block; `mp`: its nonzero mask.
@@ -1904,97 +1909,6 @@ function refineCoef(c: usize, bit: i32, p1: i32): void {
   store<i16>(c, <i16>(v + (((p1 ^ sgn) - sgn) & -apply)));
 }
 
-// SELECT8[b * 8 + n]: the position of the n-th (from 0) set bit of the byte b, 8 if none.
-const SELECT8 = memory.data<u8>([
-  8, 8, 8, 8, 8, 8, 8, 8, 0, 8, 8, 8, 8, 8, 8, 8, 1, 8, 8, 8, 8, 8, 8, 8, 0, 1, 8, 8, 8, 8, 8, 8,
-  2, 8, 8, 8, 8, 8, 8, 8, 0, 2, 8, 8, 8, 8, 8, 8, 1, 2, 8, 8, 8, 8, 8, 8, 0, 1, 2, 8, 8, 8, 8, 8,
-  3, 8, 8, 8, 8, 8, 8, 8, 0, 3, 8, 8, 8, 8, 8, 8, 1, 3, 8, 8, 8, 8, 8, 8, 0, 1, 3, 8, 8, 8, 8, 8,
-  2, 3, 8, 8, 8, 8, 8, 8, 0, 2, 3, 8, 8, 8, 8, 8, 1, 2, 3, 8, 8, 8, 8, 8, 0, 1, 2, 3, 8, 8, 8, 8,
-  4, 8, 8, 8, 8, 8, 8, 8, 0, 4, 8, 8, 8, 8, 8, 8, 1, 4, 8, 8, 8, 8, 8, 8, 0, 1, 4, 8, 8, 8, 8, 8,
-  2, 4, 8, 8, 8, 8, 8, 8, 0, 2, 4, 8, 8, 8, 8, 8, 1, 2, 4, 8, 8, 8, 8, 8, 0, 1, 2, 4, 8, 8, 8, 8,
-  3, 4, 8, 8, 8, 8, 8, 8, 0, 3, 4, 8, 8, 8, 8, 8, 1, 3, 4, 8, 8, 8, 8, 8, 0, 1, 3, 4, 8, 8, 8, 8,
-  2, 3, 4, 8, 8, 8, 8, 8, 0, 2, 3, 4, 8, 8, 8, 8, 1, 2, 3, 4, 8, 8, 8, 8, 0, 1, 2, 3, 4, 8, 8, 8,
-  5, 8, 8, 8, 8, 8, 8, 8, 0, 5, 8, 8, 8, 8, 8, 8, 1, 5, 8, 8, 8, 8, 8, 8, 0, 1, 5, 8, 8, 8, 8, 8,
-  2, 5, 8, 8, 8, 8, 8, 8, 0, 2, 5, 8, 8, 8, 8, 8, 1, 2, 5, 8, 8, 8, 8, 8, 0, 1, 2, 5, 8, 8, 8, 8,
-  3, 5, 8, 8, 8, 8, 8, 8, 0, 3, 5, 8, 8, 8, 8, 8, 1, 3, 5, 8, 8, 8, 8, 8, 0, 1, 3, 5, 8, 8, 8, 8,
-  2, 3, 5, 8, 8, 8, 8, 8, 0, 2, 3, 5, 8, 8, 8, 8, 1, 2, 3, 5, 8, 8, 8, 8, 0, 1, 2, 3, 5, 8, 8, 8,
-  4, 5, 8, 8, 8, 8, 8, 8, 0, 4, 5, 8, 8, 8, 8, 8, 1, 4, 5, 8, 8, 8, 8, 8, 0, 1, 4, 5, 8, 8, 8, 8,
-  2, 4, 5, 8, 8, 8, 8, 8, 0, 2, 4, 5, 8, 8, 8, 8, 1, 2, 4, 5, 8, 8, 8, 8, 0, 1, 2, 4, 5, 8, 8, 8,
-  3, 4, 5, 8, 8, 8, 8, 8, 0, 3, 4, 5, 8, 8, 8, 8, 1, 3, 4, 5, 8, 8, 8, 8, 0, 1, 3, 4, 5, 8, 8, 8,
-  2, 3, 4, 5, 8, 8, 8, 8, 0, 2, 3, 4, 5, 8, 8, 8, 1, 2, 3, 4, 5, 8, 8, 8, 0, 1, 2, 3, 4, 5, 8, 8,
-  6, 8, 8, 8, 8, 8, 8, 8, 0, 6, 8, 8, 8, 8, 8, 8, 1, 6, 8, 8, 8, 8, 8, 8, 0, 1, 6, 8, 8, 8, 8, 8,
-  2, 6, 8, 8, 8, 8, 8, 8, 0, 2, 6, 8, 8, 8, 8, 8, 1, 2, 6, 8, 8, 8, 8, 8, 0, 1, 2, 6, 8, 8, 8, 8,
-  3, 6, 8, 8, 8, 8, 8, 8, 0, 3, 6, 8, 8, 8, 8, 8, 1, 3, 6, 8, 8, 8, 8, 8, 0, 1, 3, 6, 8, 8, 8, 8,
-  2, 3, 6, 8, 8, 8, 8, 8, 0, 2, 3, 6, 8, 8, 8, 8, 1, 2, 3, 6, 8, 8, 8, 8, 0, 1, 2, 3, 6, 8, 8, 8,
-  4, 6, 8, 8, 8, 8, 8, 8, 0, 4, 6, 8, 8, 8, 8, 8, 1, 4, 6, 8, 8, 8, 8, 8, 0, 1, 4, 6, 8, 8, 8, 8,
-  2, 4, 6, 8, 8, 8, 8, 8, 0, 2, 4, 6, 8, 8, 8, 8, 1, 2, 4, 6, 8, 8, 8, 8, 0, 1, 2, 4, 6, 8, 8, 8,
-  3, 4, 6, 8, 8, 8, 8, 8, 0, 3, 4, 6, 8, 8, 8, 8, 1, 3, 4, 6, 8, 8, 8, 8, 0, 1, 3, 4, 6, 8, 8, 8,
-  2, 3, 4, 6, 8, 8, 8, 8, 0, 2, 3, 4, 6, 8, 8, 8, 1, 2, 3, 4, 6, 8, 8, 8, 0, 1, 2, 3, 4, 6, 8, 8,
-  5, 6, 8, 8, 8, 8, 8, 8, 0, 5, 6, 8, 8, 8, 8, 8, 1, 5, 6, 8, 8, 8, 8, 8, 0, 1, 5, 6, 8, 8, 8, 8,
-  2, 5, 6, 8, 8, 8, 8, 8, 0, 2, 5, 6, 8, 8, 8, 8, 1, 2, 5, 6, 8, 8, 8, 8, 0, 1, 2, 5, 6, 8, 8, 8,
-  3, 5, 6, 8, 8, 8, 8, 8, 0, 3, 5, 6, 8, 8, 8, 8, 1, 3, 5, 6, 8, 8, 8, 8, 0, 1, 3, 5, 6, 8, 8, 8,
-  2, 3, 5, 6, 8, 8, 8, 8, 0, 2, 3, 5, 6, 8, 8, 8, 1, 2, 3, 5, 6, 8, 8, 8, 0, 1, 2, 3, 5, 6, 8, 8,
-  4, 5, 6, 8, 8, 8, 8, 8, 0, 4, 5, 6, 8, 8, 8, 8, 1, 4, 5, 6, 8, 8, 8, 8, 0, 1, 4, 5, 6, 8, 8, 8,
-  2, 4, 5, 6, 8, 8, 8, 8, 0, 2, 4, 5, 6, 8, 8, 8, 1, 2, 4, 5, 6, 8, 8, 8, 0, 1, 2, 4, 5, 6, 8, 8,
-  3, 4, 5, 6, 8, 8, 8, 8, 0, 3, 4, 5, 6, 8, 8, 8, 1, 3, 4, 5, 6, 8, 8, 8, 0, 1, 3, 4, 5, 6, 8, 8,
-  2, 3, 4, 5, 6, 8, 8, 8, 0, 2, 3, 4, 5, 6, 8, 8, 1, 2, 3, 4, 5, 6, 8, 8, 0, 1, 2, 3, 4, 5, 6, 8,
-  7, 8, 8, 8, 8, 8, 8, 8, 0, 7, 8, 8, 8, 8, 8, 8, 1, 7, 8, 8, 8, 8, 8, 8, 0, 1, 7, 8, 8, 8, 8, 8,
-  2, 7, 8, 8, 8, 8, 8, 8, 0, 2, 7, 8, 8, 8, 8, 8, 1, 2, 7, 8, 8, 8, 8, 8, 0, 1, 2, 7, 8, 8, 8, 8,
-  3, 7, 8, 8, 8, 8, 8, 8, 0, 3, 7, 8, 8, 8, 8, 8, 1, 3, 7, 8, 8, 8, 8, 8, 0, 1, 3, 7, 8, 8, 8, 8,
-  2, 3, 7, 8, 8, 8, 8, 8, 0, 2, 3, 7, 8, 8, 8, 8, 1, 2, 3, 7, 8, 8, 8, 8, 0, 1, 2, 3, 7, 8, 8, 8,
-  4, 7, 8, 8, 8, 8, 8, 8, 0, 4, 7, 8, 8, 8, 8, 8, 1, 4, 7, 8, 8, 8, 8, 8, 0, 1, 4, 7, 8, 8, 8, 8,
-  2, 4, 7, 8, 8, 8, 8, 8, 0, 2, 4, 7, 8, 8, 8, 8, 1, 2, 4, 7, 8, 8, 8, 8, 0, 1, 2, 4, 7, 8, 8, 8,
-  3, 4, 7, 8, 8, 8, 8, 8, 0, 3, 4, 7, 8, 8, 8, 8, 1, 3, 4, 7, 8, 8, 8, 8, 0, 1, 3, 4, 7, 8, 8, 8,
-  2, 3, 4, 7, 8, 8, 8, 8, 0, 2, 3, 4, 7, 8, 8, 8, 1, 2, 3, 4, 7, 8, 8, 8, 0, 1, 2, 3, 4, 7, 8, 8,
-  5, 7, 8, 8, 8, 8, 8, 8, 0, 5, 7, 8, 8, 8, 8, 8, 1, 5, 7, 8, 8, 8, 8, 8, 0, 1, 5, 7, 8, 8, 8, 8,
-  2, 5, 7, 8, 8, 8, 8, 8, 0, 2, 5, 7, 8, 8, 8, 8, 1, 2, 5, 7, 8, 8, 8, 8, 0, 1, 2, 5, 7, 8, 8, 8,
-  3, 5, 7, 8, 8, 8, 8, 8, 0, 3, 5, 7, 8, 8, 8, 8, 1, 3, 5, 7, 8, 8, 8, 8, 0, 1, 3, 5, 7, 8, 8, 8,
-  2, 3, 5, 7, 8, 8, 8, 8, 0, 2, 3, 5, 7, 8, 8, 8, 1, 2, 3, 5, 7, 8, 8, 8, 0, 1, 2, 3, 5, 7, 8, 8,
-  4, 5, 7, 8, 8, 8, 8, 8, 0, 4, 5, 7, 8, 8, 8, 8, 1, 4, 5, 7, 8, 8, 8, 8, 0, 1, 4, 5, 7, 8, 8, 8,
-  2, 4, 5, 7, 8, 8, 8, 8, 0, 2, 4, 5, 7, 8, 8, 8, 1, 2, 4, 5, 7, 8, 8, 8, 0, 1, 2, 4, 5, 7, 8, 8,
-  3, 4, 5, 7, 8, 8, 8, 8, 0, 3, 4, 5, 7, 8, 8, 8, 1, 3, 4, 5, 7, 8, 8, 8, 0, 1, 3, 4, 5, 7, 8, 8,
-  2, 3, 4, 5, 7, 8, 8, 8, 0, 2, 3, 4, 5, 7, 8, 8, 1, 2, 3, 4, 5, 7, 8, 8, 0, 1, 2, 3, 4, 5, 7, 8,
-  6, 7, 8, 8, 8, 8, 8, 8, 0, 6, 7, 8, 8, 8, 8, 8, 1, 6, 7, 8, 8, 8, 8, 8, 0, 1, 6, 7, 8, 8, 8, 8,
-  2, 6, 7, 8, 8, 8, 8, 8, 0, 2, 6, 7, 8, 8, 8, 8, 1, 2, 6, 7, 8, 8, 8, 8, 0, 1, 2, 6, 7, 8, 8, 8,
-  3, 6, 7, 8, 8, 8, 8, 8, 0, 3, 6, 7, 8, 8, 8, 8, 1, 3, 6, 7, 8, 8, 8, 8, 0, 1, 3, 6, 7, 8, 8, 8,
-  2, 3, 6, 7, 8, 8, 8, 8, 0, 2, 3, 6, 7, 8, 8, 8, 1, 2, 3, 6, 7, 8, 8, 8, 0, 1, 2, 3, 6, 7, 8, 8,
-  4, 6, 7, 8, 8, 8, 8, 8, 0, 4, 6, 7, 8, 8, 8, 8, 1, 4, 6, 7, 8, 8, 8, 8, 0, 1, 4, 6, 7, 8, 8, 8,
-  2, 4, 6, 7, 8, 8, 8, 8, 0, 2, 4, 6, 7, 8, 8, 8, 1, 2, 4, 6, 7, 8, 8, 8, 0, 1, 2, 4, 6, 7, 8, 8,
-  3, 4, 6, 7, 8, 8, 8, 8, 0, 3, 4, 6, 7, 8, 8, 8, 1, 3, 4, 6, 7, 8, 8, 8, 0, 1, 3, 4, 6, 7, 8, 8,
-  2, 3, 4, 6, 7, 8, 8, 8, 0, 2, 3, 4, 6, 7, 8, 8, 1, 2, 3, 4, 6, 7, 8, 8, 0, 1, 2, 3, 4, 6, 7, 8,
-  5, 6, 7, 8, 8, 8, 8, 8, 0, 5, 6, 7, 8, 8, 8, 8, 1, 5, 6, 7, 8, 8, 8, 8, 0, 1, 5, 6, 7, 8, 8, 8,
-  2, 5, 6, 7, 8, 8, 8, 8, 0, 2, 5, 6, 7, 8, 8, 8, 1, 2, 5, 6, 7, 8, 8, 8, 0, 1, 2, 5, 6, 7, 8, 8,
-  3, 5, 6, 7, 8, 8, 8, 8, 0, 3, 5, 6, 7, 8, 8, 8, 1, 3, 5, 6, 7, 8, 8, 8, 0, 1, 3, 5, 6, 7, 8, 8,
-  2, 3, 5, 6, 7, 8, 8, 8, 0, 2, 3, 5, 6, 7, 8, 8, 1, 2, 3, 5, 6, 7, 8, 8, 0, 1, 2, 3, 5, 6, 7, 8,
-  4, 5, 6, 7, 8, 8, 8, 8, 0, 4, 5, 6, 7, 8, 8, 8, 1, 4, 5, 6, 7, 8, 8, 8, 0, 1, 4, 5, 6, 7, 8, 8,
-  2, 4, 5, 6, 7, 8, 8, 8, 0, 2, 4, 5, 6, 7, 8, 8, 1, 2, 4, 5, 6, 7, 8, 8, 0, 1, 2, 4, 5, 6, 7, 8,
-  3, 4, 5, 6, 7, 8, 8, 8, 0, 3, 4, 5, 6, 7, 8, 8, 1, 3, 4, 5, 6, 7, 8, 8, 0, 1, 3, 4, 5, 6, 7, 8,
-  2, 3, 4, 5, 6, 7, 8, 8, 0, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 2, 3, 4, 5, 6, 7,
-]);
-
-// The position of the n-th (from 0) set bit of z, 64 if z has fewer; without
-// branches (a loop over the bits mispredicts on every run length).
-@inline
-function selectBit(z: u64, n: i32): i32 {
-  let pos = 0;
-  let c = <i32>popcnt(z & 0xffffffff);
-  let sh = n >= c ? 32 : 0;
-  n -= n >= c ? c : 0;
-  z >>= <u64>sh;
-  pos += sh;
-  c = <i32>popcnt(z & 0xffff);
-  sh = n >= c ? 16 : 0;
-  n -= n >= c ? c : 0;
-  z >>= <u64>sh;
-  pos += sh;
-  c = <i32>popcnt(z & 0xff);
-  sh = n >= c ? 8 : 0;
-  n -= n >= c ? c : 0;
-  z >>= <u64>sh;
-  pos += sh;
-  return pos + <i32>load<u8>(SELECT8 + ((<usize>z & 0xff) << 3) + <usize>min(n, 7));
-}
-
 // `acc` followed by the next n (0..63) bits (the bit buffer in the globals),
 // refilling as often as need be.
 function accBits(acc: u64, n: i32): u64 {
@@ -2009,61 +1923,202 @@ function accBits(acc: u64, n: i32): u64 {
   return acc;
 }
 
+// The AC table of the current refinement scan, for its fast path: per next
+// HUFF_BITS bits, (value << 16) | (eob << 8) | (length << 4) | run, where the
+// code and its sign bit fit in them and the symbol is a new term of one bit
+// (value +-(1 << Al)), ZRL (value 0, run 15) or EOBr (eob 1, runs 0..14,
+// whose r more bits are not counted); 0 for anything else (the slow path's).
+const REFINE_FAST = memory.data(4 << HUFF_BITS, 16);
+// SELECT16[b * 16 + n]: the position of the n-th (from 0) set bit of the
+// byte b, 8 if none (n = 0..15: a run's length indexes it), filled once.
+const SELECT16 = memory.data(4096, 16);
+let select16Filled = false;
+
+// Fills REFINE_FAST from the HUFF_FAST part of AC table `ac`, for Al `al`
+// (and SELECT16 the first time).
+function refineTable(ac: usize, al: i32): void {
+  for (let i: usize = 0; i < (1 << HUFF_BITS); i++) {
+    const f = load<i32>(ac + HUFF_FAST + (i << 2));
+    const v = f >> 8, r = (f >> 4) & 15;
+    let e = 0;
+    if (f != 0 && <u32>(v + 1) <= 2) e = ((v << al) << 16) | (v == 0 && r != 15 ? 0x100 : 0) | ((f & 15) << 4) | r;
+    store<i32>(REFINE_FAST + (i << 2), e);
+  }
+  if (!select16Filled) {
+    for (let b = 0; b < 256; b++) {
+      for (let n = 0; n < 16; n++) {
+        let z = b, i = 0;
+        while (i < n && z) {
+          z &= z - 1;
+          i++;
+        }
+        store<u8>(SELECT16 + <usize>(b * 16 + n), z ? ctz(z) : 8);
+      }
+    }
+    select16Filled = true;
+  }
+}
+
+// Where the run of r zero terms from k ends: the (r + 1)-th set bit of zs
+// (the zero terms from k, shifted down to bit 0), mostly among the next 8
+// (one table look-up); 64 if zs has too few.
+@inline
+function runEnd(zs: u64, r: i32): i32 {
+  const d = <i32>load<u8>(SELECT16 + ((<usize>zs & 0xff) << 4) + <usize>r);
+  return d < 8 ? d : runEndFar(zs, r);
+}
+
+// runEnd beyond the next 8 terms, byte by byte (a call of its own: the
+// caller's loop keeps its values in registers around it).
+function runEndFar(zs: u64, r: i32): i32 {
+  let z = zs, n = r, d = 0;
+  while (z) {
+    const c = <i32>popcnt(z & 0xff);
+    if (n < c) return d + <i32>load<u8>(SELECT16 + ((<usize>z & 0xff) << 4) + <usize>n);
+    n -= c;
+    z >>= 8;
+    d += 8;
+  }
+  return 64;
+}
+
+// Stores the new term `val` at zigzag index `at` of the block, its first
+// term clearing it; returns the mask `m` with it.
+@inline
+function newTerm(blk: usize, m: u64, at: i32, val: i32): u64 {
+  firstTouch(blk, m);
+  store<i16>(blk + (<usize>load<u8>(ZIGZAG + at) << 1), <i16>val);
+  return m | (<u64>1 << <u64>at);
+}
+
+// What refineSlow leaves: the correction bits, the mask, the run's end.
+let rAcc: u64 = 0;
+let rMask: u64 = 0;
+let rEnd: i32 = 0;
+
+// The n (0..25) bits at the top of the bit buffer (the globals), without a refill.
+@inline
+function dTake(n: i32): i32 {
+  const v = n ? <i32>(dBuf >> <u64>(64 - n)) : 0;
+  dBuf <<= <u64>n;
+  dCnt -= n;
+  return v;
+}
+
+// One symbol of progAcRefine's loop, its slow path (the bit buffer in the
+// globals; `todo`: the terms that take a correction bit, `m` the block's
+// mask): rAcc and rMask get acc and m after it, rEnd the run's end from k.
+// Returns 0, or 1 at the end of band, 2 where the band has too few zero
+// terms (corrupt data).
+function refineSlow(blk: usize, todo: u64, ac: usize, k: i32, se: i32, al: i32, zs: u64, acc: u64, m: u64): i32 {
+  const p1 = 1 << al;
+  rAcc = acc;
+  rMask = m;
+  if (dCnt < 32) dFill();
+  let f = load<i32>(ac + HUFF_FAST + (<usize>(dBuf >> <u64>(64 - HUFF_BITS)) << 2));
+  // a new term of more than one bit (corrupt data): dHuff's
+  if (<u32>((f >> 8) + 1) > 2) f = 0;
+  let r: i32, val = 0;
+  if (f) {
+    // code and sign bit at once, or EOBr, or ZRL
+    dTake(f & 15);
+    r = (f >> 4) & 15;
+    const v = f >> 8;
+    if (v == 0) {
+      if (r != 15) {
+        eobRun = (1 << r) + dTake(r);
+        return 1;
+      }
+    } else {
+      val = v << al; // v is 1 or -1 here
+    }
+  } else {
+    const rs = dHuff(ac);
+    if (dCnt < 32) dFill();
+    r = rs >> 4;
+    const s = rs & 15;
+    if (s) {
+      // a new term is one bit; libjpeg warns about any other size and
+      // reads its sign bit all the same
+      if (s != 1) dWarn |= 1;
+      val = dTake(1) ? p1 : -p1;
+    } else if (r != 15) {
+      eobRun = (1 << r) + dTake(r);
+      return 1;
+    }
+  }
+  const d = runEnd(zs, r);
+  if (d >= 64) {
+    // the band has too few zero terms (corrupt data): all the correction
+    // bits left are read; libjpeg writes a new term at natural_order[Se
+    // + 1] (63 beyond the block's end) and the band ends; a warning here
+    // (libjpeg gives none), as before
+    rAcc = accBits(acc, <i32>popcnt(todo & bitsFrom(k)));
+    if (val) {
+      dWarn |= 1;
+      rMask = newTerm(blk, m, min(se + 1, 63), val);
+    }
+    return 2;
+  }
+  rAcc = accBits(acc, d - r);
+  if (val) rMask = newTerm(blk, m, k + d, val);
+  rEnd = d;
+  return 0;
+}
+
 // AC refinement scan (one band ss..se) for one block, as jdphuff.c's
 // decode_mcu_AC_refine (its tolerance of corrupt data included), on the
 // nonzero mask: a run of r zeros ends at the (r + 1)-th zero term from k.
 // The zero terms from k on are kept shifted down to bit 0 (zs), so that a
-// symbol's run is one byte look-up away from the previous one (SELECT8 on
-// zs's low byte, then it shifts on).
+// symbol's run is one byte look-up away from the previous one (SELECT16 on
+// zs's low byte and the run, then it shifts on).
 // Each term nonzero before the scan takes one correction bit, in order,
 // wherever it comes in the stream (with the run that passes it, or after
 // the end of band): they are gathered into one word as they come, without
 // a branch or a loop per symbol, and applied once at the block's end (a
-// new term's own bit is set, so a correction never changes it). The bit
-// buffer lives in locals, written back around the slow calls.
+// new term's own bit is set, so a correction never changes it).
+// The symbol loop has a fast path without calls or inner loops (REFINE_FAST,
+// the bit buffer in locals, the 4-byte refill inline, the block's mask in
+// memory): a symbol whose code is in the table, whose run ends in the band
+// and whose bits are all in the buffer; anything else (a longer code,
+// corrupt data, stuffing or a marker in the next bytes) leaves that loop for
+// the slow path (refineSlow), which decodes that one symbol as before. With
+// fewer values live, V8 spills less of the loop's state to the stack.
 @inline
 function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i32): void {
   const p1 = 1 << al;
   const band = bitsFrom(ss) & bitsBelow(se + 1);
-  let m = load<u64>(mp);
-  // the bits so far of the terms that take a correction bit (those of band
-  // nonzero before the scan), the first highest
+  const m = load<u64>(mp);
+  // the terms that take a correction bit (those of band nonzero before the scan)
+  const todo = m & band;
+  // their bits so far, the first highest
   let acc: u64 = 0;
   let k = ss;
   let zs = (band & ~m) >> <u64>ss;
   let buf = dBuf, cnt = dCnt;
-  const fast = ac + HUFF_FAST;
-  while (k <= se) {
-    if (cnt < 32) {
-      // dFill's fast path here, without the call and the globals: 4 bytes
-      // without 0xFF (the load may read past dEnd, into the slack)
-      const w = load<u32>(dPos);
-      const inv = ~w;
-      if (dPos + 4 <= dEnd && ((inv - 0x01010101) & ~inv & 0x80808080) == 0) {
-        buf |= <u64>bswap<u32>(w) << <u64>(32 - cnt);
-        cnt += 32;
-        dPos += 4;
-      } else {
-        dBuf = buf;
-        dCnt = cnt;
-        dFill();
-        buf = dBuf;
-        cnt = dCnt;
+  // the fast path's loop inside, the slow path's outside: no call on the
+  // fast path's loop
+  while (true) {
+    let slow = false;
+    while (k <= se) {
+      if (cnt < 32) {
+        // 4 bytes without 0xFF (the load may read past dEnd, into the slack)
+        const pos = dPos;
+        const w = load<u32>(pos);
+        const inv = ~w;
+        if (pos + 4 <= dEnd && ((inv - 0x01010101) & ~inv & 0x80808080) == 0) {
+          buf |= <u64>bswap<u32>(w) << <u64>(32 - cnt);
+          cnt += 32;
+          dPos = pos + 4;
+        }
       }
-    }
-    let f = load<i32>(fast + (<usize>(buf >> <u64>(64 - HUFF_BITS)) << 2));
-    // a new term of more than one bit (corrupt data): the slow path's
-    if (<u32>((f >> 8) + 1) > 2) f = 0;
-    let r: i32, val = 0;
-    if (f) {
-      // code and sign bit at once, or EOBr, or ZRL
-      const l = f & 15;
-      buf <<= <u64>l;
-      cnt -= l;
-      r = (f >> 4) & 15;
-      const v = f >> 8;
-      if (v == 0) {
-        if (r != 15) {
+      const e = load<i32>(REFINE_FAST + (<usize>(buf >> <u64>(64 - HUFF_BITS)) << 2));
+      const r = e & 15, l = (e >> 4) & 15;
+      if (cnt >= 32) {
+        if (e & 0x100) {
+          // EOBr: l + r <= 25 bits
+          buf <<= <u64>l;
+          cnt -= l;
           eobRun = 1 << r;
           if (r) {
             eobRun += <i32>(buf >> <u64>(64 - r));
@@ -2072,89 +2127,44 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
           }
           break;
         }
-      } else {
-        val = v << al; // v is 1 or -1 here
-      }
-    } else {
-      dBuf = buf;
-      dCnt = cnt;
-      const rs = dHuff(ac);
-      if (dCnt < 32) dFill();
-      buf = dBuf;
-      cnt = dCnt;
-      r = rs >> 4;
-      const s = rs & 15;
-      if (s) {
-        // a new term is one bit; libjpeg warns about any other size and
-        // reads its sign bit all the same
-        if (s != 1) dWarn |= 1;
-        val = <i64>buf < 0 ? p1 : -p1;
-        buf <<= 1;
-        cnt -= 1;
-      } else if (r != 15) {
-        eobRun = 1 << r;
-        if (r) {
-          eobRun += <i32>(buf >> <u64>(64 - r));
-          buf <<= <u64>r;
-          cnt -= r;
+        const d = runEnd(zs, r);
+        // the correction bits of the terms passed: every term up to the
+        // run's end but its r zeros is a term to correct
+        const n = d - r;
+        if (e != 0 && d < 64 && l + n <= cnt) {
+          const b = buf << <u64>l;
+          acc = (acc << <u64>n) | ((b >> 1) >> <u64>(63 - n));
+          buf = b << <u64>n;
+          cnt -= l + n;
+          const val = e >> 16;
+          // (the new terms' mask in memory: one value fewer in the loop)
+          if (val) store<u64>(mp, newTerm(blk, load<u64>(mp), k + d, val));
+          // past the run and its zero term (d + 1 <= 63: k >= 1)
+          zs >>= <u64>(d + 1);
+          k += d + 1;
+          continue;
         }
-        break;
       }
+      slow = true;
+      break;
     }
-    // d: how far from k the (r + 1)-th zero term is (mostly among the next
-    // 8: one table look-up)
-    const z8 = <usize>zs & 0xff;
-    let d: i32;
-    if (r < <i32>popcnt(z8)) d = <i32>load<u8>(SELECT8 + (z8 << 3) + <usize>r);
-    else {
-      d = selectBit(zs, r);
-      if (d >= 64) {
-        // the band has too few zero terms (corrupt data): all the correction
-        // bits left are read; libjpeg writes a new term at natural_order[Se
-        // + 1] (63 beyond the block's end) and the band ends; a warning here
-        // (libjpeg gives none), as before
-        dBuf = buf;
-        dCnt = cnt;
-        acc = accBits(acc, <i32>popcnt(load<u64>(mp) & band & bitsFrom(k)));
-        buf = dBuf;
-        cnt = dCnt;
-        if (val) {
-          const at = min(se + 1, 63);
-          dWarn |= 1;
-          firstTouch(blk, m);
-          store<i16>(blk + (<usize>load<u8>(ZIGZAG + at) << 1), <i16>val);
-          m |= <u64>1 << <u64>at;
-        }
-        k = se + 1;
-        break;
-      }
+    if (!slow) break;
+    // the slow path: this symbol as the fast path's checks left it
+    dBuf = buf;
+    dCnt = cnt;
+    const done = refineSlow(blk, todo, ac, k, se, al, zs, acc, load<u64>(mp));
+    buf = dBuf;
+    cnt = dCnt;
+    acc = rAcc;
+    store<u64>(mp, rMask);
+    if (done) {
+      if (done == 2) k = se + 1;
+      break;
     }
-    // the correction bits of the terms passed: every term up to the run's
-    // end but its r zeros is a term to correct
-    const n = d - r;
-    if (n <= cnt) {
-      acc = (acc << <u64>n) | ((buf >> 1) >> <u64>(63 - n));
-      buf <<= <u64>n;
-      cnt -= n;
-    } else {
-      dBuf = buf;
-      dCnt = cnt;
-      acc = accBits(acc, n);
-      buf = dBuf;
-      cnt = dCnt;
-    }
-    if (val) {
-      const at = k + d;
-      firstTouch(blk, m);
-      store<i16>(blk + (<usize>load<u8>(ZIGZAG + at) << 1), <i16>val);
-      m |= <u64>1 << <u64>at;
-    }
-    // past the run and its zero term (d + 1 <= 63: k >= 1)
+    const d = rEnd;
     zs >>= <u64>(d + 1);
     k += d + 1;
   }
-  const todo = load<u64>(mp) & band;
-  store<u64>(mp, m);
   dBuf = buf;
   dCnt = cnt;
   if (eobRun > 0) {
@@ -2230,6 +2240,7 @@ function progBlocks(p: usize, kind: i32): bool {
   const coef = <usize>load<i32>(cp), bpr = load<i32>(cp, 4);
   const ac = <usize>load<i32>(cp, 20), masks = <usize>load<i32>(cp, 32);
   const band = bitsFrom(ss) & bitsBelow(se + 1);
+  if (kind == 3) refineTable(ac, al);
   for (let by = 0; by < mcusY; by++) {
     for (let bx = 0; bx < mcusX; bx++) {
       // the previous block read past the data (zeros fed)
