@@ -5,7 +5,10 @@
  * are decoded into a buffer of all the image's coefficients by the kernels'
  * `jpegProgScan`, as libjpeg's jdphuff.c does; then every block goes through
  * the same IDCT (and scaled decoding) as a baseline file's, and the same
- * colour conversion. A component decoded at one sample a block (1/8 scale:
+ * colour conversion. The AC scan that completes a component (every term at
+ * Al 0) runs the IDCT of each block row as it leaves it, while the row is
+ * in cache; a component no such scan completed (or that a later scan
+ * touched again) goes through the IDCT after the scans. A component decoded at one sample a block (1/8 scale:
  * libjpeg's 1x1 IDCT, the DC term alone) keeps only its DC terms: its AC
  * scans are checked (scan script, tables, restart markers) but their
  * entropy data is skipped, not decoded (2 bytes a block instead of 138), so
@@ -94,6 +97,7 @@ export function decodeProgressiveAt(
   const coefs = blocks.map((n, c) => dcOnly[c] ? 0 : a.alloc(128 * n));
   const dcs = blocks.map((n) => a.alloc(2 * n));
   const masks = blocks.map((n, c) => dcOnly[c] ? 0 : a.alloc(8 * n));
+  const planes = l.planes.map((p) => a.alloc(p.bytes));
   const mem = a.view();
   mem.set(bytes, data);
   for (let c = 0; c < nf; c++) {
@@ -102,6 +106,8 @@ export function decodeProgressiveAt(
   }
   // per component and coefficient: the Al of the last scan that coded it (-1: none yet)
   const bits = comps.map(() => new Int8Array(64).fill(-1));
+  // per component: its plane made by the scan that completed it (no scan since)
+  const inScan = comps.map(() => false);
   const latched = comps.map(() => false);
   let forgiven = 0; // what jpegProgScan forgave in damaged data (its flag bits)
   let scan: Scan | "eoi" | null = h.scan;
@@ -120,6 +126,7 @@ export function decodeProgressiveAt(
         if (ah !== Math.max(bits[c][i], 0) || (ah !== 0 && bits[c][i] < 0)) return null;
         bits[c][i] = al;
       }
+      inScan[c] = false;
     }
     if (ss > 0 && dcOnly[idx[0]]) {
       // AC terms no sample depends on: past the scan's entropy data
@@ -177,7 +184,18 @@ export function decodeProgressiveAt(
       p32(o + 28, dcs[c]);
       p32(o + 32, masks[c]);
     }
+    // an AC scan that completes its component (every term at Al 0) makes
+    // its plane, a block row at a time while the row is in cache
+    const c0 = idx[0];
+    const completes = ss > 0 && bits[c0].every((b) => b === 0);
+    const pc = l.planes[c0];
+    p32(232, completes ? planes[c0] : 0);
+    p32(236, quant + 256 * c0);
+    p32(240, pc.stride);
+    p32(244, pc.shift);
+    p32(248, pc.bh);
     const end = k.jpegProgScan(params);
+    inScan[c0] = completes;
     forgiven |= dv.getInt32(params + 40, true);
     if (end < 0 || (forgiven && !warnings)) return null;
     const next = forgiven
@@ -189,10 +207,10 @@ export function decodeProgressiveAt(
   // every component's DC and first AC coefficients complete (no block smoothing)
   if (bits.some((b) => b.subarray(0, SMOOTHED_COEFS).some((x) => x !== 0))) return null;
   warnings?.push(...scanWarnings(forgiven));
-  const planes = l.planes.map((p) => a.alloc(p.bytes));
   const out = a.alloc(width * height * 4);
   const tmp = a.alloc(rgbaScratchBytes(width));
   for (let c = 0; c < nf; c++) {
+    if (inScan[c]) continue;
     const p = l.planes[c];
     k.jpegBlocksToPlane(
       coefs[c],

@@ -2242,6 +2242,7 @@ function progBlocks(p: usize, kind: i32): bool {
   const band = bitsFrom(ss) & bitsBelow(se + 1);
   if (kind == 3) refineTable(ac, al);
   for (let by = 0; by < mcusY; by++) {
+    if (by) idctRowInScan(p, by - 1);
     for (let bx = 0; bx < mcusX; bx++) {
       // the previous block read past the data (zeros fed)
       if (dCnt < dPad && !short) {
@@ -2272,7 +2273,24 @@ function progBlocks(p: usize, kind: i32): bool {
       else progAcRefine(coef + (bi << 7), masks + (bi << 3), ac, ss, se, al);
     }
   }
+  // the last row, and the plane's rows below the component's (MCU padding)
+  for (let by = max(mcusY, 1) - 1; by < load<i32>(p, 248); by++) idctRowInScan(p, by);
   return short;
+}
+
+// Where the scan completes its component (jpegProgScan's [58..62]; plane 0:
+// not so): the IDCT of block row `by` (all the buffers' blocks per row)
+// into the plane, as jpegBlocksToPlane, while the row is in cache.
+function idctRowInScan(p: usize, by: i32): void {
+  const plane = <usize>load<i32>(p, 232);
+  if (!plane) return;
+  const cp = p + 48;
+  const bpr = load<i32>(cp, 4), stride = load<i32>(p, 240), shift = load<i32>(p, 244);
+  const bi = <usize>(by * bpr);
+  jpegBlocksToPlane(
+    <usize>load<i32>(cp) + (bi << 7), <usize>load<i32>(cp, 28) + (bi << 1), <usize>load<i32>(cp, 32) + (bi << 3),
+    bpr, 1, <usize>load<i32>(p, 236), plane + <usize>((by << 3) >> shift) * <usize>stride, stride, shift,
+  );
 }
 
 // The MCUs of a DC scan, first (`kind` 0) or refinement (1), of any number
@@ -2364,7 +2382,11 @@ function progBlocksAcRefine(p: usize): bool {
  * the marker after the scan (or the data's end). Damaged data decodes as
  * libjpeg-turbo's jdphuff.c decodes it, and [10] (p + 40) gets what was
  * forgiven (dWarn's bits, as jpegDecodeScan's): where the data stops early
- * the rest of the restart interval's blocks are left as they are.
+ * the rest of the restart interval's blocks are left as they are. [58]
+ * (p + 232), for a one-component AC scan: 0, or the plane the component's
+ * blocks go to, row by row as the scan leaves them (the scan completes the
+ * component), as jpegBlocksToPlane does with [59] quant table, [60] plane
+ * stride, [61] IDCT size shift, [62] the plane's block rows.
  */
 export function jpegProgScan(p: usize): i32 {
   dPos = <usize>load<i32>(p);
