@@ -176,25 +176,28 @@ function logLines(stderr: string): Record<string, unknown>[] {
   return stderr.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
 }
 
-Deno.test("serve + two remote workers over 127.0.0.1: outputs byte-identical to sequential mode", async () => {
-  await withServe(8, [], async ({ dir, names, server, worker }) => {
-    const workers = [worker(), worker()];
-    const result = await finished(server);
-    assert.equal(result.code, 0, result.stderr);
-    for (const w of workers) {
-      const out = await finished(w, 15_000);
-      assert.equal(out.code, 0, `a worker exits 0 when the run ends: ${out.stderr}`);
-    }
-    const report = await readReport(dir);
-    assert.equal(report.processed, names.length);
-    assert.equal(report.workers.length, 2);
-    // Remote workers: they hold no permission on either folder, so they can only have
-    // worked from the bytes the server sent, and the server wrote every file.
-    assert.ok(report.workers.every((w) => w.host !== "local"));
-    assert.equal(report.workers.reduce((sum, w) => sum + w.processed, 0), names.length);
-    await assertSameAsSequential(dir);
+for (const batch of ["1", "4"]) {
+  Deno.test(`serve + two remote workers (--batch ${batch}) over 127.0.0.1: outputs byte-identical to sequential mode`, async () => {
+    // --batch 4: each grant's images are handed to the image thread together (worker.ts doBatch).
+    await withServe(8, [], async ({ dir, names, server, worker }) => {
+      const workers = [worker(["--batch", batch]), worker(["--batch", batch])];
+      const result = await finished(server);
+      assert.equal(result.code, 0, result.stderr);
+      for (const w of workers) {
+        const out = await finished(w, 15_000);
+        assert.equal(out.code, 0, `a worker exits 0 when the run ends: ${out.stderr}`);
+      }
+      const report = await readReport(dir);
+      assert.equal(report.processed, names.length);
+      assert.equal(report.workers.length, 2);
+      // Remote workers: they hold no permission on either folder, so they can only have
+      // worked from the bytes the server sent, and the server wrote every file.
+      assert.ok(report.workers.every((w) => w.host !== "local"));
+      assert.equal(report.workers.reduce((sum, w) => sum + w.processed, 0), names.length);
+      await assertSameAsSequential(dir);
+    });
   });
-});
+}
 
 Deno.test("a worker that leaves after its tasks, then a late-joining worker, finish the run", async () => {
   await withServe(6, [], async ({ dir, names, server, worker }) => {

@@ -27,8 +27,12 @@ interface ThreadRequest {
   id: number;
   /** Input file bytes. */
   input: Uint8Array;
-  /** The run's pipeline. */
-  pipeline: Pipeline;
+  /**
+   * The run's pipeline: sent with the first request and again only when it
+   * changes (absent: the one the thread was sent last), not cloned with
+   * every image.
+   */
+  pipeline?: Pipeline;
   /** The input's name (for messages and for `--format same`). */
   name: string;
 }
@@ -40,12 +44,18 @@ export type ThreadAnswer =
 
 /**
  * The host side of the image thread: one Web Worker, one image at a time.
- * Started on first use; {@link ImageThread.close} ends it.
+ * Started on first use; {@link ImageThread.close} ends it. Several requests
+ * may be under way: the thread takes them in order, the next one waiting in
+ * its queue while it computes the current one, so that it goes from one
+ * image to the next without waiting for this thread (a worker with a batch
+ * hands over the next image ahead: worker.ts).
  */
 export class ImageThread {
   #worker: Worker | null = null;
   #next = 0;
   #pending = new Map<number, (answer: ThreadAnswer) => void>();
+  /** The pipeline the thread was last sent (it keeps it). */
+  #sent: Pipeline | null = null;
 
   #start(): Worker {
     const worker = new Worker(new URL("./image_thread.ts", import.meta.url), { type: "module" });
@@ -66,6 +76,7 @@ export class ImageThread {
     this.#pending.clear();
     this.#worker?.terminate();
     this.#worker = null;
+    this.#sent = null;
   }
 
   /** Starts the thread now, so that its modules load before the first task. */
@@ -83,7 +94,8 @@ export class ImageThread {
   process(input: Uint8Array, pipeline: Pipeline, name: string): Promise<ThreadAnswer> {
     const worker = this.#worker ??= this.#start();
     const id = this.#next++;
-    const request: ThreadRequest = { id, input, pipeline, name };
+    const request: ThreadRequest = { id, input, name };
+    if (pipeline !== this.#sent) request.pipeline = this.#sent = pipeline;
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);
       postMoving(worker, request, input);
@@ -120,11 +132,11 @@ function postMoving(
   target.postMessage(message, []);
 }
 
-/** Runs one request on this thread. */
-async function answer(request: ThreadRequest): Promise<ThreadAnswer> {
+/** Runs one request on this thread, with `pipeline` (the last one sent). */
+async function answer(request: ThreadRequest, pipeline: Pipeline): Promise<ThreadAnswer> {
   try {
     // The server names the output after the input (`name`) with format `same`.
-    const encoded = await processBytes(request.input, pipelineFor(request.pipeline, request.name));
+    const encoded = await processBytes(request.input, pipelineFor(pipeline, request.name));
     return { id: request.id, ok: true, encoded };
   } catch (error) {
     return { id: request.id, ok: false, error: describeError(error, request.name, request.name) };
@@ -137,10 +149,19 @@ if ("WorkerGlobalScope" in globalThis) {
     onmessage: ((event: MessageEvent<ThreadRequest>) => void) | null;
     postMessage(message: ThreadAnswer, transfer: Transferable[]): void;
   };
-  scope.onmessage = async (event) => {
-    const reply = await answer(event.data);
-    // The output moves back when it owns its buffer (the encoders' outputs do); a view of
-    // anything larger, WASM memory included, is copied.
-    postMoving(scope, reply, reply.ok ? reply.encoded.bytes : null);
+  let pipeline: Pipeline | null = null;
+  // One image at a time, in the order they came: a request that arrives while one is computed
+  // (a stage may await, e.g. a codec's first load) waits for it.
+  let queue: Promise<void> = Promise.resolve();
+  scope.onmessage = (event) => {
+    const request = event.data;
+    if (request.pipeline) pipeline = request.pipeline;
+    const current = pipeline!;
+    queue = queue.then(async () => {
+      const reply = await answer(request, current);
+      // The output moves back when it owns its buffer (the encoders' outputs do); a view of
+      // anything larger, WASM memory included, is copied.
+      postMoving(scope, reply, reply.ok ? reply.encoded.bytes : null);
+    });
   };
 }

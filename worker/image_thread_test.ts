@@ -31,3 +31,27 @@ Deno.test("image thread: outputs as on this thread; a whole buffer moves, a view
     thread.close();
   }
 });
+
+Deno.test("image thread: requests handed over together are answered in order, each with its pipeline", async () => {
+  const jpeg = await Deno.readFile(new URL("../tests/fixtures/orient_1.jpg", import.meta.url));
+  const small = fitPipeline(16);
+  const want32 = (await processBytes(jpeg.slice(), pipeline)).bytes;
+  const want16 = (await processBytes(jpeg.slice(), small)).bytes;
+  const thread = new ImageThread();
+  try {
+    // Sent before any answer: the thread queues them; the pipeline goes only when it changes.
+    const answers = await Promise.all([
+      thread.process(jpeg.slice(), pipeline, "a.jpg"),
+      thread.process(jpeg.slice(), pipeline, "b.jpg"),
+      thread.process(jpeg.slice(), small, "c.jpg"),
+      thread.process(jpeg.slice(), pipeline, "d.jpg"),
+    ]);
+    const bytes = answers.map((answer) => {
+      if (!answer.ok) throw new Error(answer.error);
+      return answer.encoded.bytes;
+    });
+    assert.deepEqual(bytes, [want32, want32, want16, want32]);
+  } finally {
+    thread.close();
+  }
+});

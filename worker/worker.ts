@@ -30,7 +30,7 @@ import { Outbox, receiveAll, SOCKET_OPTIONS } from "../transport/socket_io.ts";
 import type { Pipeline, WorkerOptions } from "../core/job.ts";
 import { randomHex } from "../core/hex.ts";
 import { processFile, summarise } from "../task/task.ts";
-import { ImageThread } from "./image_thread.ts";
+import { ImageThread, type ThreadAnswer } from "./image_thread.ts";
 import { WorkerShutdown } from "./shutdown.ts";
 import { formatForName, type WritableFormat } from "../ops/formats.ts";
 import { injectFault, readFaults } from "./fault.ts";
@@ -70,7 +70,8 @@ export const WORKER_EXIT = { ok: 0, refused: 2, serverGone: 4 } as const;
  * to the image thread, so this thread stays free for heartbeats and signals (see
  * `image_thread.ts`), and it calls `askAhead` as it hands them over: the
  * next image's bytes (read by the server, sent over the network) arrive
- * while this one is processed.
+ * while this one is processed. `started`: the image thread's answer for
+ * these bytes, when they were handed over ahead (a batch's next image).
  */
 async function doTask(
   task: TaskMessage,
@@ -80,6 +81,7 @@ async function doTask(
   thread: ImageThread,
   local: boolean,
   shared: SharedFolders | null,
+  started?: Promise<ThreadAnswer>,
 ): Promise<
   { message: ResultMessage; payload?: Uint8Array }
 > {
@@ -109,7 +111,7 @@ async function doTask(
   }
   if (!bytes) return fail("task carried no image bytes");
   askAhead();
-  const answer = await thread.process(bytes, pipeline, task.name);
+  const answer = await (started ?? thread.process(bytes, pipeline, task.name));
   if (!answer.ok) return fail(answer.error);
   const summary = summarise(answer.encoded);
   const done = { ...base, ok: true as const, ...summary, format: answer.encoded.format };
@@ -331,10 +333,15 @@ export async function runWorker(
   })();
 
   /** Does one task (after the test-only fault hook); null once the worker is shutting down. */
-  const work = (message: TaskMessage, payload: Uint8Array | null, askAhead: () => void) =>
+  const work = (
+    message: TaskMessage,
+    payload: Uint8Array | null,
+    askAhead: () => void,
+    started?: Promise<ThreadAnswer>,
+  ) =>
     Promise.race([
       injectFault(faults, message.name, message.attempt).then(() =>
-        doTask(message, payload, pipeline!, askAhead, thread, options.local, shared)
+        doTask(message, payload, pipeline!, askAhead, thread, options.local, shared, started)
       ),
       shutdown.ended,
     ]);
@@ -363,9 +370,21 @@ export async function runWorker(
    */
   const doBatch = async (message: TasksMessage, payloads: Uint8Array[]): Promise<boolean> => {
     busy = true;
+    // A remote worker hands the grant's images to its image thread at once: it goes from one to
+    // the next without waiting for this thread's turn on the cores (it takes them in order).
+    const ahead = options.local || stop.aborted
+      ? []
+      : message.tasks.map((entry, i) =>
+        payloads[i]?.length ? thread.process(payloads[i], pipeline!, entry.name) : undefined
+      );
     try {
       for (const [i, entry] of message.tasks.entries()) {
-        const result = await work({ type: "task", ...entry }, payloads[i] ?? null, () => {});
+        const result = await work(
+          { type: "task", ...entry },
+          payloads[i] ?? null,
+          () => {},
+          ahead[i],
+        );
         if (shutdown.exitCode !== null || result === null) return false;
         done++;
         left = message.tasks.length - i - 1;
