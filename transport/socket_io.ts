@@ -118,11 +118,15 @@ export const MAX_HOLD_MS = 20;
  * no large frame of a peer that is not a worker). `linger` may be a function,
  * asked before each wait: 0 while the caller awaits other I/O (file reads on
  * Deno's thread pool), whose completions a blocked thread would hold up.
+ * `slice`: each wait on the helper thread ends after this many ms (see
+ * {@link WAIT_SLICE_MS}); longer for a socket that is never sent on (a SUB),
+ * whose only cost is that its close is noticed that much later.
  */
 export async function* receiveAll(
   socket: FrameSource,
   linger: number | (() => number) = 0,
   cap?: (first: Uint8Array) => number,
+  slice = WAIT_SLICE_MS,
 ): AsyncGenerator<Uint8Array[]> {
   let lingered = false;
   let turned = performance.now();
@@ -150,7 +154,7 @@ export async function* receiveAll(
         lingered = true;
         pollReadable(socket, lingerMs);
       } else {
-        await waitReadable(socket, WAIT_SLICE_MS);
+        await waitReadable(socket, slice);
         turned = performance.now();
       }
     }
