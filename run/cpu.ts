@@ -4,15 +4,15 @@
  * `/proc/stat` directly (which Deno only allows under `--allow-all`). Without
  * either, sampling quietly records nothing. That is the whole machine's
  * use, every program's; beside it each sample holds this process's own CPU
- * time over the interval (`node:process` `cpuUsage()`: getrusage, all
- * threads, no permission needed in Deno 2.9).
+ * time over the interval (`core/runtime.ts` `cpuMs`: getrusage, all
+ * threads, no permission needed).
  *
  * @module
  */
 
 import { cpus } from "node:os";
-import process from "node:process";
 import { CPU_POINT_SECONDS, type CpuSample } from "../core/results.ts";
+import { cpuMs } from "../core/runtime.ts";
 
 /** Parses `/proc/stat`'s per-core lines into [busy, total] jiffies. */
 export function parseProcStat(text: string): [number, number][] {
@@ -53,8 +53,7 @@ export function readCpuTimes(): [number, number][] | null {
 
 /** This process's CPU time so far (user + system, all threads), in seconds. */
 export function processCpuSeconds(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1e6;
+  return (cpuMs() ?? 0) / 1000;
 }
 
 /** Samples CPU use at a fixed interval until stopped. */

@@ -29,6 +29,7 @@ import {
 import { Outbox, receiveAll, SOCKET_OPTIONS } from "../transport/socket_io.ts";
 import type { Pipeline, WorkerOptions } from "../core/job.ts";
 import { randomHex } from "../core/hex.ts";
+import { cpuMs } from "../core/runtime.ts";
 import { processFile, summarise } from "../task/task.ts";
 import { ImageThread, type ThreadAnswer } from "./image_thread.ts";
 import { WorkerShutdown } from "./shutdown.ts";
@@ -156,8 +157,6 @@ export async function runWorker(
 ): Promise<number> {
   // Local workers share the server's host (and need no --allow-sys for its name).
   const host = options.local ? "local" : hostname();
-  // node:process costs ~4 ms of CPU to load: loaded while the worker waits for its first task.
-  const cpuUsage = import("node:process").then(({ default: process }) => process.cpuUsage);
   // Random bits in a remote worker's id: nobody can guess it to act in its name once its
   // connection drops (the server tells one connection from another only by this id).
   const id = options.id ?? `${host.slice(0, 200)}-${randomHex(8)}-${Deno.pid}`;
@@ -352,10 +351,10 @@ export async function runWorker(
     ]);
   // Whether to go on after a task: not once recycled (--max-tasks) or asked to stop.
   const wanted = () => !stop.aborted && (options.maxTasks === 0 || done < options.maxTasks);
-  // Its own CPU time so far, for the report (node:process needs no permission).
-  const cpuMs = async () => {
-    const { user, system } = (await cpuUsage)();
-    return Math.round((user + system) / 1000);
+  // Its own CPU time so far, for the report (core/runtime.ts: no permission needed).
+  const ownCpuMs = () => {
+    const ms = cpuMs();
+    return ms === null ? undefined : Math.round(ms);
   };
   /** Tasks of the grant in hand not done yet. */
   let left = 0;
@@ -364,7 +363,7 @@ export async function runWorker(
     const { results, payloads } = report.take();
     const want = more ? wantMore(options.batch, left, done, options.maxTasks) : 0;
     if (results.length) {
-      await send({ type: "results", results, want, cpu: await cpuMs() }, payloads);
+      await send({ type: "results", results, want, cpu: ownCpuMs() }, payloads);
     }
   };
   const report = new BatchReport(options.batch, () => void sendResults(wanted()));
@@ -471,7 +470,7 @@ export async function runWorker(
         done++;
         const more = wanted();
         await send(
-          { ...result.message, more: more && !askedAhead, cpu: await cpuMs() },
+          { ...result.message, more: more && !askedAhead, cpu: ownCpuMs() },
           result.payload,
         );
         if (!more) {
