@@ -9,120 +9,17 @@
 import { join } from "node:path";
 import { type Job, STDOUT, type Task } from "../core/job.ts";
 import { planTasks } from "./plan.ts";
-import {
-  closingLine,
-  pipelineStrings,
-  type Report,
-  StageTotals,
-  type WorkerReport,
-} from "../report/report.ts";
+import { closingLine, pipelineStrings, type Report } from "../report/report.ts";
 import { Log } from "../core/log.ts";
 import { CpuSampler } from "./cpu.ts";
-import {
-  describeError,
-  encodeFile,
-  pipelineFor,
-  processBytes,
-  readWhole,
-  summarise,
-} from "../task/task.ts";
-import { WriteBehind } from "./write_behind.ts";
 import { dryRunLines, judge } from "./dry_run.ts";
 import { EXIT, RunError, UsageError } from "../core/errors.ts";
-import { describeWriteError, TEMP_MARKER } from "../core/atomic.ts";
-import type { Timings } from "../core/results.ts";
+import { TEMP_MARKER } from "../core/atomic.ts";
 import { writeReports } from "../report/write.ts";
+import { type Mode, type ModeResult, Recorder } from "./recorder.ts";
 
-/** What the modes report back for each task. */
-export type TaskResult =
-  | { ok: true; warnings: string[]; timings: Timings }
-  | { ok: false; error: string };
-
-/** Collects outcomes and progress; the modes call it, the report reads it. */
-export class Recorder {
-  readonly failed: { path: string; error: string }[] = [];
-  readonly warnings: { path: string; warning: string }[] = [];
-  readonly stages = new StageTotals();
-  readonly progressPoints: [number, number][] = [];
-  processed = 0;
-  #done = 0;
-  #started = performance.now();
-  #lastPoint = -1;
-
-  constructor(readonly tasks: readonly Task[], readonly log: Log) {}
-
-  /** Marks the start of processing (after planning and worker start-up). */
-  start(): void {
-    this.#started = performance.now();
-    this.log.startClock();
-  }
-
-  /** Seconds since {@link start}. */
-  get elapsed(): number {
-    return (performance.now() - this.#started) / 1000;
-  }
-
-  /** Tasks with an outcome. */
-  get done(): number {
-    return this.#done;
-  }
-
-  /** Records the final outcome of one task. */
-  record(task: Task, result: TaskResult): void {
-    this.#done++;
-    if (result.ok) {
-      this.processed++;
-      this.stages.add(result.timings);
-      for (const warning of result.warnings) {
-        this.warnings.push({ path: task.input, warning });
-        this.log.warn(`${task.input}: ${warning}`, { path: task.input });
-      }
-      this.log.debug(`${task.input} → ${task.output}`, {
-        path: task.input,
-        output: task.output,
-      });
-    } else {
-      this.failed.push({ path: task.input, error: result.error });
-      this.log.failed(`${task.input}: ${result.error}`, {
-        path: task.input,
-        error: result.error,
-      });
-    }
-    this.#progress();
-  }
-
-  /**
-   * Records as done a task whose output was found written when the run was
-   * interrupted, its worker's answer still to come (a batching worker answers
-   * several tasks at once): counted, with no timings or warnings.
-   */
-  recordWritten(task: Task): void {
-    this.#done++;
-    this.processed++;
-    this.log.debug(`${task.input} → ${task.output} (written, not answered)`, {
-      path: task.input,
-      output: task.output,
-    });
-    this.#progress();
-  }
-
-  #progress(): void {
-    const second = Math.floor(this.elapsed * 4) / 4;
-    if (second !== this.#lastPoint || this.#done === this.tasks.length) {
-      this.#lastPoint = second;
-      this.progressPoints.push([
-        Math.round(this.elapsed * 1000) / 1000,
-        this.#done,
-      ]);
-    }
-    this.log.progress(
-      this.#done,
-      this.tasks.length,
-      this.#done === this.tasks.length,
-      this.failed.length,
-    );
-  }
-}
+// The broker and main.ts know these as run.ts's.
+export { type Mode, type ModeResult, Recorder, type TaskResult } from "./recorder.ts";
 
 /** Removes temporary files a killed process may have left in the output folder. */
 export async function sweepTemporaries(dir: string): Promise<number> {
@@ -168,90 +65,6 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** What the parallel broker returns. */
-export interface ModeResult {
-  /** Per-worker lines for the report. */
-  workers: WorkerReport[];
-  /** Sum of ms workers held tasks (for the messaging overhead figure). */
-  workerMs: number;
-}
-
-/** A run's mode: processes `tasks`, recording each outcome, until done or aborted. */
-export type Mode = (
-  job: Job,
-  tasks: Task[],
-  recorder: Recorder,
-  signal: AbortSignal,
-) => Promise<ModeResult>;
-
-/**
- * Sequential mode: every task in this process, in order. Each output is
- * written behind the next image's work ({@link WriteBehind}); an outcome is
- * recorded once its file is written, and the run ends (Ctrl-C included) only
- * when every write started has ended.
- */
-export const runSequential: Mode = async (job, tasks, recorder, signal) => {
-  let workerMs = 0;
-  const writes = new WriteBehind();
-  try {
-    for (const task of tasks) {
-      if (signal.aborted) break;
-      await writes.turn();
-      const started = performance.now();
-      const output = join(job.output, task.output);
-      const prepared = await encodeFile(join(job.input, task.input), output, job.pipeline);
-      workerMs += performance.now() - started;
-      if (!prepared.ok) {
-        recorder.record(task, prepared);
-        continue;
-      }
-      const { encoded } = prepared;
-      await writes.write(output, encoded.bytes, (error, ms) => {
-        workerMs += ms;
-        encoded.timings.write = ms;
-        recorder.record(
-          task,
-          error === null
-            ? { ok: true, ...summarise(encoded) }
-            : { ok: false, error: describeWriteError(error, output) },
-        );
-      });
-    }
-  } finally {
-    await writes.drain();
-  }
-  return { workers: [], workerMs };
-};
-
-/**
- * `--output -`: the one task's image is written to standard output (in this
- * process, whatever the mode: one image needs no workers).
- */
-export const runToStdout: Mode = async (job, tasks, recorder) => {
-  const [task] = tasks;
-  const started = performance.now();
-  let result: TaskResult;
-  try {
-    const path = join(job.input, task.input);
-    const input = readWhole(path, Deno.statSync(path).size); // one buffer: no 2x peak
-    const read = performance.now() - started;
-    const encoded = await processBytes(input, pipelineFor(job.pipeline, task.output));
-    const writing = performance.now();
-    await writeAll(Deno.stdout, encoded.bytes);
-    encoded.timings.read = read;
-    encoded.timings.write = performance.now() - writing;
-    result = { ok: true, warnings: encoded.warnings, timings: encoded.timings };
-  } catch (error) {
-    result = { ok: false, error: describeError(error, task.input, "standard output") };
-  }
-  recorder.record(task, result);
-  return { workers: [], workerMs: performance.now() - started };
-};
-
-async function writeAll(writer: { write(p: Uint8Array): Promise<number> }, bytes: Uint8Array) {
-  for (let done = 0; done < bytes.length;) done += await writer.write(bytes.subarray(done));
 }
 
 /** The mode `loadMode` gives; without one, only sequential jobs can run. */
@@ -328,10 +141,8 @@ export async function runJob(
   const cpu = new CpuSampler();
   cpu.start();
   const mode = options.mode ??
-    (toStdout
-      ? runToStdout
-      : job.mode === "sequential"
-      ? runSequential
+    (toStdout || job.mode === "sequential"
+      ? (await import("./sequential.ts"))[toStdout ? "runToStdout" : "runSequential"]
       : await loadMode(options.loadMode));
   let result: ModeResult;
   try {
