@@ -45,6 +45,7 @@ import { printable } from "../transport/schema.ts";
 import { Grants } from "./grants.ts";
 import { Answers } from "./answers.ts";
 import { SharedFs } from "./shared_fs.ts";
+import { PayloadWindow } from "./window.ts";
 
 const encoder = new TextEncoder();
 
@@ -71,6 +72,8 @@ export class Broker {
   readonly #locals = new Map<string, LocalWorker>();
   /** Sends what the scheduler assigns (broker/grants.ts). */
   readonly #grants: Grants;
+  /** How much of remote workers' payloads may be in memory (broker/window.ts). */
+  readonly #window: PayloadWindow;
   /** Books counted answers (broker/answers.ts). */
   readonly #answers: Answers;
   #nextLocal = 1;
@@ -99,14 +102,23 @@ export class Broker {
     this.#files = new RemoteFiles(job.input, job.output, (error) => {
       this.#fatal ??= new RunError(`internal error: ${(error as Error)?.stack ?? error}`);
     });
-    // At most job.payloadWindow payloads in memory, whatever the number of workers.
+    // The payload window bounds remote payloads in memory, whatever the number of workers.
     this.#scheduler = new Scheduler(
       tasks.map((task) => task.index),
       job.maxAttempts,
-      (id) => this.#peers.get(id)?.local !== false || this.#payloadsInFlight() < job.payloadWindow,
+      (id, task) => this.#peers.get(id)?.local !== false || this.#window.hasRoom(task),
       job.prefetch,
       job.batch,
+      (id, task) => this.#carriesBytes(id) ? this.#window.inputSize(task) : 0,
+      job.payloadWindowBytes || Infinity,
     );
+    this.#window = new PayloadWindow({
+      job,
+      byIndex: this.#byIndex,
+      files: this.#files,
+      scheduler: this.#scheduler,
+      carriesBytes: (id) => this.#carriesBytes(id),
+    });
     this.#outbox = new Outbox(
       sockets.router,
       (error) => this.#log.debug(`send failed: ${(error as Error).message}`),
@@ -121,7 +133,7 @@ export class Broker {
       now: () => this.#now(),
       peer: (id) => this.#peers.get(id),
       send: (id, message, payload) => this.#sendTo(id, message, payload),
-      payloadsInFlight: () => this.#payloadsInFlight(),
+      noteWindow: () => this.#window.note(),
     });
     const dispatch = () => void this.#dispatch();
     this.#answers = new Answers(this.#byIndex, this.#scheduler, this.#files, recorder, dispatch);
@@ -132,15 +144,10 @@ export class Broker {
     return performance.now() - this.#t0;
   }
 
-  /** Remote images in memory (the send window): tasks out and not answered, outputs not written. */
-  #payloadsInFlight(): number {
-    // Workers sent paths hold no payload: this server's own, and --shared-fs ones that passed the
-    // probe (broker/shared_fs.ts sets their `local`).
-    let sum = this.#files.writing + this.#scheduler.held;
-    for (const peer of this.#peers.values()) {
-      if (peer.local) sum -= this.#scheduler.worker(peer.id)?.held.length ?? 0;
-    }
-    return sum;
+  /** Whether worker `id` is sent images' bytes: a remote worker not sent paths (--shared-fs
+   * workers that passed the probe are marked `local` by broker/shared_fs.ts). */
+  #carriesBytes(id: string): boolean {
+    return this.#peers.get(id)?.local === false;
   }
 
   #sendTo(id: string, message: ServerMessage, payload?: Uint8Array | Uint8Array[]): Promise<void> {
@@ -477,13 +484,7 @@ export class Broker {
       await closeSockets(this.sockets);
     }
     if (this.#fatal) throw this.#fatal;
-    if (job.bind) {
-      const payloadsPeak = this.#grants.payloadsPeak, payloadWindow = job.payloadWindow;
-      this.#log.debug(
-        `payload window: at most ${payloadsPeak} image payload(s) in memory at once (limit ${payloadWindow})`,
-        { payloadsPeak, payloadWindow },
-      );
-    }
+    if (job.bind) this.#log.debug(...this.#window.summary());
     return modeResult(
       this.#scheduler.workers,
       this.#now(),

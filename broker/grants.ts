@@ -35,14 +35,12 @@ export interface GrantContext {
   peer(id: string): Peer | undefined;
   /** Sends a message (and payload frames) to worker `id`. */
   send(id: string, message: ServerMessage, payload?: Uint8Array | Uint8Array[]): Promise<void>;
-  /** Remote images in memory now (the payload window). */
-  payloadsInFlight(): number;
+  /** Notes the payload window's use (for its peaks) just before remote payloads go out. */
+  noteWindow(): void;
 }
 
 /** Sends the scheduler's assignments to their workers. */
 export class Grants {
-  /** Most remote payloads in memory at once, for the log. */
-  payloadsPeak = 0;
   /** Pixels of the largest image each remote worker holds (its silence allowance). */
   readonly taskPixels = new Map<string, number>();
 
@@ -85,7 +83,7 @@ export class Grants {
     if (!peer) return; // lost meanwhile: its tasks are requeued
     const message = { type: "task", ...this.#entry(taskIndex, attempt, peer.local) } as const;
     if (peer.local) return await context.send(id, message);
-    this.payloadsPeak = Math.max(this.payloadsPeak, context.payloadsInFlight());
+    context.noteWindow();
     // Read off the loop; sent (in this worker's order) unless the task changed hands meanwhile.
     const held = () => context.scheduler.holds(id, taskIndex, attempt);
     context.files.read(id, message.name, async (bytes) => {
@@ -107,7 +105,7 @@ export class Grants {
     if (!peer) return;
     const entries = granted.map((a) => this.#entry(a.task, a.attempt, peer.local));
     if (peer.local) return await context.send(id, { type: "tasks", tasks: entries });
-    this.payloadsPeak = Math.max(this.payloadsPeak, context.payloadsInFlight());
+    context.noteWindow();
     const reads = await Promise.all(
       entries.map((entry) =>
         new Promise<Uint8Array | Error>((resolve) => {

@@ -163,6 +163,18 @@ export class RemoteFiles {
     return this.#writes.size;
   }
 
+  /** Bytes of the writes in flight (the payload window counts them). */
+  writingBytes = 0;
+
+  /** The size of input `name` now, or 0 if it cannot be asked (its read will say why). */
+  inputSize(name: string): number {
+    try {
+      return Deno.statSync(this.#inputDir + name).size;
+    } catch {
+      return 0;
+    }
+  }
+
   /**
    * Reads input `name` for worker `id` now; once it is in (and every read
    * asked for earlier for that worker has been handed on), calls `then`
@@ -233,10 +245,12 @@ export class RemoteFiles {
     const writing: Promise<unknown> = writeAtomicAsync(path, bytes)
       .then(() => null, (error) => error);
     this.#writes.add(writing);
+    this.writingBytes += bytes.length;
     // Out of the count before `settled` runs: it may hand the window's room out at once, and two
     // writes settling in one turn would otherwise each see the other's and leave it unused.
     writing.then((error) => {
       this.#writes.delete(writing);
+      this.writingBytes -= bytes.length;
       settled(error);
     }).catch(this.onBug);
   }

@@ -82,7 +82,12 @@ export class Scheduler {
   readonly #starved: Map<string, true> = new Map();
   readonly #total: number;
   readonly #maxAttempts: number;
-  readonly #canAssign: (worker: string) => boolean;
+  readonly #canAssign: (worker: string, task: number) => boolean;
+  readonly #weigh: (worker: string, task: number) => number;
+  /** What each held task weighs (`weigh`; the payload window's bytes), when not 0. */
+  readonly #weights = new Map<number, number>();
+  #heldWeight = 0; // the held tasks' weights, all together
+  readonly #window: number;
   readonly #capacity: number;
   readonly #batch: number;
   /** Workers present (joined, not lost). */
@@ -93,18 +98,27 @@ export class Scheduler {
   /**
    * @param tasks task indices, in dispatch order
    * @param maxAttempts attempts per task before it is failed
-   * @param canAssign extra gate (e.g. a send window for remote payloads)
+   * @param canAssign extra gate: whether `worker` may be given `task`, the next it would get
+   *   (e.g. a send window for remote payloads)
    * @param prefetch tasks a worker may hold beyond the one it works on
    *   (0, the guide's rule: one task at a time)
    * @param batch most tasks a batching worker may hold (`--batch`)
+   * @param weigh what `task` weighs while `worker` holds it ({@link heldWeight}: e.g. its bytes)
+   * @param window the most the held tasks may weigh (`canAssign` keeps to it): a grant stops at
+   *   `window / (2 × workers)`, a worker holding `window / workers` gets none, so that one's
+   *   batches never fill it while others wait (docs/performance.md, "Batches")
    */
   constructor(
     tasks: readonly number[],
     maxAttempts = 3,
-    canAssign: (worker: string) => boolean = () => true,
+    canAssign: (worker: string, task: number) => boolean = () => true,
     prefetch = 0,
     batch = 1,
+    weigh: (worker: string, task: number) => number = () => 0,
+    window = Infinity,
   ) {
+    this.#weigh = weigh;
+    this.#window = window;
     this.#queue = [...tasks];
     this.#total = tasks.length;
     this.#maxAttempts = maxAttempts;
@@ -131,6 +145,11 @@ export class Scheduler {
   /** Tasks the workers hold, all of them together (handed out, no result yet). */
   get held(): number {
     return this.#held;
+  }
+
+  /** What the held tasks weigh, all together (see the constructor's `weigh`). */
+  get heldWeight(): number {
+    return this.#heldWeight;
   }
 
   /** Tasks not yet handed out. */
@@ -191,8 +210,9 @@ export class Scheduler {
 
   /** True (and `state` joins them) when workers the window refused earlier have the next room. */
   #behindStarved(state: WorkerState): boolean {
-    const first = this.#starved.keys().next().value;
-    if (first === undefined || first === state.id || !this.#canAssign(first)) return false;
+    const first = this.#starved.keys().next().value, next = this.#queue[0];
+    if (first === undefined || first === state.id || next === undefined) return false;
+    if (!this.#canAssign(first, next)) return false;
     this.#starved.set(state.id, true); // the room is for those refused first: it waits behind them
     return true;
   }
@@ -221,24 +241,35 @@ export class Scheduler {
 
   #grant(state: WorkerState, now: number, n: number): Assignment[] {
     const out: Assignment[] = [];
-    for (let assignment; out.length < n && (assignment = this.#assign(state, now));) {
-      out.push(assignment);
+    // Guided in weight too (see the constructor's `window`).
+    const workers = Math.max(1, this.#present);
+    let weight = 0, held = 0;
+    for (const task of state.held) held += this.#weights.get(task) ?? 0;
+    for (let a; out.length < n && weight < this.#window / (2 * workers);) {
+      if (held >= this.#window / workers || !(a = this.#assign(state, now))) break;
+      out.push(a);
+      const w = this.#weights.get(a.task) ?? 0;
+      weight += w;
+      held += w;
     }
     return out;
   }
 
   #assign(state: WorkerState, now: number): Assignment | null {
     if (this.#queue.length === 0) return null;
-    if (!this.#canAssign(state.id)) {
-      this.#starved.set(state.id, true);
-      return null;
-    }
     // The first queued task this worker was not excluded from (usually the first).
     const at = this.#excluded.size === 0
       ? 0
       : this.#queue.findIndex((t) => !this.#excluded.get(t)?.has(state.id));
     if (at < 0) return null;
+    if (!this.#canAssign(state.id, this.#queue[at])) {
+      this.#starved.set(state.id, true);
+      return null;
+    }
     const task = this.#queue.splice(at, 1)[0];
+    const weight = this.#weigh(state.id, task);
+    if (weight > 0) this.#weights.set(task, weight);
+    this.#heldWeight += weight;
     this.#starved.delete(state.id);
     const attempt = (this.#attempts.get(task) ?? 0) + 1;
     this.#attempts.set(task, attempt);
@@ -352,12 +383,19 @@ export class Scheduler {
     return true;
   }
 
+  /** A held task is held no more: its weight is off {@link heldWeight}. */
+  #unweigh(task: number): void {
+    this.#heldWeight -= this.#weights.get(task) ?? 0;
+    this.#weights.delete(task);
+  }
+
   /** Ends the span of a held task; the next held task (if any) starts now. */
   #release(state: WorkerState, task: number, now: number, ok: boolean | null): void {
     const at = state.held.indexOf(task);
     if (at < 0) return;
     state.held.splice(at, 1);
     this.#held--;
+    this.#unweigh(task);
     if (state.task !== task) return; // a prefetched task answered out of order: no span
     state.busyMs += now - state.taskSince;
     state.spans.push({ task, start: state.taskSince, end: now, ok });
@@ -393,6 +431,7 @@ export class Scheduler {
     prefetched.unshift(...done);
     if (task !== undefined) this.#release(state, task, now, null);
     this.#held -= state.held.length;
+    for (const held of state.held) this.#unweigh(held);
     this.#present--;
     state.held = [];
     state.task = null;

@@ -148,6 +148,53 @@ Deno.test("canAssign gates assignment until dispatch() is called again", () => {
   assert.deepEqual(s.dispatch(2), [{ worker: "remote", task: 1, attempt: 1 }]);
 });
 
+Deno.test("weights: canAssign is asked about the next task; held tasks' weights are released by results and losses", () => {
+  const asked: number[] = [];
+  const s = new Scheduler(
+    [0, 1, 2, 3, 4, 5, 6, 7],
+    3,
+    (_id, task) => {
+      asked.push(task);
+      return true;
+    },
+    0,
+    4,
+    (_id, task) => 10 * (task + 1),
+  );
+  s.join("a", 0);
+  s.join("b", 0);
+  assert.deepEqual(s.request("a", 0, 2).map((x) => x.task), [0, 1]);
+  assert.deepEqual(asked, [0, 1]);
+  assert.equal(s.heldWeight, 10 + 20);
+  assert.deepEqual(s.request("b", 0, 2).map((x) => x.task), [2, 3]);
+  assert.equal(s.heldWeight, 100);
+  s.results("a", [{ task: 0, attempt: 1, end: { ok: true } }], 1);
+  assert.equal(s.heldWeight, 90);
+  s.lost("b", 2, "gone");
+  assert.equal(s.heldWeight, 20, "a lost worker's tasks weigh nothing any more");
+  s.result("a", 1, { ok: true }, 3);
+  assert.equal(s.heldWeight, 0);
+});
+
+Deno.test("weights: a grant stops at window / (2 × workers); a worker holding window / workers gets none", () => {
+  // 40 tasks of 10 each, a window of 100, 2 workers: grants of at most 25 (3 tasks), holdings of 50.
+  const s = new Scheduler([...Array(40).keys()], 3, () => true, 0, 16, () => 10, 100);
+  s.join("a", 0);
+  s.join("b", 0);
+  assert.deepEqual(s.request("a", 0, 16).map((x) => x.task), [0, 1, 2]);
+  assert.deepEqual(s.request("a", 0, 13).map((x) => x.task), [3, 4], "then a holds 50");
+  assert.equal(s.request("a", 0, 10).length, 0, "a holds 50 of 100: its share");
+  assert.equal(s.request("b", 0, 16).length, 3, "b is not kept waiting by a's batches");
+  s.results("a", [0, 1, 2].map((task) => ({ task, attempt: 1, end: { ok: true } as const })), 1);
+  assert.deepEqual(s.dispatch(2).map((x) => `${x.worker}${x.task}`), [
+    "a8",
+    "a9",
+    "a10",
+    "b11",
+    "b12",
+  ]);
+});
+
 Deno.test("joining twice is harmless and an empty run is done at once", () => {
   const s = new Scheduler([0]);
   s.join("a", 0);

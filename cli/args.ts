@@ -39,6 +39,7 @@ import {
   readBind,
   readFolders,
   readName,
+  readPayloadWindow,
   readReports,
   readSharedFolders,
   readSteps,
@@ -144,7 +145,7 @@ export function parseJob(
       : integer("workers", str("workers"), mode === "serve" ? 0 : 1, 256, defaultWorkers()),
     bind: mode === "serve" ? bind ?? "tcp://127.0.0.1:5555" : null,
     token,
-    payloadWindow: number("payload-window"),
+    ...readPayloadWindow(str("payload-window")),
     sharedFs: Boolean(values["shared-fs"]),
     curveSecret: str("curve-secret") === undefined ? null : resolve(cwd, str("curve-secret")!),
     // relative to the user's folder, like --input and --output (deno task runs elsewhere)

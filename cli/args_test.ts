@@ -341,6 +341,27 @@ Deno.test("cli: --kernel sets every resize step without its own; linear (the def
   }
 });
 
+Deno.test("cli: serve --payload-window: a count of images or a size, 64 MiB by default", () => {
+  const serve = (...w: string[]) =>
+    job("serve", [...IO, ...(w.length ? ["--payload-window", ...w] : [])]);
+  const MiB = 1024 * 1024;
+  assert.deepEqual(pick(serve()), [0, 64 * MiB]);
+  assert.deepEqual(pick(serve("16")), [16, 0]);
+  assert.deepEqual(pick(serve("256MiB")), [0, 256 * MiB]);
+  assert.deepEqual(pick(serve("64M")), [0, 64 * MiB]);
+  assert.deepEqual(pick(serve("1GiB")), [0, 1024 * MiB]);
+  assert.deepEqual(pick(serve("512 KB")), [0, 512 * 1024]);
+  assert.deepEqual(pick(serve("1.5m")), [0, 1.5 * MiB]);
+  assert.deepEqual(pick(serve("100B")), [0, 100]);
+  for (const bad of ["0", "0B", "-1", "1.5", "x", "16 images", "65GiB", "100001", "1TiB", ""]) {
+    usageError("serve", [...IO, "--payload-window", bad], /--payload-window/);
+  }
+});
+
+function pick(j: { payloadWindow: number; payloadWindowBytes: number }): number[] {
+  return [j.payloadWindow, j.payloadWindowBytes];
+}
+
 Deno.test("cli: worker --batch: 1 by default, 1..64", () => {
   const connect = ["--connect", "tcp://192.0.2.10:5555"];
   const worker = (...args: string[]) => parseWorker([...connect, ...args]) as WorkerOptions;

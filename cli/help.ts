@@ -150,8 +150,11 @@ Usage: zpix serve --bind tcp://HOST:PORT --input DIR --output DIR [--workers N] 
       --curve-secret FILE  encrypt all traffic with CURVE, using the server.key of "zpix keygen";
                            workers then need --curve-server-key (use it with --token on any
                            network you do not trust)
-      --payload-window N   most images held in memory for remote workers at once (default 16;
-                           give at least one per remote worker)
+      --payload-window SIZE
+                           most image bytes held in memory for remote workers at once: inputs
+                           sent and not answered, outputs not yet written (default 64MiB; K, M,
+                           G, binary; an image larger than the window goes out alone). A plain
+                           number N: at most N images instead, as before sizes were accepted
       --shared-fs          send paths, not bytes, to remote workers whose --shared-fs folders
                            hold --input and --output and that prove they see the same files
                            (a probe: a token file in --output, one input's hash); others get bytes

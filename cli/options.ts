@@ -39,10 +39,52 @@ export function defaultWorkers(): number {
 export const DEFAULT_TASK_TIMEOUT = 60;
 
 /**
- * Default for `serve --payload-window`: most image payloads (remote tasks
- * read, sent and not yet answered) the server holds in memory at once.
+ * Default for `serve --payload-window`: most bytes of image payloads (remote
+ * tasks' inputs read and not yet answered, outputs not yet written) the
+ * server holds in memory at once. A size, not a count of images: a count
+ * that bounds 24 MP photos also throttled tiny images (16 of 485 bytes held
+ * 8 batching fakes to one task a message's pace). See docs/distributed.md,
+ * "Memory: the payload window".
  */
-export const PAYLOAD_WINDOW = 16;
+export const PAYLOAD_WINDOW_BYTES = 64 * 1024 * 1024;
+
+/** Largest `--payload-window` size: 64 GiB. */
+const MAX_WINDOW_BYTES = 64 * 1024 ** 3;
+
+/** Largest `--payload-window` count of images. */
+const MAX_WINDOW_IMAGES = 100_000;
+
+/** Binary multipliers of a `--payload-window` size's unit (K, M, G; "KiB", "KB", "k" alike). */
+const SIZE_UNITS: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/**
+ * `serve --payload-window`: a plain number is a count of images (as before
+ * sizes were accepted), a number with a unit (`256MiB`, `64M`, `1GiB`,
+ * `512KiB`, `100000B`; units are binary) a size in bytes. Hand-written: npm's
+ * `bytes` does not read `MiB`, and this is a dozen lines. Throws {@link UsageError}.
+ */
+export function readPayloadWindow(
+  text: string | undefined,
+): Pick<Job, "payloadWindow" | "payloadWindowBytes"> {
+  if (text === undefined) {
+    return { payloadWindow: 0, payloadWindowBytes: PAYLOAD_WINDOW_BYTES };
+  }
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(?:([bkmg])(?:i?b)?)?\s*$/i.exec(text);
+  if (match && match[2] === undefined && !match[1].includes(".")) {
+    const images = integer("payload-window", match[1], 1, MAX_WINDOW_IMAGES, 1);
+    return { payloadWindow: images, payloadWindowBytes: 0 };
+  }
+  const bytes = match?.[2] ? Math.floor(Number(match[1]) * SIZE_UNITS[match[2].toLowerCase()]) : 0;
+  if (!(bytes >= 1 && bytes <= MAX_WINDOW_BYTES)) {
+    throw new UsageError(
+      `--payload-window ${
+        JSON.stringify(text)
+      }: give a count of images (1..${MAX_WINDOW_IMAGES}) ` +
+        `or a size such as 256MiB (1B..64GiB)`,
+    );
+  }
+  return { payloadWindow: 0, payloadWindowBytes: bytes };
+}
 
 /**
  * Default `--prefetch` of `parallel` (local workers only): each worker holds
@@ -132,7 +174,6 @@ export const SERVE_ONLY: JobOption[] = [
 export const INTEGER_OPTIONS = {
   quality: { min: 1, max: 100, fallback: DEFAULT_JPEG_QUALITY },
   "max-pixels": { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: DEFAULT_MAX_PIXELS },
-  "payload-window": { min: 1, max: 100_000, fallback: PAYLOAD_WINDOW },
   "max-tasks-per-worker": { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 },
   "max-attempts": { min: 1, max: 100, fallback: DEFAULT_MAX_ATTEMPTS },
   prefetch: { min: 0, max: 3, fallback: 0 },

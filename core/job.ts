@@ -84,8 +84,16 @@ export interface Job {
   bind: string | null;
   /** Shared secret remote workers must present (serve), or null. */
   token: string | null;
-  /** Most image payloads held for remote workers at once (serve). */
+  /**
+   * Most image payloads held for remote workers at once (serve `--payload-window N`, a count);
+   * 0 when the window is a size (a job is plain data: it travels to workers as JSON).
+   */
   payloadWindow: number;
+  /**
+   * Most bytes of remote payloads held at once (serve `--payload-window SIZE`): inputs read
+   * and not yet answered, outputs not yet written; 0 when the window is a count.
+   */
+  payloadWindowBytes: number;
   /**
    * `serve --shared-fs`: send paths, not bytes, to remote workers that name folders holding
    * the input and output folders and prove they see the same files (docs/distributed.md).

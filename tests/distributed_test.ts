@@ -370,6 +370,28 @@ Deno.test("real remote workers asking ahead stay within a payload window of 3 an
   });
 });
 
+Deno.test("payload window as a size: batching remote workers hold at most its bytes; an image larger than it goes out alone", async () => {
+  const window = 200 * 1024; // the samples: JPEGs of 29-59 KB, PNGs of 310-670 KB
+  await withServe(12, ["--payload-window", "200KiB"], async ({ dir, names, server, worker }) => {
+    worker(["--batch", "8"]);
+    worker(["--batch", "8"]);
+    const result = await finished(server);
+    assert.equal(result.code, 0, result.stderr);
+    let largest = 0;
+    for (const name of names) {
+      largest = Math.max(largest, (await Deno.stat(join(dir, "in", name))).size);
+    }
+    assert.ok(largest > window, "one sample is larger than the window");
+    const counter = logLines(result.stderr).find((l) => "payloadBytesPeak" in l)!;
+    assert.equal(counter.payloadWindowBytes, window);
+    assert.equal(counter.payloadWindow, null, "a size: no count");
+    assert.ok(Number(counter.payloadBytesPeak) <= largest, `peak ${counter.payloadBytesPeak} B`);
+    assert.ok(Number(counter.payloadsPeak) >= 2, "small images go out several at once");
+    assert.equal((await readReport(dir)).processed, names.length);
+    await assertSameAsSequential(dir);
+  });
+});
+
 Deno.test("a --persist worker serves two runs in a row, then leaves on SIGTERM with exit 0", async () => {
   await withTempDir(async (dir) => {
     await inputs(dir, 2);

@@ -118,12 +118,7 @@ Deno.test("attack 1: a peer without the token that takes a lost worker's id gets
     assert.deepEqual(await wrong.drain(1000), []);
 
     const t0 = performance.now(); // the honest run: from its worker's start
-    worker();
-    const result = await finished(server);
-    assert.equal(result.code, 0, result.stderr);
-    const report = await readReport(dir);
-    assert.deepEqual([report.processed, report.failed], [names.length, []]);
-    await assertHonestOutputs(dir, names);
+    const result = await honestRun({ dir, names, server, worker });
     assert.doesNotMatch(result.stderr, /is back/);
     console.log(`  honest run under attack 1: ${seconds(t0)} s`);
   });
@@ -583,16 +578,59 @@ Deno.test("a peer that says it is local, with the token, still gets bytes, never
   });
 });
 
+/** A real worker does the rest: every image is done, honestly. Returns the server's output. */
+async function honestRun(bench: {
+  dir: string;
+  names: string[];
+  server: ZpixProcess;
+  worker(): ZpixProcess;
+}): Promise<Awaited<ReturnType<typeof finished>>> {
+  bench.worker();
+  const result = await finished(bench.server);
+  assert.equal(result.code, 0, result.stderr);
+  const report = await readReport(bench.dir);
+  assert.deepEqual([report.processed, report.failed], [bench.names.length, []]);
+  await assertHonestOutputs(bench.dir, bench.names);
+  return result;
+}
+
+/** `peer`, joined as a remote worker with the token, beating. */
+async function joined(peer: RawPeer): Promise<RawPeer> {
+  await peer.send({ type: "join", pid: 1, host: "raw", local: false, token: TOKEN });
+  assert.equal((await peer.next()).message.type, "hello");
+  peer.beat();
+  return peer;
+}
+
+/** `peer` answers the tasks it holds honestly (each input's bytes as its output), asking for none. */
+function answerHonestly(
+  peer: RawPeer,
+  mine: { task: number; attempt: number }[],
+  payloads: Uint8Array[],
+): Promise<void> {
+  return peer.sendFrames(encodeMessage(
+    { type: "results", results: mine.map((m, i) => entry(m, payloads[i])), want: 0 },
+    payloads,
+  ));
+}
+
+/** A `results` entry that says `task` was done, its output `bytes`. */
+function entry(task: { task: number; attempt: number }, bytes: Uint8Array) {
+  const { type: _t, more: _m, ...rest } = doneResult(
+    task,
+    bytes.length,
+    (sniffFormat(bytes) ?? "jpeg") as WritableFormat,
+  ) as Extract<WorkerMessage, { type: "result" }>;
+  return rest;
+}
+
 Deno.test("attack 8: a batching peer that asks for 10^9 tasks, repeats one in a batch and answers tasks it does not hold gets --batch at most and changes nothing", async () => {
   await withServe(
     12,
     ["--token", TOKEN, "--batch", "4"],
     async ({ dir, names, server, worker, peer }) => {
       const t0 = performance.now();
-      const greedy = peer("greedy-1");
-      await greedy.send({ type: "join", pid: 1, host: "raw", local: false, token: TOKEN });
-      assert.equal((await greedy.next()).message.type, "hello");
-      greedy.beat();
+      const greedy = await joined(peer("greedy-1"));
       // Beyond the protocol's ceiling: dropped as a bad message (the warning below), no task.
       await greedy.send({ type: "ready", want: 1e9 });
       // At the ceiling: granted --batch 4, in one message, each task's bytes a frame.
@@ -602,17 +640,6 @@ Deno.test("attack 8: a batching peer that asks for 10^9 tasks, repeats one in a 
       const mine = message.type === "tasks" ? message.tasks : [];
       assert.equal(mine.length, 4);
       assert.equal(payloads?.length, 4);
-      const entry = (task: { task: number; attempt: number }, bytes: Uint8Array) => {
-        const { type: _t, more: _m, ...rest } = doneResult(
-          task,
-          bytes.length,
-          (sniffFormat(bytes) ?? "jpeg") as WritableFormat,
-        ) as Extract<
-          WorkerMessage,
-          { type: "result" }
-        >;
-        return rest;
-      };
       // One task twice in a batch: the whole message is refused by the schema.
       await greedy.sendFrames(encodeMessage({
         type: "results",
@@ -628,10 +655,7 @@ Deno.test("attack 8: a batching peer that asks for 10^9 tasks, repeats one in a 
         );
       }
       // Then its own tasks, answered honestly (each input's bytes as its output), asking for none.
-      await greedy.sendFrames(encodeMessage(
-        { type: "results", results: mine.map((m, i) => entry(m, payloads![i])), want: 0 },
-        payloads,
-      ));
+      await answerHonestly(greedy, mine, payloads!);
       worker();
       const result = await finished(server);
       assert.equal(result.code, 0, result.stderr);
@@ -641,6 +665,28 @@ Deno.test("attack 8: a batching peer that asks for 10^9 tasks, repeats one in a 
       assert.equal(report.workers.find((w) => w.id === "greedy-1")?.processed, 4);
       await assertHonestOutputs(dir, names);
       console.log(`  honest run under attack 8: ${seconds(t0)} s`);
+    },
+  );
+});
+
+Deno.test("attack 8b: a batching peer that asks for 64 tasks gets no more bytes than the payload window holds", async () => {
+  const window = 100 * 1024; // the samples: 38, 46, 29, then 668 KB: two fit
+  await withServe(
+    12,
+    ["--token", TOKEN, "--batch", "64", "--payload-window", "100KiB"],
+    async ({ dir, names, server, worker, peer }) => {
+      const greedy = await joined(peer("greedy-2"));
+      await greedy.send({ type: "ready", want: 64 });
+      const { message, payloads } = await greedy.next();
+      assert.equal(message.type, "tasks", JSON.stringify(message));
+      const mine = message.type === "tasks" ? message.tasks : [];
+      const bytes = payloads!.reduce((sum, p) => sum + p.length, 0);
+      assert.ok(mine.length >= 1 && bytes <= window, `${mine.length} tasks, ${bytes} bytes`);
+      // Nothing more while it holds them, however often it asks.
+      await greedy.send({ type: "ready", want: 64 });
+      await assert.rejects(greedy.next(300));
+      await answerHonestly(greedy, mine, payloads!);
+      await honestRun({ dir, names, server, worker });
     },
   );
 });

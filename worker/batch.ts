@@ -9,7 +9,14 @@
  *
  * Why half of `--batch` and not half of each grant: the worker asks for
  * what it has room for, so reporting at half of each grant makes the next
- * grants half as large, and so on down to one task a message.
+ * grants half as large, and so on down to one task a message. Except for a
+ * grant of at most half of `--batch` (the server cut it: large images weigh
+ * on the payload window, or the tail of the run): then at half of that
+ * grant, so that the next grant comes while the worker finishes this one
+ * (the room it asks for, `--batch` less what it holds, stays above such a
+ * grant). Without it a remote worker given 5 photos of 24 MP at a time sat
+ * idle for a round trip and 19 MB of reads and transfer after each grant:
+ * 2 workers, 48 photos, 3.8-3.8 s against 3.2-3.6 s one task at a time.
  *
  * @module
  */
@@ -43,10 +50,11 @@ export class BatchReport {
     }, this.everyMs);
   }
 
-  /** Whether to report now, with `left` tasks of the grant in hand still to do. */
-  due(left: number): boolean {
-    return this.#results.length > 0 &&
-      (left === 0 || this.#results.length >= Math.ceil(this.batch / 2));
+  /** Whether to report now, with `left` tasks of the grant in hand (of `grant` tasks) to do. */
+  due(left: number, grant = Infinity): boolean {
+    const n = this.#results.length;
+    return n > 0 && (left === 0 || n >= Math.ceil(this.batch / 2) ||
+      (grant <= this.batch / 2 && n >= Math.ceil(grant / 2)));
   }
 
   /** The outcomes to send, and their bytes (one frame a success); forgotten here. */

@@ -39,6 +39,21 @@ Deno.test("a report is due at half of --batch or at the end of the grant in hand
   }
 });
 
+Deno.test("a grant of at most half of --batch is reported at its own half, so that the next comes meanwhile", () => {
+  const report = new BatchReport(16, () => {});
+  try {
+    for (let task = 0; task < 2; task++) report.add(done(task));
+    assert.equal(report.due(3, 5), false, "2 of a grant of 5");
+    report.add(done(2));
+    assert.equal(report.due(2, 5), true, "3 of a grant of 5");
+    report.take();
+    report.add(done(3));
+    assert.equal(report.due(6, 10), false, "a grant of 10, over half of 16: at 8 or its end");
+  } finally {
+    report.close();
+  }
+});
+
 Deno.test("outcomes kept while a slow image follows are reported by the timer", async () => {
   let late = 0;
   const report = new BatchReport(16, () => late++, 20);

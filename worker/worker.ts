@@ -394,7 +394,7 @@ export async function runWorker(
         left = message.tasks.length - i - 1;
         report.add(result.message, result.payload);
         const more = wanted();
-        if (!more || report.due(left)) await sendResults(more);
+        if (!more || report.due(left, message.tasks.length)) await sendResults(more);
         if (!more) {
           await leave();
           return false;
