@@ -11,6 +11,7 @@
  *
  *   deno task scale-bench [--capacity] [--scale] [--real] [--workers N] [--fakes N] [--images N] [--procs P]
  *                         [--repeat R] [--folders tmp,shm] [--baseline DIR] [--no-floor] [--fake-batch B]
+ *                         [--fake-ms MS]
  *                         [-- serve flags]
  *
  * `--capacity` (default with no mode): 8 fakes, 5,000 images, outputs in
@@ -22,10 +23,18 @@
  * round also times the file calls alone in each folder ("files alone":
  * the ceiling the file system sets; `--no-floor` leaves it out).
  * `--fake-batch B`: the fakes ask for B tasks at a time, as `zpix worker
- * --batch B` does (default: its default; 1: one task a message, as before
- * batches).
+ * --batch B` does (default: the default of the checkout whose server they
+ * face, so a `--baseline` row is that checkout's default flags too; 1: one
+ * task a message, as before batches).
  * `--scale`: 64 fakes, one table row a round: tasks/s, each worker's share
- * (min and max against the mean), heartbeat traffic, server CPU and RSS.
+ * (min and max against the mean), heartbeat traffic, server CPU and RSS,
+ * each farm process's mean share; and a "paced" row beside it whose fakes
+ * take `--fake-ms` (2) ms a task, a timer rather than CPU: equally fast
+ * workers. Instant fakes are only as fast as their farm gets the CPU (two
+ * farms on two cores with the server are rarely served alike), and with
+ * batches the server no longer evens that out by being the limit: their
+ * spread is mostly between farms (the last column). `--fake-ms MS` also
+ * adds paced rows to `--capacity` (0 there by default, and 0 leaves them out).
  * `--real`: real local workers instead of fakes, `parallel --workers N`
  * (`--workers`, 2) on the same images with its default flags: tasks a
  * second per worker (steady, from the run's report), wall and tree CPU.
@@ -36,6 +45,7 @@
 
 import { benchArgs } from "./bench_args.ts";
 import { join } from "node:path";
+import { pathToFileURL as toFileUrl } from "node:url";
 import process from "node:process";
 import { FakeWorker, freeEndpoint, SERVE_FLAGS, steadyRate, ZPIX_FLAGS } from "./helpers.ts";
 import * as zmq from "../transport/zmq.ts";
@@ -63,6 +73,18 @@ export interface FarmStats {
   broadcasts: number;
   /** The farm process's CPU seconds (user + system) at the end. */
   cpu?: number;
+}
+
+/** A paced fake's tasks in hand (see {@link runFarm}'s `workMs`). */
+interface Pace {
+  /** Tasks held and not done, in the order granted. */
+  held: { task: number; attempt: number }[];
+  /** Tasks done and not reported yet. */
+  done: { task: number; attempt: number }[];
+  /** The size of the last grant (a real worker reports at half of a small one). */
+  grant: number;
+  /** When the first held task is done (epoch ms). */
+  busyUntil: number;
 }
 
 /** The words of environment variable `name` (none if unset or not allowed). */
@@ -104,7 +126,12 @@ export function tinyJpeg(): Promise<Uint8Array> {
  * `result` a task, as a real worker with `--batch 1`; a server that knows no
  * batches gets the latter whatever `batch` says),
  * sends a heartbeat every `heartbeatMs` and reads every broadcast on its own SUB.
- * One loop serves them all, as cheaply as the protocol allows (the fakes'
+ * `workMs` > 0: each fake instead takes that long a task, one task after
+ * another, whatever the farm's share of the CPU (a timer, not work), and
+ * reports as `zpix worker` does (worker/batch.ts `BatchReport.due`: at half
+ * of its batch, of a small grant, or at the grant's end): "equally fast"
+ * workers, where instant ones are only as fast as their farm process's
+ * share of the cores. One loop serves them all, as cheaply as the protocol allows (the fakes'
  * CPU competes with the server's on a small machine): every socket is
  * drained in turn, then one wait for all of them, briefly on this thread
  * (the next task is usually a fraction of a millisecond away) and then on a
@@ -117,8 +144,10 @@ export async function runFarm(
   output: Uint8Array,
   heartbeatMs = HEARTBEAT_MS,
   batch = WORKER_BATCH,
+  workMs = 0,
 ): Promise<FarmStats> {
   const stats: FarmStats = { tasks: {}, first: 0, last: 0, heartbeats: 0, broadcasts: 0 };
+  const paces = new Map<FakeWorker, Pace>();
   const subs = ids.map(() => new zmq.Subscriber(SOCKET_OPTIONS));
   const fakes = ids.map((id) => new FakeWorker(endpoint, id, heartbeatMs));
   const sockets = [...fakes.map((fake) => fake.dealer), ...subs];
@@ -143,7 +172,7 @@ export async function runFarm(
     for (const id of ids) stats.tasks[id] = 0;
     let lingered = false, turned = performance.now(), pass = 0;
     while (!quit) {
-      let any = hear();
+      let any = hear() || (workMs > 0 && pace(paces, output, batch, workMs));
       // Each pass starts with the next fake: none is always first to answer (fairness is measured).
       const start = pass++ % fakes.length;
       for (const fake of [...fakes.slice(start), ...fakes.slice(0, start)]) {
@@ -154,7 +183,15 @@ export async function runFarm(
           const now = epoch();
           if (!stats.first) stats.first = now;
           stats.last = now;
-          if (message.type === "task") {
+          if (workMs > 0) {
+            const tasks = message.type === "task" ? [message] : message.tasks;
+            stats.tasks[fake.id] += tasks.length;
+            const state = paces.get(fake) ?? { held: [], done: [], grant: 0, busyUntil: 0 };
+            if (!state.held.length) state.busyUntil = now + workMs;
+            state.held.push(...tasks);
+            state.grant = tasks.length;
+            paces.set(fake, state);
+          } else if (message.type === "task") {
             stats.tasks[fake.id]++;
             void fake.succeed(message, output);
           } else {
@@ -165,7 +202,11 @@ export async function runFarm(
       }
       if (any) lingered = false;
       if (performance.now() - turned > MAX_HOLD_MS || (!any && lingered)) {
-        await zmq.waitReadable(sockets, any ? 0 : WAIT_SLICE_MS);
+        const due = workMs > 0 ? nextDue(paces) - epoch() : Infinity;
+        await zmq.waitReadable(
+          sockets,
+          any ? 0 : Math.max(0, Math.ceil(Math.min(WAIT_SLICE_MS, due))),
+        );
         turned = performance.now();
         lingered = false;
       } else if (!any) {
@@ -179,6 +220,45 @@ export async function runFarm(
   }
   stats.heartbeats = fakes.reduce((sum, fake) => sum + fake.heartbeats, 0);
   return stats;
+}
+
+/** When the next paced fake finishes a task (Infinity: none holds any). */
+function nextDue(paces: Map<FakeWorker, Pace>): number {
+  let due = Infinity;
+  for (const state of paces.values()) if (state.held.length) due = Math.min(due, state.busyUntil);
+  return due;
+}
+
+/**
+ * Paced fakes (see {@link runFarm}): finishes the tasks whose time has come
+ * and sends what a real worker would report now. Returns whether any sent.
+ */
+function pace(
+  paces: Map<FakeWorker, Pace>,
+  output: Uint8Array,
+  batch: number,
+  workMs: number,
+): boolean {
+  const now = epoch();
+  let sent = false;
+  for (const [fake, state] of paces) {
+    while (state.held.length && now >= state.busyUntil) {
+      state.done.push(state.held.shift()!);
+      state.busyUntil += workMs;
+    }
+    const n = state.done.length, left = state.held.length;
+    if (batch <= 1) {
+      // One task a message: its result asks for the next.
+      for (const task of state.done) void fake.succeed(task, output);
+    } else if (
+      n > 0 && (left === 0 || n >= Math.ceil(batch / 2) ||
+        (state.grant <= batch / 2 && n >= Math.ceil(state.grant / 2)))
+    ) void fake.succeedAll(state.done, output, batch - left);
+    else continue;
+    if (n > 0) sent = true;
+    state.done = [];
+  }
+  return sent;
 }
 
 /** The arguments of a `serve --workers 0` run of the tiny images, and `extra`. */
@@ -201,6 +281,8 @@ export interface ScaleRun {
   /** Fewest and most tasks a worker did, against the mean (1 = fair). */
   minShare: number;
   maxShare: number;
+  /** Each farm process's mean tasks a worker, against the mean (instant fakes: its CPU share). */
+  farmShares: number[];
   /** Heartbeat messages per second: the fakes' heartbeats plus the broadcasts they heard. */
   heartbeatsPerSecond: number;
   /** The fake workers' processes' CPU seconds, all together. */
@@ -233,6 +315,7 @@ export async function scaleRun(
   root = SOURCE_ROOT,
   extra: string[] = [],
   batch = WORKER_BATCH,
+  workMs = 0,
 ): Promise<ScaleRun> {
   // A fresh folder each run, all removed at the end: on ext4, files deleted in the last seconds
   // make the next ones' inode allocation scan past them (`recently_deleted` at the top of
@@ -272,6 +355,7 @@ export async function scaleRun(
         "--farm",
         endpoint,
         String(batch),
+        String(workMs),
         ...ids,
       ],
       stdin: "null",
@@ -301,6 +385,10 @@ export async function scaleRun(
     tasksPerSecond: tasks / seconds,
     minShare: Math.min(...counts) / mean,
     maxShare: Math.max(...counts) / mean,
+    farmShares: stats.map((s) => {
+      const mine = Object.values(s.tasks);
+      return mine.reduce((a, b) => a + b, 0) / mine.length / mean;
+    }),
     heartbeatsPerSecond: stats.reduce((sum, s) => sum + s.heartbeats + s.broadcasts, 0) / wall,
     farmCpu: stats.reduce((sum, s) => sum + (s.cpu ?? NaN), 0),
     wall,
@@ -384,11 +472,19 @@ export function fileFloor(input: string, output: string): { perSecond: number; c
   };
 }
 
+/** `--fake-batch`, or the default `zpix worker --batch` of the checkout at `root`. */
+async function fakeBatch(root: string, flag: string | undefined): Promise<number> {
+  if (flag !== undefined) return Number(flag);
+  if (root === SOURCE_ROOT) return WORKER_BATCH;
+  const options = await import(toFileUrl(join(root, "cli", "options.ts")).href);
+  return Number(options.WORKER_BATCH ?? 1);
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function row(label: string, run: ScaleRun): string {
   return [
-    label.padEnd(24),
+    label.padEnd(30),
     String(run.fakes).padStart(5),
     String(run.tasks).padStart(6),
     run.tasksPerSecond.toFixed(0).padStart(8),
@@ -399,12 +495,13 @@ function row(label: string, run: ScaleRun): string {
     ((run.cpu / run.tasks) * 1e6).toFixed(0).padStart(7),
     run.rssMiB.toFixed(0).padStart(7),
     ((run.farmCpu / run.tasks) * 1e6).toFixed(0).padStart(7),
+    run.farmShares.map((x) => x.toFixed(2)).join("/").padStart(10),
   ].join(" ");
 }
 
 const HEADER = `${
-  "folder".padEnd(24)
-} fakes  tasks  tasks/s      share  hb/s   wall    cpu  µs cpu  RSS MiB  fakes µs`;
+  "folder".padEnd(30)
+} fakes  tasks  tasks/s      share  hb/s   wall    cpu  µs cpu  RSS MiB  fakes µs  farms' share`;
 
 /** Runs the benchmark; prints a table a mode. */
 export async function scaleBench(args: string[]): Promise<void> {
@@ -424,7 +521,8 @@ export async function scaleBench(args: string[]): Promise<void> {
       folders: { type: "string", default: "tmp,shm" },
       baseline: { type: "string" },
       floor: { type: "boolean", default: true },
-      "fake-batch": { type: "string", default: String(WORKER_BATCH) },
+      "fake-batch": { type: "string" },
+      "fake-ms": { type: "string" },
     },
     allowNegative: true,
   });
@@ -464,43 +562,55 @@ export async function scaleBench(args: string[]): Promise<void> {
     ).flatMap(([label, out]) =>
       roots.map(([tag, root]): [string, string, string] => [label + tag, out, root])
     );
-    const modes: [string, number][] = [];
-    if (values.capacity || both) modes.push(["capacity", Number(values.fakes ?? 8)]);
-    if (values.scale || both) modes.push(["scale", Number(values.fakes ?? 64)]);
+    // [mode, fakes, ms a task of the paced fakes' rows (0: instant fakes only)]
+    const modes: [string, number, number][] = [];
+    if (values.capacity || both) {
+      modes.push(["capacity", Number(values.fakes ?? 8), Number(values["fake-ms"] ?? 0)]);
+    }
+    if (values.scale || both) {
+      modes.push(["scale", Number(values.fakes ?? 64), Number(values["fake-ms"] ?? 2)]);
+    }
     if (!shm && values.folders.includes("shm")) {
       console.log(
         "tmpfs rows skipped: Deno grants /dev/shm only to --allow-all (deno task scale-bench)",
       );
     }
     let runs = 0;
-    for (const [mode, fakes] of modes) {
+    for (const [mode, fakes, workMs] of modes) {
       console.log(
         `\n${mode}: serve --workers 0 ${
           extra.join(" ")
-        }, ${fakes} instant fake workers in ${values.procs} process(es), ` +
+        }, ${fakes} fake workers in ${values.procs} process(es) (instant${
+          workMs ? `; "paced": ${workMs} ms a task` : ""
+        }, asking for ${values["fake-batch"] ?? "`zpix worker`'s default"} at a time), ` +
           `${images} images of ${jpeg.length} bytes, ${navigator.hardwareConcurrency} CPU(s), load ${uptime()}`,
       );
       console.log(HEADER);
-      const rates = new Map<string, number[]>();
+      const rates = new Map<string, number[]>(), shares = new Map<string, number[]>();
       for (let round = 0; round < Number(values.repeat); round++) {
         for (const [label, output, root] of rows) {
-          const run = await scaleRun(
-            input,
-            `${output}${++runs}`,
-            fakes,
-            Number(values.procs),
-            root,
-            extra,
-            Number(values["fake-batch"]),
-          );
-          console.log(row(label, run));
-          rates.set(label, [...rates.get(label) ?? [], run.tasksPerSecond]);
+          for (const ms of workMs > 0 ? [0, workMs] : [0]) {
+            const tag = ms ? `${label}, paced` : label;
+            const run = await scaleRun(
+              input,
+              `${output}${++runs}`,
+              fakes,
+              Number(values.procs),
+              root,
+              extra,
+              await fakeBatch(root, values["fake-batch"]),
+              ms,
+            );
+            console.log(row(tag, run));
+            rates.set(tag, [...rates.get(tag) ?? [], run.tasksPerSecond]);
+            shares.set(tag, [...shares.get(tag) ?? [], run.minShare, run.maxShare]);
+          }
           if (values.floor && root === SOURCE_ROOT) {
             // The ceiling the file system sets, same folder, same round: the file calls alone.
             const floor = fileFloor(input, `${output}${++runs}`);
             const tag = `${label} (files alone)`;
             console.log(
-              `${tag.padEnd(24)} ${"".padStart(12)} ${floor.perSecond.toFixed(0).padStart(8)} ${
+              `${tag.padEnd(30)} ${"".padStart(12)} ${floor.perSecond.toFixed(0).padStart(8)} ${
                 "".padStart(32)
               } ${floor.cpuMicros.toFixed(0).padStart(7)}`,
             );
@@ -512,6 +622,12 @@ export async function scaleBench(args: string[]): Promise<void> {
         console.log(
           `${label}: tasks/s median ${median(xs).toFixed(0)}, range ${Math.min(...xs).toFixed(0)}-${
             Math.max(...xs).toFixed(0)
+          }${
+            shares.has(label)
+              ? `, shares ${Math.min(...shares.get(label)!).toFixed(2)}-${
+                Math.max(...shares.get(label)!).toFixed(2)
+              }`
+              : ""
           }`,
         );
       }
@@ -566,8 +682,9 @@ async function realRows(
 
 if (import.meta.main) {
   if (Deno.args[0] === "--farm") {
-    const [endpoint, batch, ...ids] = Deno.args.slice(1);
-    const stats = await runFarm(endpoint, ids, await tinyJpeg(), HEARTBEAT_MS, Number(batch));
+    const [endpoint, batch, workMs, ...ids] = Deno.args.slice(1);
+    const jpeg = await tinyJpeg();
+    const stats = await runFarm(endpoint, ids, jpeg, HEARTBEAT_MS, Number(batch), Number(workMs));
     stats.cpu = processCpu();
     console.log(JSON.stringify(stats));
     Deno.exit(0);
