@@ -362,7 +362,7 @@ function pick(j: { payloadWindow: number; payloadWindowBytes: number }): number[
   return [j.payloadWindow, j.payloadWindowBytes];
 }
 
-Deno.test("cli: worker --batch: 1 by default, 1..64", () => {
+Deno.test("cli: worker --batch: 8 by default, 1..64", () => {
   const connect = ["--connect", "tcp://192.0.2.10:5555"];
   const worker = (...args: string[]) => parseWorker([...connect, ...args]) as WorkerOptions;
   assert.equal(worker().batch, WORKER_BATCH);

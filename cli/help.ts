@@ -196,8 +196,9 @@ worker exits 2, even with --persist: trying again cannot help.
       --persist            after a run ends, wait for the next server instead of exiting
       --server-timeout S   exit when the server is silent this long (default 5)
       --batch N            ask for N tasks at once and answer several in one message, 1..64
-                           (default 1: one at a time; the server grants at most its --batch,
-                           and no more than its --payload-window lets out)
+                           (default 8; 1: one at a time; the server grants at most its
+                           --batch, and no more than its --payload-window lets out). A hung
+                           image holds the tasks granted behind it until --task-timeout
       --exit-with-parent   leave (as on SIGTERM) once the process that started this worker is
                            gone (--processes sets it for its children, so none outlives it)
       --shared-fs DIR      repeatable: a folder of a file system the server shares at the same

@@ -104,9 +104,14 @@ export const DEFAULT_BATCH = 16;
 
 /**
  * Default `--batch` of `zpix worker` (a remote worker): how many tasks it
- * asks for at once. See docs/performance.md, "Batches".
+ * asks for at once. 8 since the payload window counts bytes, not images (1
+ * before: a window of 16 images left batches nothing to gain): past the
+ * issue's 10,000 tasks/s on tmpfs like 16, with half the tasks a hung worker
+ * holds until --task-timeout and half the grant that quantises a worker's
+ * share (docs/distributed.md, "How many workers one server feeds";
+ * docs/performance.md, "Batches").
  */
-export const WORKER_BATCH = 1;
+export const WORKER_BATCH = 8;
 
 /** Default attempts per image. */
 export const DEFAULT_MAX_ATTEMPTS = 3;

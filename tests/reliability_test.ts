@@ -184,27 +184,39 @@ Deno.test("a worker that stops answering (SIGSTOP) is lost by heartbeat silence,
   });
 });
 
+/**
+ * `serve --workers 0` of `names` (made in `dir/in`) into `dir/out` with
+ * `--task-timeout timeout`, listening; `worker` starts a remote worker
+ * (`faults`: its ZPIX_FAULT; `extra`: its flags).
+ */
+async function serveRemote(dir: string, names: string[], timeout: number) {
+  const input = join(dir, "in");
+  await writeImages(input, names);
+  const endpoint = `ipc://${dir}/tasks`;
+  const server = startRun([
+    "serve",
+    ...["--bind", endpoint, "--workers", "0", "--input", input, "--output", join(dir, "out")],
+    ...["--size", "32", "32", "--task-timeout", String(timeout), "--verbose"],
+    ...["--report", join(dir, "report.json")],
+  ], { env: ["ZPIX_TOKEN"] });
+  await server.waitFor(/listening for workers/);
+  const worker = (faults?: string, extra: string[] = []) =>
+    startRun(["worker", "--connect", endpoint, ...extra], {
+      faults,
+      env: ["ZPIX_TOKEN"],
+      sys: ["hostname"],
+    });
+  return { server, worker };
+}
+
 Deno.test("a remote worker taken for lost comes back and is used again; a hung remote task is requeued", async () => {
   await withRunDir(async (dir) => {
-    const input = join(dir, "in");
     const names = ["a.jpg", "b.jpg", "c.jpg"];
-    await writeImages(input, names);
-    const endpoint = `ipc://${dir}/tasks`;
-    const server = startRun([
-      "serve",
-      ...["--bind", endpoint, "--workers", "0", "--input", input, "--output", join(dir, "out")],
-      ...["--size", "32", "32", "--task-timeout", "6", "--verbose"],
-      ...["--report", join(dir, "report.json")],
-    ], { env: ["ZPIX_TOKEN"] });
-    await server.waitFor(/listening for workers/);
-    const worker = (faults?: string) =>
-      startRun(["worker", "--connect", endpoint], {
-        faults,
-        env: ["ZPIX_TOKEN"],
-        sys: ["hostname"],
-      });
-    // The first worker to join takes a.jpg and stalls on it for good (its heartbeats go on).
-    const stalled = worker("stall:a.jpg");
+    const { server, worker } = await serveRemote(dir, names, 6);
+    // The first worker to join takes a.jpg and stalls on it for good (its heartbeats go on). One
+    // task at a time (--batch 1): this is about a worker coming back while another holds a.jpg;
+    // with a batch the stalled worker would also hold b.jpg until --task-timeout (the next test).
+    const stalled = worker("stall:a.jpg", ["--batch", "1"]);
     await server.waitFor(new RegExp(`worker \\S+-${stalled.pid} joined`));
     const other = worker();
     await waitUntil(() => allExist(join(dir, "out"), ["b.jpg", "c.jpg"]), 60_000, "b, c done");
@@ -225,6 +237,46 @@ Deno.test("a remote worker taken for lost comes back and is used again; a hung r
     assert.equal((await other.done).code, 0);
     assert.equal((await stalled.done).code, 0);
     await assertComplete(join(dir, "out"), names);
+  });
+});
+
+Deno.test("a hung remote worker with the default --batch: its whole grant goes back to the queue at --task-timeout, every image is written", async () => {
+  await withRunDir(async (dir) => {
+    const out = join(dir, "out");
+    const { server, worker } = await serveRemote(dir, NAMES, 3);
+    // Both workers stall on a.jpg's first attempt for good (their heartbeats go on): whichever is
+    // given it first (the first to join, alone: half the queue at once, a, b and c, within its
+    // default --batch) holds the tasks granted behind it; a.jpg's second attempt goes through.
+    const first = worker("stall@1:a.jpg");
+    await server.waitFor(new RegExp(`worker \\S+-${first.pid} joined`));
+    const second = worker("stall@1:a.jpg");
+    // Only --task-timeout takes a.jpg from it, and b and c with it (not started: no attempt used).
+    const lost = await server.waitFor(
+      /-(\d+) lost \(task took longer than --task-timeout 3s\) while on a\.jpg/,
+      60_000,
+    );
+    const [stalled, other] = lost.text.includes(`-${first.pid} lost`)
+      ? [first, second]
+      : [second, first];
+    const { code } = await server.done;
+    assert.equal(code, 0);
+    await assertComplete(out, NAMES);
+    assert.deepEqual(await temporaries(out), []);
+    const report = await readReport(join(dir, "report.json"));
+    assert.deepEqual([report.processed, report.failed], [NAMES.length, []]);
+    const byPid = (pid: number) => report.workers.find((w) => w.pid === pid)!;
+    // The stalled worker finished nothing: its one span is a.jpg's, lost; the other did all six,
+    // a.jpg on its second attempt.
+    assert.deepEqual(byPid(stalled.pid).processed, 0);
+    assert.deepEqual(byPid(stalled.pid).spans.map((s) => [s.input, s.ok]), [["a.jpg", null]]);
+    assert.deepEqual(byPid(other.pid).processed, NAMES.length);
+    // b.jpg waited behind a.jpg in the stalled worker's grant (whether it joined alone or not, the
+    // grant held two at least): the other worker started it only once a.jpg's attempt was lost.
+    const lostAt = byPid(stalled.pid).spans[0].end;
+    const b = byPid(other.pid).spans.find((s) => s.input === "b.jpg")!;
+    assert.ok(b.start >= lostAt, `b.jpg started at ${b.start} ms, a.jpg was lost at ${lostAt}`);
+    assert.equal((await other.done).code, 0);
+    await stalled.done;
   });
 });
 
