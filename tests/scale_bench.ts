@@ -60,6 +60,7 @@ import { encodeImage } from "../ops/codec.ts";
 import { sampleImage } from "../ops/samples.ts";
 import { SOURCE_ROOT } from "../core/runtime.ts";
 import { WORKER_BATCH } from "../cli/options.ts";
+import { wantMore } from "../worker/batch.ts";
 
 /** What one farm of fake workers saw. */
 export interface FarmStats {
@@ -76,7 +77,7 @@ export interface FarmStats {
 }
 
 /** A paced fake's tasks in hand (see {@link runFarm}'s `workMs`). */
-interface Pace {
+export interface Pace {
   /** Tasks held and not done, in the order granted. */
   held: { task: number; attempt: number }[];
   /** Tasks done and not reported yet. */
@@ -233,7 +234,7 @@ function nextDue(paces: Map<FakeWorker, Pace>): number {
  * Paced fakes (see {@link runFarm}): finishes the tasks whose time has come
  * and sends what a real worker would report now. Returns whether any sent.
  */
-function pace(
+export function pace(
   paces: Map<FakeWorker, Pace>,
   output: Uint8Array,
   batch: number,
@@ -253,8 +254,13 @@ function pace(
     } else if (
       n > 0 && (left === 0 || n >= Math.ceil(batch / 2) ||
         (state.grant <= batch / 2 && n >= Math.ceil(state.grant / 2)))
-    ) void fake.succeedAll(state.done, output, batch - left);
-    else continue;
+    ) {
+      // As `zpix worker` asks: never below 0. A fake can hold more than `batch` (two results in
+      // flight each asked for a full batch, and the server caps at its own --batch, 16); a negative
+      // `want` made the server refuse the whole message as bad (silently under --quiet), its
+      // tasks then held until --task-timeout: the "lost results" of paced runs with batches.
+      void fake.succeedAll(state.done, output, wantMore(batch, left, 0, 0));
+    } else continue;
     if (n > 0) sent = true;
     state.done = [];
   }
