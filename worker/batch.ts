@@ -17,6 +17,9 @@
  * grant). Without it a remote worker given 5 photos of 24 MP at a time sat
  * idle for a round trip and 19 MB of reads and transfer after each grant:
  * 2 workers, 48 photos, 3.8-3.8 s against 3.2-3.6 s one task at a time.
+ * A local worker (no payload window) passes no `grant`: its grants shrink
+ * only at the run's tail, where early reports only added messages (1,000
+ * photos, 2 workers: 1.96 s against 1.83 s, median of 6, worker.ts).
  *
  * @module
  */

@@ -1,8 +1,7 @@
 /**
- * A zpix worker: a DEALER for work and a SUB for broadcasts. It joins,
- * receives the pipeline once (`hello`), asks for one task at a time, does
- * it, answers, and asks again, until the server broadcasts `quit` or falls
- * silent.
+ * A zpix worker: a DEALER for work and a SUB for broadcasts. It joins, gets
+ * the pipeline once (`hello`), asks for tasks (one, or a `--batch`), does
+ * them, answers, and asks again, until the server says `quit` or falls silent.
  *
  * @module
  */
@@ -394,7 +393,9 @@ export async function runWorker(
         left = message.tasks.length - i - 1;
         report.add(result.message, result.payload);
         const more = wanted();
-        if (!more || report.due(left, message.tasks.length)) await sendResults(more);
+        // Early reports of small grants (batch.ts) are for remote workers' window-cut grants only.
+        const grant = options.local ? Infinity : message.tasks.length;
+        if (!more || report.due(left, grant)) await sendResults(more);
         if (!more) {
           await leave();
           return false;
