@@ -123,6 +123,7 @@ export class RemoteFiles {
    * (its name is relative and normalised by the plan), not a `join` a file. */
   readonly #inputDir: string;
   readonly #outputDir: string;
+  #writingBytes = 0;
 
   /** Whether the next call goes to the thread pool. */
   get pooled(): boolean {
@@ -164,7 +165,9 @@ export class RemoteFiles {
   }
 
   /** Bytes of the writes in flight (the payload window counts them). */
-  writingBytes = 0;
+  get writingBytes(): number {
+    return this.#writingBytes;
+  }
 
   /** The size of input `name` now, or 0 if it cannot be asked (its read will say why). */
   inputSize(name: string): number {
@@ -245,12 +248,12 @@ export class RemoteFiles {
     const writing: Promise<unknown> = writeAtomicAsync(path, bytes)
       .then(() => null, (error) => error);
     this.#writes.add(writing);
-    this.writingBytes += bytes.length;
+    this.#writingBytes += bytes.length;
     // Out of the count before `settled` runs: it may hand the window's room out at once, and two
     // writes settling in one turn would otherwise each see the other's and leave it unused.
     writing.then((error) => {
       this.#writes.delete(writing);
-      this.writingBytes -= bytes.length;
+      this.#writingBytes -= bytes.length;
       settled(error);
     }).catch(this.onBug);
   }
