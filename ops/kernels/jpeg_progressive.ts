@@ -8,12 +8,13 @@
  * colour conversion. The AC scan that completes a component (every term at
  * Al 0) runs the IDCT of each block row as it leaves it, while the row is
  * in cache; a component no such scan completed (or that a later scan
- * touched again) goes through the IDCT after the scans. A component decoded at one sample a block (1/8 scale:
- * libjpeg's 1x1 IDCT, the DC term alone) keeps only its DC terms: its AC
- * scans are checked (scan script, tables, restart markers) but their
- * entropy data is skipped, not decoded (2 bytes a block instead of 138), so
- * damage inside it, which changes no output sample, goes unnoticed; bad
- * restart markers there give null, `warnings` or not.
+ * touched again) goes through the IDCT after the scans. A component decoded
+ * at one sample a block (1/8 scale: libjpeg's 1x1 IDCT, the DC term alone)
+ * keeps only its DC terms: its AC scans are checked (scan script, tables,
+ * restart markers) but their entropy data is skipped, not decoded (2 bytes a
+ * block instead of 138), so damage inside it, which changes no output
+ * sample, goes unnoticed; bad restart markers there give null, `warnings` or
+ * not.
  *
  * libjpeg smooths blocks across their edges ("block smoothing") when the
  * file leaves the first AC coefficients incomplete; such files, like any
