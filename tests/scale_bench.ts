@@ -60,7 +60,7 @@ import { encodeImage } from "../ops/codec.ts";
 import { sampleImage } from "../ops/samples.ts";
 import { SOURCE_ROOT } from "../core/runtime.ts";
 import { WORKER_BATCH } from "../cli/options.ts";
-import { wantMore } from "../worker/batch.ts";
+import { reportDue, wantMore } from "../worker/batch.ts";
 
 /** What one farm of fake workers saw. */
 export interface FarmStats {
@@ -129,7 +129,7 @@ export function tinyJpeg(): Promise<Uint8Array> {
  * sends a heartbeat every `heartbeatMs` and reads every broadcast on its own SUB.
  * `workMs` > 0: each fake instead takes that long a task, one task after
  * another, whatever the farm's share of the CPU (a timer, not work), and
- * reports as `zpix worker` does (worker/batch.ts `BatchReport.due`: at half
+ * reports as `zpix worker` does (worker/batch.ts `reportDue`: at half
  * of its batch, of a small grant, or at the grant's end): "equally fast"
  * workers, where instant ones are only as fast as their farm process's
  * share of the cores. One loop serves them all, as cheaply as the protocol allows (the fakes'
@@ -251,10 +251,7 @@ export function pace(
     if (batch <= 1) {
       // One task a message: its result asks for the next.
       for (const task of state.done) void fake.succeed(task, output);
-    } else if (
-      n > 0 && (left === 0 || n >= Math.ceil(batch / 2) ||
-        (state.grant <= batch / 2 && n >= Math.ceil(state.grant / 2)))
-    ) {
+    } else if (reportDue(n, left, batch, state.grant)) {
       // As `zpix worker` asks: never below 0. A fake can hold more than `batch` (two results in
       // flight each asked for a full batch, and the server caps at its own --batch, 16); a negative
       // `want` made the server refuse the whole message as bad (silently under --quiet), its

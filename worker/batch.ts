@@ -55,9 +55,7 @@ export class BatchReport {
 
   /** Whether to report now, with `left` tasks of the grant in hand (of `grant` tasks) to do. */
   due(left: number, grant = Infinity): boolean {
-    const n = this.#results.length;
-    return n > 0 && (left === 0 || n >= Math.ceil(this.batch / 2) ||
-      (grant <= this.batch / 2 && n >= Math.ceil(grant / 2)));
+    return reportDue(this.#results.length, left, this.batch, grant);
   }
 
   /** The outcomes to send, and their bytes (one frame a success); forgotten here. */
@@ -74,6 +72,15 @@ export class BatchReport {
     clearTimeout(this.#timer);
     this.#timer = undefined;
   }
+}
+
+/**
+ * The reporting rule of {@link BatchReport.due}: whether `n` finished
+ * outcomes go out now, with `left` tasks of a grant of `grant` to do.
+ */
+export function reportDue(n: number, left: number, batch: number, grant = Infinity): boolean {
+  return n > 0 && (left === 0 || n >= Math.ceil(batch / 2) ||
+    (grant <= batch / 2 && n >= Math.ceil(grant / 2)));
 }
 
 /**
