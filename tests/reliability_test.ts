@@ -217,7 +217,8 @@ Deno.test("a remote worker taken for lost comes back and is used again; a hung r
     // task at a time (--batch 1): this is about a worker coming back while another holds a.jpg;
     // with a batch the stalled worker would also hold b.jpg until --task-timeout (the next test).
     const stalled = worker("stall:a.jpg", ["--batch", "1"]);
-    await server.waitFor(new RegExp(`worker \\S+-${stalled.pid} joined`));
+    // Not at its join: the other worker could still ask first (its `ready` ahead of this one's).
+    await stalled.waitFor(/fault: stall on a\.jpg/);
     const other = worker();
     await waitUntil(() => allExist(join(dir, "out"), ["b.jpg", "c.jpg"]), 60_000, "b, c done");
     // Frozen while idle: lost to silence; thawed: told to rejoin, and it does a.jpg when

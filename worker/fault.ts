@@ -8,7 +8,8 @@
  * (only on attempts 1..N), where NAME is the input's base name and KIND is
  * - `crash`: the worker process exits with code 70 (like an abort inside WASM),
  * - `hang`: a synchronous endless loop (like a runaway WASM kernel: no heartbeats),
- * - `stall`: waits forever asynchronously (heartbeats go on),
+ * - `stall`: says so on stderr (`fault: stall on NAME`, so a test can wait for it), then
+ *   waits forever asynchronously (heartbeats go on),
  * - `slow`: blocks its thread for {@link SLOW_FAULT_MS}, then does the task (a long stage).
  *
  * @module
@@ -78,5 +79,6 @@ export async function injectFault(
     while (performance.now() < end) { /* a long synchronous stage */ }
     return;
   }
+  console.error(`fault: stall on ${name} (attempt ${attempt})`);
   await new Promise<never>(() => {});
 }
