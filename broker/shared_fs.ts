@@ -19,7 +19,7 @@
  */
 
 import { isAbsolute, join, normalize, sep } from "node:path";
-import { TEMP_MARKER, writeAtomic } from "../core/atomic.ts";
+import { TEMP_MARKER } from "../core/atomic.ts";
 import { type Job, STDOUT, type Task } from "../core/job.ts";
 import type { Log } from "../core/log.ts";
 import {
@@ -46,6 +46,11 @@ export class SharedFs {
   readonly #verified = new Set<string>();
   /** Workers sent a probe, until their first `ready`. */
   readonly #pending = new Set<string>();
+  /**
+   * The token file, open and locked for the run (the lock a writer holds on
+   * a temporary: another run's sweep of this folder leaves it alone).
+   */
+  #held: Deno.FsFile | null = null;
 
   private constructor(
     readonly job: Job,
@@ -76,12 +81,20 @@ export class SharedFs {
       token: join(job.output, `.zpix-shared-fs-probe${TEMP_MARKER}${Deno.pid}-${randomHex(4)}`),
       input: join(job.input, tasks[0].input),
     };
+    let held: Deno.FsFile | null = null;
     try {
-      writeAtomic(probe.token, new TextEncoder().encode(token));
-      const since = Deno.statSync(probe.token).mtime?.getTime() ?? 0;
+      // Written whole before any worker is told its name (at its join, later).
+      held = Deno.openSync(probe.token, { write: true, createNew: true });
+      held.lockSync(true);
+      const bytes = new TextEncoder().encode(token);
+      for (let done = 0; done < bytes.length;) done += held.writeSync(bytes.subarray(done));
+      const since = held.statSync().mtime?.getTime() ?? 0;
       const digest = await sha256Hex(readStartSync(probe.input, PROBE_HASH_BYTES)!);
-      return new SharedFs(job, log, name, probe, token, digest, since);
+      const shared = new SharedFs(job, log, name, probe, token, digest, since);
+      shared.#held = held;
+      return shared;
     } catch (error) {
+      held?.close();
       Deno.remove(probe.token).catch(() => {});
       log.warn(`--shared-fs: cannot make the probe (${(error as Error).message}): bytes for all`);
       return null;
@@ -165,5 +178,7 @@ export class SharedFs {
     } catch {
       // gone already
     }
+    this.#held?.close();
+    this.#held = null;
   }
 }

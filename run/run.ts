@@ -14,14 +14,18 @@ import { Log } from "../core/log.ts";
 import { CpuSampler } from "./cpu.ts";
 import { dryRunLines, judge } from "./dry_run.ts";
 import { EXIT, RunError, UsageError } from "../core/errors.ts";
-import { TEMP_MARKER } from "../core/atomic.ts";
+import { isStaleTemporary, TEMP_MARKER } from "../core/atomic.ts";
 import { writeReports } from "../report/write.ts";
 import { type Mode, type ModeResult, Recorder } from "./recorder.ts";
 
 // The broker and main.ts know these as run.ts's.
 export { type Mode, type ModeResult, Recorder, type TaskResult } from "./recorder.ts";
 
-/** Removes temporary files a killed process may have left in the output folder. */
+/**
+ * Removes temporary files that killed writers left in the output folder;
+ * never one a live process (another run writing into the same folder) is
+ * filling: core/atomic.ts `isStaleTemporary`.
+ */
 export async function sweepTemporaries(dir: string): Promise<number> {
   let removed = 0;
   const visit = async (path: string) => {
@@ -34,7 +38,7 @@ export async function sweepTemporaries(dir: string): Promise<number> {
     for (const entry of entries) {
       const full = join(path, entry.name);
       if (entry.isDirectory) await visit(full);
-      else if (entry.name.includes(TEMP_MARKER)) {
+      else if (entry.isFile && entry.name.includes(TEMP_MARKER) && isStaleTemporary(full)) {
         await Deno.remove(full).then(() => removed++, () => {});
       }
     }

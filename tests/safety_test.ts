@@ -17,6 +17,7 @@ import { decodeServerMessage, type ServerMessage } from "../transport/protocol.t
 import { receiveAll, SOCKET_OPTIONS } from "../transport/socket_io.ts";
 import { nextWithin, SERVE_FLAGS, sleep, spawnZpix, WORKER_FLAGS, ZPIX_FLAGS } from "./helpers.ts";
 import { OWNER_LOCK, PRIVATE_PREFIX, removeStaleDirs } from "../broker/private_dir.ts";
+import { TEMP_MARKER } from "../core/atomic.ts";
 import {
   allExist,
   listTree,
@@ -366,6 +367,42 @@ Deno.test("a remote worker fails an image whose output would pass --max-pixels, 
       }
       await worker.output;
     }
+  });
+});
+
+Deno.test("a run sweeps a dead writer's temporary, never a live one's: two runs can share an output folder", async () => {
+  await withRunDir(async (dir) => {
+    const input = join(dir, "in");
+    const out = join(dir, "out");
+    const names = Array.from({ length: 24 }, (_, i) => `p${String(i).padStart(2, "0")}.jpg`);
+    await writeImages(input, names);
+    await Deno.mkdir(out);
+    // A temporary being filled by a live writer (this process holds its lock, as a writer does)
+    // and one that a killed writer left (nobody holds its lock).
+    const liveTemp = `.x.jpg${TEMP_MARKER}1-00000001`;
+    const live = await Deno.open(join(out, liveTemp), { write: true, createNew: true });
+    await live.lock(true);
+    await live.write(new Uint8Array(10));
+    await Deno.writeFile(join(out, `.y.jpg${TEMP_MARKER}2-00000002`), new Uint8Array(10));
+    try {
+      const half = (pattern: string, mode: string) =>
+        startRun([mode, ...["-i", input, "-o", out, "--pattern", pattern, "--size", "8x8", "-q"]])
+          .done;
+      // Two runs into one folder at once, each on half: whichever ends first sweeps while the
+      // other may still be writing (its temporaries were removed under it before).
+      const runs = await Promise.all([
+        half("*[02468].jpg", "sequential"),
+        half("*[13579].jpg", "parallel"),
+      ]);
+      for (const run of runs) assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(await listTree(out), [liveTemp, ...names].sort());
+    } finally {
+      live.close();
+    }
+    // Once its writer is gone, the next run sweeps it.
+    const next = await startRun(["sequential", "-i", input, "-o", out, "--size", "8x8", "-q"]).done;
+    assert.equal(next.code, 0, next.stderr);
+    assert.deepEqual(await temporaries(out), []);
   });
 });
 
