@@ -1924,11 +1924,14 @@ function accBits(acc: u64, n: i32): u64 {
 }
 
 // The AC table of the current refinement scan, for its fast path: per next
-// HUFF_BITS bits, (value << 16) | (eob << 8) | (length << 4) | run, where the
+// HUFF_BITS bits, (value << 16) | (length << 8) | (eob << 4) | run, where the
 // code and its sign bit fit in them and the symbol is a new term of one bit
 // (value +-(1 << Al)), ZRL (value 0, run 15) or EOBr (eob 1, runs 0..14,
-// whose r more bits are not counted); 0 for anything else (the slow path's).
+// whose r more bits are not counted); REFINE_SLOW for anything else (the
+// slow path's).
 const REFINE_FAST = memory.data(4 << HUFF_BITS, 16);
+// A REFINE_FAST entry of length 127: more bits than the buffer ever holds.
+const REFINE_SLOW = 127 << 8;
 // SELECT16[b * 16 + n]: the position of the n-th (from 0) set bit of the
 // byte b, 8 if none (n = 0..15: a run's length indexes it), filled once.
 const SELECT16 = memory.data(4096, 16);
@@ -1940,8 +1943,10 @@ function refineTable(ac: usize, al: i32): void {
   for (let i: usize = 0; i < (1 << HUFF_BITS); i++) {
     const f = load<i32>(ac + HUFF_FAST + (i << 2));
     const v = f >> 8, r = (f >> 4) & 15;
-    let e = 0;
-    if (f != 0 && <u32>(v + 1) <= 2) e = ((v << al) << 16) | (v == 0 && r != 15 ? 0x100 : 0) | ((f & 15) << 4) | r;
+    // anything else: a length no buffer holds, so the fast path's one test
+    // (the bits it needs against those it has) sends it to the slow path
+    let e = REFINE_SLOW;
+    if (f != 0 && <u32>(v + 1) <= 2) e = ((v << al) << 16) | ((f & 15) << 8) | (v == 0 && r != 15 ? 0x10 : 0) | r;
     store<i32>(REFINE_FAST + (i << 2), e);
   }
   if (!select16Filled) {
@@ -1959,9 +1964,14 @@ function refineTable(ac: usize, al: i32): void {
   }
 }
 
+// What runEnd gives where zs has too few set bits: past any band, and more
+// than the bit buffer holds once the run is taken off (so that the fast
+// path's test of the bits it needs fails on it as well).
+const RUN_PAST = 128;
+
 // Where the run of r zero terms from k ends: the (r + 1)-th set bit of zs
 // (the zero terms from k, shifted down to bit 0), mostly among the next 8
-// (one table look-up); 64 if zs has too few.
+// (one table look-up); RUN_PAST (>= 64) if zs has too few.
 @inline
 function runEnd(zs: u64, r: i32): i32 {
   const d = <i32>load<u8>(SELECT16 + ((<usize>zs & 0xff) << 4) + <usize>r);
@@ -1979,7 +1989,7 @@ function runEndFar(zs: u64, r: i32): i32 {
     z >>= 8;
     d += 8;
   }
-  return 64;
+  return RUN_PAST;
 }
 
 // Stores the new term `val` at zigzag index `at` of the block, its first
@@ -2080,10 +2090,13 @@ function refineSlow(blk: usize, todo: u64, ac: usize, k: i32, se: i32, al: i32, 
 // The symbol loop has a fast path without calls or inner loops (REFINE_FAST,
 // the bit buffer in locals, the 4-byte refill inline, the block's mask in
 // memory): a symbol whose code is in the table, whose run ends in the band
-// and whose bits are all in the buffer; anything else (a longer code,
-// corrupt data, stuffing or a marker in the next bytes) leaves that loop for
-// the slow path (refineSlow), which decodes that one symbol as before. With
-// fewer values live, V8 spills less of the loop's state to the stack.
+// and whose bits are all in the buffer, which one test of the bits it needs
+// against those left tells (a table entry for anything else and a run
+// past the band need more than any buffer holds); anything else (a longer
+// code, corrupt data, stuffing or a marker in the next bytes) leaves that
+// loop for the slow path (refineSlow), which decodes that one symbol as
+// before. With fewer values live, V8 spills less of the loop's state to
+// the stack.
 @inline
 function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i32): void {
   const p1 = 1 << al;
@@ -2102,51 +2115,55 @@ function progAcRefine(blk: usize, mp: usize, ac: usize, ss: i32, se: i32, al: i3
     let slow = false;
     while (k <= se) {
       if (cnt < 32) {
-        // 4 bytes without 0xFF (the load may read past dEnd, into the slack)
+        // 4 bytes without 0xFF (the load may read past dEnd, into the
+        // slack); else the slow path's dFill (stuffing, a marker, the end:
+        // the buffer then reads ahead as far as libjpeg's, which the
+        // warnings at the scan's end and at restart markers follow)
         const pos = dPos;
         const w = load<u32>(pos);
         const inv = ~w;
-        if (pos + 4 <= dEnd && ((inv - 0x01010101) & ~inv & 0x80808080) == 0) {
-          buf |= <u64>bswap<u32>(w) << <u64>(32 - cnt);
-          cnt += 32;
-          dPos = pos + 4;
-        }
-      }
-      const e = load<i32>(REFINE_FAST + (<usize>(buf >> <u64>(64 - HUFF_BITS)) << 2));
-      const r = e & 15, l = (e >> 4) & 15;
-      if (cnt >= 32) {
-        if (e & 0x100) {
-          // EOBr: l + r <= 25 bits
-          buf <<= <u64>l;
-          cnt -= l;
-          eobRun = 1 << r;
-          if (r) {
-            eobRun += <i32>(buf >> <u64>(64 - r));
-            buf <<= <u64>r;
-            cnt -= r;
-          }
+        if (pos + 4 > dEnd || ((inv - 0x01010101) & ~inv & 0x80808080) != 0) {
+          slow = true;
           break;
         }
-        const d = runEnd(zs, r);
-        // the correction bits of the terms passed: every term up to the
-        // run's end but its r zeros is a term to correct
-        const n = d - r;
-        if (e != 0 && d < 64 && l + n <= cnt) {
-          const b = buf << <u64>l;
-          acc = (acc << <u64>n) | ((b >> 1) >> <u64>(63 - n));
-          buf = b << <u64>n;
-          cnt -= l + n;
-          const val = e >> 16;
-          // (the new terms' mask in memory: one value fewer in the loop)
-          if (val) store<u64>(mp, newTerm(blk, load<u64>(mp), k + d, val));
-          // past the run and its zero term (d + 1 <= 63: k >= 1)
-          zs >>= <u64>(d + 1);
-          k += d + 1;
-          continue;
-        }
+        buf |= <u64>bswap<u32>(w) << <u64>(32 - cnt);
+        cnt += 32;
+        dPos = pos + 4;
       }
-      slow = true;
-      break;
+      const e = load<i32>(REFINE_FAST + (<usize>(buf >> <u64>(64 - HUFF_BITS)) << 2));
+      const r = e & 15, l = e >> 8 & 127;
+      if (e & 0x10) {
+        // EOBr: l + r <= 25 bits (cnt >= 32 here)
+        buf <<= <u64>l;
+        cnt -= l;
+        eobRun = 1 << r;
+        if (r) {
+          eobRun += <i32>(buf >> <u64>(64 - r));
+          buf <<= <u64>r;
+          cnt -= r;
+        }
+        break;
+      }
+      const d = runEnd(zs, r);
+      // the correction bits of the terms passed: every term up to the
+      // run's end but its r zeros is a term to correct. One test: the code,
+      // its sign bit and those bits all in the buffer (false for the table's
+      // REFINE_SLOW and for a run past the band's zero terms, RUN_PAST)
+      const n = d - r;
+      if (l + n > cnt) {
+        slow = true;
+        break;
+      }
+      const b = buf << <u64>l;
+      acc = (acc << <u64>n) | ((b >> 1) >> <u64>(63 - n));
+      buf = b << <u64>n;
+      cnt -= l + n;
+      const val = e >> 16;
+      // (the new terms' mask in memory: one value fewer in the loop)
+      if (val) store<u64>(mp, newTerm(blk, load<u64>(mp), k + d, val));
+      // past the run and its zero term (d + 1 <= 63: k >= 1)
+      zs >>= <u64>(d + 1);
+      k += d + 1;
     }
     if (!slow) break;
     // the slow path: this symbol as the fast path's checks left it
