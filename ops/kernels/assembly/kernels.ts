@@ -2319,6 +2319,9 @@ function progDcMcus(p: usize, kind: i32): bool {
   let short = false;
   const interval = load<i32>(p, 8), al = load<i32>(p, 24);
   const nComp = load<i32>(p, 28), mcusX = load<i32>(p, 32), mcusY = load<i32>(p, 36);
+  if (!interval && isDc420(p, nComp)) {
+    return kind == 0 ? dcFirst420(p, al, mcusX, mcusY) : dcRefine420(p, al, mcusX, mcusY);
+  }
   let left = interval;
   let rst = 0;
   for (let my = 0; my < mcusY; my++) {
@@ -2367,6 +2370,91 @@ function progDcMcus(p: usize, kind: i32): bool {
     }
   }
   return short;
+}
+
+// Whether a DC scan is of three components, the first 2 x 2 blocks an MCU
+// and the others 1 x 1 (4:2:0).
+function isDc420(p: usize, nComp: i32): bool {
+  return nComp == 3 && load<i32>(p, 56) == 2 && load<i32>(p, 60) == 2 && load<i32>(p, 104) == 1 &&
+    load<i32>(p, 108) == 1 && load<i32>(p, 152) == 1 && load<i32>(p, 156) == 1;
+}
+
+// The bit `b` (from the top of `buf`) added to the DC term at `at` as bit `al`.
+@inline
+function dcBit(at: usize, buf: u64, b: i32, al: i32): void {
+  store<i16>(at, <i16>(<i32>load<i16>(at) | (<i32>((buf << <u64>b) >> 63) << al)));
+}
+
+// progDcMcus's first scan of a 4:2:0 image without restart markers: each
+// block as progDcFirst decodes it, in the same order, the component rows
+// as pointers moving along (no per-block arithmetic), the same end where
+// the data stops.
+function dcFirst420(p: usize, al: i32, mcusX: i32, mcusY: i32): bool {
+  const bpr0 = <usize>load<i32>(p, 52), bpr1 = <usize>load<i32>(p, 100), bpr2 = <usize>load<i32>(p, 148);
+  const dcs0 = <usize>load<i32>(p, 76), dcs1 = <usize>load<i32>(p, 124), dcs2 = <usize>load<i32>(p, 172);
+  const dc0 = <usize>load<i32>(p, 64), dc1 = <usize>load<i32>(p, 112), dc2 = <usize>load<i32>(p, 160);
+  const y1 = bpr0 << 1;
+  for (let my: usize = 0; my < <usize>mcusY; my++) {
+    let y0 = dcs0 + ((my * bpr0) << 2), cb = dcs1 + ((my * bpr1) << 1), cr = dcs2 + ((my * bpr2) << 1);
+    for (let mx = 0; mx < mcusX; mx++) {
+      progDcFirst(y0, dc0, p + 72, al);
+      progDcFirst(y0 + 2, dc0, p + 72, al);
+      progDcFirst(y0 + y1, dc0, p + 72, al);
+      progDcFirst(y0 + y1 + 2, dc0, p + 72, al);
+      progDcFirst(cb, dc1, p + 120, al);
+      progDcFirst(cr, dc2, p + 168, al);
+      y0 += 4;
+      cb += 2;
+      cr += 2;
+      // this MCU read past the data (zeros fed): the rest is skipped
+      if (dCnt < dPad) {
+        dWarn |= 2;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+// progDcMcus's refinement scan of a 4:2:0 image without restart markers:
+// the 6 bits of an MCU at once (a refill per MCU, not per bit), the
+// component rows as pointers moving along (no per-block arithmetic), the
+// same bits in the same order and the same end where the data stops.
+function dcRefine420(p: usize, al: i32, mcusX: i32, mcusY: i32): bool {
+  const bpr0 = <usize>load<i32>(p, 52), bpr1 = <usize>load<i32>(p, 100), bpr2 = <usize>load<i32>(p, 148);
+  const dcs0 = <usize>load<i32>(p, 76), dcs1 = <usize>load<i32>(p, 124), dcs2 = <usize>load<i32>(p, 172);
+  const y1 = bpr0 << 1;
+  let buf = dBuf, cnt = dCnt;
+  for (let my: usize = 0; my < <usize>mcusY; my++) {
+    let y0 = dcs0 + ((my * bpr0) << 2), cb = dcs1 + ((my * bpr1) << 1), cr = dcs2 + ((my * bpr2) << 1);
+    for (let mx = 0; mx < mcusX; mx++) {
+      if (cnt < 6) {
+        buf = dFillFrom(buf, cnt);
+        cnt = dCnt;
+      }
+      dcBit(y0, buf, 0, al);
+      dcBit(y0 + 2, buf, 1, al);
+      dcBit(y0 + y1, buf, 2, al);
+      dcBit(y0 + y1 + 2, buf, 3, al);
+      dcBit(cb, buf, 4, al);
+      dcBit(cr, buf, 5, al);
+      buf <<= 6;
+      cnt -= 6;
+      y0 += 4;
+      cb += 2;
+      cr += 2;
+      // this MCU read past the data (zeros fed): the rest is skipped
+      if (cnt < dPad) {
+        dBuf = buf;
+        dCnt = cnt;
+        dWarn |= 2;
+        return true;
+      }
+    }
+  }
+  dBuf = buf;
+  dCnt = cnt;
+  return false;
 }
 
 function progMcusDcFirst(p: usize): bool {
