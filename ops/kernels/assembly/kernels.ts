@@ -2282,8 +2282,16 @@ function progBlocks(p: usize, kind: i32): bool {
         if (kind == 3) {
           const bits = load<u64>(masks + (bi << 3)) & band;
           if (bits) refineRun(coef + (bi << 7), bits, 1 << al);
+          eobRun--;
+        } else {
+          // the run's blocks in this row and restart interval at once: no
+          // bits read, so the checks above give the same for each of them
+          let n = min(eobRun, mcusX - bx);
+          if (interval) n = min(n, left + 1);
+          eobRun -= n;
+          bx += n - 1;
+          left -= n - 1;
         }
-        eobRun--;
         continue;
       }
       if (kind == 2) progAcFirst(coef + (bi << 7), masks + (bi << 3), ac, ss, se, al);
