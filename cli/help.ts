@@ -182,7 +182,8 @@ Usage: zpix worker --connect tcp://HOST:PORT [--token SECRET] [--curve-server-ke
                    [--processes K] [--persist] [--shared-fs DIR]...
 
 A worker waits for its server as long as it takes. SIGINT/SIGTERM: it finishes
-the image in hand, sends it back, leaves and exits 0 (a second signal: at once).
+the image in hand (small ones: perhaps the next few it holds too), sends it
+back, leaves and exits 0 (a second signal: at once).
 A server that keeps refusing the security handshake for 3 s (a wrong
 --curve-server-key, or CURVE on one side only) is named as such, and the
 worker exits 2, even with --persist: trying again cannot help.

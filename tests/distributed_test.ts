@@ -14,6 +14,7 @@ import { writeSamples } from "../cli/demo.ts";
 import type { Report } from "../report/report.ts";
 import {
   FakeWorker,
+  fitPipeline,
   freeEndpoint,
   SERVE_FLAGS,
   sleep,
@@ -459,6 +460,102 @@ Deno.test("SIGTERM on a busy remote worker: it finishes the image, answers with 
       await server.expect("leave");
       const out = await finished(process, 15_000);
       assert.equal(out.code, 0, out.stderr);
+    } finally {
+      server.close();
+      await killAll([process]);
+    }
+  });
+});
+
+/** The tasks a leaving worker answered were 0, 1, ... in order, and it exits 0. */
+async function answeredInOrderThenExit0(answered: number[], process: ZpixProcess): Promise<void> {
+  assert.deepEqual(answered, [...answered.keys()]);
+  const out = await finished(process, 15_000);
+  assert.equal(out.code, 0, out.stderr);
+}
+
+Deno.test("SIGTERM on a remote worker doing small images on its main thread: it answers what it started, leaves, exits 0", async () => {
+  await withTempDir(async (dir) => {
+    const server = await TestServer.open(dir);
+    const process = worker(server.endpoint);
+    try {
+      const { id } = await server.expect("join");
+      // Small images (worker/image_thread.ts HERE_MAX_PIXELS): done on the worker's main thread.
+      await server.send(id, { type: "hello", worker: id, pipeline: fitPipeline(64) });
+      await server.expect("ready");
+      const image = await Deno.readFile(join(SOURCE_ROOT, "tests/fixtures/orient_1.jpg"));
+      let sent = 0;
+      const give = () =>
+        server.send(id, {
+          type: "task",
+          task: sent,
+          attempt: 1,
+          name: `t${sent++}.jpg`,
+          input: null,
+          output: null,
+        }, image.slice());
+      await give();
+      const answered: number[] = [];
+      for (;;) {
+        const { message, payload } = await server.next(30_000);
+        if (message.type === "heartbeat") continue;
+        if (message.type === "leave") break;
+        if (message.type === "ready") await give(); // asked ahead, as it starts an image
+        else if (message.type === "result") {
+          assert.ok(message.ok && payload![0] === 0xff, JSON.stringify(message));
+          answered.push(message.task);
+          if (answered.length === 5) process.child.kill("SIGTERM");
+          if (message.more) await give(); // it did not ask ahead (a task was waiting)
+        } else assert.fail(JSON.stringify(message));
+      }
+      // Every image it started is answered, in order; only the one asked ahead may be left.
+      assert.ok(answered.length >= 5 && answered.length >= sent - 1, `${answered} of ${sent}`);
+      await answeredInOrderThenExit0(answered, process);
+    } finally {
+      server.close();
+      await killAll([process]);
+    }
+  });
+});
+
+Deno.test("SIGTERM on a batching remote worker amid a grant of small images: it stops within the grant, leaves, exits 0", async () => {
+  await withTempDir(async (dir) => {
+    const server = await TestServer.open(dir);
+    const process = worker(server.endpoint, ["--batch", "64"]);
+    try {
+      const { id } = await server.expect("join");
+      // 1 MP PNGs (~20-30 ms each), done on the worker's main thread (image_thread.ts).
+      const pipeline = {
+        ...fitPipeline(1000, "png"),
+        steps: [{ op: "resize" as const, width: 1000, height: 1000, fit: "fill" as const }],
+      };
+      await server.send(id, { type: "hello", worker: id, pipeline });
+      assert.equal((await server.expect("ready")).message.want, 64);
+      const image = await Deno.readFile(join(SOURCE_ROOT, "tests/fixtures/orient_1.jpg"));
+      const tasks = [...Array(64).keys()].map((task) => ({
+        task,
+        attempt: 1,
+        name: `t${task}.jpg`,
+        input: null,
+        output: null,
+      }));
+      await server.send(id, { type: "tasks", tasks }, tasks.map(() => image.slice()));
+      const answered: number[] = [];
+      for (;;) {
+        const { message } = await server.next(30_000);
+        if (message.type === "heartbeat") continue;
+        if (message.type === "leave") break;
+        assert.equal(message.type, "results", JSON.stringify(message));
+        if (message.type !== "results") break;
+        if (!answered.length) process.child.kill("SIGTERM"); // on its first report
+        answered.push(...message.results.map((r) => r.task));
+      }
+      // The event loop ran between its images, so the signal ended the grant early.
+      assert.ok(
+        answered.length < 64,
+        `all ${answered.length} done: the signal waited for the grant`,
+      );
+      await answeredInOrderThenExit0(answered, process);
     } finally {
       server.close();
       await killAll([process]);

@@ -258,8 +258,8 @@ export class TestServer {
     }
   }
 
-  /** Sends a message to one worker. */
-  send(id: string, message: ServerMessage, payload?: Uint8Array): Promise<void> {
+  /** Sends a message to one worker (a `tasks` grant: one payload frame a task). */
+  send(id: string, message: ServerMessage, payload?: Uint8Array | Uint8Array[]): Promise<void> {
     return this.#outbox.send([new TextEncoder().encode(id), ...encodeMessage(message, payload)]);
   }
 

@@ -12,6 +12,15 @@
  * the main thread waits idle, so a signal reaches its listener at once, long
  * before the stage's answer does.
  *
+ * Why not every image: handing one over and back wakes both threads, dear on
+ * busy cores (~0.4 ms of the main thread's CPU an image, most of it wake-ups,
+ * for photos that take ~3 ms). An image of at most {@link HERE_MAX_PIXELS}
+ * is done on the calling thread, as a local worker does: it holds that
+ * thread tens of milliseconds at most, and the event loop runs its timers
+ * and looks at signals at least every {@link HERE_HOLD_MS}, even amid a
+ * batch's grant, so a signal is seen after that image or one of the next
+ * few small ones.
+ *
  * Host side: {@link ImageThread}. Thread side: the `onmessage` handler set
  * below when this module runs as a worker.
  *
@@ -20,6 +29,53 @@
 
 import type { Pipeline } from "../core/job.ts";
 import { describeError, type Encoded, pipelineFor, processBytes } from "../task/task.ts";
+import { readDimensions, sameFormat } from "../ops/formats.ts";
+
+/**
+ * Largest image, in pixels (its input's, or a resize step's box if larger),
+ * that {@link ImageThread.process} does on the calling thread instead of
+ * handing it over, when it is a JPEG or PNG made into a JPEG by the fast
+ * encoder or into a PNG. Such an image holds that thread tens of ms at most
+ * (1 MP, median of 7, load 2.2: a JPEG to 512x512 3.3 ms, a PNG to a PNG
+ * 21 ms, 31 at most), so heartbeats (every 250 ms) still go out in time,
+ * and a SIGTERM is noticed that much (and one more such image) later. The
+ * slow encoders are left to the thread: 1 MP took 121 ms with MozJPEG and
+ * 78 ms (222 at most) to WebP. What this saves is the hand-over and the
+ * wake-ups of two threads an image (docs/performance.md, "Remote workers,
+ * a seventh session").
+ */
+export const HERE_MAX_PIXELS = 1_000_000;
+
+/**
+ * Longest run of images done on the calling thread, in ms, before the next
+ * one waits for the event loop's timers and signals (a `setTimeout(0)`,
+ * ~1-3 ms idle): heartbeats (every 250 ms) and a SIGTERM are then seen
+ * within about this much and one image, even amid a batch's grant, at a
+ * cost of ~1-3 % of the time.
+ */
+export const HERE_HOLD_MS = 100;
+
+/**
+ * The pixels `input` has or `pipeline` may make of it (a resize step's box),
+ * whichever is more; Infinity for an input or output not quick to code.
+ */
+function weight(input: Uint8Array, pipeline: Pipeline): number {
+  let size: ReturnType<typeof readDimensions> = null;
+  try {
+    size = readDimensions(input);
+  } catch {
+    // hostile bytes: the thread's decoder says what is wrong with them
+  }
+  // An image of unknown size is not judged here: the thread takes it.
+  if (!size || (size.format !== "jpeg" && size.format !== "png")) return Infinity;
+  const output = pipeline.format === "same" ? sameFormat(size.format) : pipeline.format;
+  if (output !== "png" && !(output === "jpeg" && pipeline.encoder === "fast")) return Infinity;
+  let pixels = size.width * size.height;
+  for (const step of pipeline.steps) {
+    if (step.op === "resize") pixels = Math.max(pixels, step.width * step.height);
+  }
+  return pixels;
+}
 
 /** A request to the image thread. */
 interface ThreadRequest {
@@ -56,6 +112,19 @@ export class ImageThread {
   #pending = new Map<number, (answer: ThreadAnswer) => void>();
   /** The pipeline the thread was last sent (it keeps it). */
   #sent: Pipeline | null = null;
+  /** When an image done here last let the event loop run (performance.now() ms). */
+  #turned = performance.now();
+
+  /**
+   * @param hereMaxPixels images up to this size are done on the calling
+   * thread ({@link HERE_MAX_PIXELS}; 0: every image goes to the thread)
+   */
+  constructor(readonly hereMaxPixels = HERE_MAX_PIXELS) {}
+
+  /** Whether {@link ImageThread.process} does `input` on the calling thread (it is small). */
+  runsHere(input: Uint8Array, pipeline: Pipeline): boolean {
+    return this.hereMaxPixels > 0 && weight(input, pipeline) <= this.hereMaxPixels;
+  }
 
   #start(): Worker {
     const worker = new Worker(new URL("./image_thread.ts", import.meta.url), { type: "module" });
@@ -79,11 +148,6 @@ export class ImageThread {
     this.#sent = null;
   }
 
-  /** Starts the thread now, so that its modules load before the first task. */
-  warm(): void {
-    this.#worker ??= this.#start();
-  }
-
   /**
    * Processes one image on the thread. Never throws: a failure is an answer
    * with `ok: false` and a one-line reason. The bytes are moved to the
@@ -92,8 +156,9 @@ export class ImageThread {
    * afterwards.
    */
   process(input: Uint8Array, pipeline: Pipeline, name: string): Promise<ThreadAnswer> {
-    const worker = this.#worker ??= this.#start();
     const id = this.#next++;
+    if (this.runsHere(input, pipeline)) return this.#here({ id, input, name }, pipeline);
+    const worker = this.#worker ??= this.#start();
     const request: ThreadRequest = { id, input, name };
     if (pipeline !== this.#sent) request.pipeline = this.#sent = pipeline;
     return new Promise((resolve) => {
@@ -102,10 +167,40 @@ export class ImageThread {
     });
   }
 
+  /**
+   * Does a small image on this thread. First, once {@link HERE_HOLD_MS} have
+   * passed since the last time, it waits for the event loop's timers and
+   * signals: a batching worker's grant of small images is otherwise done
+   * without a wait, so no timer (heartbeat, report) fires and no signal is
+   * seen until the grant is done.
+   */
+  async #here(request: ThreadRequest, pipeline: Pipeline): Promise<ThreadAnswer> {
+    if (performance.now() - this.#turned > HERE_HOLD_MS) {
+      await nextTurn();
+      this.#turned = performance.now();
+    }
+    return owned(await answer(request, pipeline));
+  }
+
   /** Ends the thread; a task in hand is answered with a failure. */
   close(): void {
     this.#fail("the worker is closing");
   }
+}
+
+/**
+ * Resolves once the event loop has waited for its timers: only a wait lets
+ * the runtime look at its clock and signals (a `MessageChannel` round, ready
+ * at once, ran no timer in a worker busy with a grant of small images).
+ */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** Whether `bytes` spans the whole of an `ArrayBuffer` (not WASM memory's, nor part of one). */
+function ownsBuffer(bytes: Uint8Array): boolean {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength &&
+    bytes.buffer instanceof ArrayBuffer;
 }
 
 /**
@@ -119,9 +214,7 @@ function postMoving(
   message: unknown,
   bytes: Uint8Array | null,
 ): void {
-  const whole = bytes !== null && bytes.byteOffset === 0 &&
-    bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
-  if (whole) {
+  if (bytes !== null && ownsBuffer(bytes)) {
     try {
       target.postMessage(message, [bytes.buffer as ArrayBuffer]);
       return;
@@ -130,6 +223,18 @@ function postMoving(
     }
   }
   target.postMessage(message, []);
+}
+
+/**
+ * An answer whose output owns its buffer: a view of a larger one (WASM
+ * memory's, which the next image overwrites) is copied, as a post would.
+ */
+function owned(reply: ThreadAnswer): ThreadAnswer {
+  if (!reply.ok) return reply;
+  const bytes = reply.encoded.bytes;
+  return ownsBuffer(bytes)
+    ? reply
+    : { ...reply, encoded: { ...reply.encoded, bytes: bytes.slice() } };
 }
 
 /** Runs one request on this thread, with `pipeline` (the last one sent). */

@@ -70,8 +70,8 @@ export const WORKER_EXIT = { ok: 0, refused: 2, serverGone: 4 } as const;
  * encoded, before writing it (see `ReadyMessage.finishing`). Any other
  * worker touches no path but inside its `--shared-fs` folders (a path task
  * there is read and written by `shared`, see `shared_fs.ts`): its bytes go
- * to the image thread, so this thread stays free for heartbeats and signals (see
- * `image_thread.ts`), and it calls `askAhead` as it hands them over: the
+ * to the image thread unless small (`image_thread.ts`: this thread stays free
+ * for heartbeats and signals), and it calls `askAhead` as it starts them: the
  * next image's bytes (read by the server, sent over the network) arrive
  * while this one is processed. `started`: the image thread's answer for
  * these bytes, when they were handed over ahead (a batch's next image).
@@ -373,12 +373,14 @@ export async function runWorker(
    */
   const doBatch = async (message: TasksMessage, payloads: Uint8Array[]): Promise<boolean> => {
     busy = true;
-    // A remote worker hands the grant's images to its image thread at once: it goes from one to
-    // the next without waiting for this thread's turn on the cores (it takes them in order).
+    // A remote worker hands the grant's large images to its image thread at once (small ones are
+    // done here at their turn): it goes from one to the next without waiting for this thread.
     const ahead = options.local || stop.aborted
       ? []
       : message.tasks.map((entry, i) =>
-        payloads[i]?.length ? thread.process(payloads[i], pipeline!, entry.name) : undefined
+        payloads[i]?.length && !thread.runsHere(payloads[i], pipeline!)
+          ? thread.process(payloads[i], pipeline!, entry.name)
+          : undefined
       );
     try {
       for (const [i, entry] of message.tasks.entries()) {
@@ -439,8 +441,6 @@ export async function runWorker(
           }
           if (pipeline) continue; // a repeated join's answer
           pipeline = message.pipeline;
-          // A remote worker's image thread loads its codecs while the first task is on its way.
-          if (!options.local) thread.warm();
           if (stop.aborted) {
             await leave();
             break;
