@@ -38,9 +38,14 @@ export function busySilenceMs(pixels: number): number {
  * How long the broker blocks waiting for the next message after one (see
  * `receiveAll`): with busy workers a result is rarely further away, and the
  * kernel then wakes the broker directly (~1 ms a task less than waking it
- * through a helper thread on a loaded 2-core machine).
+ * through a helper thread on a loaded 2-core machine). 50, not 5: batching
+ * workers answer every few tasks, ~15 ms apart with 2 workers on photos, so
+ * a 5 ms linger mostly ran out and 1-3 helper-thread waits (~0.25 ms of
+ * CPU each) followed every message; 1,000 photos, 2 workers: the server's
+ * message loop 136-202 -> 101-124 ms of CPU (docs/performance.md). Timers
+ * and signals wait at most this long for their turn.
  */
-export const BROKER_LINGER_MS = 5;
+export const BROKER_LINGER_MS = 50;
 
 /** How long workers have to join before the run gives up on them. */
 export const START_TIMEOUT_MS = 20_000;

@@ -103,18 +103,21 @@ export const WAIT_SLICE_MS = 10;
  * Longest stretch, in ms, that {@link receiveAll} keeps the JS thread to
  * itself (receiving back-to-back messages, or blocked in a linger) before it
  * lets the event loop run a turn: timers, signals and child processes
- * are never held up longer than this.
+ * are never held up longer than this, or than a longer linger.
  */
 export const MAX_HOLD_MS = 20;
 
 /**
  * Receives messages until the socket closes (see the note on socket I/O
- * above). With `linger` (ms), a quiet socket is first waited on blocking
- * this thread that long (`pollReadable`), then on a helper thread: for a
- * busy socket whose next message is usually a fraction of a millisecond
- * away (a worker's next task; a broker's next result), the kernel then
- * wakes this thread directly. The event loop still gets a turn at least
- * every {@link MAX_HOLD_MS}. `cap`: see `Socket.receive` (a broker copies
+ * above). With `linger` (ms), a socket that falls quiet after a message is
+ * first waited on blocking this thread until `linger` ms have passed
+ * (`pollReadable`, again after a wake-up that brought no message), then on
+ * a helper thread: for a busy socket whose next message is usually a few
+ * milliseconds away (a worker's next task; a broker's next result), the
+ * kernel then wakes this thread directly, where a wait on the helper thread
+ * costs ~0.25 ms of CPU (a thread hand-over and an event-loop turn). The
+ * event loop still gets a turn at least every {@link MAX_HOLD_MS} (or
+ * `linger`, if longer). `cap`: see `Socket.receive` (a broker copies
  * no large frame of a peer that is not a worker). `linger` may be a function,
  * asked before each wait: 0 while the caller awaits other I/O (file reads on
  * Deno's thread pool), whose completions a blocked thread would hold up.
@@ -128,7 +131,10 @@ export async function* receiveAll(
   cap?: (first: Uint8Array) => number,
   slice = WAIT_SLICE_MS,
 ): AsyncGenerator<Uint8Array[]> {
-  let lingered = false;
+  /** A message came since the last wait: the next wait may linger. */
+  let received = false;
+  /** Until when this thread may block for the next message. */
+  let lingerEnd = 0;
   let turned = performance.now();
   while (!socket.closed) {
     let frames: Uint8Array[] | null = null;
@@ -139,20 +145,23 @@ export async function* receiveAll(
       if (socket.closed) return;
       throw error;
     }
-    const held = performance.now() - turned > MAX_HOLD_MS;
     const lingerMs = typeof linger === "number" ? linger : linger();
+    const now = performance.now();
+    const holdEnd = turned + Math.max(MAX_HOLD_MS, lingerMs);
     if (frames) {
-      lingered = false;
+      received = true;
       yield frames;
-      if (held && lingerMs > 0) {
+      if (now > holdEnd && lingerMs > 0) {
         // a zero-timeout wait on the helper thread: one turn of the event loop
         await waitReadable(socket, 0);
         turned = performance.now();
       }
     } else if (!socket.closed) {
-      if (lingerMs > 0 && !lingered && !held) {
-        lingered = true;
-        pollReadable(socket, lingerMs);
+      if (received) lingerEnd = now + lingerMs;
+      received = false;
+      const block = Math.ceil(Math.min(lingerEnd, holdEnd) - now);
+      if (lingerMs > 0 && block > 0) {
+        pollReadable(socket, block);
       } else {
         await waitReadable(socket, slice);
         turned = performance.now();
