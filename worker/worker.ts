@@ -32,7 +32,7 @@ import { cpuMs } from "../core/runtime.ts";
 import { processFile, summarise } from "../task/task.ts";
 import { ImageThread, type ThreadAnswer } from "./image_thread.ts";
 import { WorkerShutdown } from "./shutdown.ts";
-import { formatForName, type WritableFormat } from "../ops/formats.ts";
+import { formatForName } from "../ops/formats.ts";
 import { injectFault, readFaults } from "./fault.ts";
 import { workerCurveOptions } from "../transport/curve.ts";
 import { BatchReport, wantMore } from "./batch.ts";
@@ -100,7 +100,7 @@ async function doTask(
       message: {
         ...base,
         ...outcome,
-        ...(outcome.ok ? { format: formatOf(task.output) } : {}),
+        ...(outcome.ok ? { format: formatForName(task.output) ?? "jpeg" } : {}),
       } as ResultMessage,
     };
   }
@@ -123,10 +123,6 @@ async function doTask(
   const write = await shared!.write(output, answer.encoded.bytes, task.output!);
   if (typeof write !== "number") return fail(write.error);
   return { message: { ...done, timings: { ...summary.timings, read, write } } };
-}
-
-function formatOf(path: string): WritableFormat {
-  return formatForName(path) ?? "jpeg";
 }
 
 /** How long a leaving worker's last messages may take to go out, in ms. */
@@ -194,11 +190,14 @@ export async function runWorker(
   sub.connect(broadcastEndpoint(options.connect));
   sub.subscribe();
   const outbox = new Outbox(dealer);
-  const send = (message: WorkerMessage, payload?: Uint8Array | Uint8Array[]) =>
-    outbox.send(encodeMessage(message, payload));
-  // A batching worker asks for several tasks at once (worker/batch.ts).
-  // The ready after a hello: how many tasks a batching worker wants, and the answer to a
-  // --shared-fs probe.
+  /** When this worker last sent anything: any message tells the server it lives. */
+  let lastSent = 0;
+  const send = (message: WorkerMessage, payload?: Uint8Array | Uint8Array[]) => {
+    lastSent = Date.now();
+    return outbox.send(encodeMessage(message, payload));
+  };
+  // The ready after a hello: how many tasks a batching worker wants (worker/batch.ts), and the
+  // answer to a --shared-fs probe.
   const ready = async (probe?: SharedFsProbe): Promise<WorkerMessage> => ({
     type: "ready",
     ...(options.batch > 1
@@ -312,7 +311,8 @@ export async function runWorker(
       shutdown.abandon(WORKER_EXIT.serverGone);
       return;
     }
-    if (welcomed) send({ type: "heartbeat" });
+    // Only after a quiet spell: a batching worker's answers (every few tasks) say it lives.
+    if (welcomed && now - lastSent >= HEARTBEAT_MS) send({ type: "heartbeat" });
   }, HEARTBEAT_MS);
 
   // Not waited for at the end: its last wait ends up to BROADCAST_SLICE_MS after the close.
