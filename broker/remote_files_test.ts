@@ -164,3 +164,39 @@ Deno.test("RemoteFiles: a file over SYNC_FILE_BYTES is read and written on the t
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("RemoteFiles: a read takes the size asked in its own turn, never one from an earlier turn", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "zpix-files-" });
+  const bug = (error: unknown) => {
+    throw error;
+  };
+  const path = join(dir, "grows.bin");
+  try {
+    const files = new RemoteFiles(dir, dir, bug, 60_000);
+    /** Reads grows.bin; whether it was handed on before read() returned (a sync read). */
+    const readNow = async (): Promise<[boolean, number]> => {
+      let length = -1;
+      const read = new Promise<void>((resolve) =>
+        files.read("w", "grows.bin", (bytes) => {
+          length = bytes.length;
+          resolve();
+          return Promise.resolve();
+        }, (error) => Promise.reject(error))
+      );
+      const sync = length >= 0;
+      await read;
+      return [sync, length];
+    };
+    await Deno.writeFile(path, new Uint8Array(3));
+    assert.equal(files.inputSize("grows.bin"), 3);
+    assert.deepEqual(await readNow(), [true, 3], "sized and read in one turn: synchronous");
+    // Sized small, then, a turn later, grown over SYNC_FILE_BYTES: the read asks again and
+    // goes to the thread pool (a size kept from the earlier turn would have read it here).
+    assert.equal(files.inputSize("grows.bin"), 3);
+    await Promise.resolve();
+    await Deno.writeFile(path, new Uint8Array(SYNC_FILE_BYTES + 1));
+    assert.deepEqual(await readNow(), [false, SYNC_FILE_BYTES + 1]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
