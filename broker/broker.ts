@@ -112,6 +112,7 @@ export class Broker {
       (id, task) => this.#carriesBytes(id) ? this.#window.inputSize(task) : 0,
       job.payloadWindowBytes || Infinity,
     );
+    this.#scheduler.expected = job.workers;
     this.#window = new PayloadWindow({
       job,
       byIndex: this.#byIndex,

@@ -11,7 +11,8 @@
  * a grant is guided self-scheduling (OpenMP's "guided"): at most
  * `ceil(queued / (2 × workers))`, so grants are large early and single
  * tasks at the tail, where no worker should sit on a batch the others could
- * share.
+ * share. `workers` counts those expected too: the first local worker to
+ * join, alone for a few ms, is not granted half the queue.
  *
  * All times are milliseconds from any fixed origin, passed in by the caller.
  *
@@ -73,11 +74,10 @@ export class Scheduler {
   readonly #excluded: Map<number, Set<string>> = new Map();
   readonly #workers: Map<string, WorkerState> = new Map();
   /**
-   * Workers that asked and were refused by `canAssign` (the payload window),
-   * in the order they were refused: the next room goes to the first of them,
-   * never to a worker that asks later. Without this line, with more remote
-   * workers than the window, whoever answered took the room its result freed:
-   * with 64 instant fakes and a window of 16, 14 of them did all the work.
+   * Workers that asked and were refused by `canAssign` (the payload window), in the order they
+   * were refused: the next room goes to the first of them, never to a worker that asks later.
+   * Without it, with more remote workers than the window, whoever answered took the room its
+   * result freed: with 64 instant fakes and a window of 16, 14 of them did all the work.
    */
   readonly #starved: Map<string, true> = new Map();
   readonly #total: number;
@@ -92,6 +92,8 @@ export class Scheduler {
   readonly #batch: number;
   /** Workers present (joined, not lost). */
   #present = 0;
+  /** Workers expected to join (a local pool's `--workers`): shares count them from the start. */
+  expected = 0;
   /** Tasks every worker holds, all together (kept, not summed: a broker asks it a task). */
   #held = 0;
 
@@ -233,10 +235,13 @@ export class Scheduler {
     return this.#grant(state, now, this.#grantSize(state));
   }
 
-  /** Guided self-scheduling: what `state` is granted at once, at least 1 while it wants any. */
+  /**
+   * Guided self-scheduling: what `state` is granted now, so that it holds at most a share (or 2).
+   * Topping up its `--batch` after each report, a worker held the tail the others ran out of.
+   */
   #grantSize(state: WorkerState): number {
-    const share = Math.ceil(this.#queue.length / (2 * Math.max(1, this.#present)));
-    return Math.min(state.want, Math.max(1, share));
+    const share = Math.ceil(this.#queue.length / (2 * Math.max(1, this.#present, this.expected)));
+    return Math.min(state.want, Math.max(0, Math.max(2, share) - state.held.length));
   }
 
   #grant(state: WorkerState, now: number, n: number): Assignment[] {
@@ -404,13 +409,11 @@ export class Scheduler {
   }
 
   /**
-   * A worker is gone (exit, silence, timeout, graceful leave). The task it
-   * worked on is requeued at the front, or failed with `reason` once it has
-   * used every attempt; prefetched tasks it had not started go back to the
-   * front without using an attempt; which task it worked on: see
-   * {@link blamed}; with `graceful` (it left, having started none of them), none.
-   * With `exclude` (it timed out), the worker is never given
-   * that task again. Returns the failed task indices.
+   * A worker is gone (exit, silence, timeout, graceful leave). The task it worked on is requeued at
+   * the front, or failed with `reason` once it has used every attempt; prefetched tasks it had not
+   * started go back to the front without using an attempt; which task it worked on: see
+   * {@link blamed}; with `graceful` (it left, having started none of them), none. With `exclude`
+   * (it timed out), the worker is never given that task again. Returns the failed task indices.
    */
   lost(
     id: string,
@@ -422,10 +425,8 @@ export class Scheduler {
   ): number[] {
     const state = this.worker(id);
     if (!state) return [];
-    const done = state.held.slice(
-      0,
-      graceful ? state.held.length : this.#diedAfter(state, finished),
-    );
+    const died = graceful ? state.held.length : this.#diedAfter(state, finished);
+    const done = state.held.slice(0, died);
     for (const task of done) this.#release(state, task, now, null);
     const [task, ...prefetched] = state.held;
     prefetched.unshift(...done);
@@ -464,14 +465,13 @@ export class Scheduler {
   }
 
   /**
-   * The task worker `id` is taken to have worked on if lost now: the first
-   * it holds, unless it holds more than one and `finished` (given when its
-   * process ended) says that one was finished (a local worker's output file
-   * was written): then it died on the next one not finished (a worker does
-   * its tasks in the order handed out), its results for the finished ones,
-   * not sent yet or sent just before, lost with the process (sockets close
-   * with linger 0), and the finished ones go back to the queue without using
-   * an attempt. The last task it holds is blamed even if finished too.
+   * The task worker `id` is taken to have worked on if lost now: the first it holds, unless it
+   * holds more than one and `finished` (given when its process ended) says that one was finished (a
+   * local worker's output file was written): then it died on the next one not finished (a worker
+   * does its tasks in the order handed out), its results for the finished ones, not sent yet or
+   * sent just before, lost with the process (sockets close with linger 0), and the finished ones go
+   * back to the queue without using an attempt. The last task it holds is blamed even if finished
+   * too.
    */
   blamed(id: string, finished?: (task: number) => boolean): number | null {
     const state = this.worker(id);

@@ -401,24 +401,26 @@ Deno.test("batch: guided grants (large early, single tasks at the tail), at most
     [3, 15, 20],
   ]);
   assert.equal(s.worker("a")!.taskSince, 20, "the task it is on counts from the report");
-  assert.deepEqual(tasksOf(s.request("a", 20, 4)), [16, 17, 18, 19]);
-  // The tail: 20 queued, then fewer; grants shrink to 1.
+  // It holds 4 (4..7); 24 queued: a share of ceil(24 / 4) = 6 is what it may hold, so 2 more.
+  assert.deepEqual(tasksOf(s.request("a", 20, 4)), [16, 17]);
+  assert.equal(s.worker("a")!.want, 2, "the rest of its wish waits");
+  // The tail: 22 queued, then fewer; what a worker holds shrinks to 2.
   for (const id of ["a", "b"]) {
     const state = s.worker(id)!;
     s.results(id, state.held.map((task) => ({ task, attempt: 1, end: ok })), 30);
   }
-  assert.deepEqual(s.request("a", 30, 8).length, 5, "ceil(20 / 4)");
-  assert.deepEqual(s.request("b", 30, 8).length, 4, "ceil(15 / 4)");
+  assert.deepEqual(s.request("a", 30, 8).length, 6, "ceil(22 / 4)");
+  assert.deepEqual(s.request("b", 30, 8).length, 4, "ceil(16 / 4)");
   s.results("a", s.worker("a")!.held.map((task) => ({ task, attempt: 1, end: ok })), 40);
   s.results("b", s.worker("b")!.held.map((task) => ({ task, attempt: 1, end: ok })), 40);
-  assert.equal(s.queued, 11);
+  assert.equal(s.queued, 12);
   const sizes = [];
   while (s.queued > 0) {
     const grant = s.request("a", 50, 8);
     sizes.push(grant.length);
     s.results("a", grant.map((a) => ({ task: a.task, attempt: 1, end: ok })), 50);
   }
-  assert.deepEqual(sizes, [3, 2, 2, 1, 1, 1, 1], "ceil(q / 4) as the queue drains");
+  assert.deepEqual(sizes, [3, 3, 2, 2, 2], "ceil(q / 4) as the queue drains, 2 at least");
   // A wish the queue could not meet waits: a requeued task goes to it through dispatch.
   assert.deepEqual(s.request("b", 60, 3), []);
   assert.equal(s.worker("b")!.want, 3);
@@ -431,8 +433,8 @@ Deno.test("batch: results for tasks not held, of another attempt or ended count 
   const s = new Scheduler([0, 1, 2, 3], 3, () => true, 0, 4);
   s.join("a", 0);
   s.join("b", 0);
-  assert.deepEqual(tasksOf(s.request("a", 0, 2)), [0]);
-  assert.deepEqual(tasksOf(s.request("b", 0, 2)), [1]);
+  assert.deepEqual(tasksOf(s.request("a", 0, 1)), [0]);
+  assert.deepEqual(tasksOf(s.request("b", 0, 1)), [1]);
   assert.deepEqual(
     s.results("a", [
       { task: 1, attempt: 1, end: ok }, // b's
@@ -459,4 +461,49 @@ Deno.test("batch: a worker that dies holding a batch: finished outputs go back w
   assert.deepEqual([0, 1].map((t) => s.attempts(t)), [0, 0], "finished ones keep their attempts");
   s.join("b", 6);
   assert.deepEqual(tasksOf(s.request("b", 6, 6)), [0, 1, 3]);
+});
+
+Deno.test("batch: a worker that tops up its --batch after each report holds no more than its share, so equally fast workers end together", () => {
+  // 24 tasks of 1 time unit, --batch 16, 2 local workers, b joining a moment after a; each
+  // reports (asking for 16 less what it still holds) when it ran out or has 8 done, as a local
+  // worker does. Before the holdings followed the share, a held 16 tasks and b 8: b sat idle
+  // for a third of the run.
+  const s = new Scheduler(Array.from({ length: 24 }, (_, i) => i), 3, () => true, 0, 16);
+  s.expected = 2;
+  const queue: Record<string, number[]> = { a: [], b: [] };
+  const done: Record<string, number[]> = { a: [], b: [] };
+  const end: Record<string, number> = { a: 0, b: 0 };
+  const take = (grants: { worker: string; task: number }[]) =>
+    grants.forEach((g) => queue[g.worker].push(g.task));
+  // The broker dispatches after every message, as here after each request.
+  s.join("a", 0);
+  take(s.request("a", 0, 16));
+  take(s.dispatch(0));
+  s.join("b", 0.2);
+  take(s.request("b", 0.2, 16));
+  take(s.dispatch(0.2));
+  const clock: Record<string, number> = { a: 0, b: 0.2 };
+  for (let step = 0; step < 1000 && !s.done; step++) {
+    // The worker whose next task ends first does it.
+    const id = ["a", "b"].filter((w) => queue[w].length).sort((x, y) => clock[x] - clock[y])[0];
+    if (!id) break;
+    clock[id] += 1;
+    end[id] = clock[id];
+    done[id].push(queue[id].shift()!);
+    const left = queue[id].length;
+    if (left === 0 || done[id].length >= 8) {
+      s.results(id, done[id].map((task) => ({ task, attempt: 1, end: ok })), clock[id]);
+      done[id] = [];
+      take(s.request(id, clock[id], 16 - left));
+      take(s.dispatch(clock[id]));
+      // A worker that had run out starts on what it was given now.
+      for (const other of ["a", "b"]) {
+        if (other !== id && !queue[other].length) clock[other] = clock[id];
+      }
+    }
+  }
+  assert.equal(s.done, true);
+  const [a, b] = s.workers.map((w) => w.processed);
+  assert.ok(Math.abs(a - b) <= 2, `a did ${a} tasks, b ${b}`);
+  assert.ok(Math.abs(end.a - end.b) <= 2, `a ends at ${end.a}, b at ${end.b}`);
 });
