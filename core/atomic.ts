@@ -6,6 +6,10 @@
  * dies, however it dies. So a sweep at the start and end of a run removes
  * what killed writers left ({@link isStaleTemporary}: unlocked), never a
  * temporary that another live run writing into the same folder is filling.
+ * Between making its temporary and locking it (for the async writer, until
+ * its thread gets back to it), a writer's file is empty and unlocked like a
+ * killed writer's: a sweep may remove it then, and the write, whose rename
+ * finds its temporary gone, is done again under a new name.
  *
  * @module
  */
@@ -40,32 +44,35 @@ export function fitBytes(name: string, max: number): string {
  * Deno's blocking thread pool cost a loaded 2-core machine ~2 ms a file.
  */
 export function writeAtomic(path: string, bytes: Uint8Array): void {
-  const temp = tempPathOf(path);
-  let file: Deno.FsFile;
-  try {
-    file = Deno.openSync(temp, CREATE);
-  } catch (error) {
-    // The folder is missing (a new sub-folder of --recursive, or removed meanwhile): make it.
-    // Not before every write: a recursive mkdir of an existing folder is two system calls,
-    // 0.045 ms a file (89 ms of a 2,000-photo sequential run's 9.6 s CPU profile).
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-    Deno.mkdirSync(dirname(path), { recursive: true });
-    file = Deno.openSync(temp, CREATE);
-  }
-  try {
-    // Free but for a sweep looking at it this instant (it sees an empty file and lets go).
-    if (!file.tryLockSync(true)) file.lockSync(true);
-    for (let done = 0; done < bytes.length;) done += file.writeSync(bytes.subarray(done));
-    Deno.renameSync(temp, path);
-  } catch (error) {
+  for (let attempt = 1;; attempt++) {
+    const temp = tempPathOf(path);
+    let file: Deno.FsFile;
     try {
-      Deno.removeSync(temp);
-    } catch {
-      // renamed or gone
+      file = Deno.openSync(temp, CREATE);
+    } catch (error) {
+      // The folder is missing (a new sub-folder of --recursive, or removed meanwhile): make it.
+      // Not before every write: a recursive mkdir of an existing folder is two system calls,
+      // 0.045 ms a file (89 ms of a 2,000-photo sequential run's 9.6 s CPU profile).
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      Deno.mkdirSync(dirname(path), { recursive: true });
+      file = Deno.openSync(temp, CREATE);
     }
-    throw error;
-  } finally {
-    file.close();
+    try {
+      // Free but for a sweep looking at it this instant (see the module doc).
+      if (!file.tryLockSync(true)) file.lockSync(true);
+      for (let done = 0; done < bytes.length;) done += file.writeSync(bytes.subarray(done));
+      Deno.renameSync(temp, path);
+      return;
+    } catch (error) {
+      try {
+        Deno.removeSync(temp);
+      } catch {
+        // renamed or gone
+      }
+      if (!sweptBeforeLock(error, attempt)) throw error;
+    } finally {
+      file.close();
+    }
   }
 }
 
@@ -73,15 +80,17 @@ export function writeAtomic(path: string, bytes: Uint8Array): void {
 const CREATE: Deno.OpenOptions = { write: true, createNew: true };
 
 /**
- * Age past which an empty, unlocked temporary is taken as left behind: its
- * writer locks it right after making it (a sweep in between sees it empty).
+ * Whether a write failed because another run's sweep removed its temporary
+ * between its making and its lock (unlocked and empty then: see the module
+ * doc), so it is written again under a new temporary name, once.
  */
-export const STALE_EMPTY_TEMPORARY_MS = 60_000;
+function sweptBeforeLock(error: unknown, attempt: number): boolean {
+  return attempt === 1 && error instanceof Deno.errors.NotFound;
+}
 
 /**
  * Whether a sweep may remove the temporary file at `path`: no live process
- * holds its lock (see the module doc), and it is not an empty one just made
- * whose writer is about to lock it. False where it cannot be opened.
+ * holds its lock (see the module doc). False where it cannot be opened.
  */
 export function isStaleTemporary(path: string): boolean {
   let file: Deno.FsFile;
@@ -91,9 +100,7 @@ export function isStaleTemporary(path: string): boolean {
     return false; // gone (renamed meanwhile), or not ours to touch
   }
   try {
-    if (!file.tryLockSync(true)) return false;
-    const { size, mtime } = file.statSync();
-    return size > 0 || !mtime || Date.now() - mtime.getTime() > STALE_EMPTY_TEMPORARY_MS;
+    return file.tryLockSync(true);
   } catch {
     return false;
   } finally {
@@ -129,26 +136,29 @@ function tempPathOf(path: string): string {
  * the pool; the lock and the write are synchronous.
  */
 export async function writeAtomicAsync(path: string, bytes: Uint8Array): Promise<void> {
-  const temp = tempPathOf(path);
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(temp, CREATE);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-    await Deno.mkdir(dirname(path), { recursive: true });
-    file = await Deno.open(temp, CREATE);
-  }
-  try {
-    if (!file.tryLockSync(true)) await file.lock(true);
-    // The bytes go in synchronously: a copy into the page cache, cheaper than another hop to
-    // the thread pool (1,000 files of 60 KB on tmpfs: 81 ms of CPU against 99 ms async).
-    for (let done = 0; done < bytes.length;) done += file.writeSync(bytes.subarray(done));
-    await Deno.rename(temp, path);
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {}); // renamed or gone
-    throw error;
-  } finally {
-    file.close();
+  for (let attempt = 1;; attempt++) {
+    const temp = tempPathOf(path);
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(temp, CREATE);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      await Deno.mkdir(dirname(path), { recursive: true });
+      file = await Deno.open(temp, CREATE);
+    }
+    try {
+      if (!file.tryLockSync(true)) await file.lock(true);
+      // The bytes go in synchronously: a copy into the page cache, cheaper than another hop to
+      // the thread pool (1,000 files of 60 KB on tmpfs: 81 ms of CPU against 99 ms async).
+      for (let done = 0; done < bytes.length;) done += file.writeSync(bytes.subarray(done));
+      await Deno.rename(temp, path);
+      return;
+    } catch (error) {
+      await Deno.remove(temp).catch(() => {}); // renamed or gone
+      if (!sweptBeforeLock(error, attempt)) throw error;
+    } finally {
+      file.close();
+    }
   }
 }
 

@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  isStaleTemporary,
-  STALE_EMPTY_TEMPORARY_MS,
-  TEMP_MARKER,
-  writeAtomic,
-  writeAtomicAsync,
-} from "./atomic.ts";
+import { isStaleTemporary, TEMP_MARKER, writeAtomic, writeAtomicAsync } from "./atomic.ts";
 import { withTempDir } from "../tests/helpers.ts";
 
 Deno.test("isStaleTemporary: a locked temporary is a live writer's; unlocked and filled, a dead one's", async () => {
@@ -27,14 +21,33 @@ Deno.test("isStaleTemporary: a locked temporary is a live writer's; unlocked and
   });
 });
 
-Deno.test("isStaleTemporary: an empty unlocked one is being made unless it is old", async () => {
+Deno.test("isStaleTemporary: an empty unlocked one is stale too (its writer died before its lock)", async () => {
   await withTempDir(async (dir) => {
     const temp = join(dir, `.a.jpg${TEMP_MARKER}1-00000002`);
     await Deno.writeFile(temp, new Uint8Array(0));
-    assert.equal(isStaleTemporary(temp), false);
-    const old = new Date(Date.now() - STALE_EMPTY_TEMPORARY_MS - 5000);
-    await Deno.utime(temp, old, old);
     assert.equal(isStaleTemporary(temp), true);
+  });
+});
+
+Deno.test("writeAtomicAsync: a temporary swept between its making and its lock is written again under a new name", async () => {
+  await withTempDir(async (dir) => {
+    const bytes = crypto.getRandomValues(new Uint8Array(4096));
+    const path = join(dir, "out.bin");
+    const write = writeAtomicAsync(path, bytes);
+    // Hold this thread (as the sequential loop does, computing the next image) until the thread
+    // pool has made the temporary, then sweep it as another run would, before the writer's
+    // continuation can lock it.
+    const temporaries = () =>
+      [...Deno.readDirSync(dir)].filter((e) => e.name.includes(TEMP_MARKER));
+    const until = performance.now() + 10_000;
+    while (temporaries().length === 0 && performance.now() < until) { /* wait for the pool */ }
+    const [swept] = temporaries();
+    assert.ok(swept, "the thread pool made the temporary");
+    assert.equal(isStaleTemporary(join(dir, swept.name)), true, "empty and unlocked");
+    Deno.removeSync(join(dir, swept.name));
+    await write;
+    assert.deepEqual(await Deno.readFile(path), bytes);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["out.bin"]);
   });
 });
 
