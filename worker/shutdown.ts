@@ -63,6 +63,17 @@ export class WorkerShutdown {
   }
 
   /**
+   * The exit code (`fallback` if none was set) once a graceful leave under
+   * way is over: its `leave` and last results are out of the process (an
+   * idle worker's leave, started by the signal, was still flushing when the
+   * run returned, and the process could exit before ZeroMQ had sent it).
+   */
+  async settled(fallback: number): Promise<number> {
+    await this.#leaving?.catch(() => {});
+    return this.#code ?? fallback;
+  }
+
+  /**
    * Leaves gracefully: runs `goodbye` (which tells a server that welcomed
    * the worker), then ends with `code`. Nothing happens once ended; a second
    * call while leaving waits for the first.

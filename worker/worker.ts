@@ -496,5 +496,5 @@ export async function runWorker(
     stop.removeEventListener("abort", onStop);
     shutdown.end(WORKER_EXIT.ok);
   }
-  return shutdown.exitCode ?? WORKER_EXIT.ok;
+  return await shutdown.settled(WORKER_EXIT.ok);
 }
