@@ -17,6 +17,7 @@
  */
 
 import { dirname, join } from "node:path";
+import { createLockedSync } from "../core/atomic.ts";
 
 /** Start of a private folder's name; the owner's pid follows. */
 export const PRIVATE_PREFIX = "zpix-run-";
@@ -38,13 +39,10 @@ const held = new Map<string, Deno.FsFile>();
  */
 export function makePrivateDir(): string {
   const dir = Deno.makeTempDirSync({ prefix: `${PRIVATE_PREFIX}${Deno.pid}-` });
-  let file: Deno.FsFile | undefined;
+  let file: Deno.FsFile;
   try {
-    file = Deno.openSync(join(dir, OWNER_LOCK), { write: true, createNew: true });
-    file.lockSync(true);
-    file.writeSync(new TextEncoder().encode(`${Deno.pid}\n`));
+    file = createLockedSync(join(dir, OWNER_LOCK), new TextEncoder().encode(`${Deno.pid}\n`));
   } catch (error) {
-    file?.close();
     try {
       Deno.removeSync(dir, { recursive: true });
     } catch {

@@ -19,7 +19,7 @@
  */
 
 import { isAbsolute, join, normalize, sep } from "node:path";
-import { TEMP_MARKER } from "../core/atomic.ts";
+import { createLockedSync, TEMP_MARKER } from "../core/atomic.ts";
 import { type Job, STDOUT, type Task } from "../core/job.ts";
 import type { Log } from "../core/log.ts";
 import {
@@ -84,10 +84,7 @@ export class SharedFs {
     let held: Deno.FsFile | null = null;
     try {
       // Written whole before any worker is told its name (at its join, later).
-      held = Deno.openSync(probe.token, { write: true, createNew: true });
-      held.lockSync(true);
-      const bytes = new TextEncoder().encode(token);
-      for (let done = 0; done < bytes.length;) done += held.writeSync(bytes.subarray(done));
+      held = createLockedSync(probe.token, new TextEncoder().encode(token));
       const since = held.statSync().mtime?.getTime() ?? 0;
       const digest = await sha256Hex(readStartSync(probe.input, PROBE_HASH_BYTES)!);
       const shared = new SharedFs(job, log, name, probe, token, digest, since);

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { isStaleTemporary, TEMP_MARKER, writeAtomic, writeAtomicAsync } from "./atomic.ts";
+import {
+  createLockedSync,
+  isStaleTemporary,
+  TEMP_MARKER,
+  writeAtomic,
+  writeAtomicAsync,
+} from "./atomic.ts";
 import { withTempDir } from "../tests/helpers.ts";
 
 Deno.test("isStaleTemporary: a locked temporary is a live writer's; unlocked and filled, a dead one's", async () => {
@@ -26,6 +32,27 @@ Deno.test("isStaleTemporary: an empty unlocked one is stale too (its writer died
     const temp = join(dir, `.a.jpg${TEMP_MARKER}1-00000002`);
     await Deno.writeFile(temp, new Uint8Array(0));
     assert.equal(isStaleTemporary(temp), true);
+  });
+});
+
+Deno.test("createLockedSync: a new file with all its bytes, locked while open; never over an existing one", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, `.token${TEMP_MARKER}1-00000003`);
+    const bytes = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 31) & 255);
+    const held = createLockedSync(path, bytes);
+    try {
+      assert.equal(isStaleTemporary(path), false, "locked while held");
+      assert.deepEqual(await Deno.readFile(path), bytes);
+      assert.throws(() => createLockedSync(path, new Uint8Array(1)), Deno.errors.AlreadyExists);
+      assert.deepEqual(await Deno.readFile(path), bytes, "the existing file untouched");
+    } finally {
+      held.close();
+    }
+    assert.equal(isStaleTemporary(path), true, "unlocked once closed");
+    assert.throws(
+      () => createLockedSync(join(dir, "missing", "x"), bytes),
+      Deno.errors.NotFound,
+    );
   });
 });
 
