@@ -181,7 +181,10 @@ for (const batch of ["1", "4"]) {
   Deno.test(`serve + two remote workers (--batch ${batch}) over 127.0.0.1: outputs byte-identical to sequential mode`, async () => {
     // --batch 4: each grant's images are handed to the image thread together (worker.ts doBatch).
     await withServe(8, [], async ({ dir, names, server, worker }) => {
-      const workers = [worker(["--batch", batch]), worker(["--batch", batch])];
+      // Four tasks each at most, so both take part: on a loaded machine the first to start
+      // could otherwise do all eight before the second has joined.
+      const flags = ["--batch", batch, "--max-tasks", "4"];
+      const workers = [worker(flags), worker(flags)];
       const result = await finished(server);
       assert.equal(result.code, 0, result.stderr);
       for (const w of workers) {
