@@ -42,11 +42,18 @@ export interface LiveRun {
  * workers. With `setsid`, zpix leads its own process group (like a shell
  * job), so a signal to `-pid` is what Ctrl-C sends. `env` and `sys` add
  * to those permissions (e.g. `ZPIX_TOKEN` and `hostname` for serve and
- * remote workers).
+ * remote workers). `tmpdir` is the run's `TMPDIR` (where it makes its ipc
+ * folder), so that no other run on the machine sweeps there.
  */
 export function startRun(
   args: string[],
-  options: { faults?: string; setsid?: boolean; env?: string[]; sys?: string[] } = {},
+  options: {
+    faults?: string;
+    setsid?: boolean;
+    env?: string[];
+    sys?: string[];
+    tmpdir?: string;
+  } = {},
 ): LiveRun {
   const flags = ZPIX_FLAGS.map((flag) =>
     flag.startsWith("--allow-env=")
@@ -57,6 +64,7 @@ export function startRun(
   );
   const deno = ["run", "--quiet", ...flags, join(SOURCE_ROOT, "main.ts"), ...args];
   const env: Record<string, string> = options.faults ? { [FAULT_ENV]: options.faults } : {};
+  if (options.tmpdir) env.TMPDIR = options.tmpdir;
   const child = new Deno.Command(options.setsid ? "setsid" : Deno.execPath(), {
     args: options.setsid ? [Deno.execPath(), ...deno] : deno,
     env,

@@ -417,10 +417,10 @@ Deno.test("a SIGKILLed run's ipc folder is removed by the next run; a live run's
   await withRunDir(async (dir) => {
     const input = join(dir, "in");
     await writeImages(input, ["a.jpg", "stall.jpg"]);
-    // The temporary directory zpix's runs use (Deno.makeTempDir's: $TMPDIR or /tmp).
-    const probe = await Deno.makeTempDir({ prefix: "zpix-test-probe-" });
-    const tmp = dirname(probe);
-    await Deno.remove(probe);
+    // The runs' own temporary directory ($TMPDIR): other runs on the machine sweep dead runs'
+    // folders from theirs (/tmp), and could remove the dead one here before the check.
+    const tmp = join(dir, "tmp");
+    await Deno.mkdir(tmp);
     // Two runs that stay alive: their workers stall on stall.jpg.
     const args = (out: string) => [
       "parallel",
@@ -428,7 +428,7 @@ Deno.test("a SIGKILLed run's ipc folder is removed by the next run; a live run's
     ];
     // `alive` first, done with its start (its own sweep included) before `doomed` starts, so
     // that `doomed`'s folder is left for the next run to remove.
-    const alive = startRun(args("out2"), { faults: "stall:stall.jpg" });
+    const alive = startRun(args("out2"), { faults: "stall:stall.jpg", tmpdir: tmp });
     let doomed = alive;
     try {
       const started = async (run: typeof alive, out: string) => {
@@ -440,7 +440,7 @@ Deno.test("a SIGKILLed run's ipc folder is removed by the next run; a live run's
         await waitUntil(() => allExist(join(dir, out), ["a.jpg"]), 20_000, `${out}/a.jpg`);
       };
       await started(alive, "out2");
-      doomed = startRun(args("out1"), { faults: "stall:stall.jpg" });
+      doomed = startRun(args("out1"), { faults: "stall:stall.jpg", tmpdir: tmp });
       await started(doomed, "out1");
       const [doomedDir] = await privateDirsOf(tmp, doomed.pid);
       const [aliveDir] = await privateDirsOf(tmp, alive.pid);
@@ -485,12 +485,12 @@ Deno.test("a SIGKILLed run's ipc folder is removed by the next run; a live run's
         const next = await startRun([
           "sequential",
           ...["-i", input, "-o", join(dir, "out3"), "--size", "8x8", "-q"],
-        ]).done;
+        ], { tmpdir: tmp }).done;
         assert.equal(next.code, 0, next.stderr);
         // Sequential runs make no ipc folder and remove nothing.
         assert.deepEqual(await privateDirsOf(tmp, doomed.pid), [doomedDir]);
 
-        const run = await startRun(args("out4")).done;
+        const run = await startRun(args("out4"), { tmpdir: tmp }).done;
         assert.equal(run.code, 0, run.stderr);
         await waitUntil(
           async () => (await privateDirsOf(tmp, doomed.pid)).length === 0,
