@@ -228,6 +228,24 @@ export async function bench(args: string[]): Promise<void> {
         ]]),
         join(tmp, "control"),
       );
+    // The same control with the CLI: N `zpix sequential` processes, each on a folder holding
+    // every Nth JPEG, into one output folder (start-up, planning and writing as a user's runs).
+    const jpegs = [...Deno.readDirSync(input)].map((e) => e.name).filter((name) =>
+      /\.jpe?g$/i.test(name)
+    ).sort();
+    const parts = Array.from({ length: workers }, (_, k) => join(tmp, "parts", String(k)));
+    for (const [k, part] of parts.entries()) {
+      await Deno.mkdir(part, { recursive: true });
+      for (let i = k; i < jpegs.length; i += workers) {
+        await Deno.copyFile(join(input, jpegs[i]), join(part, jpegs[i]));
+      }
+    }
+    const controlCli = () =>
+      timed(
+        `control: ${workers} zpix sequential`,
+        parts.map((part) => zpixCommand("sequential", part, join(tmp, "control-cli"), [])),
+        join(tmp, "control-cli"),
+      );
     const few = join(tmp, "few");
     await Deno.mkdir(few);
     // One image per worker. No row for the old program's parallel mode: on a run this short its
@@ -263,6 +281,7 @@ export async function bench(args: string[]): Promise<void> {
       ]);
       rows.remote = await remote();
       rows.control = await control();
+      rows.controlCli = await controlCli();
       if (!missing) {
         const reference = (mode: string, extra: string[]) =>
           timed(
@@ -329,7 +348,8 @@ function printTable(round: number, rows: Record<string, Timing>): void {
   const ratio = (label: string, a?: Timing, b?: Timing) => {
     if (a && b) console.log(`${label}: ${(rate(a) / rate(b)).toFixed(2)}x`);
   };
-  const { sequential, parallel, oneAtATime, remote, control, refSequential, refParallel } = rows;
+  const { sequential, parallel, oneAtATime, remote, control, controlCli } = rows;
+  const { refSequential, refParallel } = rows;
   ratio("speedup zpix parallel / zpix sequential", parallel, sequential);
   ratio("speedup zpix parallel --batch 1 --prefetch 0 / zpix sequential", oneAtATime, sequential);
   if (parallel.steady && sequential.steady) {
@@ -341,6 +361,7 @@ function printTable(round: number, rows: Record<string, Timing>): void {
   }
   ratio("speedup control / zpix sequential (what the machine allows)", control, sequential);
   ratio("zpix parallel / control", parallel, control);
+  ratio("zpix parallel / control of zpix sequential processes", parallel, controlCli);
   ratio("zpix remote workers / zpix parallel (local workers)", remote, parallel);
   ratio("speedup reference parallel / reference sequential", refParallel, refSequential);
   ratio("zpix parallel / reference parallel", parallel, refParallel);
