@@ -103,16 +103,15 @@ export class Broker {
       this.#fatal ??= new RunError(`internal error: ${(error as Error)?.stack ?? error}`);
     });
     // The payload window bounds remote payloads in memory, whatever the number of workers.
-    this.#scheduler = new Scheduler(
-      tasks.map((task) => task.index),
-      job.maxAttempts,
-      (id, task) => this.#peers.get(id)?.local !== false || this.#window.hasRoom(task),
-      job.prefetch,
-      job.batch,
-      (id, task) => this.#carriesBytes(id) ? this.#window.inputSize(task) : 0,
-      job.payloadWindowBytes || Infinity,
-    );
-    this.#scheduler.expected = job.workers;
+    this.#scheduler = new Scheduler(tasks.map((task) => task.index), {
+      maxAttempts: job.maxAttempts,
+      canAssign: (id, task) => this.#peers.get(id)?.local !== false || this.#window.hasRoom(task),
+      prefetch: job.prefetch,
+      batch: job.batch,
+      weigh: (id, task) => this.#carriesBytes(id) ? this.#window.inputSize(task) : 0,
+      window: job.payloadWindowBytes || Infinity,
+      expected: job.workers,
+    });
     this.#window = new PayloadWindow({
       job,
       byIndex: this.#byIndex,

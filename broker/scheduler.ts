@@ -8,11 +8,8 @@
  * `maxAttempts` attempts; then it is failed.
  *
  * A batching worker asks for several tasks at once ({@link Scheduler.request});
- * a grant is guided self-scheduling (OpenMP's "guided"): at most
- * `ceil(queued / (2 × workers))`, so grants are large early and single
- * tasks at the tail, where no worker should sit on a batch the others could
- * share. `workers` counts those expected too: the first local worker to
- * join, alone for a few ms, is not granted half the queue.
+ * how many it may hold and is granted (guided self-scheduling, the payload
+ * window's weight) is `holdings.ts`' rule.
  *
  * All times are milliseconds from any fixed origin, passed in by the caller.
  *
@@ -20,6 +17,7 @@
  */
 
 import type { Span } from "../core/results.ts";
+import { Holdings, type HoldingsOptions } from "./holdings.ts";
 
 /** What the scheduler knows of a worker. */
 export interface WorkerState {
@@ -64,6 +62,19 @@ export interface Assignment {
 /** A task's final state. */
 export type TaskEnd = { ok: true } | { ok: false; error: string };
 
+/** A run's scheduling settings beyond its tasks (each optional), and how much a worker may hold. */
+export interface SchedulerOptions extends HoldingsOptions {
+  /** Attempts per task before it is failed (3). */
+  maxAttempts?: number;
+  /**
+   * Extra gate: whether `worker` may be given `task`, the next it would get (e.g. a send window for
+   * remote payloads); the payload window's bytes are `window`, which a grant's weight keeps to.
+   */
+  canAssign?: (worker: string, task: number) => boolean;
+  /** What `task` weighs while `worker` holds it ({@link Scheduler.heldWeight}: e.g. its bytes). */
+  weigh?: (worker: string, task: number) => number;
+}
+
 /** The pure scheduler. */
 export class Scheduler {
   readonly #queue: number[];
@@ -87,46 +98,24 @@ export class Scheduler {
   /** What each held task weighs (`weigh`; the payload window's bytes), when not 0. */
   readonly #weights = new Map<number, number>();
   #heldWeight = 0; // the held tasks' weights, all together
-  readonly #window: number;
-  readonly #capacity: number;
-  readonly #batch: number;
+  /** How much a worker may hold and is granted (holdings.ts). */
+  readonly #holdings: Holdings;
   /** Workers present (joined, not lost). */
   #present = 0;
-  /** Workers expected to join (a local pool's `--workers`): shares count them from the start. */
-  expected = 0;
   /** Tasks every worker holds, all together (kept, not summed: a broker asks it a task). */
   #held = 0;
 
   /**
    * @param tasks task indices, in dispatch order
-   * @param maxAttempts attempts per task before it is failed
-   * @param canAssign extra gate: whether `worker` may be given `task`, the next it would get
-   *   (e.g. a send window for remote payloads)
-   * @param prefetch tasks a worker may hold beyond the one it works on
-   *   (0, the guide's rule: one task at a time)
-   * @param batch most tasks a batching worker may hold (`--batch`)
-   * @param weigh what `task` weighs while `worker` holds it ({@link heldWeight}: e.g. its bytes)
-   * @param window the most the held tasks may weigh (`canAssign` keeps to it): a grant stops at
-   *   `window / (2 × workers)`, a worker holding `window / workers` gets none, so that one's
-   *   batches never fill it while others wait (docs/performance.md, "Batches")
+   * @param options attempts, gates and how much a worker may hold ({@link SchedulerOptions})
    */
-  constructor(
-    tasks: readonly number[],
-    maxAttempts = 3,
-    canAssign: (worker: string, task: number) => boolean = () => true,
-    prefetch = 0,
-    batch = 1,
-    weigh: (worker: string, task: number) => number = () => 0,
-    window = Infinity,
-  ) {
-    this.#weigh = weigh;
-    this.#window = window;
+  constructor(tasks: readonly number[], options: SchedulerOptions = {}) {
+    this.#weigh = options.weigh ?? (() => 0);
     this.#queue = [...tasks];
     this.#total = tasks.length;
-    this.#maxAttempts = maxAttempts;
-    this.#canAssign = canAssign;
-    this.#capacity = 1 + prefetch;
-    this.#batch = batch;
+    this.#maxAttempts = options.maxAttempts ?? 3;
+    this.#canAssign = options.canAssign ?? (() => true);
+    this.#holdings = new Holdings(options);
   }
 
   /** Number of tasks in the run. */
@@ -205,7 +194,7 @@ export class Scheduler {
    */
   ready(id: string, now: number, ahead = false): Assignment | null {
     const state = this.worker(id);
-    if (!state || state.held.length >= this.#capacity + (ahead ? 1 : 0)) return null;
+    if (!state || state.held.length >= this.#holdings.capacity + (ahead ? 1 : 0)) return null;
     state.waiting = true;
     return this.#behindStarved(state) ? null : this.#assign(state, now);
   }
@@ -222,36 +211,36 @@ export class Scheduler {
   /**
    * A batching worker asks for up to `want` tasks (a `ready` or `results`
    * with `want`): it then holds at most `--batch` tasks, so its wish is cut
-   * to that. Returns the tasks granted now (see {@link #grantSize}); the
-   * rest of its wish waits for {@link dispatch}.
+   * to that. Returns the tasks granted now (`Holdings.grantSize`); the rest
+   * of its wish waits for {@link dispatch}.
    */
   request(id: string, now: number, want: number): Assignment[] {
     const state = this.worker(id);
     if (!state) return [];
     state.batching = true;
-    state.want = Math.max(0, Math.min(want, this.#batch - state.held.length));
+    state.want = this.#holdings.wish(want, state.held.length);
     state.waiting = state.want > 0;
     if (!state.waiting || this.#behindStarved(state)) return [];
     return this.#grant(state, now, this.#grantSize(state));
   }
 
-  /**
-   * Guided self-scheduling: what `state` is granted now, so that it holds at most a share (or 2).
-   * Topping up its `--batch` after each report, a worker held the tail the others ran out of.
-   */
+  /** What `state` is granted now (`Holdings.grantSize`). */
   #grantSize(state: WorkerState): number {
-    const share = Math.ceil(this.#queue.length / (2 * Math.max(1, this.#present, this.expected)));
-    return Math.min(state.want, Math.max(0, Math.max(2, share) - state.held.length));
+    return this.#holdings.grantSize(
+      state.want,
+      state.held.length,
+      this.#queue.length,
+      this.#present,
+    );
   }
 
   #grant(state: WorkerState, now: number, n: number): Assignment[] {
     const out: Assignment[] = [];
-    // Guided in weight too (see the constructor's `window`).
-    const workers = Math.max(1, this.#present);
+    // Guided in weight too (`Holdings.weightAllows`).
     let weight = 0, held = 0;
     for (const task of state.held) held += this.#weights.get(task) ?? 0;
-    for (let a; out.length < n && weight < this.#window / (2 * workers);) {
-      if (held >= this.#window / workers || !(a = this.#assign(state, now))) break;
+    for (let a; out.length < n && this.#holdings.weightAllows(weight, held, this.#present);) {
+      if (!(a = this.#assign(state, now))) break;
       out.push(a);
       const w = this.#weights.get(a.task) ?? 0;
       weight += w;
@@ -285,7 +274,7 @@ export class Scheduler {
       state.taskSince = now;
     }
     if (state.batching) state.want--;
-    state.waiting = state.batching ? state.want > 0 : state.held.length < this.#capacity;
+    state.waiting = state.batching ? state.want > 0 : state.held.length < this.#holdings.capacity;
     return { worker: state.id, task, attempt };
   }
 
@@ -310,7 +299,7 @@ export class Scheduler {
       if (state.left !== null || !state.waiting) continue;
       if (state.batching) out.push(...this.#grant(state, now, this.#grantSize(state)));
       else {
-        while (state.waiting && state.held.length < this.#capacity) {
+        while (state.waiting && state.held.length < this.#holdings.capacity) {
           const assignment = this.#assign(state, now);
           if (!assignment) break;
           out.push(assignment);
@@ -322,7 +311,7 @@ export class Scheduler {
 
   /** How many more tasks `state` may be given now. */
   #room(state: WorkerState): number {
-    return state.batching ? state.want : this.#capacity - state.held.length;
+    return state.batching ? state.want : this.#holdings.capacity - state.held.length;
   }
 
   /**

@@ -50,7 +50,7 @@ Deno.test("completion is counted on results, never on dispatch", () => {
 });
 
 Deno.test("stale results (a task the worker no longer holds) change nothing", () => {
-  const s = new Scheduler([0, 1], 3);
+  const s = new Scheduler([0, 1]);
   s.join("a", 0);
   s.join("b", 0);
   s.ready("a", 0);
@@ -90,7 +90,7 @@ Deno.test("a lost worker's task is requeued at the front", () => {
 });
 
 Deno.test("a task is failed after maxAttempts lost workers", () => {
-  const s = new Scheduler([7], 2);
+  const s = new Scheduler([7], { maxAttempts: 2 });
   s.join("a", 0);
   s.ready("a", 0);
   assert.deepEqual(s.lost("a", 1, "worker crashed"), []);
@@ -137,7 +137,7 @@ Deno.test("dispatch() hands requeued tasks to workers that are waiting", () => {
 
 Deno.test("canAssign gates assignment until dispatch() is called again", () => {
   let open = false;
-  const s = new Scheduler([0, 1], 3, (id) => id === "local" || open);
+  const s = new Scheduler([0, 1], { canAssign: (id) => id === "local" || open });
   s.join("remote", 0);
   s.join("local", 0);
   assert.equal(s.ready("remote", 0), null);
@@ -150,17 +150,14 @@ Deno.test("canAssign gates assignment until dispatch() is called again", () => {
 
 Deno.test("weights: canAssign is asked about the next task; held tasks' weights are released by results and losses", () => {
   const asked: number[] = [];
-  const s = new Scheduler(
-    [0, 1, 2, 3, 4, 5, 6, 7],
-    3,
-    (_id, task) => {
+  const s = new Scheduler([0, 1, 2, 3, 4, 5, 6, 7], {
+    canAssign: (_id, task) => {
       asked.push(task);
       return true;
     },
-    0,
-    4,
-    (_id, task) => 10 * (task + 1),
-  );
+    batch: 4,
+    weigh: (_id, task) => 10 * (task + 1),
+  });
   s.join("a", 0);
   s.join("b", 0);
   assert.deepEqual(s.request("a", 0, 2).map((x) => x.task), [0, 1]);
@@ -178,7 +175,7 @@ Deno.test("weights: canAssign is asked about the next task; held tasks' weights 
 
 Deno.test("weights: a grant stops at window / (2 × workers); a worker holding window / workers gets none", () => {
   // 40 tasks of 10 each, a window of 100, 2 workers: grants of at most 25 (3 tasks), holdings of 50.
-  const s = new Scheduler([...Array(40).keys()], 3, () => true, 0, 16, () => 10, 100);
+  const s = new Scheduler([...Array(40).keys()], { batch: 16, weigh: () => 10, window: 100 });
   s.join("a", 0);
   s.join("b", 0);
   assert.deepEqual(s.request("a", 0, 16).map((x) => x.task), [0, 1, 2]);
@@ -208,7 +205,7 @@ Deno.test("joining twice is harmless and an empty run is done at once", () => {
 });
 
 Deno.test("prefetch: a worker holds its task plus N more; results free room in order; a lost worker's unstarted tasks keep their attempts", () => {
-  const s = new Scheduler([1, 2, 3, 4, 5], 3, () => true, 1);
+  const s = new Scheduler([1, 2, 3, 4, 5], { prefetch: 1 });
   s.join("a", 0);
   assert.deepEqual(s.ready("a", 0), { worker: "a", task: 1, attempt: 1 });
   assert.deepEqual(s.dispatch(0), [{ worker: "a", task: 2, attempt: 1 }]);
@@ -254,7 +251,7 @@ Deno.test("asking ahead: one more task while the output is written; lost, the un
 });
 
 Deno.test("a worker that died holding a finished task and the next one died on the next one", () => {
-  const s = new Scheduler([1, 2, 3], 2, () => true, 1);
+  const s = new Scheduler([1, 2, 3], { maxAttempts: 2, prefetch: 1 });
   s.join("a", 0);
   s.ready("a", 0);
   assert.deepEqual(s.dispatch(0), [{ worker: "a", task: 2, attempt: 1 }]);
@@ -344,11 +341,9 @@ Deno.test("amend: a task counted as done whose output the server could not write
 
 Deno.test("the window's room goes to the worker it refused first, not to the one that answered", () => {
   // A window of one task out, as the broker's canAssign counts it.
-  const s: Scheduler = new Scheduler(
-    [0, 1, 2, 3, 4],
-    3,
-    () => s.workers.reduce((sum, w) => sum + w.held.length, 0) < 1,
-  );
+  const s: Scheduler = new Scheduler([0, 1, 2, 3, 4], {
+    canAssign: () => s.workers.reduce((sum, w) => sum + w.held.length, 0) < 1,
+  });
   for (const id of ["a", "b", "c"]) s.join(id, 0);
   const a = s.ready("a", 0)!;
   assert.equal(s.ready("b", 0), null, "the window is full");
@@ -364,7 +359,7 @@ Deno.test("the window's room goes to the worker it refused first, not to the one
 });
 
 Deno.test("held counts the tasks out, through results, prefetch and a lost worker", () => {
-  const s = new Scheduler([0, 1, 2, 3, 4], 3, () => true, 1);
+  const s = new Scheduler([0, 1, 2, 3, 4], { prefetch: 1 });
   s.join("a", 0);
   s.join("b", 0);
   assert.ok(s.ready("a", 1));
@@ -381,7 +376,7 @@ Deno.test("held counts the tasks out, through results, prefetch and a lost worke
 const tasksOf = (grant: { task: number }[]) => grant.map((a) => a.task);
 
 Deno.test("batch: guided grants (large early, single tasks at the tail), at most --batch held, the rest of a wish dispatched later", () => {
-  const s = new Scheduler(Array.from({ length: 40 }, (_, i) => i), 3, () => true, 0, 8);
+  const s = new Scheduler(Array.from({ length: 40 }, (_, i) => i), { batch: 8 });
   s.join("a", 0);
   s.join("b", 0);
   // 40 queued, 2 workers: a share is ceil(40 / 4) = 10, cut to the 8 a worker may hold.
@@ -430,7 +425,7 @@ Deno.test("batch: guided grants (large early, single tasks at the tail), at most
 });
 
 Deno.test("batch: results for tasks not held, of another attempt or ended count for nothing", () => {
-  const s = new Scheduler([0, 1, 2, 3], 3, () => true, 0, 4);
+  const s = new Scheduler([0, 1, 2, 3], { batch: 4 });
   s.join("a", 0);
   s.join("b", 0);
   assert.deepEqual(tasksOf(s.request("a", 0, 1)), [0]);
@@ -449,7 +444,7 @@ Deno.test("batch: results for tasks not held, of another attempt or ended count 
 });
 
 Deno.test("batch: a worker that dies holding a batch: finished outputs go back without an attempt, the first unfinished one is blamed", () => {
-  const s = new Scheduler([0, 1, 2, 3, 4, 5], 1, () => true, 0, 6);
+  const s = new Scheduler([0, 1, 2, 3, 4, 5], { maxAttempts: 1, batch: 6 });
   s.join("a", 0);
   assert.equal(s.request("a", 0, 6).length, 3, "ceil(6 / 2)");
   const wrote = (tasks: number[]) => (task: number) => tasks.includes(task);
@@ -468,8 +463,7 @@ Deno.test("batch: a worker that tops up its --batch after each report holds no m
   // reports (asking for 16 less what it still holds) when it ran out or has 8 done, as a local
   // worker does. Before the holdings followed the share, a held 16 tasks and b 8: b sat idle
   // for a third of the run.
-  const s = new Scheduler(Array.from({ length: 24 }, (_, i) => i), 3, () => true, 0, 16);
-  s.expected = 2;
+  const s = new Scheduler(Array.from({ length: 24 }, (_, i) => i), { batch: 16, expected: 2 });
   const queue: Record<string, number[]> = { a: [], b: [] };
   const done: Record<string, number[]> = { a: [], b: [] };
   const end: Record<string, number> = { a: 0, b: 0 };
