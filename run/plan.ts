@@ -154,19 +154,28 @@ function leadsInside(rel: string): boolean {
   return rel !== "" && rel !== ".." && !rel.startsWith("../") && !isAbsolute(rel);
 }
 
-async function* walk(
-  root: string,
-  dir: string,
-  recursive: boolean,
-): AsyncGenerator<string> {
-  const entries: Deno.DirEntry[] = [];
-  for await (const entry of Deno.readDir(join(root, dir))) entries.push(entry);
-  for (const entry of entries) {
+/**
+ * The files under `root/dir`, as paths relative to `root` (sub-folders too with `recursive`).
+ * Synchronous: a folder is read in one call either way, and the async iteration and generator
+ * cost a server ~4 ms of CPU a thousand files while its workers start (docs/performance.md, "Local
+ * workers, a ninth session").
+ */
+function walk(root: string, dir: string, recursive: boolean, out: string[] = []): string[] {
+  // Read whole before going down: one open folder at a time.
+  for (const entry of [...Deno.readDirSync(join(root, dir))]) {
     const rel = dir ? `${dir}/${entry.name}` : entry.name;
-    if (
-      entry.isFile || (entry.isSymlink && !(await isDirectory(join(root, rel))))
-    ) yield rel;
-    else if (recursive && entry.isDirectory) yield* walk(root, rel, recursive);
+    if (entry.isFile || (entry.isSymlink && !isDirectorySync(join(root, rel)))) out.push(rel);
+    else if (recursive && entry.isDirectory) walk(root, rel, recursive, out);
+  }
+  return out;
+}
+
+function isDirectorySync(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
   }
 }
 
@@ -218,7 +227,7 @@ export async function planTasks(job: Job): Promise<Task[]> {
     : [relative(job.input, job.output), relative(realInput, realOutput)].filter(leadsInside);
   const inputs: string[] = [];
   try {
-    for await (const rel of walk(job.input, "", job.recursive)) {
+    for (const rel of walk(job.input, "", job.recursive)) {
       if (inside.some((root) => rel.startsWith(root + "/"))) continue;
       if (matches(rel)) inputs.push(rel);
     }
@@ -246,25 +255,21 @@ export async function planTasks(job: Job): Promise<Task[]> {
  */
 async function checkNoInputOverwritten(job: Job, tasks: Task[]): Promise<Task[]> {
   if (job.output === STDOUT) return tasks;
-  // Keyed by the task's relative folder: one join and one await a folder, not one a task (a
-  // cached key is read without awaiting).
-  const keys = new Map<string, string | null>();
-  const keyOf = async (side: "i" | "o", root: string, relativeDir: string) => {
-    const at = `${side}${relativeDir}`;
-    if (!keys.has(at)) keys.set(at, await folderKey(join(root, relativeDir)));
-    return keys.get(at)!;
-  };
+  // Each folder's key once; the tasks one by one only when an output folder is an input folder,
+  // which it usually is not (~7 ms of CPU a thousand tasks saved at start-up).
+  const inputKeys = await folderKeys(job.input, tasks.map((task) => task.input));
+  const outputKeys = await folderKeys(job.output, tasks.map((task) => task.output));
+  const inputFolders = new Set(inputKeys.values());
+  if (![...outputKeys.values()].some((key) => key !== null && inputFolders.has(key))) return tasks;
   const inputAt = new Map<string, string>();
   for (const task of tasks) {
-    const dir = dirname(task.input);
-    const key = keys.get(`i${dir}`) ?? await keyOf("i", job.input, dir);
-    if (key !== null) inputAt.set(`${key}/${basename(task.input)}`, task.input);
+    const key = inputKeys.get(folderOf(task.input));
+    if (key) inputAt.set(`${key}/${basename(task.input)}`, task.input);
   }
   for (const task of tasks) {
-    const dir = dirname(task.output);
     // null: a folder yet to be made holds no input
-    const key = keys.get(`o${dir}`) ?? await keyOf("o", job.output, dir);
-    const overwritten = key === null ? undefined : inputAt.get(`${key}/${basename(task.output)}`);
+    const key = outputKeys.get(folderOf(task.output));
+    const overwritten = !key ? undefined : inputAt.get(`${key}/${basename(task.output)}`);
     if (overwritten !== undefined) {
       const output = join(job.output, task.output);
       throw new UsageError(
@@ -275,6 +280,25 @@ async function checkNoInputOverwritten(job: Job, tasks: Task[]): Promise<Task[]>
     }
   }
   return tasks;
+}
+
+/** The folder of a path relative to a root (as `walk` and `outputName` make them: "/"-separated). */
+function folderOf(rel: string): string {
+  const at = rel.lastIndexOf("/");
+  return at < 0 ? "." : rel.slice(0, at);
+}
+
+/** The {@link folderKey} of each folder (relative to `root`) that holds one of `paths`. */
+async function folderKeys(
+  root: string,
+  paths: readonly string[],
+): Promise<Map<string, string | null>> {
+  const keys = new Map<string, string | null>();
+  for (const path of paths) {
+    const folder = folderOf(path);
+    if (!keys.has(folder)) keys.set(folder, await folderKey(join(root, folder)));
+  }
+  return keys;
 }
 
 /** An output folder that exists must be a folder. Throws {@link UsageError}. */
