@@ -241,6 +241,7 @@ export class Broker {
   tick(): void {
     const job = this.job;
     void this.#pubOutbox.send(encodeBroadcast({ type: "heartbeat" }));
+    this.sockets.subscribers?.open(); // its events read, never piling up (monitor.ts)
     const t = this.#now();
     for (const peer of [...this.#peers.values()]) {
       const busy = this.#scheduler.worker(peer.id)?.task !== null;
@@ -480,7 +481,7 @@ export class Broker {
       this.#finished = true;
       clearInterval(ticker);
       this.signal.removeEventListener("abort", onAbort);
-      await shutdown(this.#locals, this.#pubOutbox, job.bind !== null);
+      await shutdown(this.#locals, this.#pubOutbox, this.sockets.subscribers);
       await closeSockets(this.sockets);
     }
     if (this.#fatal) throw this.#fatal;

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { broadcastEndpoint, MAX_BROADCAST_BYTES, MAX_HEADER_BYTES } from "../transport/protocol.ts";
 import { SOCKET_OPTIONS } from "../transport/socket_io.ts";
 import { type ServerCurve, serverCurve } from "../transport/curve.ts";
+import { Connections, EVENT } from "../transport/monitor.ts";
 import { RunError } from "../core/errors.ts";
 import type { Job, Task } from "../core/job.ts";
 import { readDimensions } from "../ops/formats.ts";
@@ -30,6 +31,12 @@ export interface BrokerSockets {
   router: zmq.Router;
   /** Heartbeats and quit. */
   publisher: zmq.Publisher;
+  /**
+   * With `--bind`: the workers' broadcast connections open on the PUB, so
+   * that the last `quit` is repeated only while some are (broker/workers.ts
+   * `shutdown`); null for a private endpoint, whose workers the server waits for.
+   */
+  subscribers: Connections | null;
 }
 
 /** Messages libzmq queues from one peer before it stops reading its connection. */
@@ -126,7 +133,10 @@ export async function openSockets(
     maxMessageSize: MAX_BROADCAST_BYTES,
     ...curve.options,
   });
-  const sockets = { endpoint, privateDir, curve, router, publisher };
+  const subscribers = job.bind
+    ? new Connections(publisher.monitor(EVENT.accepted | EVENT.disconnected))
+    : null;
+  const sockets = { endpoint, privateDir, curve, router, publisher, subscribers };
   try {
     await router.bind(endpoint);
     await publisher.bind(broadcastEndpoint(endpoint));
@@ -144,8 +154,9 @@ export async function openSockets(
   return sockets;
 }
 
-/** Closes both sockets and removes the private folder. */
+/** Closes both sockets (and the PUB's monitor) and removes the private folder. */
 export async function closeSockets(sockets: BrokerSockets): Promise<void> {
+  sockets.subscribers?.close();
   sockets.router.close();
   sockets.publisher.close();
   if (sockets.privateDir) await removePrivateDir(sockets.privateDir);

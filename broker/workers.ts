@@ -8,6 +8,8 @@
 
 import { encodeBroadcast } from "../transport/protocol.ts";
 import { type Outbox } from "../transport/socket_io.ts";
+import type { Connections } from "../transport/monitor.ts";
+import { waitReadable } from "../transport/zmq.ts";
 import type { LocalWorker } from "./pool.ts";
 import type { WorkerState } from "./scheduler.ts";
 import { join } from "node:path";
@@ -73,11 +75,15 @@ export function killWorker(worker: LocalWorker | undefined): void {
   }
 }
 
-/** Broadcasts quit until every local worker has exited; kills those still there after the grace period. */
+/**
+ * Broadcasts quit until every local worker has exited; kills those still there after the grace
+ * period. With `subscribers` (remote workers), says the last quit a few times, until no
+ * subscriber is left.
+ */
 export async function shutdown(
   locals: Map<string, LocalWorker>,
   pub: Outbox,
-  remote: boolean,
+  subscribers: Connections | null,
 ): Promise<void> {
   const deadline = performance.now() + EXIT_GRACE_MS;
   while (locals.size > 0 && performance.now() < deadline) {
@@ -91,15 +97,28 @@ export async function shutdown(
   await Promise.all([...locals.values()].map((w) => w.status));
   // Remote workers hear the quit too. The PUB socket is closed with linger 0 right after and the
   // process ends, so a single quit can be dropped before it leaves (a remote worker would then
-  // wait out its --server-timeout): say it a few times, giving ZeroMQ's I/O thread time to send.
-  for (let i = 0; i < (remote ? REMOTE_QUITS : 1); i++) {
+  // wait out its --server-timeout): say it a few times, giving ZeroMQ's I/O thread time to send,
+  // but only while a worker's connection is still open: each closes it as it hears the quit (the
+  // fixed gaps kept every serve run 90 ms longer than its workers, docs/performance.md).
+  for (let i = 0; i < (subscribers ? REMOTE_QUITS : 1); i++) {
     await pub.send(encodeBroadcast({ type: "quit" }));
-    if (remote) await new Promise((resolve) => setTimeout(resolve, REMOTE_QUIT_GAP_MS));
+    if (subscribers && await allGone(subscribers, REMOTE_QUIT_GAP_MS)) return;
   }
 }
 
-/** How many times, and how far apart in ms, a `serve` run's last quit is broadcast. */
+/** How many times, and at most how far apart in ms, a `serve` run's last quit is broadcast. */
 const REMOTE_QUITS = 3, REMOTE_QUIT_GAP_MS = 30;
+
+/** Whether every connection of `subscribers` closed within `ms` (waiting until then). */
+async function allGone(subscribers: Connections, ms: number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    if (subscribers.open() <= 0) return true;
+    const left = deadline - performance.now();
+    if (left <= 0) return false;
+    await waitReadable(subscribers.monitor, Math.ceil(left));
+  }
+}
 
 /** Per-worker lines for the report (named by `describe`), and the time workers held tasks. */
 export function modeResult(

@@ -1,7 +1,9 @@
 /**
  * Reading libzmq's socket monitor (`zmq_socket_monitor`, started with
  * {@link Socket.monitor}): the events a worker watches to name a server that
- * keeps refusing its security handshake.
+ * keeps refusing its security handshake, and the connections a bound socket
+ * has open ({@link Connections}: the server's PUB, to know when every worker
+ * that heard its `quit` is gone).
  *
  * @module
  */
@@ -11,6 +13,7 @@ import type { Socket } from "./zmq.ts";
 /** Socket monitor events (zmq.h), for {@link Socket.monitor}. */
 export const EVENT = {
   connected: 0x0001,
+  accepted: 0x0020,
   disconnected: 0x0200,
   handshakeFailedNoDetail: 0x0800,
   handshakeSucceeded: 0x1000,
@@ -45,4 +48,38 @@ export async function readEvents(monitor: Socket): Promise<MonitorEvent[]> {
     });
   }
   return events;
+}
+
+/**
+ * The connections open on a bound socket, counted from its monitor's
+ * `accepted` and `disconnected` events (start the monitor before binding).
+ * Read it now and then ({@link open}) so that the events never fill the
+ * monitor's queue: libzmq drops events past it, and the count would be off.
+ */
+export class Connections {
+  #open = 0;
+
+  /** @param monitor the PAIR socket of {@link Socket.monitor}, for those two events */
+  constructor(readonly monitor: Socket) {}
+
+  /**
+   * The connections open now, the events waiting read first (synchronously: two callers never
+   * share a read); 0 once the monitor is closed. Leaves the descriptor re-armed for a wait.
+   */
+  open(): number {
+    if (this.monitor.closed) return 0;
+    for (let frames; (frames = this.monitor.tryReceive()) !== null;) {
+      const head = frames[0];
+      if (!head || head.length < 6) continue;
+      const event = head[0] | head[1] << 8; // a 16-bit event number, little-endian
+      if (event === EVENT.accepted) this.#open++;
+      else if (event === EVENT.disconnected) this.#open--;
+    }
+    return this.#open;
+  }
+
+  /** Stops counting: closes the monitor's socket (before the monitored one). */
+  close(): void {
+    this.monitor.close();
+  }
 }

@@ -18,6 +18,7 @@ import {
   Subscriber,
   waitReadable,
 } from "./zmq.ts";
+import { Connections, EVENT } from "./monitor.ts";
 
 async function withSockets(
   fn: (dir: string, track: <S extends Socket>(s: S) => S) => Promise<void>,
@@ -124,6 +125,37 @@ Deno.test("PUB/SUB: a subscriber to every topic gets broadcasts", async () => {
       await waitReadable(sub, 10);
     }
     assert.deepEqual(await sub.receive(), [bytes("quit"), bytes("{}")]);
+  });
+});
+
+Deno.test("Connections: a bound PUB's subscribers counted as they connect and as each closes", async () => {
+  await withSockets(async (dir, track) => {
+    const endpoint = `ipc://${join(dir, "tasks.pub")}`;
+    const pub = new Publisher({ linger: 0 });
+    const connections = new Connections(pub.monitor(EVENT.accepted | EVENT.disconnected));
+    try {
+      await pub.bind(endpoint);
+      const until = async (open: number) => {
+        for (let i = 0; connections.open() !== open; i++) {
+          assert.ok(i < 500, `never ${open} open (${connections.open()})`);
+          await waitReadable(connections.monitor, 10);
+        }
+      };
+      const subs = [0, 1].map(() => {
+        const sub = track(new Subscriber({ linger: 0 }));
+        sub.connect(endpoint);
+        return sub;
+      });
+      await until(2);
+      subs[0].close();
+      await until(1);
+      subs[1].close();
+      await until(0);
+    } finally {
+      connections.close();
+      assert.equal(connections.open(), 0);
+      pub.close();
+    }
   });
 });
 
