@@ -521,28 +521,41 @@ Deno.test("SIGTERM on a remote worker doing small images on its main thread: it 
   });
 });
 
-Deno.test("SIGTERM on a batching remote worker amid a grant of small images: it stops within the grant, leaves, exits 0", async () => {
-  await withTempDir(async (dir) => {
-    const server = await TestServer.open(dir);
-    const process = worker(server.endpoint, ["--batch", "64"]);
-    try {
-      const { id } = await server.expect("join");
-      // 1 MP PNGs (~20-30 ms each), done on the worker's main thread (image_thread.ts).
-      const pipeline = {
-        ...fitPipeline(1000, "png"),
-        steps: [{ op: "resize" as const, width: 1000, height: 1000, fit: "fill" as const }],
-      };
-      await server.send(id, { type: "hello", worker: id, pipeline });
-      assert.equal((await server.expect("ready")).message.want, 64);
-      const image = await Deno.readFile(join(SOURCE_ROOT, "tests/fixtures/orient_1.jpg"));
-      const tasks = [...Array(64).keys()].map((task) => ({
+/**
+ * Welcomes a batching remote worker (`--batch batch`) with a pipeline that makes a photo a 1 MP
+ * PNG (~20-30 ms, on the worker's main thread: image_thread.ts); returns `grant`, which sends it
+ * one `tasks` message of the photo under each task number given.
+ */
+async function pngGrants(server: TestServer, batch: number) {
+  const { id } = await server.expect("join");
+  const pipeline = {
+    ...fitPipeline(1000, "png"),
+    steps: [{ op: "resize" as const, width: 1000, height: 1000, fit: "fill" as const }],
+  };
+  await server.send(id, { type: "hello", worker: id, pipeline });
+  assert.equal((await server.expect("ready")).message.want, batch);
+  const image = await Deno.readFile(join(SOURCE_ROOT, "tests/fixtures/orient_1.jpg"));
+  const grant = (tasks: number[]) =>
+    server.send(id, {
+      type: "tasks",
+      tasks: tasks.map((task) => ({
         task,
         attempt: 1,
         name: `t${task}.jpg`,
         input: null,
         output: null,
-      }));
-      await server.send(id, { type: "tasks", tasks }, tasks.map(() => image.slice()));
+      })),
+    }, tasks.map(() => image.slice()));
+  return grant;
+}
+
+Deno.test("SIGTERM on a batching remote worker amid a grant of small images: it stops within the grant, leaves, exits 0", async () => {
+  await withTempDir(async (dir) => {
+    const server = await TestServer.open(dir);
+    const process = worker(server.endpoint, ["--batch", "64"]);
+    try {
+      const grant = await pngGrants(server, 64);
+      await grant([...Array(64).keys()]);
       const answered: number[] = [];
       for (;;) {
         const { message } = await server.next(30_000);
@@ -559,6 +572,32 @@ Deno.test("SIGTERM on a batching remote worker amid a grant of small images: it 
         `all ${answered.length} done: the signal waited for the grant`,
       );
       await answeredInOrderThenExit0(answered, process);
+    } finally {
+      server.close();
+      await killAll([process]);
+    }
+  });
+});
+
+Deno.test("a batching remote worker reports a small grant early only when no next grant waits in its socket", async () => {
+  await withTempDir(async (dir) => {
+    const server = await TestServer.open(dir);
+    const process = worker(server.endpoint, ["--batch", "8"]);
+    try {
+      const grant = await pngGrants(server, 8);
+      // Two grants of 2 (at most half of --batch, as the window or the server's cap cuts them):
+      // the second is in the socket long before the first image is done.
+      await grant([0, 1]);
+      await grant([2, 3]);
+      const reports: number[][] = [];
+      while (reports.flat().length < 4) {
+        const { message } = await server.next(30_000);
+        if (message.type === "heartbeat") continue;
+        assert.equal(message.type, "results", JSON.stringify(message));
+        if (message.type === "results") reports.push(message.results.map((r) => r.task));
+      }
+      // The first grant, with the next waiting, answered at its end; the last at half, as before.
+      assert.deepEqual(reports, [[0, 1], [2], [3]]);
     } finally {
       server.close();
       await killAll([process]);

@@ -395,8 +395,8 @@ export async function runWorker(
         left = message.tasks.length - i - 1;
         report.add(result.message, result.payload);
         const more = wanted();
-        // Early reports of small grants (batch.ts) are for remote workers' window-cut grants only.
-        const grant = options.local ? Infinity : message.tasks.length;
+        // Early reports of small grants (batch.ts): remote, with no next grant already waiting.
+        const grant = options.local || dealer.readable ? Infinity : message.tasks.length;
         if (!more || report.due(left, grant)) await sendResults(more);
         if (!more) {
           await leave();
