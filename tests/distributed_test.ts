@@ -424,49 +424,62 @@ Deno.test("a --persist worker serves two runs in a row, then leaves on SIGTERM w
   });
 });
 
-Deno.test("SIGTERM on a busy remote worker: it finishes the image, answers with more:false, leaves, exits 0", async () => {
+/**
+ * Runs `fn` with a {@link TestServer} in a temporary folder and one `zpix worker` (with `flags`)
+ * connected to it; closes the server and kills the worker after, whatever `fn` did.
+ */
+async function withWorker(
+  flags: string[],
+  fn: (server: TestServer, process: ZpixProcess) => Promise<void>,
+): Promise<void> {
   await withTempDir(async (dir) => {
     const server = await TestServer.open(dir);
-    const process = worker(server.endpoint);
+    const process = worker(server.endpoint, flags);
     try {
-      const { id } = await server.expect("join");
-      // A slow task: a small image made large and encoded with MozJPEG.
-      await server.send(id, {
-        type: "hello",
-        worker: id,
-        pipeline: {
-          steps: [{ op: "resize", width: 2500, height: 2500, fit: "fill" }],
-          format: "jpeg",
-          quality: 90,
-          encoder: "mozjpeg",
-          maxPixels: 100_000_000,
-        },
-      });
-      await server.expect("ready");
-      const image = await Deno.readFile(join(SOURCE_ROOT, "tests/fixtures/quad_baseline.jpg"));
-      await server.send(id, {
-        type: "task",
-        task: 0,
-        attempt: 1,
-        name: "quad_baseline.jpg",
-        input: null,
-        output: null,
-      }, image);
-      // It asks for its next image as it starts this one (the next bytes travel meanwhile).
-      assert.equal((await server.expect("ready")).message.finishing, 0);
-      await sleep(100);
-      process.child.kill("SIGTERM");
-      const { message, payload } = await server.expect("result", 60_000);
-      assert.ok(message.ok, JSON.stringify(message));
-      assert.equal(message.more, false, "the result says no more tasks");
-      assert.equal(payload![0], 0xff, "the encoded JPEG comes back");
-      await server.expect("leave");
-      const out = await finished(process, 15_000);
-      assert.equal(out.code, 0, out.stderr);
+      await fn(server, process);
     } finally {
       server.close();
       await killAll([process]);
     }
+  });
+}
+
+Deno.test("SIGTERM on a busy remote worker: it finishes the image, answers with more:false, leaves, exits 0", async () => {
+  await withWorker([], async (server, process) => {
+    const { id } = await server.expect("join");
+    // A slow task: a small image made large and encoded with MozJPEG.
+    await server.send(id, {
+      type: "hello",
+      worker: id,
+      pipeline: {
+        steps: [{ op: "resize", width: 2500, height: 2500, fit: "fill" }],
+        format: "jpeg",
+        quality: 90,
+        encoder: "mozjpeg",
+        maxPixels: 100_000_000,
+      },
+    });
+    await server.expect("ready");
+    const image = await Deno.readFile(join(SOURCE_ROOT, "tests/fixtures/quad_baseline.jpg"));
+    await server.send(id, {
+      type: "task",
+      task: 0,
+      attempt: 1,
+      name: "quad_baseline.jpg",
+      input: null,
+      output: null,
+    }, image);
+    // It asks for its next image as it starts this one (the next bytes travel meanwhile).
+    assert.equal((await server.expect("ready")).message.finishing, 0);
+    await sleep(100);
+    process.child.kill("SIGTERM");
+    const { message, payload } = await server.expect("result", 60_000);
+    assert.ok(message.ok, JSON.stringify(message));
+    assert.equal(message.more, false, "the result says no more tasks");
+    assert.equal(payload![0], 0xff, "the encoded JPEG comes back");
+    await server.expect("leave");
+    const out = await finished(process, 15_000);
+    assert.equal(out.code, 0, out.stderr);
   });
 });
 
@@ -478,46 +491,39 @@ async function answeredInOrderThenExit0(answered: number[], process: ZpixProcess
 }
 
 Deno.test("SIGTERM on a remote worker doing small images on its main thread: it answers what it started, leaves, exits 0", async () => {
-  await withTempDir(async (dir) => {
-    const server = await TestServer.open(dir);
-    const process = worker(server.endpoint);
-    try {
-      const { id } = await server.expect("join");
-      // Small images (worker/image_thread.ts HERE_MAX_PIXELS): done on the worker's main thread.
-      await server.send(id, { type: "hello", worker: id, pipeline: fitPipeline(64) });
-      await server.expect("ready");
-      const image = await Deno.readFile(join(SOURCE_ROOT, "tests/fixtures/orient_1.jpg"));
-      let sent = 0;
-      const give = () =>
-        server.send(id, {
-          type: "task",
-          task: sent,
-          attempt: 1,
-          name: `t${sent++}.jpg`,
-          input: null,
-          output: null,
-        }, image.slice());
-      await give();
-      const answered: number[] = [];
-      for (;;) {
-        const { message, payload } = await server.next(30_000);
-        if (message.type === "heartbeat") continue;
-        if (message.type === "leave") break;
-        if (message.type === "ready") await give(); // asked ahead, as it starts an image
-        else if (message.type === "result") {
-          assert.ok(message.ok && payload![0] === 0xff, JSON.stringify(message));
-          answered.push(message.task);
-          if (answered.length === 5) process.child.kill("SIGTERM");
-          if (message.more) await give(); // it did not ask ahead (a task was waiting)
-        } else assert.fail(JSON.stringify(message));
-      }
-      // Every image it started is answered, in order; only the one asked ahead may be left.
-      assert.ok(answered.length >= 5 && answered.length >= sent - 1, `${answered} of ${sent}`);
-      await answeredInOrderThenExit0(answered, process);
-    } finally {
-      server.close();
-      await killAll([process]);
+  await withWorker([], async (server, process) => {
+    const { id } = await server.expect("join");
+    // Small images (worker/image_thread.ts HERE_MAX_PIXELS): done on the worker's main thread.
+    await server.send(id, { type: "hello", worker: id, pipeline: fitPipeline(64) });
+    await server.expect("ready");
+    const image = await Deno.readFile(join(SOURCE_ROOT, "tests/fixtures/orient_1.jpg"));
+    let sent = 0;
+    const give = () =>
+      server.send(id, {
+        type: "task",
+        task: sent,
+        attempt: 1,
+        name: `t${sent++}.jpg`,
+        input: null,
+        output: null,
+      }, image.slice());
+    await give();
+    const answered: number[] = [];
+    for (;;) {
+      const { message, payload } = await server.next(30_000);
+      if (message.type === "heartbeat") continue;
+      if (message.type === "leave") break;
+      if (message.type === "ready") await give(); // asked ahead, as it starts an image
+      else if (message.type === "result") {
+        assert.ok(message.ok && payload![0] === 0xff, JSON.stringify(message));
+        answered.push(message.task);
+        if (answered.length === 5) process.child.kill("SIGTERM");
+        if (message.more) await give(); // it did not ask ahead (a task was waiting)
+      } else assert.fail(JSON.stringify(message));
     }
+    // Every image it started is answered, in order; only the one asked ahead may be left.
+    assert.ok(answered.length >= 5 && answered.length >= sent - 1, `${answered} of ${sent}`);
+    await answeredInOrderThenExit0(answered, process);
   });
 });
 
@@ -550,58 +556,44 @@ async function pngGrants(server: TestServer, batch: number) {
 }
 
 Deno.test("SIGTERM on a batching remote worker amid a grant of small images: it stops within the grant, leaves, exits 0", async () => {
-  await withTempDir(async (dir) => {
-    const server = await TestServer.open(dir);
-    const process = worker(server.endpoint, ["--batch", "64"]);
-    try {
-      const grant = await pngGrants(server, 64);
-      await grant([...Array(64).keys()]);
-      const answered: number[] = [];
-      for (;;) {
-        const { message } = await server.next(30_000);
-        if (message.type === "heartbeat") continue;
-        if (message.type === "leave") break;
-        assert.equal(message.type, "results", JSON.stringify(message));
-        if (message.type !== "results") break;
-        if (!answered.length) process.child.kill("SIGTERM"); // on its first report
-        answered.push(...message.results.map((r) => r.task));
-      }
-      // The event loop ran between its images, so the signal ended the grant early.
-      assert.ok(
-        answered.length < 64,
-        `all ${answered.length} done: the signal waited for the grant`,
-      );
-      await answeredInOrderThenExit0(answered, process);
-    } finally {
-      server.close();
-      await killAll([process]);
+  await withWorker(["--batch", "64"], async (server, process) => {
+    const grant = await pngGrants(server, 64);
+    await grant([...Array(64).keys()]);
+    const answered: number[] = [];
+    for (;;) {
+      const { message } = await server.next(30_000);
+      if (message.type === "heartbeat") continue;
+      if (message.type === "leave") break;
+      assert.equal(message.type, "results", JSON.stringify(message));
+      if (message.type !== "results") break;
+      if (!answered.length) process.child.kill("SIGTERM"); // on its first report
+      answered.push(...message.results.map((r) => r.task));
     }
+    // The event loop ran between its images, so the signal ended the grant early.
+    assert.ok(
+      answered.length < 64,
+      `all ${answered.length} done: the signal waited for the grant`,
+    );
+    await answeredInOrderThenExit0(answered, process);
   });
 });
 
 Deno.test("a batching remote worker reports a small grant early only when no next grant waits in its socket", async () => {
-  await withTempDir(async (dir) => {
-    const server = await TestServer.open(dir);
-    const process = worker(server.endpoint, ["--batch", "8"]);
-    try {
-      const grant = await pngGrants(server, 8);
-      // Two grants of 2 (at most half of --batch, as the window or the server's cap cuts them):
-      // the second is in the socket long before the first image is done.
-      await grant([0, 1]);
-      await grant([2, 3]);
-      const reports: number[][] = [];
-      while (reports.flat().length < 4) {
-        const { message } = await server.next(30_000);
-        if (message.type === "heartbeat") continue;
-        assert.equal(message.type, "results", JSON.stringify(message));
-        if (message.type === "results") reports.push(message.results.map((r) => r.task));
-      }
-      // The first grant, with the next waiting, answered at its end; the last at half, as before.
-      assert.deepEqual(reports, [[0, 1], [2], [3]]);
-    } finally {
-      server.close();
-      await killAll([process]);
+  await withWorker(["--batch", "8"], async (server) => {
+    const grant = await pngGrants(server, 8);
+    // Two grants of 2 (at most half of --batch, as the window or the server's cap cuts them):
+    // the second is in the socket long before the first image is done.
+    await grant([0, 1]);
+    await grant([2, 3]);
+    const reports: number[][] = [];
+    while (reports.flat().length < 4) {
+      const { message } = await server.next(30_000);
+      if (message.type === "heartbeat") continue;
+      assert.equal(message.type, "results", JSON.stringify(message));
+      if (message.type === "results") reports.push(message.results.map((r) => r.task));
     }
+    // The first grant, with the next waiting, answered at its end; the last at half, as before.
+    assert.deepEqual(reports, [[0, 1], [2], [3]]);
   });
 });
 
